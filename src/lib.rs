@@ -1,0 +1,21 @@
+//! Hush: end-to-end encrypted, real-time chat.
+//!
+//! One crate, two builds. With feature `ssr` it is the server (axum,
+//! socketioxide, sqlx) that renders the pages, serves the JSON API and relays
+//! ciphertext; with feature `hydrate` it is the browser app (WASM) that holds
+//! the keys and does all encryption. Modules shared by both compile for both
+//! targets; server-only and browser-only modules are gated as a whole.
+
+pub mod app;
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

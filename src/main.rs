@@ -1,0 +1,82 @@
+//! The `hush` binary: read the command line and settings, serve until
+//! SIGTERM or Ctrl-C, shut down gracefully. Any start-up failure is one line
+//! on stderr and a non-zero exit.
+
+use std::process::ExitCode;
+
+use hush::server::cli::{self, CliError};
+use hush::server::{boot, settings::Settings};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let sources = match cli::parse(std::env::args_os(), env) {
+        Ok(sources) => sources,
+        Err(CliError::Info(text)) => {
+            let _ = text.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(CliError::Usage(line)) => return fail(line, 2),
+    };
+    let settings = match sources.load() {
+        Ok(settings) => settings,
+        Err(e) => return fail(e, 2),
+    };
+
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}"), 1),
+    };
+    match runtime.block_on(serve(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{e:#}"), 1),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let running = boot::start(settings).await?;
+    println!(
+        "Hush is serving http://{} (store: {}; Socket.IO: in-process)",
+        running.addr(),
+        running.store().describe()
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("hush: {message}");
+    ExitCode::from(code)
+}

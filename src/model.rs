@@ -1,0 +1,5 @@
+//! Types and rules shared by the server and the browser. Nothing here may
+//! depend on axum, sqlx or web-sys.
+
+pub mod password;
+pub mod username;

@@ -1,0 +1,15 @@
+//! Everything that runs only on the server (feature `ssr`): settings, the
+//! store, the HTTP router, the Socket.IO side and start-up.
+//!
+//! Nothing in here ever logs a token, a key or message bytes: at debug level,
+//! ids and sizes only.
+
+pub mod boot;
+pub mod cli;
+pub mod health;
+pub mod origin;
+pub mod realtime;
+pub mod router;
+pub mod settings;
+pub mod state;
+pub mod store;

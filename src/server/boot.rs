@@ -1,0 +1,99 @@
+//! Start-up and shutdown: settings → store → sockets → router → listener.
+//!
+//! [`start`] returns once the server is listening, so a test can boot the
+//! real server on `127.0.0.1:0` and talk to [`Running::addr`]; [`Running::stop`]
+//! shuts it down gracefully (stop accepting, close sockets, finish requests,
+//! close the store).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use leptos::config::{Env, LeptosOptions};
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::settings::Settings;
+use super::state::AppState;
+use super::store::{self, Store};
+use super::{realtime, router};
+
+/// A server that is listening.
+pub struct Running {
+    addr: SocketAddr,
+    store: Arc<dyn Store>,
+    io: SocketIo,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the store, binds the listener and starts serving in the background.
+pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    let store = store::open(&settings).await?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name(env!("CARGO_PKG_NAME"))
+        .site_root(settings.site_dir.to_string_lossy().into_owned())
+        .site_addr(addr)
+        .env(leptos_env())
+        .build();
+    let (sockets, io) = realtime::layer();
+    let state = AppState {
+        leptos_options,
+        settings: Arc::new(settings),
+        store: store.clone(),
+    };
+    let app = router::router(state, sockets);
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        store,
+        io,
+        stop,
+        task,
+    })
+}
+
+/// `DEV` only when cargo-leptos runs us in watch mode (it sets `LEPTOS_ENV`):
+/// then pages carry the live-reload script.
+fn leptos_env() -> Env {
+    match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV" | "dev" | "development") => Env::DEV,
+        _ => Env::PROD,
+    }
+}
+
+impl Running {
+    /// The address actually bound (the port is real even when 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Stops accepting, closes every socket, lets requests in flight finish,
+    /// then closes the store.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.io.close().await;
+        self.task.await.context("the server task failed")??;
+        self.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,96 @@
+//! The cross-origin guard for the API and the sockets.
+//!
+//! The browser app authenticates with a SameSite=Strict cookie, and a
+//! WebSocket handshake is not covered by CORS, so another site could
+//! otherwise open a socket in a signed-in user's name. A request to `/api/…`
+//! or `/socket.io/…` that carries an `Origin` header must come from the
+//! server's own origin (its `Host`) or from one of the `allowed_origins`
+//! settings; otherwise it gets 403 `forbidden_origin` and reaches no handler.
+//! Requests without `Origin` (native clients, curl) are not browsers and pass.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{HOST, ORIGIN};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::state::AppState;
+
+/// Paths the guard protects; pages and static files are fine to embed.
+const GUARDED: [&str; 2] = ["/api/", "/socket.io/"];
+
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if GUARDED.iter().any(|prefix| path.starts_with(prefix)) {
+        let headers = request.headers();
+        if let Some(origin) = headers.get(ORIGIN) {
+            let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+            let allowed = origin
+                .to_str()
+                .is_ok_and(|o| permits(o, host, &state.settings.allowed_origins));
+            if !allowed {
+                tracing::debug!(path, "refused a cross-origin request");
+                return forbidden();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Whether a browser at `origin` may call a server reached as `host`.
+fn permits(origin: &str, host: Option<&str>, allowed: &[String]) -> bool {
+    let origin = origin.to_ascii_lowercase();
+    let own = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .zip(host)
+        .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host));
+    own || allowed.contains(&origin)
+}
+
+fn forbidden() -> Response {
+    let body = json!({
+        "error": "forbidden_origin",
+        "message": "Requests from this origin are not allowed. Add it to allowed_origins to permit it.",
+    });
+    (StatusCode::FORBIDDEN, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permits;
+
+    #[test]
+    fn own_origin_passes_whatever_the_case() {
+        assert!(permits(
+            "http://127.0.0.1:3000",
+            Some("127.0.0.1:3000"),
+            &[]
+        ));
+        assert!(permits("https://Chat.Example", Some("chat.example"), &[]));
+    }
+
+    #[test]
+    fn another_site_is_refused_unless_allowed() {
+        let allowed = vec!["https://app.example".to_owned()];
+        assert!(!permits(
+            "https://evil.example",
+            Some("chat.example"),
+            &allowed
+        ));
+        assert!(permits(
+            "https://app.example",
+            Some("chat.example"),
+            &allowed
+        ));
+        assert!(!permits(
+            "http://chat.example:81",
+            Some("chat.example"),
+            &allowed
+        ));
+        assert!(!permits("null", Some("chat.example"), &allowed));
+        assert!(!permits("http://chat.example", None, &[]));
+    }
+}

@@ -1,0 +1,24 @@
+//! The axum router: health, the Leptos pages, static files, Socket.IO, and
+//! the cross-origin guard in front of them.
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use socketioxide::layer::SocketIoLayer;
+
+use super::state::AppState;
+use super::{health, origin};
+use crate::app::{App, shell};
+
+pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(sockets)
+        .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
+        .with_state(state)
+}

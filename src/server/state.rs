@@ -1,0 +1,17 @@
+//! The state every axum handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::settings::Settings;
+use super::store::Store;
+
+/// Shared, cheaply cloned server state; handlers extract the part they need.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+}

@@ -1,0 +1,42 @@
+//! The server renders the app's pages with everything the browser needs to
+//! hydrate them, and says 404 for an unknown address.
+
+use crate::util::TestServer;
+
+#[tokio::test]
+async fn sign_in_page_is_rendered_with_its_assets() {
+    let server = TestServer::start().await;
+    let response = server.get("/").await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<title>Sign in · Hush</title>"), "{html}");
+    assert!(
+        html.contains(r#"href="/pkg/hush.css""#),
+        "stylesheet linked"
+    );
+    assert!(html.contains("/pkg/hush.js"), "hydration script linked");
+    assert!(html.contains(r#"<label for="username""#), "labelled fields");
+    assert!(
+        html.contains("never leaves this browser"),
+        "the password promise"
+    );
+}
+
+#[tokio::test]
+async fn sign_up_page_is_a_route_of_its_own() {
+    let server = TestServer::start().await;
+    let html = server.get("/signup").await.text().await.unwrap();
+    assert!(
+        html.contains("<title>Create your account · Hush</title>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"autocomplete="new-password""#));
+}
+
+#[tokio::test]
+async fn an_unknown_address_is_404() {
+    let server = TestServer::start().await;
+    let response = server.get("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Nothing here"));
+}
