@@ -7,6 +7,7 @@
 //! targets; server-only and browser-only modules are gated as a whole.
 
 pub mod app;
+pub mod crypto;
 pub mod model;
 
 #[cfg(feature = "ssr")]

@@ -3,6 +3,7 @@
 //! the fixture is in `util`.
 
 mod cli;
+mod crypto_vectors;
 mod health;
 mod pages;
 mod socketio;

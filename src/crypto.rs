@@ -1,0 +1,31 @@
+//! Crypto suite `hush-v1` (DESIGN.md, "Crypto suite"): how passwords become
+//! keys, how identity keys and conversation keys are wrapped and signed, and
+//! how messages are sealed.
+//!
+//! Two implementations share one shape: the browser's, on WebCrypto
+//! (feature `hydrate`), and a native twin on RustCrypto (feature `ssr`) for
+//! the server's tests and our tools. Every label and every byte string they
+//! feed to a primitive is built once, in [`suite`], so they cannot disagree;
+//! the committed vectors in `tests/vectors/hush-v1.json`, made by an
+//! independent Python implementation, check both.
+
+pub mod encoding;
+pub mod suite;
+
+#[cfg(feature = "ssr")]
+pub mod native;
+
+/// Why a crypto operation failed. Deliberately coarse: a caller learns that
+/// a tag, a signature or a key was wrong, never which bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// AES-GCM refused: wrong key, wrong associated data, or altered bytes.
+    #[error("decryption failed: wrong key, wrong associated data or altered ciphertext")]
+    Decrypt,
+    /// The signature does not verify under the given key and message.
+    #[error("the signature does not verify")]
+    BadSignature,
+    /// A key or value has the wrong length or form.
+    #[error("invalid {what}")]
+    Invalid { what: &'static str },
+}

@@ -1,0 +1,122 @@
+//! The labels and exact byte strings of `hush-v1`, built once for both
+//! implementations. Nothing here touches a key: these functions only say
+//! *what* is hashed, derived, authenticated or signed.
+
+use super::encoding::b64;
+
+/// Bytes of a P-256 public key in uncompressed form (`0x04 || x || y`).
+pub const PUBLIC_KEY_LEN: usize = 65;
+/// Bytes of an AES-GCM nonce.
+pub const NONCE_LEN: usize = 12;
+/// Bytes of every symmetric key in the suite.
+pub const KEY_LEN: usize = 32;
+/// Bytes of a `kdf_salt`.
+pub const KDF_SALT_LEN: usize = 16;
+/// Bytes of an ECDSA P-256 signature (`r || s`, never DER).
+pub const SIGNATURE_LEN: usize = 64;
+/// PBKDF2 iterations the browser accepts from a prelogin answer.
+pub const KDF_ITERATIONS: std::ops::RangeInclusive<u32> = 600_000..=10_000_000;
+
+/// HKDF `info` for the key that proves the password to the server.
+pub const AUTH_INFO: &str = "hush-v1|auth";
+/// HKDF `info` for the key that wraps the identity private keys.
+pub const KEK_INFO: &str = "hush-v1|kek";
+
+/// The two identity key pairs of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// ECDH P-256: receives conversation keys.
+    Dh,
+    /// ECDSA P-256: signs key sets and messages.
+    Sig,
+}
+
+impl KeyKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyKind::Dh => "dh",
+            KeyKind::Sig => "sig",
+        }
+    }
+}
+
+/// Step 1: what SHA-256 turns into the PBKDF2 salt.
+pub fn salt_input(username: &str, kdf_salt: &[u8]) -> Vec<u8> {
+    let mut input = format!("hush-v1|salt|{username}|").into_bytes();
+    input.extend_from_slice(kdf_salt);
+    input
+}
+
+/// Step 2: the associated data of a wrapped identity private key.
+pub fn identity_aad(username: &str, kind: KeyKind) -> String {
+    format!("hush-v1|identity|{username}|{}", kind.label())
+}
+
+/// Step 3: the HKDF `info`, and the AES-GCM associated data, of one member's
+/// wrapped content key.
+pub fn wrap_info(conversation_id: &str, epoch: u32, member_id: &str) -> String {
+    format!("hush-v1|wrap|{conversation_id}|{epoch}|{member_id}")
+}
+
+/// Step 3: the HKDF salt of a wrapped content key: `E.public || member.dh_public`.
+pub fn wrap_salt(ephemeral_public: &[u8], member_dh_public: &[u8]) -> Vec<u8> {
+    [ephemeral_public, member_dh_public].concat()
+}
+
+/// Step 3: the message HMAC'd under the content key to commit to it.
+pub fn commit_label(conversation_id: &str, epoch: u32) -> String {
+    format!("hush-v1|commit|{conversation_id}|{epoch}")
+}
+
+/// One member's line in a signed key set.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberKeys<'a> {
+    pub member_id: &'a str,
+    pub dh_public: &'a [u8],
+    pub sig_public: &'a [u8],
+    /// SHA-256 of the member's `wrapped_key`.
+    pub wrapped_key_sha256: &'a [u8],
+}
+
+/// Step 3: the exact bytes the signer's `sig` key signs for a key set; the
+/// members are put in ascending byte order of their ids here, whatever
+/// order they come in.
+pub fn keys_signed_message(
+    conversation_id: &str,
+    epoch: u32,
+    signer_id: &str,
+    commit: &[u8],
+    members: &[MemberKeys<'_>],
+) -> Vec<u8> {
+    let mut sorted: Vec<&MemberKeys<'_>> = members.iter().collect();
+    sorted.sort_by(|a, b| a.member_id.as_bytes().cmp(b.member_id.as_bytes()));
+    let mut text = format!(
+        "hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:{}|",
+        b64(commit)
+    );
+    for m in sorted {
+        text.push_str(&format!(
+            "{}:{}:{}:{};",
+            m.member_id,
+            b64(m.dh_public),
+            b64(m.sig_public),
+            b64(m.wrapped_key_sha256)
+        ));
+    }
+    text.into_bytes()
+}
+
+/// Step 4: the associated data of a message.
+pub fn message_aad(conversation_id: &str, epoch: u32, message_id: &str, sender_id: &str) -> String {
+    format!("hush-v1|msg|{conversation_id}|{epoch}|{message_id}|{sender_id}")
+}
+
+/// Step 4: the bytes a sender signs: `aad || nonce || ciphertext`.
+pub fn message_signed_bytes(aad: &str, nonce: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    [aad.as_bytes(), nonce, ciphertext].concat()
+}
+
+/// A raw public key as the suite requires it: 65 bytes, uncompressed.
+pub fn is_uncompressed_point(bytes: &[u8]) -> bool {
+    bytes.len() == PUBLIC_KEY_LEN && bytes[0] == 0x04
+}

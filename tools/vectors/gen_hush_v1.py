@@ -1,0 +1,804 @@
+#!/usr/bin/env python3
+"""Reference implementation and test-vector generator for the Hush crypto suite `hush-v1`.
+
+This script is an independent re-implementation, in Python, of steps 1-4 of the
+section "Crypto suite `hush-v1`" of the design (docs: /work/shared/DESIGN.md):
+
+  1. Password -> keys        (PBKDF2-HMAC-SHA256 over NFKC(password), HKDF-SHA256)
+  2. Identity                (P-256 key pairs; PKCS#8 private keys wrapped with AES-256-GCM under kek)
+  3. Conversation keys       (ECDH + HKDF key wrap of ck, HMAC commit, ECDSA keys_signature)
+  4. Messages                (AES-256-GCM seal, ECDSA signature over aad || nonce || ciphertext)
+
+It writes `tests/vectors/hush-v1.json`, which the Rust native twin (`cargo test`)
+and the browser WebCrypto implementation are checked against.
+
+Usage (from the repository root):
+
+    python3 tools/vectors/gen_hush_v1.py           # (re)write tests/vectors/hush-v1.json
+    python3 tools/vectors/gen_hush_v1.py --check   # recompute; exit 1 if the file differs
+
+Everything is deterministic: every "random" input (salts, nonces, private scalars,
+content keys) is SHA-256 of a fixed label, and ECDSA signatures use RFC 6979
+deterministic nonces, computed by the small pure-Python P-256 code below and
+cross-checked against `cryptography`'s own RFC 6979 signer when it has one.
+So two runs produce byte-identical files.
+
+Primitives come from the `cryptography` package (OpenSSL); PBKDF2, HKDF and HMAC are
+cross-checked against the Python standard library, and the EC operations (public
+key derivation, ECDH, ECDSA) against the pure-Python P-256 code. After generating,
+`self_check` re-reads the document as a consumer would and verifies every output.
+
+Requires: Python >= 3.9, `pip install cryptography`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+import cryptography
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hmac as c_hmac
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+SUITE = "hush-v1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OUT_PATH = REPO_ROOT / "tests" / "vectors" / "hush-v1.json"
+
+# ---------------------------------------------------------------------------
+# Encoding helpers
+# ---------------------------------------------------------------------------
+
+
+def b64u(data: bytes) -> str:
+    """base64url without padding (the wire encoding of all byte strings)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64u(text: str) -> bytes:
+    """Strict inverse of b64u: rejects padding and non-canonical encodings."""
+    assert "=" not in text, f"padding in {text!r}"
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    assert b64u(data) == text, f"non-canonical base64url {text!r}"
+    return data
+
+
+def fixed_bytes(label: str, n: int) -> bytes:
+    """Deterministic stand-in for `n` random bytes: SHA-256 of a label (n <= 32)."""
+    assert n <= 32
+    return hashlib.sha256(f"hush-v1 test vector|{label}".encode()).digest()[:n]
+
+
+# ---------------------------------------------------------------------------
+# Minimal pure-Python P-256 (for cross-checks and RFC 6979 signing)
+# ---------------------------------------------------------------------------
+
+P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+A = P - 3
+B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+G = (
+    0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+    0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
+)
+
+
+def _point_add(p1, p2):
+    if p1 is None:
+        return p2
+    if p2 is None:
+        return p1
+    (x1, y1), (x2, y2) = p1, p2
+    if x1 == x2 and (y1 + y2) % P == 0:
+        return None
+    if p1 == p2:
+        lam = (3 * x1 * x1 + A) * pow(2 * y1, -1, P) % P
+    else:
+        lam = (y2 - y1) * pow(x2 - x1, -1, P) % P
+    x3 = (lam * lam - x1 - x2) % P
+    return (x3, (lam * (x1 - x3) - y1) % P)
+
+
+def _scalar_mult(k: int, point):
+    result = None
+    while k:
+        if k & 1:
+            result = _point_add(result, point)
+        point = _point_add(point, point)
+        k >>= 1
+    return result
+
+
+def _raw_point(pt) -> bytes:
+    return b"\x04" + pt[0].to_bytes(32, "big") + pt[1].to_bytes(32, "big")
+
+
+def _parse_point(raw: bytes):
+    assert len(raw) == 65 and raw[0] == 4
+    x, y = int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big")
+    assert (y * y - (x * x * x + A * x + B)) % P == 0, "point not on curve"
+    return (x, y)
+
+
+def _hmac256(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+def rfc6979_k(d: int, msg_hash: bytes, attempt_extra: int = 0):
+    """RFC 6979 section 3.2 nonce generator for qlen = hlen = 256 (yields candidates)."""
+    x = d.to_bytes(32, "big")
+    h1 = (int.from_bytes(msg_hash, "big") % N).to_bytes(32, "big")  # bits2octets
+    v, k = b"\x01" * 32, b"\x00" * 32
+    k = _hmac256(k, v + b"\x00" + x + h1)
+    v = _hmac256(k, v)
+    k = _hmac256(k, v + b"\x01" + x + h1)
+    v = _hmac256(k, v)
+    while True:
+        v = _hmac256(k, v)
+        cand = int.from_bytes(v, "big")
+        if 1 <= cand < N:
+            yield cand
+        k = _hmac256(k, v + b"\x00")
+        v = _hmac256(k, v)
+
+
+def ecdsa_sign_rfc6979(d: int, message: bytes) -> bytes:
+    """ECDSA-P256-SHA256 with RFC 6979 nonce; returns r || s (64 bytes), s NOT normalised."""
+    h = hashlib.sha256(message).digest()
+    e = int.from_bytes(h, "big")
+    for k in rfc6979_k(d, h):
+        r = _scalar_mult(k, G)[0] % N
+        if r == 0:
+            continue
+        s = pow(k, -1, N) * (e + r * d) % N
+        if s == 0:
+            continue
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    raise AssertionError("unreachable")
+
+
+def ecdsa_verify_pure(public_raw: bytes, message: bytes, sig: bytes) -> bool:
+    """Plain ECDSA verification (accepts high-S, as WebCrypto and p256 do)."""
+    q = _parse_point(public_raw)
+    r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+    if not (1 <= r < N and 1 <= s < N):
+        return False
+    e = int.from_bytes(hashlib.sha256(message).digest(), "big")
+    w = pow(s, -1, N)
+    pt = _point_add(_scalar_mult(e * w % N, G), _scalar_mult(r * w % N, q))
+    return pt is not None and pt[0] % N == r
+
+
+def _selftest_rfc6979() -> None:
+    """RFC 6979 appendix A.2.5, P-256, SHA-256, message "sample"."""
+    d = 0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721
+    sig = ecdsa_sign_rfc6979(d, b"sample")
+    assert sig.hex().upper() == (
+        "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"
+        "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"
+    ), "RFC 6979 A.2.5 known-answer test failed"
+
+
+# ---------------------------------------------------------------------------
+# Key pairs and PKCS#8
+# ---------------------------------------------------------------------------
+
+
+class KeyPair:
+    """A P-256 key pair with a fixed private scalar (used for both ECDH and ECDSA)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        counter = 0
+        while True:  # derive a scalar in [1, n-1] from the name, deterministically
+            d = int.from_bytes(fixed_bytes(f"scalar|{name}|{counter}", 32), "big")
+            if 1 <= d < N:
+                break
+            counter += 1
+        self.d = d
+        self.scalar = d.to_bytes(32, "big")
+        self.key = ec.derive_private_key(d, ec.SECP256R1())
+        self.public = self.key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        assert self.public == _raw_point(_scalar_mult(d, G)), "public key cross-check"
+        self.pkcs8 = self.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        assert self.pkcs8 == chromium_pkcs8(self.scalar, self.public), "PKCS#8 layout"
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "private_scalar": b64u(self.scalar),
+            "pkcs8": b64u(self.pkcs8),
+            "public": b64u(self.public),
+        }
+
+
+def chromium_pkcs8(scalar: bytes, public: bytes) -> bytes:
+    """PKCS#8 DER exactly as Chromium's WebCrypto exportKey("pkcs8") writes a P-256 key.
+
+    PrivateKeyInfo { version 0, AlgorithmIdentifier { id-ecPublicKey, prime256v1 },
+    OCTET STRING { ECPrivateKey { version 1, privateKey OCTET STRING(32),
+    [1] publicKey BIT STRING(0x00 || 65-byte point) } } }  -- no [0] parameters; 138 bytes.
+    """
+    assert len(scalar) == 32 and len(public) == 65
+    ec_private_key = (
+        bytes([0x30, 0x6B])
+        + bytes([0x02, 0x01, 0x01])
+        + bytes([0x04, 0x20]) + scalar
+        + bytes([0xA1, 0x44, 0x03, 0x42, 0x00]) + public
+    )
+    alg = bytes.fromhex("301306072a8648ce3d020106082a8648ce3d030107")
+    body = bytes([0x02, 0x01, 0x00]) + alg + bytes([0x04, len(ec_private_key)]) + ec_private_key
+    der = bytes([0x30, 0x81, len(body)]) + body
+    assert len(der) == 138
+    return der
+
+
+def p1363_sign(kp: KeyPair, message: bytes) -> bytes:
+    """ECDSA-P256-SHA256, r || s (IEEE P1363, 64 bytes, never DER), RFC 6979 deterministic."""
+    sig = ecdsa_sign_rfc6979(kp.d, message)
+    if DETERMINISTIC_ECDSA:
+        der = kp.key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        r, s = decode_dss_signature(der)
+        assert sig == r.to_bytes(32, "big") + s.to_bytes(32, "big"), "RFC 6979 cross-check"
+    return sig
+
+
+def p1363_verify(public: bytes, message: bytes, sig: bytes) -> bool:
+    """Verify r || s with cryptography (OpenSSL) and with the pure-Python verifier."""
+    assert len(sig) == 64
+    pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public)
+    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    try:
+        pub.verify(der, message, ec.ECDSA(hashes.SHA256()))
+        ok = True
+    except InvalidSignature:
+        ok = False
+    assert ok == ecdsa_verify_pure(public, message, sig), "ECDSA verify cross-check"
+    return ok
+
+
+def _has_deterministic_ecdsa() -> bool:
+    try:
+        k = ec.derive_private_key(1, ec.SECP256R1())
+        a = k.sign(b"x", ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        return a == k.sign(b"x", ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    except (TypeError, cryptography.exceptions.UnsupportedAlgorithm):
+        return False
+
+
+DETERMINISTIC_ECDSA = _has_deterministic_ecdsa()
+
+# ---------------------------------------------------------------------------
+# Primitive wrappers (each cross-checked against the standard library)
+# ---------------------------------------------------------------------------
+
+
+def hkdf_sha256(ikm: bytes, salt: bytes | None, info: bytes, length: int = 32) -> bytes:
+    """HKDF-SHA256 (RFC 5869). salt=None means "empty" (= HashLen zero bytes)."""
+    out = HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
+    prk = _hmac256(salt if salt else b"", ikm)  # empty key == 32 zero bytes for HMAC
+    okm, t, i = b"", b"", 1
+    while len(okm) < length:
+        t = _hmac256(prk, t + info + bytes([i]))
+        okm, i = okm + t, i + 1
+    assert out == okm[:length], "HKDF cross-check"
+    return out
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    h = c_hmac.HMAC(key, hashes.SHA256())
+    h.update(data)
+    out = h.finalize()
+    assert out == _hmac256(key, data), "HMAC cross-check"
+    return out
+
+
+def aes256gcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-256-GCM; returns ciphertext || 16-byte tag (WebCrypto layout)."""
+    assert len(key) == 32 and len(nonce) == 12
+    return AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def aes256gcm_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    return AESGCM(key).decrypt(nonce, ciphertext, aad)
+
+
+# ---------------------------------------------------------------------------
+# Step 1: Password -> keys
+# ---------------------------------------------------------------------------
+
+
+def step1_password_to_keys(username: str, password: str, kdf_salt: bytes, iterations: int) -> dict:
+    """Spec step 1.
+
+    salt     = SHA-256("hush-v1|salt|{username}|" || kdf_salt)
+    mk       = PBKDF2-HMAC-SHA256(NFKC(password), salt, kdf_iterations, 32 bytes)
+    auth_key = HKDF-SHA256(ikm=mk, salt=empty, info="hush-v1|auth", 32)
+    kek      = HKDF-SHA256(ikm=mk, salt=empty, info="hush-v1|kek", 32)
+    """
+    assert len(kdf_salt) == 16
+    password_nfkc = unicodedata.normalize("NFKC", password)
+    salt = hashlib.sha256(f"hush-v1|salt|{username}|".encode() + kdf_salt).digest()
+    pw = password_nfkc.encode("utf-8")
+    mk = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations).derive(pw)
+    assert mk == hashlib.pbkdf2_hmac("sha256", pw, salt, iterations, 32), "PBKDF2 cross-check"
+    auth_key = hkdf_sha256(mk, None, b"hush-v1|auth")
+    kek = hkdf_sha256(mk, None, b"hush-v1|kek")
+    return {
+        "username": username,
+        "password": password,
+        "password_nfkc": password_nfkc,
+        "kdf_salt": b64u(kdf_salt),
+        "kdf_iterations": iterations,
+        "salt": b64u(salt),
+        "mk": b64u(mk),
+        "auth_key": b64u(auth_key),
+        "kek": b64u(kek),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Step 2: Identity (wrapped private keys)
+# ---------------------------------------------------------------------------
+
+
+def identity_aad(username: str, which: str) -> str:
+    """Spec step 2: aad = "hush-v1|identity|{username}|dh" (or "...|sig")."""
+    assert which in ("dh", "sig")
+    return f"hush-v1|identity|{username}|{which}"
+
+
+def step2_wrap_identity_key(username: str, which: str, kek: bytes, pkcs8: bytes, nonce: bytes) -> dict:
+    """Spec step 2: wrapped = nonce(12) || AES-256-GCM(kek, nonce, pkcs8, aad)."""
+    aad = identity_aad(username, which)
+    wrapped = nonce + aes256gcm_encrypt(kek, nonce, pkcs8, aad.encode())
+    return {
+        "username": username,
+        "which": which,
+        "kek": b64u(kek),
+        "pkcs8": b64u(pkcs8),
+        "nonce": b64u(nonce),
+        "aad": aad,
+        "wrapped": b64u(wrapped),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Step 3: Conversation keys (wrap, commit, keys_signature)
+# ---------------------------------------------------------------------------
+
+
+def wrap_info(conversation_id: str, epoch: int, member_id: str) -> str:
+    """Spec step 3: info = "hush-v1|wrap|{conversation_id}|{epoch}|{member_id}" (epoch in decimal)."""
+    return f"hush-v1|wrap|{conversation_id}|{epoch}|{member_id}"
+
+
+def step3_wrap_content_key(conversation_id: str, epoch: int, member_id: str, member_dh: KeyPair,
+                           ephemeral: KeyPair, ck: bytes, nonce: bytes) -> dict:
+    """Spec step 3, per member.
+
+    z           = ECDH(E.private, member.dh_public)              (32-byte x-coordinate)
+    wk          = HKDF-SHA256(ikm=z, salt=E.public || member.dh_public, info, 32)
+    wrapped_key = E.public(65) || nonce(12) || AES-256-GCM(wk, nonce, ck, aad=info)
+    """
+    info = wrap_info(conversation_id, epoch, member_id)
+    peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), member_dh.public)
+    z = ephemeral.key.exchange(ec.ECDH(), peer)
+    assert z == _scalar_mult(ephemeral.d, _parse_point(member_dh.public))[0].to_bytes(32, "big"), "ECDH cross-check"
+    hkdf_salt = ephemeral.public + member_dh.public
+    wk = hkdf_sha256(z, hkdf_salt, info.encode())
+    wrapped_key = ephemeral.public + nonce + aes256gcm_encrypt(wk, nonce, ck, info.encode())
+    return {
+        "conversation_id": conversation_id,
+        "epoch": epoch,
+        "member_id": member_id,
+        "member_dh_public": b64u(member_dh.public),
+        "member_dh_private_pkcs8": b64u(member_dh.pkcs8),
+        "ephemeral_private_scalar": b64u(ephemeral.scalar),
+        "ephemeral_public": b64u(ephemeral.public),
+        "ck": b64u(ck),
+        "nonce": b64u(nonce),
+        "info": info,
+        "z": b64u(z),
+        "hkdf_salt": b64u(hkdf_salt),
+        "wk": b64u(wk),
+        "wrapped_key": b64u(wrapped_key),
+    }
+
+
+def step3_commit(ck: bytes, conversation_id: str, epoch: int) -> bytes:
+    """Spec step 3: commit = HMAC-SHA256(key=ck, "hush-v1|commit|{conversation_id}|{epoch}")."""
+    return hmac_sha256(ck, f"hush-v1|commit|{conversation_id}|{epoch}".encode())
+
+
+def step3_keys_signed_message(conversation_id: str, epoch: int, signer_id: str, commit: bytes,
+                              members: list[dict]) -> str:
+    """Spec step 3: the text signed by keys_signature.
+
+    "hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:" || base64url(commit) || "|"
+    then, for each member in ascending byte order of the id,
+    "{member_id}:{base64url(dh_public)}:{base64url(sig_public)}:{base64url(SHA-256(wrapped_key))};"
+    `members` items hold bytes: member_id (str), dh_public, sig_public, wrapped_key.
+    """
+    text = f"hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:{b64u(commit)}|"
+    for m in sorted(members, key=lambda m: m["member_id"].encode("utf-8")):
+        text += (f"{m['member_id']}:{b64u(m['dh_public'])}:{b64u(m['sig_public'])}:"
+                 f"{b64u(hashlib.sha256(m['wrapped_key']).digest())};")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Step 4: Messages
+# ---------------------------------------------------------------------------
+
+
+def message_aad(conversation_id: str, epoch: int, message_id: str, sender_id: str) -> str:
+    """Spec step 4: aad = "hush-v1|msg|{conversation_id}|{epoch}|{message_id}|{sender_id}"."""
+    return f"hush-v1|msg|{conversation_id}|{epoch}|{message_id}|{sender_id}"
+
+
+def message_plaintext(body: str, sent_at: str) -> str:
+    """Spec step 4 plaintext, as JSON.stringify writes it (compact, raw UTF-8, key order fixed)."""
+    return json.dumps({"v": 1, "kind": "text", "body": body, "sent_at": sent_at},
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def step4_seal_message(conversation_id: str, epoch: int, message_id: str, sender_id: str,
+                       sender_sig: KeyPair, ck: bytes, nonce: bytes, plaintext: str) -> dict:
+    """Spec step 4.
+
+    ciphertext = AES-256-GCM(ck[epoch], nonce, plaintext, aad)
+    signature  = ECDSA-P256-SHA256(sender.sig, aad || nonce || ciphertext), r || s
+    """
+    aad = message_aad(conversation_id, epoch, message_id, sender_id)
+    ciphertext = aes256gcm_encrypt(ck, nonce, plaintext.encode("utf-8"), aad.encode())
+    signature = p1363_sign(sender_sig, aad.encode() + nonce + ciphertext)
+    return {
+        "conversation_id": conversation_id,
+        "epoch": epoch,
+        "message_id": message_id,
+        "sender_id": sender_id,
+        "ck": b64u(ck),
+        "nonce": b64u(nonce),
+        "plaintext": plaintext,
+        "aad": aad,
+        "ciphertext": b64u(ciphertext),
+        "sender_sig_pkcs8": b64u(sender_sig.pkcs8),
+        "sender_sig_public": b64u(sender_sig.public),
+        "signature": b64u(signature),
+    }
+
+
+# ---------------------------------------------------------------------------
+# The vector set
+# ---------------------------------------------------------------------------
+
+ALICE_ID = "0192f0c4-8a1e-7c3d-9b2a-4f5e6d7c8b9a"
+BOB_ID = "0192f0c4-6b2d-7e4f-8a1b-2c3d4e5f6a7b"   # sorts BEFORE alice's id
+CONV_ID = "0192f0c5-1d3e-7a40-b5c6-d7e8f9a0b1c2"
+MSG1_ID = "0192f0c6-02a1-7b3c-8d4e-5f60718293a4"
+MSG2_ID = "0192f0c6-3e4f-7051-9263-748596a7b8c9"
+
+# Passwords: one with an "ﬁ" ligature, full-width letters and a decomposed "é"
+# (e + U+0301), all of which NFKC changes; one plain ASCII; one with a
+# non-breaking space and superscript two (also changed by NFKC).
+ALICE_PASSWORD = "\ufb01nd \uff34\uff48\uff45 cafe\u0301 \u2615 key"
+BOB_PASSWORD = "correct horse battery staple"
+CAROL_PASSWORD = "p\u00e4ss\u00a0word\u00b2 \u2163"
+
+
+def build_document() -> dict:
+    _selftest_rfc6979()
+    pairs = {name: KeyPair(name) for name in (
+        "alice.dh", "alice.sig", "bob.dh", "bob.sig",
+        "eph.conv.e0.alice", "eph.conv.e0.bob", "eph.conv.e7.alice",
+    )}
+
+    # Step 1
+    p2k = [
+        step1_password_to_keys("alice", ALICE_PASSWORD, fixed_bytes("kdf_salt|alice", 16), 600_000),
+        step1_password_to_keys("bob", BOB_PASSWORD, fixed_bytes("kdf_salt|bob", 16), 1000),
+        step1_password_to_keys("carol.9", CAROL_PASSWORD, fixed_bytes("kdf_salt|carol.9", 16), 1),
+    ]
+    kek = {e["username"]: unb64u(e["kek"]) for e in p2k}
+
+    # Step 2
+    identity = [
+        step2_wrap_identity_key(user, which, kek[user], pairs[f"{user}.{which}"].pkcs8,
+                                fixed_bytes(f"identity nonce|{user}|{which}", 12))
+        for user in ("alice", "bob") for which in ("dh", "sig")
+    ]
+
+    # Step 3: a two-member conversation at epoch 0, plus one epoch-7 wrap.
+    ck0 = fixed_bytes(f"ck|{CONV_ID}|0", 32)
+    ck7 = fixed_bytes(f"ck|{CONV_ID}|7", 32)
+    members = [("alice", ALICE_ID), ("bob", BOB_ID)]
+    wraps = [
+        step3_wrap_content_key(CONV_ID, 0, mid, pairs[f"{user}.dh"], pairs[f"eph.conv.e0.{user}"],
+                               ck0, fixed_bytes(f"wrap nonce|{CONV_ID}|0|{mid}", 12))
+        for user, mid in members
+    ]
+    wraps.append(step3_wrap_content_key(CONV_ID, 7, ALICE_ID, pairs["alice.dh"], pairs["eph.conv.e7.alice"],
+                                        ck7, fixed_bytes(f"wrap nonce|{CONV_ID}|7|{ALICE_ID}", 12)))
+
+    commit = step3_commit(ck0, CONV_ID, 0)
+    member_rows = [  # deliberately NOT in id order (bob's id sorts first)
+        {"member_id": mid, "dh_public": pairs[f"{user}.dh"].public, "sig_public": pairs[f"{user}.sig"].public,
+         "wrapped_key": unb64u(w["wrapped_key"])}
+        for (user, mid), w in zip(members, wraps[:2])
+    ]
+    assert [m["member_id"] for m in member_rows] != sorted(m["member_id"] for m in member_rows)
+    signed = step3_keys_signed_message(CONV_ID, 0, ALICE_ID, commit, member_rows)
+    keys_sig = [{
+        "conversation_id": CONV_ID,
+        "epoch": 0,
+        "signer_id": ALICE_ID,
+        "signer_sig_pkcs8": b64u(pairs["alice.sig"].pkcs8),
+        "signer_sig_public": b64u(pairs["alice.sig"].public),
+        "ck": b64u(ck0),
+        "commit": b64u(commit),
+        "members": [{"member_id": m["member_id"], "dh_public": b64u(m["dh_public"]),
+                     "sig_public": b64u(m["sig_public"]), "wrapped_key": b64u(m["wrapped_key"])}
+                    for m in member_rows],
+        "signed_message": signed,
+        "signature": b64u(p1363_sign(pairs["alice.sig"], signed.encode())),
+    }]
+
+    # Step 4
+    seals = [
+        step4_seal_message(CONV_ID, 0, MSG1_ID, ALICE_ID, pairs["alice.sig"], ck0,
+                           fixed_bytes(f"msg nonce|{MSG1_ID}", 12),
+                           message_plaintext("Grüße aus Zürich — 你好 🔐👋🏽", "2026-11-25T22:10:00Z")),
+        step4_seal_message(CONV_ID, 0, MSG2_ID, BOB_ID, pairs["bob.sig"], ck0,
+                           fixed_bytes(f"msg nonce|{MSG2_ID}", 12),
+                           message_plaintext('She said "hi"\nand left \\o/', "2026-11-25T22:11:30Z")),
+    ]
+
+    # Signature verify-only vectors.
+    msg = b"hush-v1 signature vector"
+    raw = p1363_sign(pairs["alice.sig"], msg)
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    low = r + min(s, N - s).to_bytes(32, "big")
+    high = r + max(s, N - s).to_bytes(32, "big")
+    flipped = bytearray(low)
+    flipped[40] ^= 0x01
+    a_pub, b_pub = pairs["alice.sig"].public, pairs["bob.sig"].public
+    sigv = [
+        {"public": b64u(a_pub), "message": b64u(msg), "signature": b64u(low), "valid": True,
+         "high_s": False, "comment": "valid, low-S"},
+        {"public": b64u(a_pub), "message": b64u(msg), "signature": b64u(high), "valid": True,
+         "high_s": True, "comment": "valid, high-S (s replaced by n - s); plain ECDSA must accept it"},
+        {"public": b64u(a_pub), "message": b64u(msg), "signature": b64u(bytes(flipped)), "valid": False,
+         "high_s": False, "comment": "low-S signature with one bit of s flipped"},
+        {"public": b64u(a_pub), "message": b64u(msg + b"!"), "signature": b64u(low), "valid": False,
+         "high_s": False, "comment": "valid signature checked against a different message"},
+        {"public": b64u(b_pub), "message": b64u(msg), "signature": b64u(low), "valid": False,
+         "high_s": False, "comment": "valid signature checked under another public key"},
+    ]
+
+    # AEAD negative vectors, derived from message_seal[0].
+    m0 = seals[0]
+    ct = bytearray(unb64u(m0["ciphertext"]))
+    ct[-1] ^= 0x80
+    aead_neg = [
+        {"key": m0["ck"], "nonce": m0["nonce"], "aad": m0["aad"], "ciphertext": b64u(bytes(ct)),
+         "comment": "wrong tag"},
+        {"key": m0["ck"], "nonce": m0["nonce"], "aad": message_aad(CONV_ID, 0, MSG1_ID, BOB_ID),
+         "ciphertext": m0["ciphertext"], "comment": "wrong aad"},
+        {"key": b64u(ck7), "nonce": m0["nonce"], "aad": m0["aad"], "ciphertext": m0["ciphertext"],
+         "comment": "wrong key"},
+    ]
+
+    return {
+        "suite": SUITE,
+        "note": (
+            "Test vectors for the hush-v1 crypto suite (DESIGN.md, steps 1-4), generated by "
+            "tools/vectors/gen_hush_v1.py. Bytes are base64url without padding; text is JSON strings "
+            "(UTF-8 once decoded; non-ASCII is \\u-escaped in this file so no tool can re-normalise it). "
+            "Every random input is fixed. Signatures are RFC 6979 deterministic ECDSA-P256-SHA256, "
+            "r||s, s not normalised; WebCrypto signs randomly, so signature fields are verify-only "
+            "(a deterministic RFC 6979 signer without low-S normalisation reproduces them exactly). "
+            "keys_signature.members is deliberately not sorted: sort by id bytes before building "
+            "the signed message. AES-GCM ciphertexts carry the 16-byte tag at the end."
+        ),
+        "password_to_keys": p2k,
+        "keypairs": [kp.to_json() for kp in pairs.values()],
+        "identity_wrap": identity,
+        "content_key_wrap": wraps,
+        "keys_signature": keys_sig,
+        "message_seal": seals,
+        "signature_verify": sigv,
+        "aead_negative": aead_neg,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Self-check: re-read the document as a consumer would and verify everything
+# ---------------------------------------------------------------------------
+
+
+def _load_pkcs8(pkcs8: bytes, public: bytes) -> ec.EllipticCurvePrivateKey:
+    assert len(pkcs8) == 138, "PKCS#8 must be 138 bytes"
+    key = serialization.load_der_private_key(pkcs8, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+    _check_public(public)
+    assert pkcs8[-65:] == public, "embedded public key differs"
+    assert key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint) == public
+    return key
+
+
+def _check_public(public: bytes) -> None:
+    assert len(public) == 65 and public[0] == 0x04, "public keys are 65 bytes starting 0x04"
+    _parse_point(public)
+
+
+def self_check(doc: dict) -> None:
+    assert doc["suite"] == SUITE
+
+    for e in doc["password_to_keys"]:
+        assert unicodedata.normalize("NFKC", e["password"]) == e["password_nfkc"]
+        kdf_salt = unb64u(e["kdf_salt"])
+        assert len(kdf_salt) == 16
+        again = step1_password_to_keys(e["username"], e["password"], kdf_salt, e["kdf_iterations"])
+        assert again == e
+        for f in ("salt", "mk", "auth_key", "kek"):
+            assert len(unb64u(e[f])) == 32
+    assert any(e["password"] != e["password_nfkc"] for e in doc["password_to_keys"])
+    assert any(e["password"].isascii() for e in doc["password_to_keys"])
+    assert any(e["kdf_iterations"] == 600_000 for e in doc["password_to_keys"])
+    keks = {e["username"]: e["kek"] for e in doc["password_to_keys"]}
+
+    for kp in doc["keypairs"]:
+        scalar, public = unb64u(kp["private_scalar"]), unb64u(kp["public"])
+        assert len(scalar) == 32
+        key = _load_pkcs8(unb64u(kp["pkcs8"]), public)
+        assert key.private_numbers().private_value == int.from_bytes(scalar, "big")
+        assert unb64u(kp["pkcs8"]) == chromium_pkcs8(scalar, public)
+    publics = {kp["public"] for kp in doc["keypairs"]}
+
+    for e in doc["identity_wrap"]:
+        kek, wrapped, nonce = unb64u(e["kek"]), unb64u(e["wrapped"]), unb64u(e["nonce"])
+        assert e["kek"] == keks[e["username"]] and len(kek) == 32 and len(nonce) == 12
+        assert e["aad"] == f"hush-v1|identity|{e['username']}|{e['which']}"
+        assert wrapped[:12] == nonce
+        pkcs8 = aes256gcm_decrypt(kek, wrapped[:12], wrapped[12:], e["aad"].encode())
+        assert pkcs8 == unb64u(e["pkcs8"])
+        assert b64u(pkcs8[-65:]) in publics
+
+    for e in doc["content_key_wrap"]:
+        wrapped = unb64u(e["wrapped_key"])
+        eph_pub, nonce, body = wrapped[:65], wrapped[65:77], wrapped[77:]
+        member_pub = unb64u(e["member_dh_public"])
+        _check_public(eph_pub)
+        assert eph_pub == unb64u(e["ephemeral_public"]) and nonce == unb64u(e["nonce"])
+        eph = ec.derive_private_key(int.from_bytes(unb64u(e["ephemeral_private_scalar"]), "big"), ec.SECP256R1())
+        assert eph.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint) == eph_pub
+        assert e["info"] == f"hush-v1|wrap|{e['conversation_id']}|{e['epoch']}|{e['member_id']}"
+        # Unwrap as the member does: z = ECDH(member.private, E.public).
+        member = _load_pkcs8(unb64u(e["member_dh_private_pkcs8"]), member_pub)
+        z = member.exchange(ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), eph_pub))
+        assert z == unb64u(e["z"]) and len(z) == 32
+        assert unb64u(e["hkdf_salt"]) == eph_pub + member_pub and len(eph_pub + member_pub) == 130
+        wk = hkdf_sha256(z, eph_pub + member_pub, e["info"].encode())
+        assert wk == unb64u(e["wk"])
+        ck = aes256gcm_decrypt(wk, nonce, body, e["info"].encode())
+        assert ck == unb64u(e["ck"]) and len(ck) == 32
+        assert len(body) == 32 + 16
+    assert any(e["epoch"] == 7 for e in doc["content_key_wrap"])
+
+    wraps = {(e["conversation_id"], e["epoch"], e["member_id"]): e for e in doc["content_key_wrap"]}
+    for e in doc["keys_signature"]:
+        ck = unb64u(e["ck"])
+        commit = step3_commit(ck, e["conversation_id"], e["epoch"])
+        assert commit == unb64u(e["commit"]) and len(commit) == 32
+        ids = [m["member_id"] for m in e["members"]]
+        assert ids != sorted(ids), "members must be listed unsorted"
+        assert e["signer_id"] in ids
+        text = f"hush-v1|keys|{e['conversation_id']}|{e['epoch']}|{e['signer_id']}|commit:{e['commit']}|"
+        for m in sorted(e["members"], key=lambda m: m["member_id"].encode()):
+            _check_public(unb64u(m["dh_public"]))
+            _check_public(unb64u(m["sig_public"]))
+            wk_ = unb64u(m["wrapped_key"])
+            text += f"{m['member_id']}:{m['dh_public']}:{m['sig_public']}:{b64u(hashlib.sha256(wk_).digest())};"
+            # The wrapped key in the set unwraps (content_key_wrap entry) to this ck.
+            w = wraps[(e["conversation_id"], e["epoch"], m["member_id"])]
+            assert w["wrapped_key"] == m["wrapped_key"] and w["ck"] == e["ck"]
+            assert w["member_dh_public"] == m["dh_public"]
+        assert text == e["signed_message"]
+        _load_pkcs8(unb64u(e["signer_sig_pkcs8"]), unb64u(e["signer_sig_public"]))
+        sig = unb64u(e["signature"])
+        assert len(sig) == 64 and p1363_verify(unb64u(e["signer_sig_public"]), text.encode(), sig)
+
+    for e in doc["message_seal"]:
+        ck, nonce, ct = unb64u(e["ck"]), unb64u(e["nonce"]), unb64u(e["ciphertext"])
+        assert len(ck) == 32 and len(nonce) == 12
+        assert e["aad"] == f"hush-v1|msg|{e['conversation_id']}|{e['epoch']}|{e['message_id']}|{e['sender_id']}"
+        pt = aes256gcm_decrypt(ck, nonce, ct, e["aad"].encode())
+        assert pt == e["plaintext"].encode("utf-8")
+        obj = json.loads(pt)
+        assert list(obj) == ["v", "kind", "body", "sent_at"] and obj["v"] == 1 and obj["kind"] == "text"
+        assert json.dumps(obj, separators=(",", ":"), ensure_ascii=False) == e["plaintext"]
+        _load_pkcs8(unb64u(e["sender_sig_pkcs8"]), unb64u(e["sender_sig_public"]))
+        sig = unb64u(e["signature"])
+        assert len(sig) == 64
+        assert p1363_verify(unb64u(e["sender_sig_public"]), e["aad"].encode() + nonce + ct, sig)
+    bodies = [json.loads(e["plaintext"])["body"] for e in doc["message_seal"]]
+    assert any(not b.isascii() for b in bodies) and any('"' in b and "\n" in b for b in bodies)
+
+    for e in doc["signature_verify"]:
+        sig = unb64u(e["signature"])
+        assert len(sig) == 64
+        _check_public(unb64u(e["public"]))
+        assert p1363_verify(unb64u(e["public"]), unb64u(e["message"]), sig) == e["valid"], e["comment"]
+        assert (int.from_bytes(sig[32:], "big") > N // 2) == e["high_s"], e["comment"]
+    assert any(e["valid"] and e["high_s"] for e in doc["signature_verify"])
+
+    for e in doc["aead_negative"]:
+        try:
+            aes256gcm_decrypt(unb64u(e["key"]), unb64u(e["nonce"]), unb64u(e["ciphertext"]), e["aad"].encode())
+        except InvalidTag:
+            continue
+        raise AssertionError(f"aead_negative decrypted: {e['comment']}")
+
+
+def render(doc: dict) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true",
+                    help="recompute and compare with the committed file; exit 1 on mismatch")
+    ap.add_argument("--out", type=Path, default=OUT_PATH, help=f"output file (default {OUT_PATH})")
+    args = ap.parse_args()
+
+    doc = build_document()
+    self_check(doc)
+    data = render(doc)
+    self_check(json.loads(data))  # the serialised form round-trips
+
+    if args.check:
+        try:
+            existing = args.out.read_bytes()
+        except FileNotFoundError:
+            print(f"MISMATCH: {args.out} does not exist", file=sys.stderr)
+            return 1
+        if existing != data:
+            print(f"MISMATCH: {args.out} differs from the recomputed vectors", file=sys.stderr)
+            return 1
+        self_check(json.loads(existing))
+        print(f"OK: {args.out} matches (cryptography {cryptography.__version__}, "
+              f"deterministic ECDSA cross-check: {'yes' if DETERMINISTIC_ECDSA else 'no'})")
+        return 0
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"wrote {args.out} ({len(data)} bytes; cryptography {cryptography.__version__}, "
+          f"deterministic ECDSA cross-check: {'yes' if DETERMINISTIC_ECDSA else 'no'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
