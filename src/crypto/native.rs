@@ -121,13 +121,11 @@ fn hkdf(ikm: &[u8], salt: Option<&[u8]>, info: &str) -> Key32 {
     Key32(okm)
 }
 
-fn nonce(bytes: &[u8]) -> Result<&Nonce<aes_gcm::aead::consts::U12>, CryptoError> {
-    if bytes.len() != NONCE_LEN {
-        return Err(CryptoError::Invalid {
-            what: "nonce length",
-        });
-    }
-    Ok(Nonce::from_slice(bytes))
+fn nonce(bytes: &[u8]) -> Result<Nonce<aes_gcm::aead::consts::U12>, CryptoError> {
+    let array: [u8; NONCE_LEN] = bytes.try_into().map_err(|_| CryptoError::Invalid {
+        what: "nonce length",
+    })?;
+    Ok(Nonce::from(array))
 }
 
 /// AES-256-GCM encryption; the output ends with the 16-byte tag.
@@ -140,7 +138,7 @@ pub fn aead_seal(
     let cipher = Aes256Gcm::new_from_slice(key.expose()).expect("32-byte key");
     cipher
         .encrypt(
-            nonce(nonce_bytes)?,
+            &nonce(nonce_bytes)?,
             Payload {
                 msg: plaintext,
                 aad,
@@ -161,7 +159,7 @@ pub fn aead_open(
     let cipher = Aes256Gcm::new_from_slice(key.expose()).expect("32-byte key");
     cipher
         .decrypt(
-            nonce(nonce_bytes)?,
+            &nonce(nonce_bytes)?,
             Payload {
                 msg: ciphertext,
                 aad,
