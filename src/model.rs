@@ -1,5 +1,6 @@
 //! Types and rules shared by the server and the browser. Nothing here may
 //! depend on axum, sqlx or web-sys.
 
+pub mod error;
 pub mod password;
 pub mod username;

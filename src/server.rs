@@ -6,6 +6,7 @@
 
 pub mod boot;
 pub mod cli;
+pub mod error;
 pub mod health;
 pub mod origin;
 pub mod realtime;

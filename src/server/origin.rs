@@ -8,15 +8,13 @@
 //! settings; otherwise it gets 403 `forbidden_origin` and reaches no handler.
 //! Requests without `Origin` (native clients, curl) are not browsers and pass.
 
-use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::http::header::{HOST, ORIGIN};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::state::AppState;
+use crate::model::error::{ApiError, ErrorCode};
 
 /// Paths the guard protects; pages and static files are fine to embed.
 const GUARDED: [&str; 2] = ["/api/", "/socket.io/"];
@@ -32,7 +30,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
                 .is_ok_and(|o| permits(o, host, &state.settings.allowed_origins));
             if !allowed {
                 tracing::debug!(path, "refused a cross-origin request");
-                return forbidden();
+                return ApiError::new(
+                    ErrorCode::ForbiddenOrigin,
+                    "Requests from this origin are not allowed. Add it to allowed_origins to permit it.",
+                )
+                .into_response();
             }
         }
     }
@@ -48,14 +50,6 @@ fn permits(origin: &str, host: Option<&str>, allowed: &[String]) -> bool {
         .zip(host)
         .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host));
     own || allowed.contains(&origin)
-}
-
-fn forbidden() -> Response {
-    let body = json!({
-        "error": "forbidden_origin",
-        "message": "Requests from this origin are not allowed. Add it to allowed_origins to permit it.",
-    });
-    (StatusCode::FORBIDDEN, Json(body)).into_response()
 }
 
 #[cfg(test)]

@@ -1,0 +1,123 @@
+//! The API's error answer, `{"error": code, "message": text}`, shared by the
+//! server that builds it and the browser that decodes it. Codes are stable;
+//! messages are for people and never carry internal detail.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable error code, as the contract lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidEncoding,
+    KdfTooWeak,
+    StaleEpoch,
+    Unauthorized,
+    NotAMember,
+    ForbiddenOrigin,
+    NotFound,
+    UsernameTaken,
+    IdConflict,
+    MessageTooLarge,
+    RateLimited,
+    StoreUnavailable,
+    /// A fault on the server's side; the message says nothing more.
+    Internal,
+    /// The browser could not reach the server (never sent by the server).
+    Unreachable,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with the code.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | InvalidEncoding | KdfTooWeak | StaleEpoch => 400,
+            Unauthorized => 401,
+            NotAMember | ForbiddenOrigin => 403,
+            NotFound => 404,
+            UsernameTaken | IdConflict => 409,
+            MessageTooLarge => 413,
+            RateLimited => 429,
+            Internal => 500,
+            StoreUnavailable | Unreachable => 503,
+        }
+    }
+}
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub error: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            error,
+            message: message.into(),
+        }
+    }
+
+    /// 400 `invalid_request` naming the field at fault.
+    pub fn invalid(field: &str, problem: &str) -> Self {
+        Self::new(ErrorCode::InvalidRequest, format!("{field}: {problem}"))
+    }
+
+    /// 400 `invalid_encoding` naming the field at fault.
+    pub fn encoding(field: &str, expected: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidEncoding,
+            format!("{field}: expected {expected}"),
+        )
+    }
+
+    /// 401, the same answer for every kind of failed authentication.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            ErrorCode::Unauthorized,
+            "Wrong username or password, or your session has ended.",
+        )
+    }
+
+    pub fn store_unavailable() -> Self {
+        Self::new(
+            ErrorCode::StoreUnavailable,
+            "The server cannot reach its database right now. Try again shortly.",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Something went wrong on the server.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_is_pinned() {
+        let e = ApiError::new(ErrorCode::UsernameTaken, "That name is taken.");
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"error":"username_taken","message":"That name is taken."}"#);
+        assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::NotAMember).unwrap(),
+            r#""not_a_member""#
+        );
+    }
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        assert_eq!(ErrorCode::InvalidEncoding.status(), 400);
+        assert_eq!(ErrorCode::Unauthorized.status(), 401);
+        assert_eq!(ErrorCode::ForbiddenOrigin.status(), 403);
+        assert_eq!(ErrorCode::IdConflict.status(), 409);
+        assert_eq!(ErrorCode::MessageTooLarge.status(), 413);
+        assert_eq!(ErrorCode::RateLimited.status(), 429);
+        assert_eq!(ErrorCode::StoreUnavailable.status(), 503);
+    }
+}
