@@ -2,5 +2,6 @@
 //! depend on axum, sqlx or web-sys.
 
 pub mod error;
+pub mod ids;
 pub mod password;
 pub mod username;

@@ -102,7 +102,10 @@ mod tests {
     fn wire_form_is_pinned() {
         let e = ApiError::new(ErrorCode::UsernameTaken, "That name is taken.");
         let json = serde_json::to_string(&e).unwrap();
-        assert_eq!(json, r#"{"error":"username_taken","message":"That name is taken."}"#);
+        assert_eq!(
+            json,
+            r#"{"error":"username_taken","message":"That name is taken."}"#
+        );
         assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
         assert_eq!(
             serde_json::to_string(&ErrorCode::NotAMember).unwrap(),

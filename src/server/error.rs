@@ -24,6 +24,11 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %cause, "store unavailable");
                 ApiError::store_unavailable()
             }
+            StoreError::Conflict => {
+                // Callers turn the conflicts they expect into their own codes.
+                tracing::error!("unexpected store conflict");
+                ApiError::internal()
+            }
             StoreError::Other(cause) => {
                 tracing::error!(error = %cause, "store error");
                 ApiError::internal()

@@ -9,11 +9,25 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 
-use super::{OpenError, Store, StoreError};
+use super::{OpenError, Store, StoreError, UserRecord};
+use crate::model::ids::UserId;
+
+/// `SELECT <every user column> FROM users <rest>`, as one static string.
+macro_rules! select_user {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, username, auth_hash, kdf_salt, kdf_iterations, dh_public, sig_public, \
+             dh_private_wrapped, sig_private_wrapped, token_version, created_at FROM users ",
+            $rest
+        )
+    };
+}
 
 /// The database file's name inside the data directory.
 pub const FILE_NAME: &str = "hush.db";
@@ -82,6 +96,54 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn create_user(&self, u: &UserRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, username, auth_hash, kdf_salt, kdf_iterations, dh_public, \
+             sig_public, dh_private_wrapped, sig_private_wrapped, token_version, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(u.id.to_string())
+        .bind(&u.username)
+        .bind(&u.auth_hash)
+        .bind(&u.kdf_salt)
+        .bind(u.kdf_iterations)
+        .bind(&u.dh_public)
+        .bind(&u.sig_public)
+        .bind(&u.dh_private_wrapped)
+        .bind(&u.sig_private_wrapped)
+        .bind(u.token_version)
+        .bind(&u.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(select_user!("WHERE username = ?"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(user_from_row).transpose()
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(select_user!("WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(user_from_row).transpose()
+    }
+
+    async fn bump_token_version(&self, id: UserId) -> Result<u32, StoreError> {
+        let version: i64 = sqlx::query_scalar(
+            "UPDATE users SET token_version = token_version + 1 WHERE id = ? RETURNING token_version",
+        )
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(version as u32)
+    }
+
     fn describe(&self) -> String {
         format!("SQLite {}", self.what)
     }
@@ -89,6 +151,25 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn user_from_row(row: SqliteRow) -> Result<UserRecord, StoreError> {
+    let id: String = row.try_get("id")?;
+    Ok(UserRecord {
+        id: id
+            .parse()
+            .map_err(|e| StoreError::Other(sqlx::Error::Decode(Box::new(e))))?,
+        username: row.try_get("username")?,
+        auth_hash: row.try_get("auth_hash")?,
+        kdf_salt: row.try_get("kdf_salt")?,
+        kdf_iterations: row.try_get("kdf_iterations")?,
+        dh_public: row.try_get("dh_public")?,
+        sig_public: row.try_get("sig_public")?,
+        dh_private_wrapped: row.try_get("dh_private_wrapped")?,
+        sig_private_wrapped: row.try_get("sig_private_wrapped")?,
+        token_version: row.try_get("token_version")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 #[cfg(unix)]
@@ -138,6 +219,60 @@ mod tests {
             .await;
         let store = SqliteStore::open_file(dir.path()).await.unwrap();
         store.ping().await.unwrap();
+    }
+
+    fn alice() -> UserRecord {
+        UserRecord {
+            id: UserId::new(),
+            username: "alice".into(),
+            auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            kdf_salt: vec![1; 16],
+            kdf_iterations: 600_000,
+            dh_public: vec![4; 65],
+            sig_public: vec![4; 65],
+            dh_private_wrapped: vec![9; 166],
+            sig_private_wrapped: vec![8; 166],
+            token_version: 0,
+            created_at: "2026-11-25T22:10:00Z".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn users_round_trip_names_are_unique_versions_bump() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(dir.path()).await.unwrap();
+        let alice = alice();
+        store.create_user(&alice).await.unwrap();
+        assert_eq!(
+            store.user_by_name("alice").await.unwrap(),
+            Some(alice.clone())
+        );
+        assert_eq!(
+            store.user_by_id(alice.id).await.unwrap(),
+            Some(alice.clone())
+        );
+        assert_eq!(store.user_by_name("bob").await.unwrap(), None);
+
+        let twin = UserRecord {
+            id: UserId::new(),
+            ..alice.clone()
+        };
+        assert!(matches!(
+            store.create_user(&twin).await,
+            Err(StoreError::Conflict)
+        ));
+
+        assert_eq!(store.bump_token_version(alice.id).await.unwrap(), 1);
+        assert_eq!(store.bump_token_version(alice.id).await.unwrap(), 2);
+        assert_eq!(
+            store
+                .user_by_id(alice.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .token_version,
+            2
+        );
     }
 
     #[tokio::test]
