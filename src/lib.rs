@@ -6,6 +6,7 @@
 //! the keys and does all encryption. Modules shared by both compile for both
 //! targets; server-only and browser-only modules are gated as a whole.
 
+pub mod api;
 pub mod app;
 pub mod crypto;
 pub mod model;

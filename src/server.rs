@@ -4,13 +4,19 @@
 //! Nothing in here ever logs a token, a key or message bytes: at debug level,
 //! ids and sizes only.
 
+pub mod accounts;
+pub mod api_status;
+pub mod auth;
 pub mod boot;
 pub mod cli;
+pub mod data_dir;
 pub mod error;
 pub mod health;
 pub mod origin;
 pub mod realtime;
+pub mod request;
 pub mod router;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod throttle;

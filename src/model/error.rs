@@ -51,6 +51,10 @@ impl ErrorCode {
 pub struct ApiError {
     pub error: ErrorCode,
     pub message: String,
+    /// With `rate_limited`: seconds until a retry may succeed (also sent as
+    /// the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -58,7 +62,13 @@ impl ApiError {
         ApiError {
             error,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// 400 `invalid_request` naming the field at fault.
@@ -91,6 +101,29 @@ impl ApiError {
 
     pub fn internal() -> Self {
         Self::new(ErrorCode::Internal, "Something went wrong on the server.")
+    }
+}
+
+/// Server functions return `ApiError` itself, JSON-encoded, so the body is
+/// the contract's `{"error", "message"}`. Failures before the function runs
+/// (a body that does not decode) become `invalid_request` naming what serde
+/// found wrong; the server's status layer turns the code into the status.
+impl leptos::server_fn::error::FromServerFnError for ApiError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(e: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match e {
+            E::Args(why) | E::MissingArg(why) => ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("Malformed request: {why}"),
+            ),
+            E::Request(_) => ApiError::new(
+                ErrorCode::Unreachable,
+                "Cannot reach the server. Check your connection.",
+            ),
+            _ => ApiError::internal(),
+        }
     }
 }
 

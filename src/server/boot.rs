@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::auth::secrets::ServerSecrets;
 use super::settings::Settings;
 use super::state::AppState;
 use super::store::{self, Store};
@@ -32,6 +33,9 @@ pub struct Running {
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let store = store::open(&settings).await?;
+    let secrets =
+        ServerSecrets::load_or_create(&settings.data_dir, settings.token_secret.as_deref())
+            .with_context(|| format!("cannot load secrets from {}", settings.data_dir.display()))?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -48,16 +52,21 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         leptos_options,
         settings: Arc::new(settings),
         store: store.clone(),
+        secrets: Arc::new(secrets),
+        throttle: Arc::default(),
     };
     let app = router::router(state, sockets);
 
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await
     });
     Ok(Running {
         addr,

@@ -8,16 +8,26 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use socketioxide::layer::SocketIoLayer;
 
 use super::state::AppState;
-use super::{health, origin};
+use super::{api_status, health, origin};
 use crate::app::{App, shell};
+use leptos::prelude::provide_context;
 
 pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(options.clone()),
+        )
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(api_status::fix_status))
         .layer(sockets)
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .with_state(state)

@@ -79,6 +79,15 @@ pub const SETTINGS: &[Def] = &[
         secret: false,
     },
     Def {
+        key: "token_secret",
+        env: "HUSH_TOKEN_SECRET",
+        flag: "token-secret",
+        value_name: "SECRET",
+        default: "",
+        help: "Key that signs session tokens (32+ characters; every node of one deployment needs the same). Empty: generated once into the data directory",
+        secret: true,
+    },
+    Def {
         key: "token_ttl_secs",
         env: "HUSH_TOKEN_TTL_SECS",
         flag: "token-ttl-secs",
@@ -116,6 +125,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     pub site_dir: PathBuf,
     pub allowed_origins: Vec<String>,
+    /// `None`: the key generated into the data directory.
+    pub token_secret: Option<String>,
     pub token_ttl_secs: u64,
     pub max_message_bytes: u32,
     pub kdf_min_iterations: u32,
@@ -331,6 +342,7 @@ impl Settings {
             database_url: parse(take("database_url"), database_url)?,
             site_dir: parse(take("site_dir"), non_empty_path)?,
             allowed_origins: parse(take("allowed_origins"), origins)?,
+            token_secret: parse(take("token_secret"), token_secret)?,
             token_ttl_secs: parse(take("token_ttl_secs"), |v| number(v, 60, 31_536_000))?,
             max_message_bytes: parse(take("max_message_bytes"), |v| {
                 number(v, 1024, 16 * 1024 * 1024).map(|n| n as u32)
@@ -373,6 +385,14 @@ fn database_url(v: &str) -> Result<Option<String>, String> {
         Ok(Some(v.to_owned()))
     } else {
         Err("expected a sqlite: URL, or nothing for the embedded default".into())
+    }
+}
+
+fn token_secret(v: &str) -> Result<Option<String>, String> {
+    match v.len() {
+        0 => Ok(None),
+        1..32 => Err("expected at least 32 characters".into()),
+        _ => Ok(Some(v.to_owned())),
     }
 }
 

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::auth::secrets::ServerSecrets;
 use super::settings::Settings;
 use super::store::Store;
+use super::throttle::Throttle;
 
 /// Shared, cheaply cloned server state; handlers extract the part they need.
 #[derive(Clone, FromRef)]
@@ -14,4 +16,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
+    pub secrets: Arc<ServerSecrets>,
+    pub throttle: Arc<Throttle>,
 }

@@ -42,7 +42,7 @@ impl SqliteStore {
     /// Opens `hush.db` in `data_dir`, creating the directory (mode 0700) and
     /// the file as needed.
     pub async fn open_file(data_dir: &Path) -> Result<Self, OpenError> {
-        create_private_dir(data_dir).map_err(|source| OpenError::DataDir {
+        crate::server::data_dir::create(data_dir).map_err(|source| OpenError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
@@ -170,20 +170,6 @@ fn user_from_row(row: SqliteRow) -> Result<UserRecord, StoreError> {
         token_version: row.try_get("token_version")?,
         created_at: row.try_get("created_at")?,
     })
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]

@@ -1,0 +1,17 @@
+//! `POST /api/login` `{username, auth_key}` → `{token, user, identity}`, and
+//! the session cookie.
+
+use leptos::prelude::*;
+
+use crate::model::account::LoginAnswer;
+use crate::model::error::ApiError;
+
+#[server(prefix = "/api", endpoint = "login", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn login(username: String, auth_key: String) -> Result<LoginAnswer, ApiError> {
+    use crate::server::{accounts, request};
+    let state = request::state();
+    let address = request::client_address().await?;
+    let answer = accounts::login(&state, &username, &auth_key, address).await?;
+    request::set_session_cookie(&answer.token, state.settings.token_ttl_secs);
+    Ok(answer)
+}

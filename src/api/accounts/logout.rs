@@ -1,0 +1,20 @@
+//! `POST /api/logout` `{}` → `{}`: every token of the user stops working at
+//! once, and the session cookie is cleared.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::error::ApiError;
+
+/// The empty answer, `{}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {}
+
+#[server(prefix = "/api", endpoint = "logout", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn logout() -> Result<Done, ApiError> {
+    use crate::server::{accounts, request};
+    let user = request::current_user().await?;
+    accounts::logout(&request::state(), user.id).await?;
+    request::clear_session_cookie();
+    Ok(Done {})
+}

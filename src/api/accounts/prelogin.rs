@@ -1,0 +1,13 @@
+//! `POST /api/prelogin` `{username}` → `{kdf_salt, kdf_iterations}`.
+
+use leptos::prelude::*;
+
+use crate::model::account::KdfParams;
+use crate::model::error::ApiError;
+
+#[server(prefix = "/api", endpoint = "prelogin", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn prelogin(username: String) -> Result<KdfParams, ApiError> {
+    use crate::server::{accounts, request};
+    let address = request::client_address().await?;
+    accounts::prelogin(&request::state(), &username, address).await
+}

@@ -1,0 +1,283 @@
+//! What the account endpoints do, apart from HTTP: check every field, talk to
+//! the store, hash and verify, issue and check tokens. The endpoints in
+//! `api` only extract the request's parts and call these.
+
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::auth::{password, token};
+use super::state::AppState;
+use super::store::{StoreError, UserRecord};
+use super::throttle;
+use crate::crypto::encoding::{b64, unb64};
+use crate::crypto::native;
+use crate::crypto::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KEY_LEN};
+use crate::model::account::{Identity, KdfParams, LoginAnswer, PublicUser, Session, User};
+use crate::model::error::{ApiError, ErrorCode};
+use crate::model::ids::UserId;
+use crate::model::username;
+
+/// Largest wrapped private key accepted (a 138-byte PKCS#8 plus nonce and tag
+/// is 166 bytes; room for other encodings, not for abuse).
+const MAX_WRAPPED_KEY: usize = 1024;
+
+/// Everything signup receives.
+#[derive(Debug, Clone)]
+pub struct SignupInput {
+    pub username: String,
+    pub auth_key: String,
+    pub kdf_salt: String,
+    pub kdf_iterations: u32,
+    pub identity: Identity,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+fn rfc3339_now() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn canonical_username(input: &str) -> Result<String, ApiError> {
+    username::canonical(input).map_err(|e| ApiError::invalid("username", &e.to_string()))
+}
+
+/// Decodes a base64url field of exactly `len` bytes (any length if `None`,
+/// up to `max`).
+fn field(name: &str, text: &str, len: Option<usize>, max: usize) -> Result<Vec<u8>, ApiError> {
+    let expected = match len {
+        Some(n) => format!("{n} bytes of base64url without padding"),
+        None => format!("at most {max} bytes of base64url without padding"),
+    };
+    let bytes = unb64(text).ok_or_else(|| ApiError::encoding(name, &expected))?;
+    let fits = match len {
+        Some(n) => bytes.len() == n,
+        None => !bytes.is_empty() && bytes.len() <= max,
+    };
+    if fits {
+        Ok(bytes)
+    } else {
+        Err(ApiError::encoding(name, &expected))
+    }
+}
+
+fn public_key_field(name: &str, text: &str) -> Result<Vec<u8>, ApiError> {
+    let bytes = field(name, text, Some(65), 65)?;
+    native::check_public_key(&bytes).map_err(|_| {
+        ApiError::encoding(name, "an uncompressed P-256 point (65 bytes, 0x04 first)")
+    })?;
+    Ok(bytes)
+}
+
+fn session_for(state: &AppState, user: &UserRecord) -> String {
+    token::issue(
+        state.secrets.token_key(),
+        user.id,
+        user.token_version,
+        now_secs(),
+        state.settings.token_ttl_secs,
+    )
+}
+
+fn rate_limited(retry_after: std::time::Duration) -> ApiError {
+    let secs = retry_after.as_secs().max(1);
+    ApiError::new(
+        ErrorCode::RateLimited,
+        format!("Too many attempts. Try again in {secs} seconds."),
+    )
+    .with_retry_after(secs)
+}
+
+/// How to derive `username`'s keys; for a name without an account, a stable
+/// fake salt and the default iterations, so names cannot be probed.
+pub async fn prelogin(
+    state: &AppState,
+    username: &str,
+    address: IpAddr,
+) -> Result<KdfParams, ApiError> {
+    let name = canonical_username(username)?;
+    let key = format!("prelogin-ip|{address}");
+    let now = Instant::now();
+    state
+        .throttle
+        .check(&key, throttle::PRELOGIN_ADDRESS, now)
+        .map_err(rate_limited)?;
+    state.throttle.record(&key, now);
+    Ok(match state.store.user_by_name(&name).await? {
+        Some(user) => KdfParams {
+            kdf_salt: b64(&user.kdf_salt),
+            kdf_iterations: user.kdf_iterations,
+        },
+        None => KdfParams {
+            kdf_salt: b64(&state.secrets.fake_salt(&name)),
+            kdf_iterations: *KDF_ITERATIONS.start(),
+        },
+    })
+}
+
+/// Creates an account and signs it in.
+pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, ApiError> {
+    let name = canonical_username(&input.username)?;
+    let auth_key = field("auth_key", &input.auth_key, Some(KEY_LEN), KEY_LEN)?;
+    let kdf_salt = field(
+        "kdf_salt",
+        &input.kdf_salt,
+        Some(KDF_SALT_LEN),
+        KDF_SALT_LEN,
+    )?;
+    if input.kdf_iterations < state.settings.kdf_min_iterations {
+        return Err(ApiError::new(
+            ErrorCode::KdfTooWeak,
+            format!(
+                "kdf_iterations: at least {} are required",
+                state.settings.kdf_min_iterations
+            ),
+        ));
+    }
+    if input.kdf_iterations > *KDF_ITERATIONS.end() {
+        return Err(ApiError::invalid("kdf_iterations", "at most 10000000"));
+    }
+    let id = &input.identity;
+    let dh_public = public_key_field("identity.dh_public", &id.dh_public)?;
+    let sig_public = public_key_field("identity.sig_public", &id.sig_public)?;
+    let dh_private_wrapped = field(
+        "identity.dh_private_wrapped",
+        &id.dh_private_wrapped,
+        None,
+        MAX_WRAPPED_KEY,
+    )?;
+    let sig_private_wrapped = field(
+        "identity.sig_private_wrapped",
+        &id.sig_private_wrapped,
+        None,
+        MAX_WRAPPED_KEY,
+    )?;
+
+    let auth_hash = tokio::task::spawn_blocking(move || password::hash(&auth_key))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let user = UserRecord {
+        id: UserId::new(),
+        username: name,
+        auth_hash,
+        kdf_salt,
+        kdf_iterations: input.kdf_iterations,
+        dh_public,
+        sig_public,
+        dh_private_wrapped,
+        sig_private_wrapped,
+        token_version: 0,
+        created_at: rfc3339_now(),
+    };
+    match state.store.create_user(&user).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::new(
+                ErrorCode::UsernameTaken,
+                "That username is taken.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(user = %user.id, "account created");
+    Ok(Session {
+        token: session_for(state, &user),
+        user: User {
+            id: user.id,
+            username: user.username,
+        },
+    })
+}
+
+/// Checks `auth_key` for `username` and signs in. An unknown name and a wrong
+/// key get the same answer after the same work.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    auth_key: &str,
+    address: IpAddr,
+) -> Result<LoginAnswer, ApiError> {
+    let name = canonical_username(username)?;
+    let auth_key = field("auth_key", auth_key, Some(KEY_LEN), KEY_LEN)?;
+    let keys = throttle::login_keys(&name, address);
+    let now = Instant::now();
+    for (key, limit) in &keys {
+        state
+            .throttle
+            .check(key, *limit, now)
+            .map_err(rate_limited)?;
+    }
+    let user = state.store.user_by_name(&name).await?;
+    let stored = user.as_ref().map(|u| u.auth_hash.clone());
+    let genuine = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => password::verify(&auth_key, &hash),
+        None => {
+            password::verify_nobody(&auth_key);
+            false
+        }
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    let Some(user) = user.filter(|_| genuine) else {
+        for (key, _) in &keys {
+            state.throttle.record(key, now);
+        }
+        return Err(ApiError::unauthorized());
+    };
+    state.throttle.clear(&keys[0].0);
+    Ok(LoginAnswer {
+        token: session_for(state, &user),
+        identity: Identity {
+            dh_public: b64(&user.dh_public),
+            sig_public: b64(&user.sig_public),
+            dh_private_wrapped: b64(&user.dh_private_wrapped),
+            sig_private_wrapped: b64(&user.sig_private_wrapped),
+        },
+        user: User {
+            id: user.id,
+            username: user.username,
+        },
+    })
+}
+
+/// The user a token belongs to, if it is valid and not revoked.
+pub async fn authenticate(state: &AppState, bearer: &str) -> Result<UserRecord, ApiError> {
+    let claims =
+        token::verify(state.secrets.token_key(), bearer).ok_or_else(ApiError::unauthorized)?;
+    match state.store.user_by_id(claims.sub).await? {
+        Some(user) if user.token_version == claims.ver => Ok(user),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// Ends every session of `user` at once.
+pub async fn logout(state: &AppState, user: UserId) -> Result<(), ApiError> {
+    state.store.bump_token_version(user).await?;
+    Ok(())
+}
+
+/// Another user's public keys, by name.
+pub async fn lookup(state: &AppState, username: &str) -> Result<PublicUser, ApiError> {
+    let name = canonical_username(username)?;
+    let user =
+        state.store.user_by_name(&name).await?.ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("No user is called {name}."))
+        })?;
+    Ok(PublicUser {
+        id: user.id,
+        username: user.username,
+        dh_public: b64(&user.dh_public),
+        sig_public: b64(&user.sig_public),
+    })
+}

@@ -1,0 +1,103 @@
+//! What a server function needs from the request it serves: the app state,
+//! the caller's address, the caller's token (Bearer header or session
+//! cookie), and setting or clearing the session cookie.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+
+use super::accounts;
+use super::state::AppState;
+use super::store::UserRecord;
+use crate::model::error::ApiError;
+
+/// The name of the browser's session cookie.
+pub const SESSION_COOKIE: &str = "hush_session";
+
+pub fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// The client's IP address, as the socket saw it.
+pub async fn client_address() -> Result<IpAddr, ApiError> {
+    let ConnectInfo(addr) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(addr.ip())
+}
+
+/// The token in `Authorization: Bearer …`, else in the session cookie.
+pub fn token_in(headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if let Some(token) = bearer {
+        return Some(token.to_owned());
+    }
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The signed-in user making this request, or 401.
+pub async fn current_user() -> Result<UserRecord, ApiError> {
+    let headers: HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let token = token_in(&headers).ok_or_else(ApiError::unauthorized)?;
+    accounts::authenticate(&state(), &token).await
+}
+
+/// Sets the browser's session cookie (HttpOnly, SameSite=Strict).
+pub fn set_session_cookie(token: &str, max_age_secs: u64) {
+    set_cookie(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
+    ));
+}
+
+/// Removes the browser's session cookie.
+pub fn clear_session_cookie() {
+    set_cookie(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ));
+}
+
+fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        response.append_header(SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_wins_then_cookie() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(token_in(&headers), None);
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("theme=dark; hush_session=abc.def.ghi"),
+        );
+        assert_eq!(token_in(&headers).as_deref(), Some("abc.def.ghi"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer xyz"));
+        assert_eq!(token_in(&headers).as_deref(), Some("xyz"));
+    }
+}

@@ -1,0 +1,137 @@
+//! Sliding-window throttles for prelogin and login, in memory per node.
+//!
+//! Login failures count three ways: per account and client address (10 in
+//! 15 minutes), per client address (50), and per account from anywhere
+//! (100). A stranger on one address can thus lock out only that address;
+//! locking the account itself takes many addresses, and lasts at most the
+//! window. A refusal carries how long until the next try may succeed.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One limit: at most `max` events per `window` for a key.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: usize,
+    pub window: Duration,
+}
+
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Login failures, per account and address.
+pub const LOGIN_ACCOUNT_ADDRESS: Limit = Limit {
+    max: 10,
+    window: WINDOW,
+};
+/// Login failures, per address.
+pub const LOGIN_ADDRESS: Limit = Limit {
+    max: 50,
+    window: WINDOW,
+};
+/// Login failures, per account.
+pub const LOGIN_ACCOUNT: Limit = Limit {
+    max: 100,
+    window: WINDOW,
+};
+/// Prelogin requests, per address.
+pub const PRELOGIN_ADDRESS: Limit = Limit {
+    max: 300,
+    window: WINDOW,
+};
+
+/// Event times per key.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl Throttle {
+    /// `Err(retry_after)` if `key` has used up `limit`.
+    pub fn check(&self, key: &str, limit: Limit, now: Instant) -> Result<(), Duration> {
+        let mut events = self.events.lock().expect("throttle lock");
+        let Some(times) = events.get_mut(key) else {
+            return Ok(());
+        };
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= limit.window)
+        {
+            times.pop_front();
+        }
+        if times.len() < limit.max {
+            return Ok(());
+        }
+        let oldest = *times.front().expect("full means non-empty");
+        Err(limit
+            .window
+            .saturating_sub(now.duration_since(oldest))
+            .max(Duration::from_secs(1)))
+    }
+
+    /// Counts one event for `key`.
+    pub fn record(&self, key: &str, now: Instant) {
+        let mut events = self.events.lock().expect("throttle lock");
+        // Forget keys idle for a whole window, now and then, so memory stays bounded.
+        if events.len() > 10_000 {
+            events.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
+            });
+        }
+        events.entry(key.to_owned()).or_default().push_back(now);
+    }
+
+    /// Forgets a key (after a successful login for that account and address).
+    pub fn clear(&self, key: &str) {
+        self.events.lock().expect("throttle lock").remove(key);
+    }
+}
+
+/// The keys a login attempt is counted under.
+pub fn login_keys(username: &str, address: IpAddr) -> [(String, Limit); 3] {
+    [
+        (format!("login|{username}|{address}"), LOGIN_ACCOUNT_ADDRESS),
+        (format!("login-ip|{address}"), LOGIN_ADDRESS),
+        (format!("login-acct|{username}"), LOGIN_ACCOUNT),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_after_the_limit_until_the_window_passes() {
+        let throttle = Throttle::default();
+        let limit = Limit {
+            max: 3,
+            window: Duration::from_secs(60),
+        };
+        let start = Instant::now();
+        for i in 0..3 {
+            assert!(throttle.check("k", limit, start).is_ok(), "attempt {i}");
+            throttle.record("k", start + Duration::from_secs(i));
+        }
+        let retry = throttle
+            .check("k", limit, start + Duration::from_secs(10))
+            .unwrap_err();
+        assert_eq!(retry, Duration::from_secs(50));
+        assert!(
+            throttle.check("other", limit, start).is_ok(),
+            "keys are separate"
+        );
+        assert!(
+            throttle
+                .check("k", limit, start + Duration::from_secs(60))
+                .is_ok()
+        );
+        throttle.clear("k");
+        assert!(
+            throttle
+                .check("k", limit, start + Duration::from_secs(10))
+                .is_ok()
+        );
+    }
+}
