@@ -4,3 +4,4 @@
 //! its answer or its [`ApiError`](crate::model::error::ApiError).
 
 pub mod accounts;
+pub mod codec;

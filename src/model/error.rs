@@ -118,6 +118,12 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
                 ErrorCode::InvalidRequest,
                 format!("Malformed request: {why}"),
             ),
+            // On the server this is a request body that did not decode; in
+            // the browser, an answer that did not (a server fault).
+            E::Deserialization(why) if cfg!(feature = "ssr") => ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("Malformed request: {why}"),
+            ),
             E::Request(_) => ApiError::new(
                 ErrorCode::Unreachable,
                 "Cannot reach the server. Check your connection.",

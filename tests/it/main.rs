@@ -2,6 +2,7 @@
 //! HTTP and Socket.IO like any client would. One binary, one module per area;
 //! the fixture is in `util`.
 
+mod accounts;
 mod cli;
 mod crypto_vectors;
 mod health;

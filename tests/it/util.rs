@@ -1,13 +1,21 @@
 //! The fixture: a real server on a free port with its own data directory,
 //! and an HTTP client that speaks to it.
 
+use hush::crypto::encoding::b64;
+use hush::crypto::native::{self, Key32, PrivateKey};
+use hush::crypto::suite::KeyKind;
 use hush::server::boot::{self, Running};
 use hush::server::settings::Settings;
+use serde_json::{Value, json};
+
+/// PBKDF2 iterations the test servers accept (the real minimum is 600,000;
+/// key derivation is not what these tests are about).
+pub const TEST_ITERATIONS: u32 = 1000;
 
 pub struct TestServer {
     pub running: Running,
     pub http: reqwest::Client,
-    _data: tempfile::TempDir,
+    pub data: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -29,7 +37,7 @@ impl TestServer {
         TestServer {
             running,
             http: reqwest::Client::new(),
-            _data: data,
+            data,
         }
     }
 
@@ -45,4 +53,100 @@ impl TestServer {
             .await
             .expect("a response")
     }
+}
+
+impl TestServer {
+    /// A server that accepts [`TEST_ITERATIONS`].
+    pub async fn start_for_accounts() -> Self {
+        Self::start_with(|s| s.kdf_min_iterations = TEST_ITERATIONS).await
+    }
+
+    /// POSTs JSON to `/api/<endpoint>` as an API client; `token` as Bearer.
+    pub async fn post(
+        &self,
+        endpoint: &str,
+        body: Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("Accept", "application/json")
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("a response")
+    }
+
+    /// Signs `username` up the way the browser does, with the native twin.
+    pub async fn sign_up(&self, typed: &str, password: &str) -> Account {
+        // As the browser does: every derivation uses the canonical name.
+        let canonical = hush::model::username::canonical(typed).unwrap();
+        let username = canonical.as_str();
+        let kdf_salt = random::<16>();
+        let keys = PasswordKeys::derive(username, password, &kdf_salt, TEST_ITERATIONS);
+        let dh = PrivateKey::generate();
+        let sig = PrivateKey::generate();
+        let wrap = |kind, key: &PrivateKey| {
+            b64(
+                &native::wrap_identity(&keys.kek, username, kind, &key.to_pkcs8(), &random::<12>())
+                    .unwrap(),
+            )
+        };
+        let body = json!({
+            "username": typed,
+            "auth_key": b64(keys.auth_key.expose()),
+            "kdf_salt": b64(&kdf_salt),
+            "kdf_iterations": TEST_ITERATIONS,
+            "identity": {
+                "dh_public": b64(&dh.public()),
+                "sig_public": b64(&sig.public()),
+                "dh_private_wrapped": wrap(KeyKind::Dh, &dh),
+                "sig_private_wrapped": wrap(KeyKind::Sig, &sig),
+            },
+        });
+        let response = self.post("signup", body, None).await;
+        assert_eq!(response.status(), 200, "signup of {username}");
+        let answer: Value = response.json().await.unwrap();
+        Account {
+            username: answer["user"]["username"].as_str().unwrap().to_owned(),
+            id: answer["user"]["id"].as_str().unwrap().to_owned(),
+            token: answer["token"].as_str().unwrap().to_owned(),
+            dh_public: dh.public(),
+            sig_public: sig.public(),
+        }
+    }
+}
+
+/// A signed-up user, as a test client holds it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub username: String,
+    pub id: String,
+    pub token: String,
+    pub dh_public: [u8; 65],
+    pub sig_public: [u8; 65],
+}
+
+/// What the browser derives from a password.
+pub struct PasswordKeys {
+    pub auth_key: Key32,
+    pub kek: Key32,
+}
+
+impl PasswordKeys {
+    pub fn derive(username: &str, password: &str, kdf_salt: &[u8], iterations: u32) -> Self {
+        let mk = native::master_key(username, password, kdf_salt, iterations);
+        PasswordKeys {
+            auth_key: native::auth_key(&mk),
+            kek: native::kek(&mk),
+        }
+    }
+}
+
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes
 }

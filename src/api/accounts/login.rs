@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::api::codec::Api;
 use crate::model::account::LoginAnswer;
 use crate::model::error::ApiError;
 
-#[server(prefix = "/api", endpoint = "login", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "login", input = Api, output = Api)]
 pub async fn login(username: String, auth_key: String) -> Result<LoginAnswer, ApiError> {
     use crate::server::{accounts, request};
     let state = request::state();

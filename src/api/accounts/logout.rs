@@ -4,13 +4,14 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::api::codec::Api;
 use crate::model::error::ApiError;
 
 /// The empty answer, `{}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Done {}
 
-#[server(prefix = "/api", endpoint = "logout", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "logout", input = Api, output = Api)]
 pub async fn logout() -> Result<Done, ApiError> {
     use crate::server::{accounts, request};
     let user = request::current_user().await?;

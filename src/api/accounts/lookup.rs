@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::api::codec::Api;
 use crate::model::account::PublicUser;
 use crate::model::error::ApiError;
 
-#[server(prefix = "/api", endpoint = "users/lookup", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "users/lookup", input = Api, output = Api)]
 pub async fn lookup(username: String) -> Result<PublicUser, ApiError> {
     use crate::server::{accounts, request};
     request::current_user().await?;

@@ -2,10 +2,11 @@
 
 use leptos::prelude::*;
 
+use crate::api::codec::Api;
 use crate::model::account::{Identity, Session};
 use crate::model::error::ApiError;
 
-#[server(prefix = "/api", endpoint = "signup", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "signup", input = Api, output = Api)]
 pub async fn signup(
     username: String,
     auth_key: String,

@@ -1,0 +1,423 @@
+//! Accounts over HTTP against the real server: signup, prelogin, login,
+//! logout, lookup; the contract's errors; tokens that must not work; the
+//! throttle; and unknown users indistinguishable from wrong passwords.
+
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hush::crypto::encoding::{b64, unb64};
+use hush::crypto::native;
+use hush::crypto::suite::KeyKind;
+use hush::server::auth::{secrets::ServerSecrets, token};
+use serde_json::{Value, json};
+
+use crate::util::{PasswordKeys, TEST_ITERATIONS, TestServer};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Logs in as the browser would: prelogin, derive, login.
+async fn log_in(server: &TestServer, typed: &str, password: &str) -> (u16, Value, PasswordKeys) {
+    let canonical = hush::model::username::canonical(typed).unwrap();
+    let username = canonical.as_str();
+    let (status, params) = json_of(
+        server
+            .post("prelogin", json!({"username": typed}), None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let salt = unb64(params["kdf_salt"].as_str().unwrap()).unwrap();
+    let iterations = params["kdf_iterations"].as_u64().unwrap() as u32;
+    let keys = PasswordKeys::derive(username, password, &salt, iterations);
+    let body = json!({"username": typed, "auth_key": b64(keys.auth_key.expose())});
+    let (status, answer) = json_of(server.post("login", body, None).await).await;
+    (status, answer, keys)
+}
+
+#[tokio::test]
+async fn signup_sets_a_strict_http_only_cookie() {
+    let server = TestServer::start_for_accounts().await;
+    let keys = PasswordKeys::derive("hi89", PASSWORD, &[1; 16], TEST_ITERATIONS);
+    let body = json!({
+        "username": "hi89",
+        "auth_key": b64(keys.auth_key.expose()),
+        "kdf_salt": b64(&[1; 16]),
+        "kdf_iterations": TEST_ITERATIONS,
+        "identity": {
+            "dh_public": b64(&native::PrivateKey::generate().public()),
+            "sig_public": b64(&native::PrivateKey::generate().public()),
+            "dh_private_wrapped": b64(&[5; 166]),
+            "sig_private_wrapped": b64(&[6; 166]),
+        },
+    });
+    let response = server.post("signup", body, None).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("hush_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["user"]["username"], "hi89");
+    assert!(
+        answer["token"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+}
+
+#[tokio::test]
+async fn login_returns_the_identity_that_unwraps_to_the_same_keys() {
+    let server = TestServer::start_for_accounts().await;
+    let account = server.sign_up("Lo89", PASSWORD).await;
+    assert_eq!(
+        account.username, "lo89",
+        "names are stored in canonical form"
+    );
+
+    let (status, answer, keys) = log_in(&server, "LO89", PASSWORD).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["user"]["id"], account.id.as_str());
+    let identity = &answer["identity"];
+    assert_eq!(identity["dh_public"], b64(&account.dh_public));
+    assert_eq!(identity["sig_public"], b64(&account.sig_public));
+    for (kind, field, public) in [
+        (KeyKind::Dh, "dh_private_wrapped", account.dh_public),
+        (KeyKind::Sig, "sig_private_wrapped", account.sig_public),
+    ] {
+        let wrapped = unb64(identity[field].as_str().unwrap()).unwrap();
+        let key = native::unwrap_identity(&keys.kek, "lo89", kind, &wrapped, &public).unwrap();
+        assert_eq!(key.public(), public);
+    }
+}
+
+async fn ask(server: &TestServer, name: &str) -> (u16, Value) {
+    json_of(
+        server
+            .post("prelogin", json!({"username": name}), None)
+            .await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn prelogin_gives_the_real_salt_or_a_stable_fake_one() {
+    let server = TestServer::start_for_accounts().await;
+    server.sign_up("alice", PASSWORD).await;
+    let (_, real) = ask(&server, "alice").await;
+    assert_eq!(real["kdf_iterations"], TEST_ITERATIONS);
+    let (status, fake) = ask(&server, "nobody").await;
+    assert_eq!(status, 200);
+    assert_eq!(fake["kdf_iterations"], 600_000);
+    assert_eq!(unb64(fake["kdf_salt"].as_str().unwrap()).unwrap().len(), 16);
+    assert_eq!(ask(&server, "nobody").await.1, fake, "stable");
+    assert_eq!(ask(&server, "NoBody").await.1, fake, "by canonical name");
+    assert_ne!(
+        ask(&server, "someone").await.1["kdf_salt"],
+        fake["kdf_salt"]
+    );
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let server = TestServer::start_for_accounts().await;
+    server.sign_up("alice", PASSWORD).await;
+    let (wrong_status, wrong, _) = log_in(&server, "alice", "not the password at all").await;
+    let (unknown_status, unknown, _) = log_in(&server, "mallory", PASSWORD).await;
+    assert_eq!(wrong_status, 401);
+    assert_eq!((unknown_status, &unknown), (wrong_status, &wrong));
+    assert_eq!(wrong["error"], "unauthorized");
+}
+
+#[tokio::test]
+async fn duplicate_names_are_refused_whatever_the_case() {
+    let server = TestServer::start_for_accounts().await;
+    server.sign_up("alice", PASSWORD).await;
+    let keys = PasswordKeys::derive("alice", PASSWORD, &[2; 16], TEST_ITERATIONS);
+    let body = json!({
+        "username": "ALICE", "auth_key": b64(keys.auth_key.expose()), "kdf_salt": b64(&[2; 16]),
+        "kdf_iterations": TEST_ITERATIONS,
+        "identity": {
+            "dh_public": b64(&native::PrivateKey::generate().public()),
+            "sig_public": b64(&native::PrivateKey::generate().public()),
+            "dh_private_wrapped": b64(&[5; 166]), "sig_private_wrapped": b64(&[6; 166]),
+        },
+    });
+    let (status, error) = json_of(server.post("signup", body, None).await).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (409, Some("username_taken"))
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_400_naming_the_field() {
+    let server = TestServer::start_for_accounts().await;
+    let good = || {
+        json!({
+            "username": "carol", "auth_key": b64(&[3; 32]), "kdf_salt": b64(&[3; 16]),
+            "kdf_iterations": TEST_ITERATIONS,
+            "identity": {
+                "dh_public": b64(&native::PrivateKey::generate().public()),
+                "sig_public": b64(&native::PrivateKey::generate().public()),
+                "dh_private_wrapped": b64(&[5; 166]), "sig_private_wrapped": b64(&[6; 166]),
+            },
+        })
+    };
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            {
+                let mut b = good();
+                b.as_object_mut().unwrap().remove("auth_key");
+                b
+            },
+            "invalid_request",
+            "auth_key",
+        ),
+        (
+            {
+                let mut b = good();
+                b["auth_key"] = json!("not base64!");
+                b
+            },
+            "invalid_encoding",
+            "auth_key",
+        ),
+        (
+            {
+                let mut b = good();
+                b["auth_key"] = json!(b64(&[3; 16]));
+                b
+            },
+            "invalid_encoding",
+            "auth_key",
+        ),
+        (
+            {
+                let mut b = good();
+                b["kdf_salt"] = json!(format!("{}=", b64(&[3; 16])));
+                b
+            },
+            "invalid_encoding",
+            "kdf_salt",
+        ),
+        (
+            {
+                let mut b = good();
+                b["username"] = json!("no spaces");
+                b
+            },
+            "invalid_request",
+            "username",
+        ),
+        (
+            {
+                let mut b = good();
+                b["kdf_iterations"] = json!(10);
+                b
+            },
+            "kdf_too_weak",
+            "kdf_iterations",
+        ),
+        (
+            {
+                let mut b = good();
+                b["kdf_iterations"] = json!("many");
+                b
+            },
+            "invalid_request",
+            "kdf_iterations",
+        ),
+        (
+            {
+                let mut b = good();
+                let mut k = native::PrivateKey::generate().public();
+                k[0] = 2;
+                b["identity"]["dh_public"] = json!(b64(&k[..33]));
+                b
+            },
+            "invalid_encoding",
+            "identity.dh_public",
+        ),
+    ];
+    for (body, code, field) in cases {
+        let (status, error) = json_of(server.post("signup", body, None).await).await;
+        assert_eq!(status, 400, "{field}: {error}");
+        assert_eq!(error["error"], code, "{field}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(field),
+            "{field}: {error}"
+        );
+    }
+    let (status, _) = json_of(
+        server
+            .http
+            .post(server.url("/api/login"))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn lookup_needs_a_session_and_finds_by_name() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let bob = server.sign_up("bob", PASSWORD).await;
+    let (status, found) = json_of(
+        server
+            .post(
+                "users/lookup",
+                json!({"username": "Bob"}),
+                Some(&alice.token),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        found,
+        json!({"id": bob.id, "username": "bob", "dh_public": b64(&bob.dh_public), "sig_public": b64(&bob.sig_public)})
+    );
+    let (status, error) = json_of(
+        server
+            .post(
+                "users/lookup",
+                json!({"username": "zed"}),
+                Some(&alice.token),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!((status, error["error"].as_str()), (404, Some("not_found")));
+    let (status, _) = json_of(
+        server
+            .post("users/lookup", json!({"username": "bob"}), None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn logout_ends_the_token_at_once() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let (status, body) = json_of(server.post("logout", json!({}), Some(&alice.token)).await).await;
+    assert_eq!((status, body), (200, json!({})));
+    let (status, error) = json_of(
+        server
+            .post(
+                "users/lookup",
+                json!({"username": "alice"}),
+                Some(&alice.token),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let (status, _, _) = log_in(&server, "alice", PASSWORD).await;
+    assert_eq!(status, 200, "a new login works");
+}
+
+#[tokio::test]
+async fn expired_foreign_and_unsigned_tokens_are_401() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let secrets = ServerSecrets::load_or_create(server.data.path(), None).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let id = alice.id.parse().unwrap();
+    let expired = token::issue(secrets.token_key(), id, 0, now - 3600, 60);
+    let foreign = token::issue(b"some other server's key, 32 bytes", id, 0, now, 600);
+    let claims = alice.token.split('.').nth(1).unwrap();
+    let unsigned = format!("{}.{claims}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
+    for bad in [expired, foreign, unsigned, "garbage".to_owned()] {
+        let (status, error) = json_of(
+            server
+                .post("users/lookup", json!({"username": "alice"}), Some(&bad))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (401, Some("unauthorized")),
+            "{bad}"
+        );
+    }
+    let (status, _) = json_of(
+        server
+            .post(
+                "users/lookup",
+                json!({"username": "alice"}),
+                Some(&alice.token),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "the genuine token still works");
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_per_account_and_address() {
+    let server = TestServer::start_for_accounts().await;
+    server.sign_up("alice", PASSWORD).await;
+    let wrong = json!({"username": "alice", "auth_key": b64(&[9; 32])});
+    for attempt in 0..10 {
+        let (status, _) = json_of(server.post("login", wrong.clone(), None).await).await;
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    let response = server.post("login", wrong.clone(), None).await;
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "rate_limited");
+
+    // The real user, from another address, is not locked out.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let params: Value = elsewhere
+        .post(server.url("/api/prelogin"))
+        .json(&json!({"username": "alice"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let salt = unb64(params["kdf_salt"].as_str().unwrap()).unwrap();
+    let keys = PasswordKeys::derive("alice", PASSWORD, &salt, TEST_ITERATIONS);
+    let response = elsewhere
+        .post(server.url("/api/login"))
+        .json(&json!({"username": "alice", "auth_key": b64(keys.auth_key.expose())}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
