@@ -15,6 +15,9 @@ pub mod suite;
 #[cfg(feature = "ssr")]
 pub mod native;
 
+#[cfg(feature = "hydrate")]
+pub mod web;
+
 /// Why a crypto operation failed. Deliberately coarse: a caller learns that
 /// a tag, a signature or a key was wrong, never which bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
