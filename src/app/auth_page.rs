@@ -73,7 +73,7 @@ pub fn AuthPage(mode: Mode) -> impl IntoView {
                 let _ = input.focus();
             }
             None => status.set(Some(
-                "This server does not accept accounts yet. Nothing was sent.",
+                "Signing in from the browser is not ready yet. Nothing was sent.",
             )),
         }
     };

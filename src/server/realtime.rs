@@ -3,8 +3,8 @@
 //!
 //! No socket may sit connected without a valid session: the connect
 //! middleware decides before any handler runs, and a refusal reaches the
-//! client as a `connect_error`. Sessions arrive with the accounts work; until
-//! then no handshake can carry a valid token, so every connect is refused.
+//! client as a `connect_error`. Checking the handshake's token arrives with
+//! the conversations work; until then every connect is refused.
 
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;

@@ -11,7 +11,7 @@ use hush::crypto::suite::KeyKind;
 use hush::server::auth::{secrets::ServerSecrets, token};
 use serde_json::{Value, json};
 
-use crate::util::{PasswordKeys, TEST_ITERATIONS, TestServer};
+use crate::util::{PasswordKeys, TEST_ITERATIONS, TestServer, signup_body};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -43,18 +43,7 @@ async fn log_in(server: &TestServer, typed: &str, password: &str) -> (u16, Value
 async fn signup_sets_a_strict_http_only_cookie() {
     let server = TestServer::start_for_accounts().await;
     let keys = PasswordKeys::derive("hi89", PASSWORD, &[1; 16], TEST_ITERATIONS);
-    let body = json!({
-        "username": "hi89",
-        "auth_key": b64(keys.auth_key.expose()),
-        "kdf_salt": b64(&[1; 16]),
-        "kdf_iterations": TEST_ITERATIONS,
-        "identity": {
-            "dh_public": b64(&native::PrivateKey::generate().public()),
-            "sig_public": b64(&native::PrivateKey::generate().public()),
-            "dh_private_wrapped": b64(&[5; 166]),
-            "sig_private_wrapped": b64(&[6; 166]),
-        },
-    });
+    let body = signup_body("hi89", keys.auth_key.expose(), &[1; 16]);
     let response = server.post("signup", body, None).await;
     assert_eq!(response.status(), 200);
     let cookie = response.headers()["set-cookie"]
@@ -143,15 +132,7 @@ async fn duplicate_names_are_refused_whatever_the_case() {
     let server = TestServer::start_for_accounts().await;
     server.sign_up("alice", PASSWORD).await;
     let keys = PasswordKeys::derive("alice", PASSWORD, &[2; 16], TEST_ITERATIONS);
-    let body = json!({
-        "username": "ALICE", "auth_key": b64(keys.auth_key.expose()), "kdf_salt": b64(&[2; 16]),
-        "kdf_iterations": TEST_ITERATIONS,
-        "identity": {
-            "dh_public": b64(&native::PrivateKey::generate().public()),
-            "sig_public": b64(&native::PrivateKey::generate().public()),
-            "dh_private_wrapped": b64(&[5; 166]), "sig_private_wrapped": b64(&[6; 166]),
-        },
-    });
+    let body = signup_body("ALICE", keys.auth_key.expose(), &[2; 16]);
     let (status, error) = json_of(server.post("signup", body, None).await).await;
     assert_eq!(
         (status, error["error"].as_str()),
@@ -162,89 +143,56 @@ async fn duplicate_names_are_refused_whatever_the_case() {
 #[tokio::test]
 async fn malformed_bodies_get_400_naming_the_field() {
     let server = TestServer::start_for_accounts().await;
-    let good = || {
-        json!({
-            "username": "carol", "auth_key": b64(&[3; 32]), "kdf_salt": b64(&[3; 16]),
-            "kdf_iterations": TEST_ITERATIONS,
-            "identity": {
-                "dh_public": b64(&native::PrivateKey::generate().public()),
-                "sig_public": b64(&native::PrivateKey::generate().public()),
-                "dh_private_wrapped": b64(&[5; 166]), "sig_private_wrapped": b64(&[6; 166]),
-            },
-        })
+    // A valid body with one field replaced (or removed, for `None`).
+    let with = |pointer: &str, value: Option<Value>| {
+        let mut body = signup_body("carol", &[3; 32], &[3; 16]);
+        match value {
+            Some(value) => *body.pointer_mut(pointer).unwrap() = value,
+            None => {
+                body.as_object_mut().unwrap().remove(&pointer[1..]);
+            }
+        }
+        body
+    };
+    let compressed = {
+        let mut k = native::PrivateKey::generate().public();
+        k[0] = 2;
+        b64(&k[..33])
     };
     let cases: Vec<(Value, &str, &str)> = vec![
+        (with("/auth_key", None), "invalid_request", "auth_key"),
         (
-            {
-                let mut b = good();
-                b.as_object_mut().unwrap().remove("auth_key");
-                b
-            },
-            "invalid_request",
-            "auth_key",
-        ),
-        (
-            {
-                let mut b = good();
-                b["auth_key"] = json!("not base64!");
-                b
-            },
+            with("/auth_key", Some(json!("not base64!"))),
             "invalid_encoding",
             "auth_key",
         ),
         (
-            {
-                let mut b = good();
-                b["auth_key"] = json!(b64(&[3; 16]));
-                b
-            },
+            with("/auth_key", Some(json!(b64(&[3; 16])))),
             "invalid_encoding",
             "auth_key",
         ),
         (
-            {
-                let mut b = good();
-                b["kdf_salt"] = json!(format!("{}=", b64(&[3; 16])));
-                b
-            },
+            with("/kdf_salt", Some(json!(format!("{}=", b64(&[3; 16]))))),
             "invalid_encoding",
             "kdf_salt",
         ),
         (
-            {
-                let mut b = good();
-                b["username"] = json!("no spaces");
-                b
-            },
+            with("/username", Some(json!("no spaces"))),
             "invalid_request",
             "username",
         ),
         (
-            {
-                let mut b = good();
-                b["kdf_iterations"] = json!(10);
-                b
-            },
+            with("/kdf_iterations", Some(json!(10))),
             "kdf_too_weak",
             "kdf_iterations",
         ),
         (
-            {
-                let mut b = good();
-                b["kdf_iterations"] = json!("many");
-                b
-            },
+            with("/kdf_iterations", Some(json!("many"))),
             "invalid_request",
             "kdf_iterations",
         ),
         (
-            {
-                let mut b = good();
-                let mut k = native::PrivateKey::generate().public();
-                k[0] = 2;
-                b["identity"]["dh_public"] = json!(b64(&k[..33]));
-                b
-            },
+            with("/identity/dh_public", Some(json!(compressed))),
             "invalid_encoding",
             "identity.dh_public",
         ),

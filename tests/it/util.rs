@@ -145,6 +145,23 @@ impl PasswordKeys {
     }
 }
 
+/// A signup body with fresh public keys and placeholder wrapped keys, for
+/// tests about the endpoint rather than the keys.
+pub fn signup_body(username: &str, auth_key: &[u8], kdf_salt: &[u8]) -> Value {
+    json!({
+        "username": username,
+        "auth_key": b64(auth_key),
+        "kdf_salt": b64(kdf_salt),
+        "kdf_iterations": TEST_ITERATIONS,
+        "identity": {
+            "dh_public": b64(&PrivateKey::generate().public()),
+            "sig_public": b64(&PrivateKey::generate().public()),
+            "dh_private_wrapped": b64(&[5; 166]),
+            "sig_private_wrapped": b64(&[6; 166]),
+        },
+    })
+}
+
 pub fn random<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).unwrap();
