@@ -3,6 +3,8 @@
 
 mod auth_page;
 mod brand;
+mod flows;
+mod home;
 mod not_found;
 
 use leptos::prelude::*;
@@ -11,6 +13,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use auth_page::{AuthPage, Mode};
+use home::Home;
 use not_found::NotFound;
 
 /// The whole HTML document, rendered by the server for every page.
@@ -48,6 +51,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <AuthPage mode=Mode::SignIn /> } />
                 <Route path=path!("/signup") view=|| view! { <AuthPage mode=Mode::SignUp /> } />
+                <Route path=path!("/chats") view=Home />
             </Routes>
         </Router>
     }

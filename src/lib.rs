@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod app;
+#[cfg(feature = "hydrate")]
+pub mod client;
 pub mod crypto;
 pub mod model;
 

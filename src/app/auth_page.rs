@@ -10,8 +10,10 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
 
 use super::brand::Brand;
+use super::flows;
 use crate::model::{password, username};
 
 /// Which of the two forms the card shows.
@@ -43,7 +45,9 @@ pub fn AuthPage(mode: Mode) -> impl IntoView {
     let secret = RwSignal::new(String::new());
     let name_error = RwSignal::new(None::<String>);
     let secret_error = RwSignal::new(None::<&'static str>);
-    let status = RwSignal::new(None::<&'static str>);
+    let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
     let reveal = RwSignal::new(false);
     // Effects run only in the browser: `ready` turns true once hydrated.
     let ready = RwSignal::new(false);
@@ -72,9 +76,26 @@ pub fn AuthPage(mode: Mode) -> impl IntoView {
             Some(input) => {
                 let _ = input.focus();
             }
-            None => status.set(Some(
-                "Signing in from the browser is not ready yet. Nothing was sent.",
-            )),
+            None if busy.get_untracked() => {}
+            None => {
+                busy.set(true);
+                let navigate = navigate.clone();
+                flows::authenticate(
+                    mode,
+                    name.get_untracked(),
+                    secret.get_untracked(),
+                    move |outcome| {
+                        busy.set(false);
+                        match outcome {
+                            Ok(()) => {
+                                secret.set(String::new());
+                                navigate("/chats", Default::default());
+                            }
+                            Err(why) => status.set(Some(why)),
+                        }
+                    },
+                );
+            }
         }
     };
 
@@ -147,8 +168,8 @@ pub fn AuthPage(mode: Mode) -> impl IntoView {
                         </p>
                         {password_hint.map(|hint| view! { <p id="password-hint" class="field-hint">{hint}</p> })}
                     </div>
-                    <button type="submit" class="primary" disabled=move || !ready.get()>
-                        {mode.submit_label()}
+                    <button type="submit" class="primary" disabled=move || !ready.get() || busy.get()>
+                        {move || if busy.get() { "Securing your keys…" } else { mode.submit_label() }}
                     </button>
                     <p class="form-status" role="status">{move || status.get()}</p>
                 </form>

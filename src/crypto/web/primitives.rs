@@ -293,3 +293,70 @@ pub async fn verify(public_raw: &[u8], signature: &[u8], data: &[u8]) -> Result<
         Err(CryptoError::BadSignature)
     }
 }
+
+/// `N` random bytes from the browser's CSPRNG.
+pub fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut bytes = [0u8; N];
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
+        .ok_or(CryptoError::Invalid {
+            what: "browser (no random source)",
+        })?;
+    Ok(bytes)
+}
+
+/// A fresh P-256 key pair, extractable so that it can be wrapped once:
+/// returns the private key's PKCS#8 and the raw public key.
+pub async fn generate_pair(sign: bool) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+    let uses: &[&str] = if sign {
+        &["sign", "verify"]
+    } else {
+        &["deriveBits"]
+    };
+    let pair = run(
+        subtle()?.generate_key_with_object(&ec(ec_name(sign)), true, &usages(uses)),
+        CryptoError::Invalid {
+            what: "key generation",
+        },
+    )
+    .await?;
+    let part = |name: &str| -> Result<CryptoKey, CryptoError> {
+        Reflect::get(&pair, &JsValue::from_str(name))
+            .map(JsCast::unchecked_into)
+            .map_err(|_| CryptoError::Invalid { what: "key pair" })
+    };
+    let export = |format: &'static str, key: CryptoKey| async move {
+        run(
+            subtle()?.export_key(format, &key),
+            CryptoError::Invalid { what: "key export" },
+        )
+        .await
+        .map(bytes_of)
+    };
+    let pkcs8 = export("pkcs8", part("privateKey")?).await?;
+    let public = export("raw", part("publicKey")?).await?;
+    Ok((pkcs8, public))
+}
+
+/// The raw public key (`0x04 || x || y`) of a PKCS#8 private key, read
+/// through a temporary extractable import.
+pub async fn public_of_pkcs8(der: &[u8], sign: bool) -> Result<Vec<u8>, CryptoError> {
+    let key = import_pkcs8(der, sign, true).await?;
+    let jwk = run(
+        subtle()?.export_key("jwk", &key),
+        CryptoError::Invalid { what: "key export" },
+    )
+    .await?;
+    let coordinate = |name: &str| {
+        Reflect::get(&jwk, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+            .and_then(|text| crate::crypto::encoding::unb64(&text))
+            .filter(|bytes| bytes.len() == 32)
+            .ok_or(CryptoError::Invalid {
+                what: "private key",
+            })
+    };
+    Ok([&[0x04][..], &coordinate("x")?, &coordinate("y")?].concat())
+}
