@@ -56,3 +56,15 @@ test.describe("dark and narrow", () => {
     await page.screenshot({ path: "screenshots/sign-up-dark-narrow.png", fullPage: true });
   });
 });
+
+test("sign-up refuses a common password before deriving anything", async ({ page }) => {
+  await page.goto("/signup");
+  await expect(page.getByRole("button", { name: "Create account" })).toBeEnabled();
+  await page.getByLabel("Username").fill("carol");
+  await page.getByLabel("Password", { exact: true }).fill("Password123");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#password-error")).toHaveText(
+    "This password is too common. Choose something less guessable.",
+  );
+  await expect(page).toHaveURL(/\/signup$/);
+});

@@ -62,7 +62,13 @@ pub fn AuthPage(mode: Mode) -> impl IntoView {
         let name_problem = username::canonical(&name.get_untracked())
             .err()
             .map(|e| e.to_string());
-        let secret_problem = password::problem(&secret.get_untracked());
+        // New passwords must follow the rules; an existing one only has to be there.
+        let secret_problem = match mode {
+            Mode::SignUp => password::problem(&secret.get_untracked()),
+            Mode::SignIn => secret
+                .with_untracked(String::is_empty)
+                .then_some("Enter your password."),
+        };
         name_error.set(name_problem.clone());
         secret_error.set(secret_problem);
         let first_invalid = if name_problem.is_some() {

@@ -369,3 +369,65 @@ async fn repeated_failures_are_throttled_per_account_and_address() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// The bytes of every file in `dir` (the database, its WAL, the secrets).
+fn everything_stored(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_server_keeps_nothing_that_opens_without_the_password() {
+    let server = TestServer::start_for_accounts().await;
+    let (name, password) = ("dora", "a secret only dora knows 🐙");
+    let kdf_salt = crate::util::random::<16>();
+    let mk = native::master_key(name, password, &kdf_salt, TEST_ITERATIONS);
+    let (auth_key, kek) = (native::auth_key(&mk), native::kek(&mk));
+    let dh = native::PrivateKey::generate();
+    let sig = native::PrivateKey::generate();
+    let wrap = |kind, key: &native::PrivateKey| {
+        b64(&native::wrap_identity(
+            &kek,
+            name,
+            kind,
+            &key.to_pkcs8(),
+            &crate::util::random::<12>(),
+        )
+        .unwrap())
+    };
+    let mut body = signup_body(name, auth_key.expose(), &kdf_salt);
+    body["identity"] = json!({
+        "dh_public": b64(&dh.public()), "sig_public": b64(&sig.public()),
+        "dh_private_wrapped": wrap(KeyKind::Dh, &dh), "sig_private_wrapped": wrap(KeyKind::Sig, &sig),
+    });
+    assert_eq!(server.post("signup", body, None).await.status(), 200);
+    let (status, _, _) = log_in(&server, name, password).await;
+    assert_eq!(status, 200);
+
+    let secrets: [(&str, Vec<u8>); 6] = [
+        ("password", password.as_bytes().to_vec()),
+        ("mk", mk.expose().to_vec()),
+        ("auth_key", auth_key.expose().to_vec()),
+        ("kek", kek.expose().to_vec()),
+        ("dh private key", dh.to_pkcs8().to_vec()),
+        ("sig private key", sig.to_pkcs8().to_vec()),
+    ];
+    let files = everything_stored(server.data.path());
+    assert!(files.iter().any(|(path, _)| path.ends_with("hush.db")));
+    assert!(
+        files
+            .iter()
+            .any(|(_, bytes)| bytes.windows(65).any(|w| w == dh.public())),
+        "the scan does see what is stored (the public key)"
+    );
+    for (what, secret) in &secrets {
+        for (path, bytes) in &files {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_slice());
+            assert!(!found, "{what} found in {path}");
+        }
+    }
+}
