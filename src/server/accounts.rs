@@ -5,9 +5,11 @@
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::auth::secrets::ServerSecrets;
 use super::auth::{password, token};
+use super::realtime;
 use super::state::AppState;
-use super::store::{StoreError, UserRecord};
+use super::store::{Store, StoreError, UserRecord};
 use super::throttle;
 use crate::crypto::encoding::{b64, unb64};
 use crate::crypto::native;
@@ -252,18 +254,29 @@ pub async fn login(
 }
 
 /// The user a token belongs to, if it is valid and not revoked.
-pub async fn authenticate(state: &AppState, bearer: &str) -> Result<UserRecord, ApiError> {
-    let claims =
-        token::verify(state.secrets.token_key(), bearer).ok_or_else(ApiError::unauthorized)?;
-    match state.store.user_by_id(claims.sub).await? {
+pub async fn authenticate(
+    store: &dyn Store,
+    secrets: &ServerSecrets,
+    bearer: &str,
+) -> Result<UserRecord, ApiError> {
+    let claims = token::verify(secrets.token_key(), bearer).ok_or_else(ApiError::unauthorized)?;
+    match store.user_by_id(claims.sub).await? {
         Some(user) if user.token_version == claims.ver => Ok(user),
         _ => Err(ApiError::unauthorized()),
     }
 }
 
-/// Ends every session of `user` at once.
+/// Ends every session of `user` at once, and closes the user's sockets.
 pub async fn logout(state: &AppState, user: UserId) -> Result<(), ApiError> {
     state.store.bump_token_version(user).await?;
+    if let Err(e) = state
+        .io
+        .within(realtime::user_room(user))
+        .disconnect()
+        .await
+    {
+        tracing::warn!(user = %user, error = %e, "could not close every socket at logout");
+    }
     Ok(())
 }
 

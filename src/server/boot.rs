@@ -47,13 +47,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .site_addr(addr)
         .env(leptos_env())
         .build();
-    let (sockets, io) = realtime::layer();
+    let secrets = Arc::new(secrets);
+    let (sockets, io) = realtime::layer(store.clone(), secrets.clone());
     let state = AppState {
         leptos_options,
         settings: Arc::new(settings),
         store: store.clone(),
-        secrets: Arc::new(secrets),
+        secrets,
         throttle: Arc::default(),
+        io: io.clone(),
     };
     let app = router::router(state, sockets);
 

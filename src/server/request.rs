@@ -58,7 +58,8 @@ pub async fn current_user() -> Result<UserRecord, ApiError> {
         .await
         .map_err(|_| ApiError::internal())?;
     let token = token_in(&headers).ok_or_else(ApiError::unauthorized)?;
-    accounts::authenticate(&state(), &token).await
+    let state = state();
+    accounts::authenticate(state.store.as_ref(), &state.secrets, &token).await
 }
 
 /// Sets the browser's session cookie (HttpOnly, SameSite=Strict).

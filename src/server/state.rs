@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use socketioxide::SocketIo;
 
 use super::auth::secrets::ServerSecrets;
 use super::settings::Settings;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub secrets: Arc<ServerSecrets>,
     pub throttle: Arc<Throttle>,
+    /// For emitting to rooms and closing sockets from HTTP handlers.
+    pub io: SocketIo,
 }

@@ -27,31 +27,107 @@ async fn engine_io_handshake_answers_with_a_session() {
     assert!(!sid.is_empty());
 }
 
+/// Sends a Socket.IO CONNECT for namespace "/" (with `auth`, if given) on an
+/// open polling session; returns the packets of the server's answer.
+async fn connect(server: &TestServer, sid: &str, auth: Option<Value>) -> Vec<String> {
+    let url = server.url(&format!("{HANDSHAKE}&sid={sid}"));
+    let packet = match auth {
+        Some(auth) => format!("40{auth}"),
+        None => "40".to_owned(),
+    };
+    let posted = server.http.post(&url).body(packet).send().await.unwrap();
+    assert_eq!(posted.status(), 200);
+    // A ping may come first; the answer to CONNECT is 40… or 44….
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let (_, packets) = poll(server, sid).await;
+        let answered = packets
+            .iter()
+            .any(|p| p.starts_with("40") || p.starts_with("44"));
+        seen.extend(packets);
+        if answered {
+            break;
+        }
+    }
+    seen
+}
+
+/// One long-poll: the status and the packets (separated by U+001E).
+async fn poll(server: &TestServer, sid: &str) -> (u16, Vec<String>) {
+    let url = server.url(&format!("{HANDSHAKE}&sid={sid}"));
+    let response = server.http.get(&url).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, text.split('\u{1e}').map(str::to_owned).collect())
+}
+
+/// The CONNECT_ERROR message among `packets` (4 = Engine.IO message,
+/// 4 = Socket.IO CONNECT_ERROR), if any.
+fn connect_error(packets: &[String]) -> Option<String> {
+    packets.iter().find_map(|p| {
+        let body: Value = serde_json::from_str(p.strip_prefix("44")?).ok()?;
+        body["message"].as_str().map(str::to_owned)
+    })
+}
+
+#[tokio::test]
+async fn a_valid_token_is_admitted_and_logout_closes_the_socket() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server
+        .sign_up("alice", "correct horse battery staple")
+        .await;
+    let sid = open(&server).await;
+    let packets = connect(
+        &server,
+        &sid,
+        Some(serde_json::json!({"token": alice.token})),
+    )
+    .await;
+    assert!(
+        packets.iter().any(|p| p.starts_with("40{")),
+        "admitted: {packets:?}"
+    );
+
+    let out = server
+        .post("logout", serde_json::json!({}), Some(&alice.token))
+        .await;
+    assert_eq!(out.status(), 200);
+    let (status, packets) = poll(&server, &sid).await;
+    assert!(
+        packets.iter().any(|p| p == "41") || status == 400,
+        "the socket is closed at logout: {status} {packets:?}"
+    );
+
+    // The ended token no longer opens a socket.
+    let sid = open(&server).await;
+    let packets = connect(
+        &server,
+        &sid,
+        Some(serde_json::json!({"token": alice.token})),
+    )
+    .await;
+    assert_eq!(connect_error(&packets).as_deref(), Some("unauthorized"));
+}
+
+#[tokio::test]
+async fn a_bad_token_is_refused() {
+    let server = TestServer::start_for_accounts().await;
+    let sid = open(&server).await;
+    let packets = connect(
+        &server,
+        &sid,
+        Some(serde_json::json!({"token": "not.a.token"})),
+    )
+    .await;
+    assert_eq!(connect_error(&packets).as_deref(), Some("unauthorized"));
+}
+
 #[tokio::test]
 async fn a_connect_without_a_session_is_refused() {
     let server = TestServer::start().await;
     let sid = open(&server).await;
-    let url = server.url(&format!("{HANDSHAKE}&sid={sid}"));
-    // The Socket.IO CONNECT packet for namespace "/" with no auth.
-    let posted = server.http.post(&url).body("40").send().await.unwrap();
-    assert_eq!(posted.status(), 200);
-    let reply = server
-        .http
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    // A polling payload holds packets separated by U+001E (a ping may come
-    // first). 4 = Engine.IO message, 4 = Socket.IO CONNECT_ERROR.
-    let error = reply
-        .split('\u{1e}')
-        .find_map(|packet| packet.strip_prefix("44"))
-        .unwrap_or_else(|| panic!("no CONNECT_ERROR in {reply:?}"));
-    let error: Value = serde_json::from_str(error).unwrap();
-    assert_eq!(error["message"], "unauthorized");
+    let packets = connect(&server, &sid, None).await;
+    assert_eq!(connect_error(&packets).as_deref(), Some("unauthorized"));
 }
 
 #[tokio::test]
