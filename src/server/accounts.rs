@@ -109,13 +109,17 @@ pub async fn prelogin(
     address: IpAddr,
 ) -> Result<KdfParams, ApiError> {
     let name = canonical_username(username)?;
-    let key = format!("prelogin-ip|{address}");
+    let keys = throttle::prelogin_keys(&name, address);
     let now = Instant::now();
-    state
-        .throttle
-        .check(&key, throttle::PRELOGIN_ADDRESS, now)
-        .map_err(rate_limited)?;
-    state.throttle.record(&key, now);
+    for (key, limit) in &keys {
+        state
+            .throttle
+            .check(key, *limit, now)
+            .map_err(rate_limited)?;
+    }
+    for (key, _) in &keys {
+        state.throttle.record(key, now);
+    }
     Ok(match state.store.user_by_name(&name).await? {
         Some(user) => KdfParams {
             kdf_salt: b64(&user.kdf_salt),

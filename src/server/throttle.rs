@@ -4,7 +4,8 @@
 //! 15 minutes), per client address (50), and per account from anywhere
 //! (100). A stranger on one address can thus lock out only that address;
 //! locking the account itself takes many addresses, and lasts at most the
-//! window. A refusal carries how long until the next try may succeed.
+//! window. Prelogin requests count per account and address (30) and per
+//! address (300). A refusal carries how long until the next try may succeed.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -32,6 +33,11 @@ pub const LOGIN_ADDRESS: Limit = Limit {
 /// Login failures, per account.
 pub const LOGIN_ACCOUNT: Limit = Limit {
     max: 100,
+    window: WINDOW,
+};
+/// Prelogin requests, per account and address.
+pub const PRELOGIN_ACCOUNT_ADDRESS: Limit = Limit {
+    max: 30,
     window: WINDOW,
 };
 /// Prelogin requests, per address.
@@ -95,6 +101,19 @@ pub fn login_keys(username: &str, address: IpAddr) -> [(String, Limit); 3] {
         (format!("login|{username}|{address}"), LOGIN_ACCOUNT_ADDRESS),
         (format!("login-ip|{address}"), LOGIN_ADDRESS),
         (format!("login-acct|{username}"), LOGIN_ACCOUNT),
+    ]
+}
+
+/// The keys a prelogin is counted under. Every request counts (a prelogin
+/// cannot fail), so the per-account limit is per address too: a stranger
+/// cannot stop the real user from logging in.
+pub fn prelogin_keys(username: &str, address: IpAddr) -> [(String, Limit); 2] {
+    [
+        (
+            format!("prelogin|{username}|{address}"),
+            PRELOGIN_ACCOUNT_ADDRESS,
+        ),
+        (format!("prelogin-ip|{address}"), PRELOGIN_ADDRESS),
     ]
 }
 

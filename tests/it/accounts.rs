@@ -431,3 +431,22 @@ async fn the_server_keeps_nothing_that_opens_without_the_password() {
         }
     }
 }
+
+#[tokio::test]
+async fn prelogin_is_throttled_per_account_and_address() {
+    let server = TestServer::start_for_accounts().await;
+    for attempt in 0..30 {
+        let (status, _) = ask(&server, "alice").await;
+        assert_eq!(status, 200, "attempt {attempt}");
+    }
+    let response = server
+        .post("prelogin", json!({"username": "alice"}), None)
+        .await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        ask(&server, "bob").await.0,
+        200,
+        "another account is not affected"
+    );
+}
