@@ -13,6 +13,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
 use crate::model::error::ApiError;
 
 /// Error bodies are small; anything larger is not ours to rewrite.
@@ -20,7 +22,11 @@ const MAX_ERROR_BODY: usize = 16 * 1024;
 
 pub async fn fix_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+    // Server functions mark their error answers with this header; leave
+    // everything else (pages, files) alone.
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();
