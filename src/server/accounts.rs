@@ -111,15 +111,8 @@ pub async fn prelogin(
     let name = canonical_username(username)?;
     let keys = throttle::prelogin_keys(&name, address);
     let now = Instant::now();
-    for (key, limit) in &keys {
-        state
-            .throttle
-            .check(key, *limit, now)
-            .map_err(rate_limited)?;
-    }
-    for (key, _) in &keys {
-        state.throttle.record(key, now);
-    }
+    state.throttle.check_all(&keys, now).map_err(rate_limited)?;
+    state.throttle.record_all(&keys, now);
     Ok(match state.store.user_by_name(&name).await? {
         Some(user) => KdfParams {
             kdf_salt: b64(&user.kdf_salt),
@@ -218,12 +211,7 @@ pub async fn login(
     let auth_key = field("auth_key", auth_key, Some(KEY_LEN), KEY_LEN)?;
     let keys = throttle::login_keys(&name, address);
     let now = Instant::now();
-    for (key, limit) in &keys {
-        state
-            .throttle
-            .check(key, *limit, now)
-            .map_err(rate_limited)?;
-    }
+    state.throttle.check_all(&keys, now).map_err(rate_limited)?;
     let user = state.store.user_by_name(&name).await?;
     let stored = user.as_ref().map(|u| u.auth_hash.clone());
     let genuine = tokio::task::spawn_blocking(move || match stored {
@@ -236,9 +224,7 @@ pub async fn login(
     .await
     .map_err(|_| ApiError::internal())?;
     let Some(user) = user.filter(|_| genuine) else {
-        for (key, _) in &keys {
-            state.throttle.record(key, now);
-        }
+        state.throttle.record_all(&keys, now);
         return Err(ApiError::unauthorized());
     };
     state.throttle.clear(&keys[0].0);

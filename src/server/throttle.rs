@@ -89,6 +89,24 @@ impl Throttle {
         events.entry(key.to_owned()).or_default().push_back(now);
     }
 
+    /// [`Throttle::check`] for every key; the longest wait wins.
+    pub fn check_all(&self, keys: &[(String, Limit)], now: Instant) -> Result<(), Duration> {
+        let waits = keys
+            .iter()
+            .filter_map(|(key, limit)| self.check(key, *limit, now).err());
+        match waits.max() {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Throttle::record`] for every key.
+    pub fn record_all(&self, keys: &[(String, Limit)], now: Instant) {
+        for (key, _) in keys {
+            self.record(key, now);
+        }
+    }
+
     /// Forgets a key (after a successful login for that account and address).
     pub fn clear(&self, key: &str) {
         self.events.lock().expect("throttle lock").remove(key);

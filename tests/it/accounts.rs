@@ -89,6 +89,15 @@ async fn login_returns_the_identity_that_unwraps_to_the_same_keys() {
     }
 }
 
+async fn lookup(server: &TestServer, name: &str, token: Option<&str>) -> (u16, Value) {
+    json_of(
+        server
+            .post("users/lookup", json!({"username": name}), token)
+            .await,
+    )
+    .await
+}
+
 async fn ask(server: &TestServer, name: &str) -> (u16, Value) {
     json_of(
         server
@@ -226,39 +235,15 @@ async fn lookup_needs_a_session_and_finds_by_name() {
     let server = TestServer::start_for_accounts().await;
     let alice = server.sign_up("alice", PASSWORD).await;
     let bob = server.sign_up("bob", PASSWORD).await;
-    let (status, found) = json_of(
-        server
-            .post(
-                "users/lookup",
-                json!({"username": "Bob"}),
-                Some(&alice.token),
-            )
-            .await,
-    )
-    .await;
+    let (status, found) = lookup(&server, "Bob", Some(&alice.token)).await;
     assert_eq!(status, 200);
     assert_eq!(
         found,
         json!({"id": bob.id, "username": "bob", "dh_public": b64(&bob.dh_public), "sig_public": b64(&bob.sig_public)})
     );
-    let (status, error) = json_of(
-        server
-            .post(
-                "users/lookup",
-                json!({"username": "zed"}),
-                Some(&alice.token),
-            )
-            .await,
-    )
-    .await;
+    let (status, error) = lookup(&server, "zed", Some(&alice.token)).await;
     assert_eq!((status, error["error"].as_str()), (404, Some("not_found")));
-    let (status, _) = json_of(
-        server
-            .post("users/lookup", json!({"username": "bob"}), None)
-            .await,
-    )
-    .await;
-    assert_eq!(status, 401);
+    assert_eq!(lookup(&server, "bob", None).await.0, 401);
 }
 
 #[tokio::test]
@@ -267,16 +252,7 @@ async fn logout_ends_the_token_at_once() {
     let alice = server.sign_up("alice", PASSWORD).await;
     let (status, body) = json_of(server.post("logout", json!({}), Some(&alice.token)).await).await;
     assert_eq!((status, body), (200, json!({})));
-    let (status, error) = json_of(
-        server
-            .post(
-                "users/lookup",
-                json!({"username": "alice"}),
-                Some(&alice.token),
-            )
-            .await,
-    )
-    .await;
+    let (status, error) = lookup(&server, "alice", Some(&alice.token)).await;
     assert_eq!(
         (status, error["error"].as_str()),
         (401, Some("unauthorized"))
@@ -300,28 +276,14 @@ async fn expired_foreign_and_unsigned_tokens_are_401() {
     let claims = alice.token.split('.').nth(1).unwrap();
     let unsigned = format!("{}.{claims}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
     for bad in [expired, foreign, unsigned, "garbage".to_owned()] {
-        let (status, error) = json_of(
-            server
-                .post("users/lookup", json!({"username": "alice"}), Some(&bad))
-                .await,
-        )
-        .await;
+        let (status, error) = lookup(&server, "alice", Some(&bad)).await;
         assert_eq!(
             (status, error["error"].as_str()),
             (401, Some("unauthorized")),
             "{bad}"
         );
     }
-    let (status, _) = json_of(
-        server
-            .post(
-                "users/lookup",
-                json!({"username": "alice"}),
-                Some(&alice.token),
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = lookup(&server, "alice", Some(&alice.token)).await;
     assert_eq!(status, 200, "the genuine token still works");
 }
 
