@@ -70,6 +70,13 @@ fn connect_error(packets: &[String]) -> Option<String> {
     })
 }
 
+/// Opens a session, connects with `auth`, and returns the CONNECT_ERROR
+/// message the server answered with, if any.
+async fn refusal(server: &TestServer, auth: Option<Value>) -> Option<String> {
+    let sid = open(server).await;
+    connect_error(&connect(server, &sid, auth).await)
+}
+
 #[tokio::test]
 async fn a_valid_token_is_admitted_and_logout_closes_the_socket() {
     let server = TestServer::start_for_accounts().await;
@@ -99,35 +106,24 @@ async fn a_valid_token_is_admitted_and_logout_closes_the_socket() {
     );
 
     // The ended token no longer opens a socket.
-    let sid = open(&server).await;
-    let packets = connect(
-        &server,
-        &sid,
-        Some(serde_json::json!({"token": alice.token})),
-    )
-    .await;
-    assert_eq!(connect_error(&packets).as_deref(), Some("unauthorized"));
+    let refused = refusal(&server, Some(serde_json::json!({"token": alice.token}))).await;
+    assert_eq!(refused.as_deref(), Some("unauthorized"));
 }
 
 #[tokio::test]
 async fn a_bad_token_is_refused() {
     let server = TestServer::start_for_accounts().await;
-    let sid = open(&server).await;
-    let packets = connect(
-        &server,
-        &sid,
-        Some(serde_json::json!({"token": "not.a.token"})),
-    )
-    .await;
-    assert_eq!(connect_error(&packets).as_deref(), Some("unauthorized"));
+    let refused = refusal(&server, Some(serde_json::json!({"token": "not.a.token"}))).await;
+    assert_eq!(refused.as_deref(), Some("unauthorized"));
 }
 
 #[tokio::test]
 async fn a_connect_without_a_session_is_refused() {
     let server = TestServer::start().await;
-    let sid = open(&server).await;
-    let packets = connect(&server, &sid, None).await;
-    assert_eq!(connect_error(&packets).as_deref(), Some("unauthorized"));
+    assert_eq!(
+        refusal(&server, None).await.as_deref(),
+        Some("unauthorized")
+    );
 }
 
 #[tokio::test]
