@@ -2,7 +2,7 @@
 // real server, built beforehand by `cargo leptos build` (scripts/test does it).
 import { defineConfig } from "@playwright/test";
 
-const port = Number(process.env.HUSH_E2E_PORT ?? 3107);
+const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({

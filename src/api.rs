@@ -5,3 +5,5 @@
 
 pub mod accounts;
 pub mod codec;
+pub mod conversations;
+pub mod messages;

@@ -3,17 +3,17 @@
 
 mod auth_page;
 mod brand;
+pub mod chats;
 mod flows;
-mod home;
 mod not_found;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use auth_page::{AuthPage, Mode};
-use home::Home;
+use chats::{ChatsPage, ConversationPane, NoConversation};
 use not_found::NotFound;
 
 /// The whole HTML document, rendered by the server for every page.
@@ -51,7 +51,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <AuthPage mode=Mode::SignIn /> } />
                 <Route path=path!("/signup") view=|| view! { <AuthPage mode=Mode::SignUp /> } />
-                <Route path=path!("/chats") view=Home />
+                <ParentRoute path=path!("/chats") view=ChatsPage>
+                    <Route path=path!("") view=NoConversation />
+                    <Route path=path!(":id") view=ConversationPane />
+                </ParentRoute>
             </Routes>
         </Router>
     }

@@ -1,5 +1,10 @@
 //! Browser-only code (feature `hydrate`): where the signed-in identity's keys
-//! live, and the sign-up, login and logout flows that make them.
+//! live, the sign-up, login and logout flows that make them, and the live
+//! Socket.IO link to the server, conversation keys, and the chat engine
+//! that ties them to the page.
 
+pub mod engine;
+pub mod keyring;
 pub mod keystore;
 pub mod session;
+pub mod socket;

@@ -6,12 +6,16 @@
 //! the keys and does all encryption. Modules shared by both compile for both
 //! targets; server-only and browser-only modules are gated as a whole.
 
+// Leptos view types nest deeply; the page components need more room.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 #[cfg(feature = "hydrate")]
 pub mod client;
 pub mod crypto;
 pub mod model;
+pub mod protocol;
 
 #[cfg(feature = "ssr")]
 pub mod server;

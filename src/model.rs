@@ -2,6 +2,7 @@
 //! depend on axum, sqlx or web-sys.
 
 pub mod account;
+pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod password;

@@ -13,12 +13,18 @@ async function submit(page: Page, path: string, username: string, secret: string
   await page.getByRole("button", { name: button }).click();
 }
 
+/** Opens the account menu in the sidebar (who is signed in, safety number, log out). */
+async function openMenu(page: Page, username: string) {
+  await page.getByRole("button", { name: `Account: ${username.toLowerCase()}` }).click();
+}
+
 test("sign up, reload, log out, log in elsewhere: the same identity", async ({ browser }) => {
   const name = `hi${Date.now() % 100000}`;
   const first = await browser.newContext();
   const page = await first.newPage();
   await submit(page, "/signup", name, password, "Create account");
   await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
+  await openMenu(page, name);
   await expect(page.getByRole("heading", { name: `Signed in as ${name}` })).toBeVisible();
   const safety = (await page.getByTestId("safety-number").textContent()) ?? "";
   expect(safety).toMatch(/^\d{5}( \d{5}){4}$/);
@@ -29,6 +35,7 @@ test("sign up, reload, log out, log in elsewhere: the same identity", async ({ b
 
   // A reload keeps the user signed in, keys ready, no password asked.
   await page.reload();
+  await openMenu(page, name);
   await expect(page.getByRole("heading", { name: `Signed in as ${name}` })).toBeVisible();
   await expect(page.getByTestId("safety-number")).toHaveText(safety);
 
@@ -48,6 +55,7 @@ test("sign up, reload, log out, log in elsewhere: the same identity", async ({ b
   await other.getByLabel("Password", { exact: true }).fill(password);
   await other.getByRole("button", { name: "Sign in" }).click();
   await expect(other).toHaveURL(/\/chats$/, { timeout: 20_000 });
+  await openMenu(other, name);
   await expect(other.getByTestId("safety-number")).toHaveText(safety);
 
   await first.close();
@@ -58,6 +66,7 @@ test("a taken name is refused with the server's reason", async ({ page }) => {
   const name = `lo${Date.now() % 100000}`;
   await submit(page, "/signup", name, password, "Create account");
   await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
+  await openMenu(page, name);
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/$/);
   await submit(page, "/signup", name, password, "Create account");

@@ -329,7 +329,7 @@ pub fn sign_keys(
     epoch: u32,
     signer_id: &str,
     commit: &[u8],
-    members: &[MemberKeys<'_>],
+    members: &[MemberKeys],
 ) -> [u8; SIGNATURE_LEN] {
     sign(
         signer,

@@ -69,13 +69,13 @@ pub fn commit_label(conversation_id: &str, epoch: u32) -> String {
 }
 
 /// One member's line in a signed key set.
-#[derive(Debug, Clone, Copy)]
-pub struct MemberKeys<'a> {
-    pub member_id: &'a str,
-    pub dh_public: &'a [u8],
-    pub sig_public: &'a [u8],
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberKeys {
+    pub member_id: String,
+    pub dh_public: Vec<u8>,
+    pub sig_public: Vec<u8>,
     /// SHA-256 of the member's `wrapped_key`.
-    pub wrapped_key_sha256: &'a [u8],
+    pub wrapped_key_sha256: Vec<u8>,
 }
 
 /// Step 3: the exact bytes the signer's `sig` key signs for a key set; the
@@ -86,9 +86,9 @@ pub fn keys_signed_message(
     epoch: u32,
     signer_id: &str,
     commit: &[u8],
-    members: &[MemberKeys<'_>],
+    members: &[MemberKeys],
 ) -> Vec<u8> {
-    let mut sorted: Vec<&MemberKeys<'_>> = members.iter().collect();
+    let mut sorted: Vec<&MemberKeys> = members.iter().collect();
     sorted.sort_by(|a, b| a.member_id.as_bytes().cmp(b.member_id.as_bytes()));
     let mut text = format!(
         "hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:{}|",
@@ -98,9 +98,9 @@ pub fn keys_signed_message(
         text.push_str(&format!(
             "{}:{}:{}:{};",
             m.member_id,
-            b64(m.dh_public),
-            b64(m.sig_public),
-            b64(m.wrapped_key_sha256)
+            b64(&m.dh_public),
+            b64(&m.sig_public),
+            b64(&m.wrapped_key_sha256)
         ));
     }
     text.into_bytes()

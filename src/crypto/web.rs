@@ -136,22 +136,22 @@ pub async fn commit(ck: &[u8], conversation_id: &str, epoch: u32) -> Result<Vec<
     p::hmac_sha256(ck, suite::commit_label(conversation_id, epoch).as_bytes()).await
 }
 
-/// Step 4: a message's ciphertext.
+/// Step 4: a message's ciphertext, under the epoch's held content key.
 pub async fn seal_message(
-    ck: &[u8],
+    ck: &CryptoKey,
     aad: &str,
     nonce: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    p::aes_gcm_encrypt(ck, nonce, plaintext, aad.as_bytes()).await
+    p::aes_gcm_encrypt_with(ck, nonce, plaintext, aad.as_bytes()).await
 }
 
 /// Step 4, the other way.
 pub async fn open_message(
-    ck: &[u8],
+    ck: &CryptoKey,
     aad: &str,
     nonce: &[u8],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    p::aes_gcm_decrypt(ck, nonce, ciphertext, aad.as_bytes()).await
+    p::aes_gcm_decrypt_with(ck, nonce, ciphertext, aad.as_bytes()).await
 }

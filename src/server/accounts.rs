@@ -7,12 +7,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::auth::secrets::ServerSecrets;
 use super::auth::{password, token};
-use super::realtime;
+use super::fields;
 use super::state::AppState;
 use super::store::{Store, StoreError, UserRecord};
 use super::throttle;
-use crate::crypto::encoding::{b64, unb64};
-use crate::crypto::native;
+use crate::crypto::encoding::b64;
 use crate::crypto::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KEY_LEN};
 use crate::model::account::{Identity, KdfParams, LoginAnswer, PublicUser, Session, User};
 use crate::model::error::{ApiError, ErrorCode};
@@ -40,46 +39,8 @@ fn now_secs() -> u64 {
         .unwrap_or_default()
 }
 
-fn rfc3339_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 fn canonical_username(input: &str) -> Result<String, ApiError> {
     username::canonical(input).map_err(|e| ApiError::invalid("username", &e.to_string()))
-}
-
-/// Decodes a base64url field of exactly `len` bytes (any length if `None`,
-/// up to `max`).
-fn field(name: &str, text: &str, len: Option<usize>, max: usize) -> Result<Vec<u8>, ApiError> {
-    let expected = match len {
-        Some(n) => format!("{n} bytes of base64url without padding"),
-        None => format!("at most {max} bytes of base64url without padding"),
-    };
-    let bytes = unb64(text).ok_or_else(|| ApiError::encoding(name, &expected))?;
-    let fits = match len {
-        Some(n) => bytes.len() == n,
-        None => !bytes.is_empty() && bytes.len() <= max,
-    };
-    if fits {
-        Ok(bytes)
-    } else {
-        Err(ApiError::encoding(name, &expected))
-    }
-}
-
-fn public_key_field(name: &str, text: &str) -> Result<Vec<u8>, ApiError> {
-    let bytes = field(name, text, Some(65), 65)?;
-    native::check_public_key(&bytes).map_err(|_| {
-        ApiError::encoding(name, "an uncompressed P-256 point (65 bytes, 0x04 first)")
-    })?;
-    Ok(bytes)
 }
 
 fn session_for(state: &AppState, user: &UserRecord) -> String {
@@ -128,8 +89,8 @@ pub async fn prelogin(
 /// Creates an account and signs it in.
 pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, ApiError> {
     let name = canonical_username(&input.username)?;
-    let auth_key = field("auth_key", &input.auth_key, Some(KEY_LEN), KEY_LEN)?;
-    let kdf_salt = field(
+    let auth_key = fields::bytes("auth_key", &input.auth_key, Some(KEY_LEN), KEY_LEN)?;
+    let kdf_salt = fields::bytes(
         "kdf_salt",
         &input.kdf_salt,
         Some(KDF_SALT_LEN),
@@ -148,15 +109,15 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, Api
         return Err(ApiError::invalid("kdf_iterations", "at most 10000000"));
     }
     let id = &input.identity;
-    let dh_public = public_key_field("identity.dh_public", &id.dh_public)?;
-    let sig_public = public_key_field("identity.sig_public", &id.sig_public)?;
-    let dh_private_wrapped = field(
+    let dh_public = fields::public_key("identity.dh_public", &id.dh_public)?;
+    let sig_public = fields::public_key("identity.sig_public", &id.sig_public)?;
+    let dh_private_wrapped = fields::bytes(
         "identity.dh_private_wrapped",
         &id.dh_private_wrapped,
         None,
         MAX_WRAPPED_KEY,
     )?;
-    let sig_private_wrapped = field(
+    let sig_private_wrapped = fields::bytes(
         "identity.sig_private_wrapped",
         &id.sig_private_wrapped,
         None,
@@ -177,7 +138,7 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, Api
         dh_private_wrapped,
         sig_private_wrapped,
         token_version: 0,
-        created_at: rfc3339_now(),
+        created_at: fields::now_rfc3339(),
     };
     match state.store.create_user(&user).await {
         Ok(()) => {}
@@ -208,7 +169,7 @@ pub async fn login(
     address: IpAddr,
 ) -> Result<LoginAnswer, ApiError> {
     let name = canonical_username(username)?;
-    let auth_key = field("auth_key", auth_key, Some(KEY_LEN), KEY_LEN)?;
+    let auth_key = fields::bytes("auth_key", auth_key, Some(KEY_LEN), KEY_LEN)?;
     let keys = throttle::login_keys(&name, address);
     let now = Instant::now();
     state.throttle.check_all(&keys, now).map_err(rate_limited)?;
@@ -261,7 +222,7 @@ pub async fn logout(state: &AppState, user: UserId) -> Result<(), ApiError> {
     state.store.bump_token_version(user).await?;
     if let Err(e) = state
         .io
-        .within(realtime::user_room(user))
+        .within(crate::protocol::user_room(user))
         .disconnect()
         .await
     {

@@ -5,13 +5,16 @@
 //! middleware checks the handshake's token (`auth: {token}`, else the
 //! session cookie) before any handler runs; a refusal reaches the client as
 //! a `connect_error` with the message `unauthorized`. An admitted socket
-//! joins its user's room, `user:{id}`, which logout empties at once.
+//! joins its user's room, `user:{id}`, which logout empties at once, and
+//! the room of every conversation its user is a member of; a socket is in a
+//! conversation's room only while its user is a member, so it never
+//! receives another conversation's events. Handlers log ids, never payloads.
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use socketioxide::SocketIo;
-use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 
@@ -19,7 +22,9 @@ use super::accounts;
 use super::auth::secrets::ServerSecrets;
 use super::request::token_in;
 use super::store::Store;
-use crate::model::ids::UserId;
+use crate::model::error::ErrorCode;
+use crate::model::ids::{ConversationId, UserId};
+use crate::protocol::{self, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck};
 
 /// Why a connection was refused; the text is what the client's
 /// `connect_error` carries.
@@ -27,6 +32,9 @@ use crate::model::ids::UserId;
 pub enum Refusal {
     #[error("unauthorized")]
     Unauthorized,
+    /// The store could not say which conversations to join; try again.
+    #[error("store_unavailable")]
+    Unavailable,
 }
 
 /// What the socket handlers need to check sessions.
@@ -40,11 +48,6 @@ struct Sessions {
 #[derive(Debug, Deserialize)]
 struct HandshakeAuth {
     token: Option<String>,
-}
-
-/// The room of every socket of one user.
-pub fn user_room(user: UserId) -> String {
-    format!("user:{user}")
 }
 
 /// Builds the Socket.IO layer for the router and the handle used to emit.
@@ -69,12 +72,70 @@ async fn authenticate(
         .ok_or(Refusal::Unauthorized)?;
     let user = accounts::authenticate(sessions.store.as_ref(), &sessions.secrets, &token)
         .await
-        .map_err(|_| Refusal::Unauthorized)?;
+        .map_err(|e| match e.error {
+            // A store outage is not a verdict on the session: the client
+            // retries instead of signing out.
+            ErrorCode::StoreUnavailable | ErrorCode::Internal => Refusal::Unavailable,
+            _ => Refusal::Unauthorized,
+        })?;
     socket.extensions.insert(user.id);
-    socket.join(user_room(user.id));
+    // The user room first: a conversation created from now on joins this
+    // socket through it, so none falls between the lookup and the join.
+    socket.join(protocol::user_room(user.id));
+    let conversations = sessions
+        .store
+        .conversation_ids_of(user.id)
+        .await
+        .map_err(|_| Refusal::Unavailable)?;
+    socket.join(
+        conversations
+            .into_iter()
+            .map(protocol::conversation_room)
+            .collect::<Vec<_>>(),
+    );
     Ok(())
 }
 
 async fn on_connect(socket: SocketRef) {
     tracing::debug!(sid = %socket.id, "socket connected");
+    socket.on(JOIN_CONVERSATION, on_join);
+    socket.on(LEAVE_CONVERSATION, on_leave);
+}
+
+fn error_ack(error: ErrorCode) -> RoomAck {
+    RoomAck::Error { error }
+}
+
+/// `join-conversation` (a conversation id): members only.
+async fn on_join(
+    socket: SocketRef,
+    TryData(id): TryData<ConversationId>,
+    ack: AckSender,
+    State(sessions): State<Sessions>,
+) {
+    let answer = match (id, socket.extensions.get::<UserId>()) {
+        (Ok(id), Some(user)) => match sessions.store.is_member(id, user).await {
+            Ok(true) => {
+                socket.join(protocol::conversation_room(id));
+                RoomAck::Ok { ok: true }
+            }
+            Ok(false) => error_ack(ErrorCode::NotAMember),
+            Err(_) => error_ack(ErrorCode::StoreUnavailable),
+        },
+        (Err(_), _) => error_ack(ErrorCode::InvalidRequest),
+        (_, None) => error_ack(ErrorCode::Unauthorized),
+    };
+    let _ = ack.send(&answer);
+}
+
+/// `leave-conversation` (a conversation id).
+async fn on_leave(socket: SocketRef, TryData(id): TryData<ConversationId>, ack: AckSender) {
+    let answer = match id {
+        Ok(id) => {
+            socket.leave(protocol::conversation_room(id));
+            RoomAck::Ok { ok: true }
+        }
+        Err(_) => error_ack(ErrorCode::InvalidRequest),
+    };
+    let _ = ack.send(&answer);
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::settings::Settings;
-use crate::model::ids::UserId;
+use crate::model::ids::{ConversationId, MessageId, UserId};
 pub use sqlite::SqliteStore;
 
 /// An account as stored. Everything here is what the server may see: the
@@ -35,6 +35,107 @@ pub struct UserRecord {
     pub token_version: u32,
     /// RFC 3339 UTC.
     pub created_at: String,
+}
+
+/// A member of a conversation, with the public keys its epochs name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub id: UserId,
+    pub username: String,
+    pub dh_public: Vec<u8>,
+    pub sig_public: Vec<u8>,
+}
+
+/// One epoch's signed set of wrapped content keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpochRecord {
+    pub epoch: u32,
+    pub signer_id: UserId,
+    pub keys_signature: Vec<u8>,
+    /// `(member_id, wrapped_key)`, one per member.
+    pub keys: Vec<(UserId, Vec<u8>)>,
+}
+
+/// A conversation with its members and epochs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRecord {
+    pub id: ConversationId,
+    pub title: Option<String>,
+    pub created_by: UserId,
+    pub created_at: String,
+    pub last_seq: u64,
+    pub members: Vec<MemberRecord>,
+    pub epochs: Vec<EpochRecord>,
+}
+
+/// What creating a conversation stores, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewConversationRecord {
+    pub id: ConversationId,
+    pub title: Option<String>,
+    pub created_by: UserId,
+    pub created_at: String,
+    pub member_ids: Vec<UserId>,
+    pub epoch: EpochRecord,
+}
+
+/// A sealed message as stored; `sender` is the sender's name, joined in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: u64,
+    pub sender_id: UserId,
+    pub sender: String,
+    pub epoch: u32,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub created_at: String,
+}
+
+/// A message to append; the store gives it the next `seq`.
+#[derive(Debug, Clone)]
+pub struct NewMessageRecord {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub sender_id: UserId,
+    pub sender: String,
+    pub epoch: u32,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub created_at: String,
+}
+
+/// What appending a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, with the next `seq`: broadcast it.
+    New(MessageRecord),
+    /// The same id with the same bytes from the same sender was stored
+    /// before: this is the original, nothing was written.
+    Repeat(MessageRecord),
+}
+
+/// Why a message was not appended (checked in the append's transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendRefusal {
+    /// The conversation does not exist or the sender is not in it.
+    NotAMember,
+    /// The message names an epoch other than the current one.
+    StaleEpoch { current: u32 },
+    /// The id belongs to another message (other bytes, sender or
+    /// conversation).
+    IdConflict,
+}
+
+/// Which page of a conversation's history to read; both bounds exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub after_seq: Option<u64>,
+    pub before_seq: Option<u64>,
+    pub limit: u32,
 }
 
 /// What a store operation can fail with, as handlers need to tell it apart.
@@ -86,6 +187,45 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ends every token issued so far for this user; returns the new version.
     async fn bump_token_version(&self, id: UserId) -> Result<u32, StoreError>;
+
+    /// Stores a conversation, its members and its epoch 0 in one
+    /// transaction; [`StoreError::Conflict`] if the id is taken.
+    async fn create_conversation(&self, new: &NewConversationRecord) -> Result<(), StoreError>;
+
+    /// The conversation with this id, members and epochs included.
+    async fn conversation(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// Every conversation `user` is a member of, most recently active first.
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// The ids of every conversation `user` is a member of.
+    async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError>;
+
+    /// Whether `user` is a member of `conversation`.
+    async fn is_member(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<bool, StoreError>;
+
+    /// Appends a message with the conversation's next `seq`, checking
+    /// membership, the epoch and the id in the same transaction.
+    async fn append_message(
+        &self,
+        message: &NewMessageRecord,
+    ) -> Result<Result<Appended, AppendRefusal>, StoreError>;
+
+    /// One page of a conversation's messages, in ascending `seq`: with
+    /// `after_seq`, the oldest `limit` after it; otherwise the newest
+    /// `limit` before `before_seq` (or the end).
+    async fn history(
+        &self,
+        conversation: ConversationId,
+        page: Page,
+    ) -> Result<Vec<MessageRecord>, StoreError>;
 
     /// The backend and where it lives, for the start-up line; never a
     /// credential.

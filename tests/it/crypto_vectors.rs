@@ -164,27 +164,15 @@ fn step3_keys_signature() {
         let ck = key(v, "ck");
         let commit = native::commit(&ck, conversation, epoch(v));
         assert_eq!(commit.as_slice(), bytes(v, "commit"));
-        let members: Vec<_> = v["members"]
+        let lines: Vec<MemberKeys> = v["members"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| {
-                let hash = native::sha256(&bytes(m, "wrapped_key"));
-                (
-                    text(m, "member_id"),
-                    bytes(m, "dh_public"),
-                    bytes(m, "sig_public"),
-                    hash,
-                )
-            })
-            .collect();
-        let lines: Vec<MemberKeys<'_>> = members
-            .iter()
-            .map(|(id, dh, sig, hash)| MemberKeys {
-                member_id: id,
-                dh_public: dh,
-                sig_public: sig,
-                wrapped_key_sha256: hash,
+            .map(|m| MemberKeys {
+                member_id: text(m, "member_id").to_owned(),
+                dh_public: bytes(m, "dh_public"),
+                sig_public: bytes(m, "sig_public"),
+                wrapped_key_sha256: native::sha256(&bytes(m, "wrapped_key")).to_vec(),
             })
             .collect();
         let message = suite::keys_signed_message(conversation, epoch(v), signer, &commit, &lines);

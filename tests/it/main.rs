@@ -1,11 +1,19 @@
 //! Integration tests: the real server, booted on `127.0.0.1:0`, spoken to over
 //! HTTP and Socket.IO like any client would. One binary, one module per area;
-//! the fixture is in `util`.
+//! the fixtures are `util` (a server, accounts), `chat` (conversations and
+//! messages done the browser's way, with the native crypto twin) and `live`
+//! (a Socket.IO client).
 
 mod accounts;
+mod blindness;
+mod chat;
 mod cli;
+mod conversations;
 mod crypto_vectors;
+mod delivery;
 mod health;
+mod live;
+mod messages;
 mod pages;
 mod socketio;
 mod util;

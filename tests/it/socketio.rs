@@ -6,25 +6,20 @@ use serde_json::Value;
 
 use crate::util::TestServer;
 
-const HANDSHAKE: &str = "/socket.io/?EIO=4&transport=polling";
+use crate::live::{POLLING as HANDSHAKE, open as open_session};
 
 /// Opens an Engine.IO session over polling and returns its `sid`.
 async fn open(server: &TestServer) -> String {
-    let response = server.get(HANDSHAKE).await;
-    assert_eq!(response.status(), 200);
-    let body = response.text().await.unwrap();
-    let open = body.strip_prefix('0').expect("an Engine.IO open packet");
-    let open: Value = serde_json::from_str(open).unwrap();
-    assert_eq!(open["upgrades"], serde_json::json!(["websocket"]));
-    assert!(open["pingInterval"].as_u64().unwrap() > 0);
-    open["sid"].as_str().expect("a session id").to_owned()
+    open_session(server).await.0
 }
 
 #[tokio::test]
 async fn engine_io_handshake_answers_with_a_session() {
     let server = TestServer::start().await;
-    let sid = open(&server).await;
+    let (sid, open) = open_session(&server).await;
     assert!(!sid.is_empty());
+    assert_eq!(open.upgrades, ["websocket"]);
+    assert!(open.ping_interval > 0 && open.ping_timeout > 0);
 }
 
 /// Sends a Socket.IO CONNECT for namespace "/" (with `auth`, if given) on an

@@ -115,6 +115,8 @@ impl TestServer {
             token: answer["token"].as_str().unwrap().to_owned(),
             dh_public: dh.public(),
             sig_public: sig.public(),
+            dh,
+            sig,
         }
     }
 }
@@ -127,6 +129,9 @@ pub struct Account {
     pub token: String,
     pub dh_public: [u8; 65],
     pub sig_public: [u8; 65],
+    /// The private keys, which a real client never sends anywhere.
+    pub dh: PrivateKey,
+    pub sig: PrivateKey,
 }
 
 /// What the browser derives from a password.

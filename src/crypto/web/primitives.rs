@@ -152,13 +152,7 @@ pub async fn aes_gcm_encrypt(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let key = aes_key(key, &["encrypt"]).await?;
-    let out = run(
-        subtle()?.encrypt_with_object_and_u8_array(&gcm(nonce, aad)?, &key, plaintext),
-        CryptoError::Invalid { what: "plaintext" },
-    )
-    .await?;
-    Ok(bytes_of(out))
+    aes_gcm_encrypt_with(&aes_key(key, &["encrypt"]).await?, nonce, plaintext, aad).await
 }
 
 pub async fn aes_gcm_decrypt(
@@ -167,9 +161,39 @@ pub async fn aes_gcm_decrypt(
     ciphertext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let key = aes_key(key, &["decrypt"]).await?;
+    aes_gcm_decrypt_with(&aes_key(key, &["decrypt"]).await?, nonce, ciphertext, aad).await
+}
+
+/// A 32-byte AES-GCM key held as a non-extractable `CryptoKey`, for
+/// encrypting and decrypting: its bytes cannot be read back.
+pub async fn import_aes_gcm(key: &[u8]) -> Result<CryptoKey, CryptoError> {
+    aes_key(key, &["encrypt", "decrypt"]).await
+}
+
+/// AES-256-GCM with a held key.
+pub async fn aes_gcm_encrypt_with(
+    key: &CryptoKey,
+    nonce: &[u8],
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let out = run(
-        subtle()?.decrypt_with_object_and_u8_array(&gcm(nonce, aad)?, &key, ciphertext),
+        subtle()?.encrypt_with_object_and_u8_array(&gcm(nonce, aad)?, key, plaintext),
+        CryptoError::Invalid { what: "plaintext" },
+    )
+    .await?;
+    Ok(bytes_of(out))
+}
+
+/// AES-256-GCM decryption with a held key.
+pub async fn aes_gcm_decrypt_with(
+    key: &CryptoKey,
+    nonce: &[u8],
+    ciphertext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let out = run(
+        subtle()?.decrypt_with_object_and_u8_array(&gcm(nonce, aad)?, key, ciphertext),
         CryptoError::Decrypt,
     )
     .await?;

@@ -15,8 +15,13 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use super::{OpenError, Store, StoreError, UserRecord};
-use crate::model::ids::UserId;
+mod messaging;
+
+use super::{
+    AppendRefusal, Appended, ConversationRecord, MessageRecord, NewConversationRecord,
+    NewMessageRecord, OpenError, Page, Store, StoreError, UserRecord,
+};
+use crate::model::ids::{ConversationId, UserId};
 
 /// `SELECT <every user column> FROM users <rest>`, as one static string.
 macro_rules! select_user {
@@ -144,6 +149,48 @@ impl Store for SqliteStore {
         Ok(version as u32)
     }
 
+    async fn create_conversation(&self, new: &NewConversationRecord) -> Result<(), StoreError> {
+        messaging::create_conversation(&self.pool, new).await
+    }
+
+    async fn conversation(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        messaging::conversation(&self.pool, id).await
+    }
+
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationRecord>, StoreError> {
+        messaging::conversations_of(&self.pool, user).await
+    }
+
+    async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError> {
+        messaging::conversation_ids_of(&self.pool, user).await
+    }
+
+    async fn is_member(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<bool, StoreError> {
+        messaging::is_member(&self.pool, conversation, user).await
+    }
+
+    async fn append_message(
+        &self,
+        message: &NewMessageRecord,
+    ) -> Result<Result<Appended, AppendRefusal>, StoreError> {
+        messaging::append_message(&self.pool, message).await
+    }
+
+    async fn history(
+        &self,
+        conversation: ConversationId,
+        page: Page,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        messaging::history(&self.pool, conversation, page).await
+    }
+
     fn describe(&self) -> String {
         format!("SQLite {}", self.what)
     }
@@ -154,11 +201,8 @@ impl Store for SqliteStore {
 }
 
 fn user_from_row(row: SqliteRow) -> Result<UserRecord, StoreError> {
-    let id: String = row.try_get("id")?;
     Ok(UserRecord {
-        id: id
-            .parse()
-            .map_err(|e| StoreError::Other(sqlx::Error::Decode(Box::new(e))))?,
+        id: messaging::id_column(&row, "id")?,
         username: row.try_get("username")?,
         auth_hash: row.try_get("auth_hash")?,
         kdf_salt: row.try_get("kdf_salt")?,

@@ -1,0 +1,174 @@
+// The seed's two-window scenario, done right: two people in two browsers
+// start a conversation by username and chat; each message appears on the
+// other side at once, without a reload, with the right sender, alignment,
+// time and decrypted text. A third person in a group sees both. A message
+// that fails verification is shown as such, and text is never HTML.
+import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
+import { random, uuidV7 } from "./wire";
+
+const password = "correct horse battery staple";
+
+async function signUp(browser: Browser, name: string, options = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto("/signup");
+  await expect(page.getByRole("button", { name: "Create account" })).toBeEnabled();
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
+  await expect(page.getByTestId("link-state")).toHaveText("Connected");
+  return page;
+}
+
+async function startConversation(page: Page, names: string[], title?: string) {
+  await page.getByRole("button", { name: "New conversation" }).click();
+  const people = page.getByRole("list", { name: "People in the conversation" });
+  for (const name of names) {
+    await page.getByLabel("Add people by username").fill(name);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(people).toContainText(name);
+  }
+  if (title) await page.getByLabel("Title").fill(title);
+  await page.getByRole("button", { name: "Start conversation" }).click();
+  await expect(page).toHaveURL(/\/chats\/[0-9a-f-]{36}$/, { timeout: 10_000 });
+}
+
+async function send(page: Page, text: string) {
+  const box = page.getByLabel("Message", { exact: true });
+  await box.fill(text);
+  await box.press("Enter");
+  await expect(box).toHaveValue("");
+}
+
+function lastMessage(page: Page, side: "mine" | "theirs"): Locator {
+  return page.locator(`li.msg.${side}`).last();
+}
+
+/** Where a bubble sits in its timeline: "left" or "right". */
+async function side(page: Page, message: Locator): Promise<"left" | "right"> {
+  const bubble = await message.locator(".bubble").boundingBox();
+  const pane = await page.locator(".timeline").boundingBox();
+  if (!bubble || !pane) throw new Error("not laid out");
+  const middle = bubble.x + bubble.width / 2;
+  return middle < pane.x + pane.width / 2 ? "left" : "right";
+}
+
+function clock(date: Date): string {
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}
+
+test("hi89 and lo89 chat instantly, in both directions, and it survives a reload", async ({ browser }) => {
+  const hi = await signUp(browser, "hi89");
+  const lo = await signUp(browser, "lo89");
+
+  // An unknown name is refused in the dialog, next to the field.
+  await hi.getByRole("button", { name: "New conversation" }).click();
+  await hi.getByLabel("Add people by username").fill("nobody42");
+  await hi.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(hi.locator("#add-person-error")).toHaveText("No user is called nobody42.");
+  await hi.getByRole("button", { name: "Cancel" }).click();
+
+  await startConversation(hi, ["lo89"]);
+  await expect(hi.getByText("Messages here are end-to-end encrypted.", { exact: false })).toBeVisible();
+
+  // lo89 sees the new conversation arrive in the list, without a reload.
+  const entry = lo.getByRole("link", { name: /hi89/ });
+  await expect(entry).toBeVisible();
+  await entry.click();
+  await expect(lo.getByRole("heading", { name: "hi89" })).toBeVisible();
+
+  const before = new Date();
+  await send(hi, "Hello lo89 👋 — this is end-to-end encrypted");
+  const received = lastMessage(lo, "theirs");
+  await expect(received).toContainText("Hello lo89 👋 — this is end-to-end encrypted", { timeout: 1_000 });
+  await expect(received).toHaveAttribute("data-sender", "hi89");
+  await expect(received).toHaveAttribute("data-seq", "1");
+  expect(await side(lo, received)).toBe("left");
+  const shown = (await received.locator("time").textContent()) ?? "";
+  expect([clock(before), clock(new Date())]).toContain(shown);
+
+  const sent = lastMessage(hi, "mine");
+  await expect(sent).toContainText("Hello lo89");
+  await expect(sent.getByLabel("Sent")).toBeVisible();
+  expect(await side(hi, sent)).toBe("right");
+
+  // The reply comes back the same way.
+  await send(lo, "Hi hi89! Got it.");
+  const reply = lastMessage(hi, "theirs");
+  await expect(reply).toContainText("Hi hi89! Got it.", { timeout: 1_000 });
+  await expect(reply).toHaveAttribute("data-sender", "lo89");
+  await expect(reply).toHaveAttribute("data-seq", "2");
+  expect(await side(hi, reply)).toBe("left");
+  expect(await side(lo, lastMessage(lo, "mine"))).toBe("right");
+
+  // Text is text: markup arrives as the characters typed, never as HTML.
+  await send(hi, "<b>not bold</b> <img src=x onerror=alert(1)>");
+  const markup = lastMessage(lo, "theirs");
+  await expect(markup).toContainText("<b>not bold</b> <img src=x onerror=alert(1)>", { timeout: 1_000 });
+  await expect(lo.locator(".messages b, .messages img")).toHaveCount(0);
+
+  // The list shows the last message, decrypted here.
+  await expect(lo.getByRole("link", { name: /hi89/ })).toContainText("<b>not bold</b>");
+
+  await hi.screenshot({ path: "screenshots/chat-hi89-light-wide.png" });
+  await lo.screenshot({ path: "screenshots/chat-lo89-light-wide.png" });
+
+  // A reload fetches history and decrypts it again, in order.
+  await lo.reload();
+  await expect(lo.locator("li.msg")).toHaveCount(3, { timeout: 10_000 });
+  await expect(lo.locator("li.msg").first()).toContainText("Hello lo89");
+  await expect(lo.locator("li.msg.mine")).toContainText("Hi hi89! Got it.");
+
+  await hi.context().close();
+  await lo.context().close();
+});
+
+test("a group of three sees every message with its sender; a forged one is flagged", async ({ browser }) => {
+  const hi = await signUp(browser, "hi90");
+  const lo = await signUp(browser, "lo90");
+  const mid = await signUp(browser, "mid90", { colorScheme: "dark", viewport: { width: 390, height: 844 } });
+
+  await startConversation(hi, ["lo90", "mid90"], "Weekend plans");
+  const conversation = hi.url().split("/").pop() ?? "";
+  for (const page of [lo, mid]) {
+    await page.getByRole("link", { name: /Weekend plans/ }).click();
+    await expect(page.getByRole("heading", { name: "Weekend plans" })).toBeVisible();
+  }
+
+  await send(hi, "Hike on Saturday?");
+  await send(lo, "I'm in.");
+  const seen = mid.locator("li.msg.theirs");
+  await expect(seen).toHaveCount(2, { timeout: 2_000 });
+  await expect(seen.nth(0)).toContainText("Hike on Saturday?");
+  await expect(seen.nth(0)).toHaveAttribute("data-sender", "hi90");
+  await expect(seen.nth(0).locator(".sender")).toHaveText("hi90");
+  await expect(seen.nth(1)).toContainText("I'm in.");
+  await expect(seen.nth(1).locator(".sender")).toHaveText("lo90");
+
+  await send(mid, "Count me in too");
+  await expect(lastMessage(hi, "theirs")).toContainText("Count me in too", { timeout: 1_000 });
+  await expect(lastMessage(lo, "theirs")).toHaveAttribute("data-sender", "mid90");
+
+  // A message whose signature does not verify (the server only relays;
+  // here hi90's session posts bytes nobody sealed) is flagged, not shown.
+  const forged = await hi.request.post("/api/messages/send", {
+    headers: { Accept: "application/json" },
+    data: {
+      conversation_id: conversation,
+      message_id: uuidV7(),
+      epoch: 0,
+      nonce: random(12),
+      ciphertext: random(48),
+      signature: random(64),
+    },
+  });
+  expect(forged.status()).toBe(200);
+  const flagged = lastMessage(lo, "theirs");
+  await expect(flagged).toContainText("could not be verified", { timeout: 2_000 });
+  await expect(flagged.locator(".bubble.unverified")).toBeVisible();
+
+  await mid.screenshot({ path: "screenshots/chat-group-dark-narrow.png" });
+  await lo.screenshot({ path: "screenshots/chat-group-unverified-light-wide.png" });
+  for (const page of [hi, lo, mid]) await page.context().close();
+});

@@ -1,0 +1,7 @@
+//! Conversation endpoints: create, list.
+
+mod create;
+mod list;
+
+pub use create::create;
+pub use list::list;

@@ -1,0 +1,7 @@
+//! Message endpoints: send, history.
+
+mod history;
+mod send;
+
+pub use history::history;
+pub use send::send;

@@ -1,0 +1,210 @@
+//! The timeline of one conversation: messages in `seq` order, mine on the
+//! right and others' on the left, day separators, runs of one sender
+//! grouped, delivery state on mine. It follows new messages while the
+//! reader is at the bottom and otherwise offers a "new messages" pill;
+//! scrolling up loads older messages without jumping. Every message is
+//! rendered as text, never as HTML; the list is keyed, so a new message
+//! adds one row instead of redrawing the others.
+
+use leptos::prelude::*;
+
+use super::live::{self, LocalTime};
+use super::state::{Body, Chats, Delivery, Line};
+use crate::model::ids::ConversationId;
+
+/// Messages of one sender closer than this (minutes) form one run.
+const RUN_MINUTES: i64 = 5;
+/// Pixels from an edge that count as being at it.
+const EDGE: i32 = 48;
+
+/// A line with what its neighbours decide about its look.
+#[derive(Clone, PartialEq)]
+struct Row {
+    line: Line,
+    time: LocalTime,
+    /// The day's label, on the first message of a day.
+    day: Option<String>,
+    /// Starts a run (a new sender, or a pause).
+    first_of_run: bool,
+}
+
+fn rows(lines: &[Line]) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let time = live::local_time(&line.at);
+        let previous = rows.last();
+        let new_day = previous.is_none_or(|p| p.time.day != time.day);
+        let first_of_run = new_day
+            || previous.is_none_or(|p| {
+                p.line.sender_id != line.sender_id || time.minutes - p.time.minutes > RUN_MINUTES
+            });
+        rows.push(Row {
+            day: new_day.then(|| time.day_label.clone()),
+            line: line.clone(),
+            time,
+            first_of_run,
+        });
+    }
+    rows
+}
+
+#[component]
+pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
+    let chats = expect_context::<Chats>();
+    let timeline = chats.timeline(id);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    let loading = RwSignal::new(false);
+
+    let to_bottom = move || {
+        request_animation_frame(move || {
+            if let Some(el) = scroller.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+        unseen.set(false);
+    };
+
+    // Follow the newest message while at the bottom (or when it is mine).
+    Effect::new(move |_| {
+        let newest = timeline.with(|t| t.newest().map(|l| (l.id, l.mine)));
+        if let Some((_, mine)) = newest {
+            if at_bottom.get_untracked() || mine {
+                to_bottom();
+            } else {
+                unseen.set(true);
+            }
+        }
+    });
+
+    let load_older = move || {
+        if loading.get_untracked() || timeline.with_untracked(|t| t.complete) {
+            return;
+        }
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let (height, top) = (el.scroll_height(), el.scroll_top());
+        loading.set(true);
+        live::load_older(id, move || {
+            loading.set(false);
+            request_animation_frame(move || {
+                if let Some(el) = scroller.get_untracked() {
+                    el.set_scroll_top(el.scroll_height() - height + top);
+                }
+            });
+        });
+    };
+
+    let on_scroll = move |_| {
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < EDGE;
+        at_bottom.set(bottom);
+        if bottom {
+            unseen.set(false);
+        }
+        if el.scroll_top() < EDGE {
+            load_older();
+        }
+    };
+
+    view! {
+        <div class="timeline" node_ref=scroller on:scroll=on_scroll tabindex="0" aria-label="Messages">
+            <Show when=move || timeline.with(|t| t.complete)>
+                <p class="e2e-note">
+                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M5 7V5a3 3 0 0 1 6 0v2h.5c.8 0 1.5.7 1.5 1.5v4c0 .8-.7 1.5-1.5 1.5h-7C3.7 14 3 13.3 3 12.5v-4C3 7.7 3.7 7 4.5 7H5Zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2Z" fill="currentColor" /></svg>
+                    "Messages here are end-to-end encrypted. Only the people in this conversation can read them."
+                </p>
+            </Show>
+            <Show when=move || loading.get()>
+                <p class="loading-older" role="status">"Loading earlier messages…"</p>
+            </Show>
+            <ol class="messages" aria-live="polite" aria-relevant="additions">
+                <For
+                    each=move || timeline.with(|t| rows(t.lines()))
+                    key=|row| (row.line.render_key(), row.day.clone(), row.first_of_run)
+                    children=move |row| view! { <Message row=row group=group conversation=id /> }
+                />
+            </ol>
+            <Show when=move || unseen.get()>
+                <button type="button" class="new-pill" on:click=move |_| to_bottom()>
+                    "New messages ↓"
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView {
+    let Row {
+        line,
+        time,
+        day,
+        first_of_run,
+    } = row;
+    let show_name = group && !line.mine && first_of_run;
+    let who = if line.mine {
+        "You".to_owned()
+    } else {
+        line.sender.clone()
+    };
+    let id = line.id;
+    let (text, unverified) = match &line.body {
+        Body::Text(text) => (text.clone(), false),
+        Body::Unverified => (
+            "This message could not be verified, so it is not shown.".to_owned(),
+            true,
+        ),
+    };
+    let state = line.mine.then(|| match &line.delivery {
+        Delivery::Pending => {
+            view! { <span class="state pending" title="Sending" aria-label="Sending">"🕓"</span> }
+                .into_any()
+        }
+        Delivery::Sent => {
+            view! { <span class="state sent" title="Sent" aria-label="Sent">"✓"</span> }.into_any()
+        }
+        Delivery::Failed(_) => {
+            view! { <span class="state failed" title="Not sent" aria-label="Not sent">"!"</span> }
+                .into_any()
+        }
+    });
+    let failure = match &line.delivery {
+        Delivery::Failed(why) if line.mine => Some(why.clone()),
+        _ => None,
+    };
+    view! {
+        <li
+            class="msg"
+            class:mine=line.mine
+            class:theirs=!line.mine
+            class:run-start=first_of_run
+            data-seq=line.seq.map(|s| s.to_string())
+            data-sender=line.sender.clone()
+        >
+            {day.map(|label| view! { <div class="day" role="separator"><span>{label}</span></div> })}
+            <div class="bubble" class:unverified=unverified class:failed=failure.is_some()>
+                {show_name.then(|| view! { <span class="sender" aria-hidden="true">{line.sender.clone()}</span> })}
+                <span class="visually-hidden">{format!("{who}: ")}</span>
+                <p class="text">
+                    {unverified.then(|| view! { <span class="warning-mark" aria-hidden="true">"⚠ "</span> })}
+                    {text}
+                </p>
+                <span class="meta">
+                    <time datetime=line.at.clone()>{time.clock}</time>
+                    {state}
+                </span>
+            </div>
+            {failure.map(|why| view! {
+                <p class="failure" role="alert">
+                    {format!("Not sent: {why}")}
+                    <button type="button" class="link-button" on:click=move |_| live::discard(conversation, id)>"Delete"</button>
+                </p>
+            })}
+        </li>
+    }
+}

@@ -1,0 +1,497 @@
+//! The browser's chat engine: it holds the keyrings, keeps the Socket.IO
+//! connection, and turns what the server says into the page's state
+//! ([`Chats`]): conversations checked and listed, messages opened and put
+//! in `seq` order once each, sends sealed and retried until the server
+//! answers. After every (re)connect it refreshes the list and fetches each
+//! conversation's gap, so a push missed while offline is never lost.
+//!
+//! It never logs message contents or keys; what it shows as a message body
+//! passed [`Keyring::open`].
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::keyring::{self, Keyring};
+use super::keystore::{self, LocalIdentity};
+use super::session;
+use super::socket::{Link, Realtime, sleep};
+use crate::api::{accounts, conversations, messages};
+use crate::app::chats::state::{Body, Chats, Delivery, Line, LinkState, Me, Summary};
+use crate::crypto::encoding::b64;
+use crate::model::account::PublicUser;
+use crate::model::conversation::{Conversation, MAX_HISTORY_LIMIT, Message};
+use crate::model::error::{ApiError, ErrorCode};
+use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
+
+/// Messages fetched when a conversation is first shown or scrolled up.
+const PAGE: u32 = 50;
+
+/// One running engine per page.
+struct Engine {
+    me: LocalIdentity,
+    my_id: UserId,
+    chats: Chats,
+    rings: RefCell<HashMap<ConversationId, Rc<Keyring>>>,
+    realtime: RefCell<Option<Realtime>>,
+    /// A refresh is running; another was asked for meanwhile.
+    refreshing: Cell<bool>,
+    again: Cell<bool>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+}
+
+fn running() -> Option<Rc<Engine>> {
+    ENGINE.with(|e| e.borrow().clone())
+}
+
+/// Starts the engine for the identity this browser holds; `signed_out`
+/// runs if there is none or the session has ended.
+pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
+    stop();
+    spawn_local(async move {
+        let Ok(Some(me)) = keystore::load().await else {
+            signed_out();
+            return;
+        };
+        let Ok(my_id) = me.user_id.parse::<UserId>() else {
+            signed_out();
+            return;
+        };
+        let fingerprint = session::fingerprint(&me).await.unwrap_or_default();
+        chats.me.set(Some(Me {
+            id: my_id,
+            username: me.username.clone(),
+            fingerprint,
+        }));
+        let engine = Rc::new(Engine {
+            me,
+            my_id,
+            chats,
+            rings: RefCell::new(HashMap::new()),
+            realtime: RefCell::new(None),
+            refreshing: Cell::new(false),
+            again: Cell::new(false),
+        });
+        ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        let signed_out = Rc::new(signed_out);
+        let realtime = Realtime::start(
+            None,
+            |event, args| {
+                if let Some(engine) = running() {
+                    engine.on_event(event, args);
+                }
+            },
+            move |link| {
+                let Some(engine) = running() else { return };
+                let state = match link {
+                    Link::Connecting => LinkState::Connecting,
+                    Link::Connected => {
+                        let engine = engine.clone();
+                        spawn_local(async move { engine.refresh().await });
+                        LinkState::Connected
+                    }
+                    Link::Reconnecting { retry_in_ms, .. } => LinkState::Reconnecting {
+                        retry_in_secs: retry_in_ms.div_ceil(1000),
+                    },
+                    Link::Unauthorized => {
+                        signed_out();
+                        LinkState::SignedOut
+                    }
+                };
+                engine.chats.link.set(state);
+            },
+        );
+        *engine.realtime.borrow_mut() = Some(realtime);
+        engine.refresh().await;
+    });
+}
+
+/// Stops the engine: closes the socket, forgets the keyrings.
+pub fn stop() {
+    if let Some(engine) = ENGINE.with(|e| e.borrow_mut().take())
+        && let Some(realtime) = engine.realtime.borrow_mut().take()
+    {
+        realtime.stop();
+    }
+}
+
+/// Seals `text` and sends it, retrying until the server answers.
+pub fn send(conversation: ConversationId, text: String) {
+    if let Some(engine) = running() {
+        spawn_local(async move { engine.send(conversation, text).await });
+    }
+}
+
+/// Loads the page of messages before the oldest one held.
+pub fn load_older(conversation: ConversationId, done: impl FnOnce() + 'static) {
+    let Some(engine) = running() else {
+        return done();
+    };
+    spawn_local(async move {
+        engine.load_older(conversation).await;
+        done();
+    });
+}
+
+/// Removes a message that failed for good from its timeline.
+pub fn discard(conversation: ConversationId, id: MessageId) {
+    if let Some(engine) = running() {
+        engine.chats.timeline(conversation).update(|t| t.remove(id));
+    }
+}
+
+/// Checks that `name` is a user one can talk to; answers the canonical name.
+pub fn check_name(name: String, done: impl FnOnce(Result<PublicUser, String>) + 'static) {
+    spawn_local(async move {
+        done(accounts::lookup(name).await.map_err(|e| e.message));
+    });
+}
+
+/// Creates a conversation with `members` (not including me).
+pub fn create(
+    members: Vec<PublicUser>,
+    title: Option<String>,
+    done: impl FnOnce(Result<ConversationId, String>) + 'static,
+) {
+    let Some(engine) = running() else {
+        return done(Err("Not signed in.".into()));
+    };
+    spawn_local(async move { done(engine.create(members, title).await) });
+}
+
+/// Logs out here and on the server.
+pub fn log_out(done: impl FnOnce(Result<(), String>) + 'static) {
+    stop();
+    spawn_local(async move { done(session::log_out().await) });
+}
+
+/// Whether an error may go away by itself (retry) or is final.
+fn transient(e: &ApiError) -> bool {
+    matches!(
+        e.error,
+        ErrorCode::Unreachable
+            | ErrorCode::StoreUnavailable
+            | ErrorCode::RateLimited
+            | ErrorCode::Internal
+    )
+}
+
+/// The browser's clock as RFC 3339 UTC.
+fn now() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+impl Engine {
+    fn me_public(&self) -> PublicUser {
+        PublicUser {
+            id: self.my_id,
+            username: self.me.username.clone(),
+            dh_public: b64(&self.me.dh_public),
+            sig_public: b64(&self.me.sig_public),
+        }
+    }
+
+    fn ring(&self, id: ConversationId) -> Option<Rc<Keyring>> {
+        self.rings.borrow().get(&id).cloned()
+    }
+
+    fn summary_of(&self, c: &Conversation, problem: Option<String>) -> Summary {
+        let others: Vec<String> = c
+            .members
+            .iter()
+            .filter(|m| m.id != self.my_id)
+            .map(|m| m.username.clone())
+            .collect();
+        let name = c.title.clone().unwrap_or_else(|| others.join(", "));
+        let timeline = self.chats.timeline(c.id);
+        let active_at = timeline
+            .with_untracked(|t| t.newest().map(|l| l.at.clone()))
+            .filter(|at| at.as_str() > c.created_at.as_str())
+            .unwrap_or_else(|| c.created_at.clone());
+        Summary {
+            id: c.id,
+            name,
+            members: c.members.iter().map(|m| m.username.clone()).collect(),
+            group: c.members.len() > 2,
+            problem,
+            active_at,
+        }
+    }
+
+    /// Checks and holds a conversation's keys, and lists it.
+    async fn adopt(&self, c: &Conversation) -> Option<Rc<Keyring>> {
+        if let Some(ring) = self.ring(c.id) {
+            return Some(ring);
+        }
+        match keyring::accept(c, &self.me).await {
+            Ok(ring) => {
+                let ring = Rc::new(ring);
+                self.rings.borrow_mut().insert(c.id, ring.clone());
+                self.chats.put_summary(self.summary_of(c, None));
+                Some(ring)
+            }
+            Err(why) => {
+                let problem = format!("This conversation cannot be opened safely: {why}.");
+                self.chats.put_summary(self.summary_of(c, Some(problem)));
+                None
+            }
+        }
+    }
+
+    /// Lists conversations and fetches every gap. Runs at start and after
+    /// every (re)connect; concurrent asks fold into one more run.
+    async fn refresh(self: &Rc<Self>) {
+        if self.refreshing.replace(true) {
+            self.again.set(true);
+            return;
+        }
+        loop {
+            self.again.set(false);
+            if let Ok(list) = conversations::list().await {
+                for c in &list.conversations {
+                    if let Some(ring) = self.adopt(c).await {
+                        self.catch_up(&ring, c.last_seq).await;
+                    }
+                }
+                self.chats.loaded.set(true);
+            }
+            if !self.again.get() {
+                break;
+            }
+        }
+        self.refreshing.set(false);
+    }
+
+    /// Fetches what is missing of a conversation up to `last_seq`: the
+    /// newest page if nothing is held, else everything after the last held.
+    async fn catch_up(&self, ring: &Keyring, last_seq: u64) {
+        let timeline = self.chats.timeline(ring.id);
+        if timeline.with_untracked(|t| t.last_seq()) >= last_seq {
+            if last_seq == 0 {
+                timeline.update(|t| t.complete = true);
+            }
+            return;
+        }
+        if timeline.with_untracked(|t| t.lines().is_empty()) {
+            let page = self.page(ring, None, None, PAGE).await;
+            let complete = page.is_some_and(|n| n < PAGE as usize);
+            timeline.update(|t| t.complete = complete);
+            return;
+        }
+        loop {
+            let after = timeline.with_untracked(|t| t.last_seq());
+            match self.page(ring, None, Some(after), MAX_HISTORY_LIMIT).await {
+                Some(n) if n == MAX_HISTORY_LIMIT as usize => continue,
+                _ => break,
+            }
+        }
+    }
+
+    /// Fetches, opens and inserts one history page; the count, or `None` on
+    /// failure.
+    async fn page(
+        &self,
+        ring: &Keyring,
+        before: Option<u64>,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Option<usize> {
+        let history = messages::history(ring.id, before, after, limit)
+            .await
+            .ok()?;
+        let count = history.messages.len();
+        for m in &history.messages {
+            self.show(ring, m).await;
+        }
+        Some(count)
+    }
+
+    /// Opens a stored message and puts it in its timeline.
+    async fn show(&self, ring: &Keyring, m: &Message) {
+        let (sender, body) = match ring.open(m).await {
+            Ok((name, plain)) => (name, Body::Text(plain.body)),
+            Err(name) => (
+                name.unwrap_or_else(|| format!("{} (not in this conversation)", m.sender)),
+                Body::Unverified,
+            ),
+        };
+        let line = Line {
+            id: m.id,
+            seq: Some(m.seq),
+            sender_id: m.sender_id,
+            sender,
+            mine: m.sender_id == self.my_id,
+            body,
+            at: m.created_at.clone(),
+            delivery: Delivery::Sent,
+        };
+        self.chats.timeline(ring.id).update(|t| {
+            t.upsert(line);
+        });
+        self.chats.touch(ring.id, &m.created_at);
+    }
+
+    fn on_event(self: &Rc<Self>, event: &str, mut args: Vec<serde_json::Value>) {
+        let Some(payload) = args.drain(..).next() else {
+            return;
+        };
+        let engine = self.clone();
+        match event {
+            NEW_MESSAGE => {
+                let Ok(m) = serde_json::from_value::<Message>(payload) else {
+                    return;
+                };
+                spawn_local(async move { engine.on_message(m).await });
+            }
+            CONVERSATION_ADDED => {
+                let Ok(c) = serde_json::from_value::<Conversation>(payload) else {
+                    return;
+                };
+                spawn_local(async move {
+                    if let Some(ring) = engine.adopt(&c).await {
+                        engine.catch_up(&ring, c.last_seq).await;
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_message(self: &Rc<Self>, m: Message) {
+        let Some(ring) = self.ring(m.conversation_id) else {
+            // A conversation this page has not seen yet: the list has it.
+            self.refresh().await;
+            return;
+        };
+        let timeline = self.chats.timeline(ring.id);
+        let held = timeline.with_untracked(|t| t.last_seq());
+        let empty = timeline.with_untracked(|t| t.lines().is_empty());
+        self.show(&ring, &m).await;
+        if !empty && m.seq > held + 1 {
+            // A push skipped ahead: fetch what lies between.
+            self.catch_up(&ring, m.seq).await;
+        }
+    }
+
+    async fn send(&self, conversation: ConversationId, text: String) {
+        let Some(ring) = self.ring(conversation) else {
+            return;
+        };
+        let id = MessageId::new();
+        let at = now();
+        let timeline = self.chats.timeline(conversation);
+        let mut line = Line {
+            id,
+            seq: None,
+            sender_id: self.my_id,
+            sender: self.me.username.clone(),
+            mine: true,
+            body: Body::Text(text.clone()),
+            at: at.clone(),
+            delivery: Delivery::Pending,
+        };
+        let sealed = match ring.seal(&self.me, id, &text, &at).await {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                line.delivery = Delivery::Failed(format!("Could not encrypt: {e}"));
+                timeline.update(|t| {
+                    t.upsert(line);
+                });
+                return;
+            }
+        };
+        timeline.update(|t| {
+            t.upsert(line.clone());
+        });
+        self.chats.touch(conversation, &at);
+        let mut wait = 1000;
+        loop {
+            let answer = messages::send(
+                sealed.conversation_id,
+                sealed.message_id,
+                sealed.epoch,
+                sealed.nonce.clone(),
+                sealed.ciphertext.clone(),
+                sealed.signature.clone(),
+            )
+            .await;
+            match answer {
+                Ok(sent) => {
+                    line.seq = Some(sent.seq);
+                    line.at = sent.created_at;
+                    line.delivery = Delivery::Sent;
+                    break;
+                }
+                Err(e) if transient(&e) => {
+                    sleep(wait).await;
+                    wait = (wait * 2).min(30_000);
+                }
+                Err(e) => {
+                    line.delivery = Delivery::Failed(e.message);
+                    break;
+                }
+            }
+        }
+        timeline.update(|t| {
+            t.upsert(line);
+        });
+    }
+
+    async fn load_older(&self, conversation: ConversationId) {
+        let Some(ring) = self.ring(conversation) else {
+            return;
+        };
+        let timeline = self.chats.timeline(conversation);
+        let Some(first) = timeline.with_untracked(|t| t.first_seq()) else {
+            return;
+        };
+        if first <= 1 {
+            timeline.update(|t| t.complete = true);
+            return;
+        }
+        if let Some(n) = self.page(&ring, Some(first), None, PAGE).await
+            && n < PAGE as usize
+        {
+            timeline.update(|t| t.complete = true);
+        }
+    }
+
+    async fn create(
+        &self,
+        others: Vec<PublicUser>,
+        title: Option<String>,
+    ) -> Result<ConversationId, String> {
+        let mut members = vec![self.me_public()];
+        for other in others {
+            if !members.iter().any(|m| m.id == other.id) {
+                members.push(other);
+            }
+        }
+        let id = ConversationId::new();
+        let set = keyring::new_key_set(id, &self.me, &members)
+            .await
+            .map_err(|e| format!("Your browser could not make the keys ({e})."))?;
+        let created = conversations::create(
+            id,
+            title,
+            members.iter().map(|m| m.id).collect(),
+            0,
+            set.keys,
+            set.keys_signature,
+        )
+        .await
+        .map_err(|e| e.message)?;
+        self.chats.timeline(id).update(|t| t.complete = true);
+        self.adopt(&created)
+            .await
+            .ok_or_else(|| "The new conversation's keys did not check out.".to_owned())?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,66 @@
+//! The Socket.IO side of the wire contract, shared by the server and the
+//! browser: event names next to their payloads, room names, and the
+//! Engine.IO / Socket.IO text frames (in [`frames`]).
+//!
+//! Server → client: [`NEW_MESSAGE`] carries a stored
+//! [`Message`](crate::model::conversation::Message), emitted to the
+//! conversation's room only after the message is committed;
+//! [`CONVERSATION_ADDED`] carries a
+//! [`Conversation`](crate::model::conversation::Conversation), emitted to each
+//! member's user room. Client → server: [`JOIN_CONVERSATION`] and
+//! [`LEAVE_CONVERSATION`] with a bare conversation id, answered by a
+//! [`RoomAck`].
+
+pub mod frames;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::error::ErrorCode;
+use crate::model::ids::{ConversationId, UserId};
+
+/// A message was stored: payload `Message`.
+pub const NEW_MESSAGE: &str = "new-message";
+/// The user was added to a conversation: payload `Conversation`.
+pub const CONVERSATION_ADDED: &str = "conversation-added";
+/// Join a conversation's room (members only): payload a conversation id.
+pub const JOIN_CONVERSATION: &str = "join-conversation";
+/// Leave a conversation's room: payload a conversation id.
+pub const LEAVE_CONVERSATION: &str = "leave-conversation";
+
+/// The ack of a join or leave: `{ok: true}` or `{error: "not_a_member"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RoomAck {
+    Ok { ok: bool },
+    Error { error: ErrorCode },
+}
+
+/// The room of every socket of one user.
+pub fn user_room(user: UserId) -> String {
+    format!("user:{user}")
+}
+
+/// The room of every socket of every member of one conversation.
+pub fn conversation_room(conversation: ConversationId) -> String {
+    format!("conversation:{conversation}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_acks_have_the_contract_shape() {
+        assert_eq!(
+            serde_json::to_string(&RoomAck::Ok { ok: true }).unwrap(),
+            r#"{"ok":true}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&RoomAck::Error {
+                error: ErrorCode::NotAMember
+            })
+            .unwrap(),
+            r#"{"error":"not_a_member"}"#
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! What the conversation endpoints do, apart from HTTP: check a new
+//! conversation's member set and key set, store it, make every member's
+//! live sockets join its room and tell them (`conversation-added`); list a
+//! user's conversations.
+//!
+//! The server cannot check a key set's signature fully (the commitment
+//! needs the content key it never sees); every member's browser does.
+
+use std::collections::BTreeSet;
+
+use super::fields;
+use super::state::AppState;
+use super::store::{
+    ConversationRecord, EpochRecord, NewConversationRecord, StoreError, UserRecord,
+};
+use crate::crypto::encoding::b64;
+use crate::crypto::suite::{NONCE_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
+use crate::model::account::PublicUser;
+use crate::model::conversation::{
+    Conversation, Epoch, MAX_MEMBERS, MAX_TITLE_CHARS, NewConversation, WrappedKey,
+};
+use crate::model::error::{ApiError, ErrorCode};
+use crate::model::ids::UserId;
+use crate::protocol::{self, CONVERSATION_ADDED};
+
+/// Bytes of a wrapped content key: `E.public || nonce || AES-GCM(32-byte ck)`.
+const WRAPPED_KEY_LEN: usize = PUBLIC_KEY_LEN + NONCE_LEN + 32 + 16;
+
+/// A stored conversation as the wire carries it.
+pub fn to_wire(c: ConversationRecord) -> Conversation {
+    Conversation {
+        id: c.id,
+        title: c.title,
+        created_by: c.created_by,
+        created_at: c.created_at,
+        last_seq: c.last_seq,
+        members: c
+            .members
+            .into_iter()
+            .map(|m| PublicUser {
+                id: m.id,
+                username: m.username,
+                dh_public: b64(&m.dh_public),
+                sig_public: b64(&m.sig_public),
+            })
+            .collect(),
+        epochs: c
+            .epochs
+            .into_iter()
+            .map(|e| Epoch {
+                epoch: e.epoch,
+                signer_id: e.signer_id,
+                keys_signature: b64(&e.keys_signature),
+                keys: e
+                    .keys
+                    .into_iter()
+                    .map(|(member_id, wrapped)| WrappedKey {
+                        member_id,
+                        wrapped_key: b64(&wrapped),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// A trimmed title, `None` when blank.
+fn title(input: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(text) = input else { return Ok(None) };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > MAX_TITLE_CHARS || text.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "title",
+            &format!("at most {MAX_TITLE_CHARS} characters, no control characters"),
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Checks the member set and the key set: the creator is a member, nobody
+/// twice, at most [`MAX_MEMBERS`], keys for exactly the members.
+fn key_set(creator: UserId, new: &NewConversation) -> Result<Vec<(UserId, Vec<u8>)>, ApiError> {
+    let members: BTreeSet<UserId> = new.member_ids.iter().copied().collect();
+    if members.len() != new.member_ids.len() {
+        return Err(ApiError::invalid("member_ids", "a member is named twice"));
+    }
+    if !members.contains(&creator) {
+        return Err(ApiError::invalid("member_ids", "must include you"));
+    }
+    if members.len() < 2 {
+        return Err(ApiError::invalid(
+            "member_ids",
+            "name at least one other member",
+        ));
+    }
+    if members.len() > MAX_MEMBERS {
+        return Err(ApiError::invalid(
+            "member_ids",
+            &format!("at most {MAX_MEMBERS} members"),
+        ));
+    }
+    if new.epoch != 0 {
+        return Err(ApiError::invalid(
+            "epoch",
+            "a new conversation starts at epoch 0",
+        ));
+    }
+    let mut keys = Vec::with_capacity(new.keys.len());
+    let mut covered = BTreeSet::new();
+    for (i, key) in new.keys.iter().enumerate() {
+        if !members.contains(&key.member_id) || !covered.insert(key.member_id) {
+            return Err(ApiError::invalid(
+                &format!("keys[{i}].member_id"),
+                "each member's key exactly once, for members only",
+            ));
+        }
+        let wrapped = fields::bytes(
+            &format!("keys[{i}].wrapped_key"),
+            &key.wrapped_key,
+            Some(WRAPPED_KEY_LEN),
+            WRAPPED_KEY_LEN,
+        )?;
+        keys.push((key.member_id, wrapped));
+    }
+    if covered != members {
+        return Err(ApiError::invalid("keys", "a key is missing for a member"));
+    }
+    Ok(keys)
+}
+
+/// Creates a conversation for `creator`. Repeating the same create (same
+/// id, same creator and members) answers the stored conversation again.
+pub async fn create(
+    state: &AppState,
+    creator: &UserRecord,
+    new: NewConversation,
+) -> Result<Conversation, ApiError> {
+    let title = title(new.title.clone())?;
+    let keys = key_set(creator.id, &new)?;
+    let keys_signature = fields::bytes(
+        "keys_signature",
+        &new.keys_signature,
+        Some(SIGNATURE_LEN),
+        SIGNATURE_LEN,
+    )?;
+    for (i, member) in new.member_ids.iter().enumerate() {
+        if state.store.user_by_id(*member).await?.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("member_ids[{i}]: no user has the id {member}"),
+            ));
+        }
+    }
+    let record = NewConversationRecord {
+        id: new.conversation_id,
+        title,
+        created_by: creator.id,
+        created_at: fields::now_rfc3339(),
+        member_ids: new.member_ids.clone(),
+        epoch: EpochRecord {
+            epoch: 0,
+            signer_id: creator.id,
+            keys_signature,
+            keys,
+        },
+    };
+    match state.store.create_conversation(&record).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return repeat(state, creator, &new).await,
+        Err(e) => return Err(e.into()),
+    }
+    let conversation = state
+        .store
+        .conversation(record.id)
+        .await?
+        .map(to_wire)
+        .ok_or_else(ApiError::internal)?;
+    tracing::info!(
+        conversation = %conversation.id,
+        members = conversation.members.len(),
+        "conversation created"
+    );
+    announce(state, &conversation).await;
+    Ok(conversation)
+}
+
+/// The answer to a create whose id is already stored: the same conversation
+/// if this is a retry of the same create, else 409.
+async fn repeat(
+    state: &AppState,
+    creator: &UserRecord,
+    new: &NewConversation,
+) -> Result<Conversation, ApiError> {
+    let conflict = || ApiError::new(ErrorCode::IdConflict, "conversation_id: that id is taken");
+    let stored = state
+        .store
+        .conversation(new.conversation_id)
+        .await?
+        .ok_or_else(conflict)?;
+    let asked: BTreeSet<UserId> = new.member_ids.iter().copied().collect();
+    let held: BTreeSet<UserId> = stored.members.iter().map(|m| m.id).collect();
+    if stored.created_by == creator.id && asked == held {
+        Ok(to_wire(stored))
+    } else {
+        Err(conflict())
+    }
+}
+
+/// Makes every member's live sockets join the conversation's room, then
+/// tells each member. Best effort: a member who misses it catches up
+/// through list.
+async fn announce(state: &AppState, conversation: &Conversation) {
+    let room = protocol::conversation_room(conversation.id);
+    for member in &conversation.members {
+        let user_room = protocol::user_room(member.id);
+        if let Err(e) = state.io.within(user_room.clone()).join(room.clone()).await {
+            tracing::warn!(user = %member.id, error = %e, "could not join sockets to a new conversation");
+        }
+        if let Err(e) = state
+            .io
+            .to(user_room)
+            .emit(CONVERSATION_ADDED, conversation)
+            .await
+        {
+            tracing::warn!(user = %member.id, error = %e, "could not announce a new conversation");
+        }
+    }
+}
+
+/// Every conversation of `user`, most recently active first.
+pub async fn list(state: &AppState, user: UserId) -> Result<Vec<Conversation>, ApiError> {
+    Ok(state
+        .store
+        .conversations_of(user)
+        .await?
+        .into_iter()
+        .map(to_wire)
+        .collect())
+}

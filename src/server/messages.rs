@@ -1,0 +1,153 @@
+//! What the message endpoints do, apart from HTTP: check a sealed message,
+//! append it with the conversation's next `seq`, and only after the commit
+//! push it to the conversation's room; read history for members.
+//!
+//! The server sees sizes, ids and times; it logs ids and sizes only, never
+//! a nonce, a ciphertext or a signature.
+
+use super::fields;
+use super::state::AppState;
+use super::store::{AppendRefusal, Appended, MessageRecord, NewMessageRecord, Page, UserRecord};
+use crate::crypto::encoding::{b64, unb64};
+use crate::crypto::suite::{NONCE_LEN, SIGNATURE_LEN};
+use crate::model::conversation::{MAX_HISTORY_LIMIT, Message, Outgoing, Sent};
+use crate::model::error::{ApiError, ErrorCode};
+use crate::model::ids::{ConversationId, UserId};
+use crate::protocol::{self, NEW_MESSAGE};
+
+/// Bytes of an AES-GCM tag: the smallest ciphertext there is.
+const TAG_LEN: usize = 16;
+
+/// A stored message as the wire carries it.
+pub fn to_wire(m: MessageRecord) -> Message {
+    Message {
+        id: m.id,
+        conversation_id: m.conversation_id,
+        seq: m.seq,
+        sender_id: m.sender_id,
+        sender: m.sender,
+        epoch: m.epoch,
+        nonce: b64(&m.nonce),
+        ciphertext: b64(&m.ciphertext),
+        signature: b64(&m.signature),
+        created_at: m.created_at,
+    }
+}
+
+fn not_a_member() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotAMember,
+        "You are not a member of that conversation.",
+    )
+}
+
+/// Stores `message` from `sender` and pushes it to the conversation's room.
+/// A repeat of an earlier send answers the original and pushes nothing.
+pub async fn send(
+    state: &AppState,
+    sender: &UserRecord,
+    message: Outgoing,
+) -> Result<Sent, ApiError> {
+    let limit = state.settings.max_message_bytes as usize;
+    let ciphertext = unb64(&message.ciphertext)
+        .ok_or_else(|| ApiError::encoding("ciphertext", "base64url without padding"))?;
+    if ciphertext.len() > limit {
+        return Err(ApiError::new(
+            ErrorCode::MessageTooLarge,
+            format!("ciphertext: at most {limit} bytes"),
+        ));
+    }
+    if ciphertext.len() < TAG_LEN {
+        return Err(ApiError::encoding(
+            "ciphertext",
+            &format!("at least {TAG_LEN} bytes (the tag)"),
+        ));
+    }
+    let record = NewMessageRecord {
+        id: message.message_id,
+        conversation_id: message.conversation_id,
+        sender_id: sender.id,
+        sender: sender.username.clone(),
+        epoch: message.epoch,
+        nonce: fields::bytes("nonce", &message.nonce, Some(NONCE_LEN), NONCE_LEN)?,
+        signature: fields::bytes(
+            "signature",
+            &message.signature,
+            Some(SIGNATURE_LEN),
+            SIGNATURE_LEN,
+        )?,
+        ciphertext,
+        created_at: fields::now_rfc3339(),
+    };
+    let stored = match state.store.append_message(&record).await? {
+        Ok(Appended::New(stored)) => {
+            tracing::debug!(
+                conversation = %stored.conversation_id,
+                message = %stored.id,
+                seq = stored.seq,
+                bytes = stored.ciphertext.len(),
+                "message stored"
+            );
+            let sent = Sent {
+                seq: stored.seq,
+                created_at: stored.created_at.clone(),
+            };
+            let room = protocol::conversation_room(stored.conversation_id);
+            if let Err(e) = state.io.to(room).emit(NEW_MESSAGE, &to_wire(stored)).await {
+                // Stored is what counts: members fill the gap from history.
+                tracing::warn!(error = %e, "could not push a stored message");
+            }
+            return Ok(sent);
+        }
+        Ok(Appended::Repeat(stored)) => stored,
+        Err(AppendRefusal::NotAMember) => return Err(not_a_member()),
+        Err(AppendRefusal::StaleEpoch { current }) => {
+            return Err(ApiError::new(
+                ErrorCode::StaleEpoch,
+                format!("epoch: the conversation is at epoch {current}"),
+            ));
+        }
+        Err(AppendRefusal::IdConflict) => {
+            return Err(ApiError::new(
+                ErrorCode::IdConflict,
+                "message_id: that id belongs to another message",
+            ));
+        }
+    };
+    Ok(Sent {
+        seq: stored.seq,
+        created_at: stored.created_at,
+    })
+}
+
+/// One page of a conversation's history, for a member.
+pub async fn history(
+    state: &AppState,
+    reader: UserId,
+    conversation: ConversationId,
+    before_seq: Option<u64>,
+    after_seq: Option<u64>,
+    limit: u32,
+) -> Result<Vec<Message>, ApiError> {
+    if limit == 0 || limit > MAX_HISTORY_LIMIT {
+        return Err(ApiError::invalid(
+            "limit",
+            &format!("from 1 to {MAX_HISTORY_LIMIT}"),
+        ));
+    }
+    if !state.store.is_member(conversation, reader).await? {
+        return Err(not_a_member());
+    }
+    let page = Page {
+        after_seq,
+        before_seq,
+        limit,
+    };
+    Ok(state
+        .store
+        .history(conversation, page)
+        .await?
+        .into_iter()
+        .map(to_wire)
+        .collect())
+}

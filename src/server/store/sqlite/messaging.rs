@@ -1,0 +1,354 @@
+//! SQLite queries for conversations and messages. `seq` is assigned inside
+//! the append's `BEGIN IMMEDIATE` transaction, which takes the write lock
+//! first, so two concurrent sends can never read the same `last_seq`.
+//! Nothing here logs a row's contents.
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::super::{
+    AppendRefusal, Appended, ConversationRecord, EpochRecord, MemberRecord, MessageRecord,
+    NewConversationRecord, NewMessageRecord, Page, StoreError,
+};
+use crate::model::ids::{ConversationId, UserId};
+
+/// `SELECT <every message column, the sender's name joined> … <rest>`.
+macro_rules! select_message {
+    ($rest:literal) => {
+        concat!(
+            "SELECT m.id, m.conversation_id, m.seq, m.sender_id, u.username AS sender, m.epoch, \
+             m.nonce, m.ciphertext, m.signature, m.created_at \
+             FROM messages m JOIN users u ON u.id = m.sender_id ",
+            $rest
+        )
+    };
+}
+
+/// Parses an id column.
+pub(super) fn id_column<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|e| StoreError::Other(sqlx::Error::Decode(Box::new(e))))
+}
+
+fn seq_column(row: &SqliteRow, column: &str) -> Result<u64, StoreError> {
+    let seq: i64 = row.try_get(column)?;
+    Ok(seq as u64)
+}
+
+fn message_from_row(row: &SqliteRow) -> Result<MessageRecord, StoreError> {
+    Ok(MessageRecord {
+        id: id_column(row, "id")?,
+        conversation_id: id_column(row, "conversation_id")?,
+        seq: seq_column(row, "seq")?,
+        sender_id: id_column(row, "sender_id")?,
+        sender: row.try_get("sender")?,
+        epoch: row.try_get("epoch")?,
+        nonce: row.try_get("nonce")?,
+        ciphertext: row.try_get("ciphertext")?,
+        signature: row.try_get("signature")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(super) async fn create_conversation(
+    pool: &SqlitePool,
+    new: &NewConversationRecord,
+) -> Result<(), StoreError> {
+    let id = new.id.to_string();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "INSERT INTO conversations (id, title, created_by, created_at, last_seq, active_at) \
+         VALUES (?, ?, ?, ?, 0, ?)",
+    )
+    .bind(&id)
+    .bind(&new.title)
+    .bind(new.created_by.to_string())
+    .bind(&new.created_at)
+    .bind(&new.created_at)
+    .execute(&mut *tx)
+    .await?;
+    for member in &new.member_ids {
+        sqlx::query("INSERT INTO members (conversation_id, user_id) VALUES (?, ?)")
+            .bind(&id)
+            .bind(member.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    insert_epoch(&mut tx, &id, &new.epoch).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_epoch(
+    tx: &mut Transaction<'static, Sqlite>,
+    conversation: &str,
+    epoch: &EpochRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO epochs (conversation_id, epoch, signer_id, keys_signature) VALUES (?, ?, ?, ?)",
+    )
+    .bind(conversation)
+    .bind(epoch.epoch)
+    .bind(epoch.signer_id.to_string())
+    .bind(&epoch.keys_signature)
+    .execute(&mut **tx)
+    .await?;
+    for (member, wrapped) in &epoch.keys {
+        sqlx::query(
+            "INSERT INTO wrapped_keys (conversation_id, epoch, member_id, wrapped_key) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(conversation)
+        .bind(epoch.epoch)
+        .bind(member.to_string())
+        .bind(wrapped)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn conversation(
+    pool: &SqlitePool,
+    id: ConversationId,
+) -> Result<Option<ConversationRecord>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, title, created_by, created_at, last_seq FROM conversations WHERE id = ?",
+    )
+    .bind(id.to_string())
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(complete(pool, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a conversation row's members and epochs.
+async fn complete(pool: &SqlitePool, row: &SqliteRow) -> Result<ConversationRecord, StoreError> {
+    let id: String = row.try_get("id")?;
+    let members = sqlx::query(
+        "SELECT u.id, u.username, u.dh_public, u.sig_public FROM members m \
+         JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ? ORDER BY u.username",
+    )
+    .bind(&id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(MemberRecord {
+            id: id_column(r, "id")?,
+            username: r.try_get("username")?,
+            dh_public: r.try_get("dh_public")?,
+            sig_public: r.try_get("sig_public")?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut epochs = Vec::new();
+    for e in sqlx::query(
+        "SELECT epoch, signer_id, keys_signature FROM epochs WHERE conversation_id = ? \
+         ORDER BY epoch",
+    )
+    .bind(&id)
+    .fetch_all(pool)
+    .await?
+    {
+        let epoch: u32 = e.try_get("epoch")?;
+        let keys = sqlx::query(
+            "SELECT member_id, wrapped_key FROM wrapped_keys \
+             WHERE conversation_id = ? AND epoch = ? ORDER BY member_id",
+        )
+        .bind(&id)
+        .bind(epoch)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|k| Ok((id_column(k, "member_id")?, k.try_get("wrapped_key")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        epochs.push(EpochRecord {
+            epoch,
+            signer_id: id_column(&e, "signer_id")?,
+            keys_signature: e.try_get("keys_signature")?,
+            keys,
+        });
+    }
+    Ok(ConversationRecord {
+        id: id_column(row, "id")?,
+        title: row.try_get("title")?,
+        created_by: id_column(row, "created_by")?,
+        created_at: row.try_get("created_at")?,
+        last_seq: seq_column(row, "last_seq")?,
+        members,
+        epochs,
+    })
+}
+
+pub(super) async fn conversations_of(
+    pool: &SqlitePool,
+    user: UserId,
+) -> Result<Vec<ConversationRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.title, c.created_by, c.created_at, c.last_seq FROM conversations c \
+         JOIN members m ON m.conversation_id = c.id WHERE m.user_id = ? \
+         ORDER BY c.active_at DESC, c.id DESC",
+    )
+    .bind(user.to_string())
+    .fetch_all(pool)
+    .await?;
+    let mut all = Vec::with_capacity(rows.len());
+    for row in &rows {
+        all.push(complete(pool, row).await?);
+    }
+    Ok(all)
+}
+
+pub(super) async fn conversation_ids_of(
+    pool: &SqlitePool,
+    user: UserId,
+) -> Result<Vec<ConversationId>, StoreError> {
+    sqlx::query("SELECT conversation_id FROM members WHERE user_id = ?")
+        .bind(user.to_string())
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| id_column(r, "conversation_id"))
+        .collect()
+}
+
+pub(super) async fn is_member(
+    pool: &SqlitePool,
+    conversation: ConversationId,
+    user: UserId,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
+            .bind(conversation.to_string())
+            .bind(user.to_string())
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+pub(super) async fn append_message(
+    pool: &SqlitePool,
+    new: &NewMessageRecord,
+) -> Result<Result<Appended, AppendRefusal>, StoreError> {
+    let conversation = new.conversation_id.to_string();
+    let sender = new.sender_id.to_string();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+
+    let member: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
+            .bind(&conversation)
+            .bind(&sender)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if member.is_none() {
+        return Ok(Err(AppendRefusal::NotAMember));
+    }
+
+    let earlier = sqlx::query(select_message!("WHERE m.id = ?"))
+        .bind(new.id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(row) = earlier {
+        let earlier = message_from_row(&row)?;
+        let same = earlier.conversation_id == new.conversation_id
+            && earlier.sender_id == new.sender_id
+            && earlier.epoch == new.epoch
+            && earlier.nonce == new.nonce
+            && earlier.ciphertext == new.ciphertext
+            && earlier.signature == new.signature;
+        return Ok(if same {
+            Ok(Appended::Repeat(earlier))
+        } else {
+            Err(AppendRefusal::IdConflict)
+        });
+    }
+
+    let current: u32 =
+        sqlx::query_scalar("SELECT MAX(epoch) FROM epochs WHERE conversation_id = ?")
+            .bind(&conversation)
+            .fetch_one(&mut *tx)
+            .await?;
+    if current != new.epoch {
+        return Ok(Err(AppendRefusal::StaleEpoch { current }));
+    }
+
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE conversations SET last_seq = last_seq + 1, active_at = ? WHERE id = ? \
+         RETURNING last_seq",
+    )
+    .bind(&new.created_at)
+    .bind(&conversation)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, sender_id, epoch, nonce, ciphertext, \
+         signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new.id.to_string())
+    .bind(&conversation)
+    .bind(seq)
+    .bind(&sender)
+    .bind(new.epoch)
+    .bind(&new.nonce)
+    .bind(&new.ciphertext)
+    .bind(&new.signature)
+    .bind(&new.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Appended::New(MessageRecord {
+        id: new.id,
+        conversation_id: new.conversation_id,
+        seq: seq as u64,
+        sender_id: new.sender_id,
+        sender: new.sender.clone(),
+        epoch: new.epoch,
+        nonce: new.nonce.clone(),
+        ciphertext: new.ciphertext.clone(),
+        signature: new.signature.clone(),
+        created_at: new.created_at.clone(),
+    })))
+}
+
+pub(super) async fn history(
+    pool: &SqlitePool,
+    conversation: ConversationId,
+    page: Page,
+) -> Result<Vec<MessageRecord>, StoreError> {
+    let after = page.after_seq.map_or(0, |s| s.min(i64::MAX as u64) as i64);
+    let before = page
+        .before_seq
+        .map_or(i64::MAX, |s| s.min(i64::MAX as u64) as i64);
+    let query = if page.after_seq.is_some() {
+        sqlx::query(select_message!(
+            "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq ASC LIMIT ?"
+        ))
+    } else {
+        sqlx::query(select_message!(
+            "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+        ))
+    };
+    let mut messages = query
+        .bind(conversation.to_string())
+        .bind(after)
+        .bind(before)
+        .bind(page.limit)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(message_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    if page.after_seq.is_none() {
+        messages.reverse();
+    }
+    Ok(messages)
+}

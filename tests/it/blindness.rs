@@ -1,0 +1,129 @@
+//! The server is blind, and this proves it: real conversations carry
+//! planted canary words, then every file in the data directory (database,
+//! WAL, secrets) and everything the server logged at TRACE level are
+//! searched for the canaries and for the content keys and private keys in
+//! every encoding. Nothing may be found. The captured log must show the
+//! sends happened (ids and sizes), so the search cannot pass by capturing
+//! nothing.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use hush::crypto::encoding::b64;
+
+use crate::chat::{self, seal, send};
+use crate::util::TestServer;
+
+/// A writer that appends to a shared buffer.
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// A current-thread runtime: the server's tasks run on this thread, so the
+// thread's default subscriber sees everything they log.
+#[tokio::test(flavor = "current_thread")]
+async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let writer = Capture(log.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = TestServer::start_for_accounts().await;
+    let password = "canary-password-7f3e";
+    let hi = server.sign_up("hi89", password).await;
+    let lo = server.sign_up("lo89", password).await;
+    let mid = server.sign_up("mid89", password).await;
+    let pair = chat::create(&server, &hi, &[&hi, &lo], None).await;
+    let group = chat::create(&server, &lo, &[&lo, &mid, &hi], Some("Book club")).await;
+
+    let canaries = [
+        "zebra-canary-4711",
+        "Quokka Marmalade Vortex",
+        "naïve café ünïcödé canary ✓",
+    ];
+    let mut last_id = String::new();
+    for (i, canary) in canaries.iter().enumerate() {
+        let body = seal(&pair.id, &pair.ck, &hi, &format!("{canary} #{i}"));
+        assert_eq!(send(&server, &hi, &body).await.0, 200);
+        let body = seal(&group.id, &group.ck, &mid, canary);
+        last_id = body["message_id"].as_str().unwrap().to_owned();
+        assert_eq!(send(&server, &mid, &body).await.0, 200);
+    }
+    let (status, _) = chat::history(
+        &server,
+        &lo,
+        serde_json::json!({"conversation_id": group.id, "limit": 10}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
+    for canary in canaries {
+        secrets.push((format!("canary {canary:?}"), canary.as_bytes().to_vec()));
+    }
+    secrets.push(("the password".into(), password.as_bytes().to_vec()));
+    for (name, key) in [("pair ck", &pair.ck), ("group ck", &group.ck)] {
+        let bytes = key.expose().to_vec();
+        secrets.push((format!("{name} (b64)"), b64(&bytes).into_bytes()));
+        secrets.push((format!("{name} (hex)"), hex(&bytes).into_bytes()));
+        secrets.push((name.to_owned(), bytes));
+    }
+    for account in [&hi, &lo, &mid] {
+        for (kind, key) in [("dh", &account.dh), ("sig", &account.sig)] {
+            let pkcs8 = key.to_pkcs8().to_vec();
+            let name = format!("{}'s {kind} private key", account.username);
+            secrets.push((format!("{name} (b64)"), b64(&pkcs8).into_bytes()));
+            secrets.push((name, pkcs8));
+        }
+    }
+
+    server
+        .running
+        .stop()
+        .await
+        .expect("the server stops cleanly");
+    let log = log.lock().unwrap().clone();
+    let log_text = String::from_utf8_lossy(&log);
+    assert!(
+        log_text.contains(&last_id) && log_text.contains("message stored"),
+        "the capture saw the server's debug lines"
+    );
+
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(server.data.path()).unwrap() {
+        let path = entry.unwrap().path();
+        files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    assert!(
+        files.iter().any(|(p, _)| p.ends_with("hush.db")),
+        "the database file is among the files searched: {:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    files.push(("the server log".into(), log));
+    for (what, haystack) in &files {
+        for (name, needle) in &secrets {
+            assert!(!contains(haystack, needle), "{name} found in {what}");
+        }
+    }
+}

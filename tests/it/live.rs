@@ -1,0 +1,183 @@
+//! The live fixture: a Socket.IO client over Engine.IO long-polling, built
+//! on the app's own frame codec (`hush::protocol::frames`). A background
+//! task keeps one poll open, answers pings, and hands every Socket.IO
+//! packet to the test, so a test can wait for events, assert that none
+//! came, and emit with acks.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use hush::protocol::frames::{
+    self, EnginePacket, SocketPacket, decode_engine, decode_socket, encode_event,
+};
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::util::TestServer;
+
+pub const POLLING: &str = "/socket.io/?EIO=4&transport=polling";
+
+/// Opens an Engine.IO session over polling; returns its `sid` and open data.
+pub async fn open(server: &TestServer) -> (String, frames::Open) {
+    let response = server.get(POLLING).await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    match decode_engine(&body) {
+        Ok(EnginePacket::Open(open)) => (open.sid.clone(), open),
+        other => panic!("expected an Engine.IO open packet, got {other:?}"),
+    }
+}
+
+/// A connected Socket.IO client.
+pub struct Live {
+    url: String,
+    http: reqwest::Client,
+    packets: mpsc::UnboundedReceiver<SocketPacket>,
+    poller: JoinHandle<()>,
+    next_ack: u64,
+    /// Events that arrived while waiting for an ack.
+    backlog: VecDeque<SocketPacket>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.poller.abort();
+    }
+}
+
+async fn post(http: &reqwest::Client, url: &str, packet: String) {
+    let response = http.post(url).body(packet).send().await.unwrap();
+    assert_eq!(response.status(), 200, "a POST to the polling transport");
+}
+
+/// Keeps a long-poll open; answers pings; forwards Socket.IO packets.
+async fn poll_forever(
+    http: reqwest::Client,
+    url: String,
+    packets: mpsc::UnboundedSender<SocketPacket>,
+) {
+    loop {
+        let Ok(response) = http.get(&url).send().await else {
+            return;
+        };
+        if response.status() != 200 {
+            return;
+        }
+        let Ok(body) = response.text().await else {
+            return;
+        };
+        for frame in body.split('\u{1e}') {
+            match decode_engine(frame) {
+                Ok(EnginePacket::Ping(data)) => {
+                    post(&http, &url, frames::encode_pong(data)).await;
+                }
+                Ok(EnginePacket::Message(message)) => {
+                    let packet = decode_socket(message).expect("a well-formed Socket.IO packet");
+                    if packets.send(packet).is_err() {
+                        return;
+                    }
+                }
+                Ok(EnginePacket::Close) => return,
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Live {
+    /// Opens a session and connects with `auth: {token}`; `Err` with the
+    /// connect_error message if the server refuses.
+    pub async fn try_connect(server: &TestServer, token: Option<&str>) -> Result<Live, String> {
+        let (sid, _) = open(server).await;
+        let url = server.url(&format!("{POLLING}&sid={sid}"));
+        let http = server.http.clone();
+        let auth: Option<Map<String, Value>> =
+            token.map(|t| json!({"token": t}).as_object().unwrap().clone());
+        post(&http, &url, frames::encode_connect(auth.as_ref())).await;
+        let (tx, mut packets) = mpsc::unbounded_channel();
+        let poller = tokio::spawn(poll_forever(http.clone(), url.clone(), tx));
+        let answer = tokio::time::timeout(Duration::from_secs(10), packets.recv())
+            .await
+            .expect("an answer to CONNECT within 10 s");
+        let live = Live {
+            url,
+            http,
+            packets,
+            poller,
+            next_ack: 0,
+            backlog: VecDeque::new(),
+        };
+        match answer {
+            Some(SocketPacket::Connect { .. }) => Ok(live),
+            Some(SocketPacket::ConnectError { message, .. }) => Err(message),
+            other => panic!("expected connect or connect_error, got {other:?}"),
+        }
+    }
+
+    /// Connects as the holder of `token`, which must be admitted.
+    pub async fn connect(server: &TestServer, token: &str) -> Live {
+        Self::try_connect(server, Some(token))
+            .await
+            .expect("the socket is admitted")
+    }
+
+    /// The next event within `within`, skipping nothing else but acks.
+    pub async fn next_event(&mut self, within: Duration) -> Option<(String, Value)> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let packet = match self.backlog.pop_front() {
+                Some(packet) => packet,
+                None => tokio::time::timeout_at(deadline, self.packets.recv())
+                    .await
+                    .ok()??,
+            };
+            if let SocketPacket::Event { name, mut args, .. } = packet {
+                let first = if args.is_empty() {
+                    Value::Null
+                } else {
+                    args.remove(0)
+                };
+                return Some((name, first));
+            }
+        }
+    }
+
+    /// The next event named `name` within 5 s; other events are an error.
+    pub async fn expect(&mut self, name: &str) -> Value {
+        match self.next_event(Duration::from_secs(5)).await {
+            Some((got, payload)) if got == name => payload,
+            other => panic!("expected {name}, got {other:?}"),
+        }
+    }
+
+    /// Asserts that no event arrives within `within`.
+    pub async fn expect_silence(&mut self, within: Duration) {
+        if let Some((name, _)) = self.next_event(within).await {
+            panic!("expected no event, got {name}");
+        }
+    }
+
+    /// Emits `name` with `arg` and waits for the ack's first argument.
+    pub async fn ask(&mut self, name: &str, arg: Value) -> Value {
+        let id = self.next_ack;
+        self.next_ack += 1;
+        post(&self.http, &self.url, encode_event(Some(id), name, &[arg])).await;
+        loop {
+            let packet = tokio::time::timeout(Duration::from_secs(5), self.packets.recv())
+                .await
+                .expect("an ack within 5 s")
+                .expect("the socket stays open");
+            match packet {
+                SocketPacket::Ack { id: got, mut args } if got == id => {
+                    return if args.is_empty() {
+                        Value::Null
+                    } else {
+                        args.remove(0)
+                    };
+                }
+                other => self.backlog.push_back(other),
+            }
+        }
+    }
+}
