@@ -172,3 +172,64 @@ test("a group of three sees every message with its sender; a forged one is flagg
   await lo.screenshot({ path: "screenshots/chat-group-unverified-light-wide.png" });
   for (const page of [hi, lo, mid]) await page.context().close();
 });
+
+test("a long conversation: written order kept, older pages load on scroll, the pill offers new ones", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const hi = await signUp(browser, "hi91");
+  await expect(hi.getByText("No conversations yet.", { exact: false })).toBeVisible();
+  await expect(hi.getByRole("heading", { name: "Start your first conversation" })).toBeVisible();
+  await hi.screenshot({ path: "screenshots/chats-empty-light-wide.png" });
+  const lo = await signUp(browser, "lo91");
+
+  await hi.getByRole("button", { name: "New conversation" }).click();
+  await hi.getByLabel("Add people by username").fill("LO91");
+  await hi.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(hi.getByRole("list", { name: "People in the conversation" })).toContainText("lo91");
+  await hi.getByLabel("Title").fill("Long thread");
+  await hi.screenshot({ path: "screenshots/new-conversation-dialog.png" });
+  await hi.getByRole("button", { name: "Start conversation" }).click();
+  await expect(hi).toHaveURL(/\/chats\/[0-9a-f-]{36}$/);
+
+  // Typed faster than the server answers: stored in the order written.
+  const total = 70;
+  const box = hi.getByLabel("Message", { exact: true });
+  for (let i = 1; i <= total; i++) {
+    await box.fill(`m${i}`);
+    await box.press("Enter");
+  }
+  await expect(hi.locator("li.msg.mine").last()).toHaveAttribute("data-seq", String(total), { timeout: 60_000 });
+  await expect(hi.locator("li.msg.mine .state.pending")).toHaveCount(0, { timeout: 20_000 });
+  const texts = await hi.locator("li.msg.mine .text").allTextContents();
+  expect(texts).toEqual(Array.from({ length: total }, (_, i) => `m${i + 1}`));
+
+  // A fresh load shows the newest page; scrolling up brings the rest
+  // without moving what the reader was looking at.
+  await lo.getByRole("link", { name: /Long thread/ }).click();
+  await lo.reload();
+  const rows = lo.locator("li.msg");
+  await expect(rows).toHaveCount(50, { timeout: 10_000 });
+  await expect(rows.last()).toHaveAttribute("data-seq", String(total));
+  const anchor = lo.locator('li.msg[data-seq="21"]');
+  await lo.locator(".timeline").evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect(rows).toHaveCount(total, { timeout: 10_000 });
+  const seqs = await rows.evaluateAll((items) => items.map((li) => Number(li.getAttribute("data-seq"))));
+  expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  await expect(lo.getByText("Messages here are end-to-end encrypted.", { exact: false })).toBeAttached();
+  const pane = await lo.locator(".timeline").boundingBox();
+  const kept = await anchor.boundingBox();
+  if (!pane || !kept) throw new Error("not laid out");
+  expect(kept.y).toBeGreaterThanOrEqual(pane.y - 1);
+  expect(kept.y).toBeLessThan(pane.y + pane.height);
+
+  // Reading old messages: a new one does not yank the view; a pill offers it.
+  await send(hi, "fresh news");
+  const pill = lo.getByRole("button", { name: "New messages ↓" });
+  await expect(pill).toBeVisible({ timeout: 2_000 });
+  await expect(anchor).toBeInViewport();
+  await pill.click();
+  await expect(lo.locator("li.msg").last()).toContainText("fresh news");
+  await expect(lo.locator("li.msg").last()).toBeInViewport();
+  await expect(pill).toBeHidden();
+
+  for (const page of [hi, lo]) await page.context().close();
+});

@@ -9,7 +9,7 @@
 //! passed [`Keyring::open`].
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -31,6 +31,13 @@ use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
 /// Messages fetched when a conversation is first shown or scrolled up.
 const PAGE: u32 = 50;
 
+/// A message waiting in the outbox, shown meanwhile as `line`.
+struct Queued {
+    conversation: ConversationId,
+    text: String,
+    line: Line,
+}
+
 /// One running engine per page.
 struct Engine {
     me: LocalIdentity,
@@ -38,6 +45,10 @@ struct Engine {
     chats: Chats,
     rings: RefCell<HashMap<ConversationId, Rc<Keyring>>>,
     realtime: RefCell<Option<Realtime>>,
+    /// Messages written here and not yet answered by the server, in order.
+    outbox: RefCell<VecDeque<Queued>>,
+    /// The outbox is being sent.
+    draining: Cell<bool>,
     /// A refresh is running; another was asked for meanwhile.
     refreshing: Cell<bool>,
     again: Cell<bool>,
@@ -76,6 +87,8 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             chats,
             rings: RefCell::new(HashMap::new()),
             realtime: RefCell::new(None),
+            outbox: RefCell::new(VecDeque::new()),
+            draining: Cell::new(false),
             refreshing: Cell::new(false),
             again: Cell::new(false),
         });
@@ -125,7 +138,7 @@ pub fn stop() {
 /// Seals `text` and sends it, retrying until the server answers.
 pub fn send(conversation: ConversationId, text: String) {
     if let Some(engine) = running() {
-        spawn_local(async move { engine.send(conversation, text).await });
+        engine.enqueue(conversation, text);
     }
 }
 
@@ -307,14 +320,17 @@ impl Engine {
             .await
             .ok()?;
         let count = history.messages.len();
+        let mut lines = Vec::with_capacity(count);
         for m in &history.messages {
-            self.show(ring, m).await;
+            lines.push(self.line_of(ring, m).await);
         }
+        // One update for the whole page: one render, not one per message.
+        self.put(ring.id, lines);
         Some(count)
     }
 
-    /// Opens a stored message and puts it in its timeline.
-    async fn show(&self, ring: &Keyring, m: &Message) {
+    /// Opens a stored message as a timeline line.
+    async fn line_of(&self, ring: &Keyring, m: &Message) -> Line {
         let (sender, body) = match ring.open(m).await {
             Ok((name, plain)) => (name, Body::Text(plain.body)),
             Err(name) => (
@@ -322,7 +338,7 @@ impl Engine {
                 Body::Unverified,
             ),
         };
-        let line = Line {
+        Line {
             id: m.id,
             seq: Some(m.seq),
             sender_id: m.sender_id,
@@ -331,11 +347,20 @@ impl Engine {
             body,
             at: m.created_at.clone(),
             delivery: Delivery::Sent,
+        }
+    }
+
+    /// Puts opened lines in their conversation's timeline, in one update.
+    fn put(&self, conversation: ConversationId, lines: Vec<Line>) {
+        let Some(newest) = lines.iter().map(|l| l.at.clone()).max() else {
+            return;
         };
-        self.chats.timeline(ring.id).update(|t| {
-            t.upsert(line);
+        self.chats.timeline(conversation).update(|t| {
+            for line in lines {
+                t.upsert(line);
+            }
         });
-        self.chats.touch(ring.id, &m.created_at);
+        self.chats.touch(conversation, &newest);
     }
 
     fn on_event(self: &Rc<Self>, event: &str, mut args: Vec<serde_json::Value>) {
@@ -373,31 +398,65 @@ impl Engine {
         let timeline = self.chats.timeline(ring.id);
         let held = timeline.with_untracked(|t| t.last_seq());
         let empty = timeline.with_untracked(|t| t.lines().is_empty());
-        self.show(&ring, &m).await;
+        let line = self.line_of(&ring, &m).await;
+        self.put(ring.id, vec![line]);
         if !empty && m.seq > held + 1 {
             // A push skipped ahead: fetch what lies between.
             self.catch_up(&ring, m.seq).await;
         }
     }
 
-    async fn send(&self, conversation: ConversationId, text: String) {
-        let Some(ring) = self.ring(conversation) else {
+    /// Shows `text` as pending at once and queues it; the queue seals and
+    /// sends one message at a time, so they are stored in the order written.
+    fn enqueue(self: &Rc<Self>, conversation: ConversationId, text: String) {
+        if self.ring(conversation).is_none() {
             return;
-        };
-        let id = MessageId::new();
-        let at = now();
-        let timeline = self.chats.timeline(conversation);
-        let mut line = Line {
-            id,
+        }
+        let line = Line {
+            id: MessageId::new(),
             seq: None,
             sender_id: self.my_id,
             sender: self.me.username.clone(),
             mine: true,
             body: Body::Text(text.clone()),
-            at: at.clone(),
+            at: now(),
             delivery: Delivery::Pending,
         };
-        let sealed = match ring.seal(&self.me, id, &text, &at).await {
+        self.chats.touch(conversation, &line.at);
+        self.chats.timeline(conversation).update(|t| {
+            t.upsert(line.clone());
+        });
+        self.outbox.borrow_mut().push_back(Queued {
+            conversation,
+            text,
+            line,
+        });
+        if !self.draining.replace(true) {
+            let engine = self.clone();
+            spawn_local(async move {
+                loop {
+                    let next = engine.outbox.borrow_mut().pop_front();
+                    let Some(next) = next else { break };
+                    engine.deliver(next).await;
+                }
+                engine.draining.set(false);
+            });
+        }
+    }
+
+    /// Seals one queued message and sends it, retrying while the failure
+    /// may pass; then shows where it stands.
+    async fn deliver(&self, queued: Queued) {
+        let Queued {
+            conversation,
+            text,
+            mut line,
+        } = queued;
+        let timeline = self.chats.timeline(conversation);
+        let Some(ring) = self.ring(conversation) else {
+            return;
+        };
+        let sealed = match ring.seal(&self.me, line.id, &text, &line.at).await {
             Ok(sealed) => sealed,
             Err(e) => {
                 line.delivery = Delivery::Failed(format!("Could not encrypt: {e}"));
@@ -407,10 +466,6 @@ impl Engine {
                 return;
             }
         };
-        timeline.update(|t| {
-            t.upsert(line.clone());
-        });
-        self.chats.touch(conversation, &at);
         let mut wait = 1000;
         loop {
             let answer = messages::send(

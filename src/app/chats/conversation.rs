@@ -22,7 +22,14 @@ pub fn ConversationPane() -> impl IntoView {
             let Some(id) = id() else {
                 return view! { <div class="pane-empty"><h2>"No such conversation"</h2></div> }.into_any();
             };
-            let summary = move || chats.summary(id);
+            // Only what the pane shows: activity in the list (a new message,
+            // a reorder) must not rebuild the pane and its timeline.
+            let header = Memo::new(move |_| {
+                chats
+                    .summary(id)
+                    .map(|s| (s.name, s.members, s.group, s.problem))
+            });
+            let summary = move || header.get();
             view! {
                 <Show
                     when=move || summary().is_some()
@@ -32,25 +39,24 @@ pub fn ConversationPane() -> impl IntoView {
                         </div>
                     }
                 >
-                    {move || summary().map(|s| {
-                        let members = s.members.join(", ");
-                        let problem = s.problem.clone();
+                    {move || summary().map(|(name, members, group, problem)| {
+                        let members = members.join(", ");
                         view! {
                             <section class="conversation" aria-labelledby="conversation-title">
                                 <header class="conversation-head">
                                     <A href="/chats" attr:class="back" attr:aria-label="Back to conversations">
                                         <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M12.5 4 6.5 10l6 6" fill="none" stroke="currentColor" stroke-width="2" /></svg>
                                     </A>
-                                    <Avatar name=s.name.clone() seed=id.to_string() />
+                                    <Avatar name=name.clone() seed=id.to_string() />
                                     <div class="conversation-head-text">
-                                        <h1 id="conversation-title">{s.name.clone()}</h1>
+                                        <h1 id="conversation-title">{name.clone()}</h1>
                                         <p class="members">{members}</p>
                                     </div>
                                 </header>
                                 {match problem {
                                     Some(why) => view! { <p class="conversation-problem" role="alert">{why}</p> }.into_any(),
                                     None => view! {
-                                        <Timeline id=id group=s.group />
+                                        <Timeline id=id group=group />
                                         <Composer id=id />
                                     }.into_any(),
                                 }}

@@ -66,10 +66,11 @@ pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
         unseen.set(false);
     };
 
-    // Follow the newest message while at the bottom (or when it is mine).
+    // Follow the newest message while at the bottom (or when it is mine);
+    // older pages loading above change nothing here.
+    let newest = Memo::new(move |_| timeline.with(|t| t.newest().map(|l| (l.id, l.mine))));
     Effect::new(move |_| {
-        let newest = timeline.with(|t| t.newest().map(|l| (l.id, l.mine)));
-        if let Some((_, mine)) = newest {
+        if let Some((_, mine)) = newest.get() {
             if at_bottom.get_untracked() || mine {
                 to_bottom();
             } else {
