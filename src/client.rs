@@ -3,8 +3,12 @@
 //! Socket.IO link to the server, conversation keys, and the chat engine
 //! that ties them to the page.
 
+pub mod cache;
 pub mod engine;
+pub mod idb;
 pub mod keyring;
 pub mod keystore;
+pub mod outbox;
+pub mod service_worker;
 pub mod session;
 pub mod socket;

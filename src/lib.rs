@@ -25,5 +25,6 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    client::service_worker::register();
     leptos::mount::hydrate_body(app::App);
 }

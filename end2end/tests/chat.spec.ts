@@ -3,60 +3,9 @@
 // other side at once, without a reload, with the right sender, alignment,
 // time and decrypted text. A third person in a group sees both. A message
 // that fails verification is shown as such, and text is never HTML.
-import { expect, test, type Browser, type Locator, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { clock, lastMessage, send, side, signUp, startConversation } from "./app";
 import { random, uuidV7 } from "./wire";
-
-const password = "correct horse battery staple";
-
-async function signUp(browser: Browser, name: string, options = {}): Promise<Page> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  await page.goto("/signup");
-  await expect(page.getByRole("button", { name: "Create account" })).toBeEnabled();
-  await page.getByLabel("Username").fill(name);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
-  await expect(page.getByTestId("link-state")).toHaveText("Connected");
-  return page;
-}
-
-async function startConversation(page: Page, names: string[], title?: string) {
-  await page.getByRole("button", { name: "New conversation" }).click();
-  const people = page.getByRole("list", { name: "People in the conversation" });
-  for (const name of names) {
-    await page.getByLabel("Add people by username").fill(name);
-    await page.getByRole("button", { name: "Add", exact: true }).click();
-    await expect(people).toContainText(name);
-  }
-  if (title) await page.getByLabel("Title").fill(title);
-  await page.getByRole("button", { name: "Start conversation" }).click();
-  await expect(page).toHaveURL(/\/chats\/[0-9a-f-]{36}$/, { timeout: 10_000 });
-}
-
-async function send(page: Page, text: string) {
-  const box = page.getByLabel("Message", { exact: true });
-  await box.fill(text);
-  await box.press("Enter");
-  await expect(box).toHaveValue("");
-}
-
-function lastMessage(page: Page, side: "mine" | "theirs"): Locator {
-  return page.locator(`li.msg.${side}`).last();
-}
-
-/** Where a bubble sits in its timeline: "left" or "right". */
-async function side(page: Page, message: Locator): Promise<"left" | "right"> {
-  const bubble = await message.locator(".bubble").boundingBox();
-  const pane = await page.locator(".timeline").boundingBox();
-  if (!bubble || !pane) throw new Error("not laid out");
-  const middle = bubble.x + bubble.width / 2;
-  return middle < pane.x + pane.width / 2 ? "left" : "right";
-}
-
-function clock(date: Date): string {
-  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
-}
 
 test("hi89 and lo89 chat instantly, in both directions, and it survives a reload", async ({ browser }) => {
   const hi = await signUp(browser, "hi89");

@@ -15,28 +15,26 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+mod sending;
+
+use futures::channel::oneshot;
+
+use self::sending::{Draft, Parked};
+use super::cache;
 use super::keyring::{self, Keyring};
 use super::keystore::{self, LocalIdentity};
 use super::session;
-use super::socket::{Link, Realtime, sleep};
+use super::socket::{Link, Realtime};
 use crate::api::{accounts, conversations, messages};
 use crate::app::chats::state::{Body, Chats, Delivery, Line, LinkState, Me, Summary};
 use crate::crypto::encoding::b64;
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, MAX_HISTORY_LIMIT, Message};
-use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
 
 /// Messages fetched when a conversation is first shown or scrolled up.
 const PAGE: u32 = 50;
-
-/// A message waiting in the outbox, shown meanwhile as `line`.
-struct Queued {
-    conversation: ConversationId,
-    text: String,
-    line: Line,
-}
 
 /// One running engine per page.
 struct Engine {
@@ -44,11 +42,21 @@ struct Engine {
     my_id: UserId,
     chats: Chats,
     rings: RefCell<HashMap<ConversationId, Rc<Keyring>>>,
+    /// Every conversation seen, as the server gave it (kept for offline).
+    known: RefCell<HashMap<ConversationId, Conversation>>,
     realtime: RefCell<Option<Realtime>>,
-    /// Messages written here and not yet answered by the server, in order.
-    outbox: RefCell<VecDeque<Queued>>,
+    /// Messages written here, not yet sealed, in order.
+    drafts: RefCell<VecDeque<Draft>>,
+    /// The drafts are being sealed.
+    sealing: Cell<bool>,
+    /// Sealed and parked messages not yet answered, in order.
+    outbox: RefCell<VecDeque<Parked>>,
     /// The outbox is being sent.
-    draining: Cell<bool>,
+    sending: Cell<bool>,
+    /// Ends the sender's wait between tries.
+    wake: RefCell<Option<oneshot::Sender<()>>>,
+    /// Parcel keys of messages refused for good, until deleted.
+    failed: RefCell<HashMap<MessageId, String>>,
     /// A refresh is running; another was asked for meanwhile.
     refreshing: Cell<bool>,
     again: Cell<bool>,
@@ -86,13 +94,28 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             my_id,
             chats,
             rings: RefCell::new(HashMap::new()),
+            known: RefCell::new(HashMap::new()),
             realtime: RefCell::new(None),
+            drafts: RefCell::new(VecDeque::new()),
+            sealing: Cell::new(false),
             outbox: RefCell::new(VecDeque::new()),
-            draining: Cell::new(false),
+            sending: Cell::new(false),
+            wake: RefCell::new(None),
+            failed: RefCell::new(HashMap::new()),
             refreshing: Cell::new(false),
             again: Cell::new(false),
         });
         ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        // What this browser kept: the conversations (checked again now) and
+        // the messages still waiting to be sent. Both work offline.
+        let cached = cache::load(&engine.me.user_id).await;
+        for c in &cached {
+            engine.adopt(c).await;
+        }
+        if !cached.is_empty() {
+            engine.chats.loaded.set(true);
+        }
+        engine.restore_outbox().await;
         let signed_out = Rc::new(signed_out);
         let realtime = Realtime::start(
             None,
@@ -106,10 +129,19 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
                 let state = match link {
                     Link::Connecting => LinkState::Connecting,
                     Link::Connected => {
+                        engine.nudge();
                         let engine = engine.clone();
-                        spawn_local(async move { engine.refresh().await });
-                        LinkState::Connected
+                        spawn_local(async move {
+                            engine.refresh().await;
+                            engine.chats.link.update(|link| {
+                                if *link == LinkState::CatchingUp {
+                                    *link = LinkState::Connected;
+                                }
+                            });
+                        });
+                        LinkState::CatchingUp
                     }
+                    Link::Reconnecting { .. } if !online() => LinkState::Offline,
                     Link::Reconnecting { retry_in_ms, .. } => LinkState::Reconnecting {
                         retry_in_secs: retry_in_ms.div_ceil(1000),
                     },
@@ -156,7 +188,7 @@ pub fn load_older(conversation: ConversationId, done: impl FnOnce() + 'static) {
 /// Removes a message that failed for good from its timeline.
 pub fn discard(conversation: ConversationId, id: MessageId) {
     if let Some(engine) = running() {
-        engine.chats.timeline(conversation).update(|t| t.remove(id));
+        engine.discard(conversation, id);
     }
 }
 
@@ -185,15 +217,13 @@ pub fn log_out(done: impl FnOnce(Result<(), String>) + 'static) {
     spawn_local(async move { done(session::log_out().await) });
 }
 
-/// Whether an error may go away by itself (retry) or is final.
-fn transient(e: &ApiError) -> bool {
-    matches!(
-        e.error,
-        ErrorCode::Unreachable
-            | ErrorCode::StoreUnavailable
-            | ErrorCode::RateLimited
-            | ErrorCode::Internal
-    )
+/// Whether the browser believes it has a network (`navigator.onLine`).
+fn online() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"navigator".into()).ok())
+        .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
 }
 
 /// The browser's clock as RFC 3339 UTC.
@@ -243,6 +273,7 @@ impl Engine {
         if let Some(ring) = self.ring(c.id) {
             return Some(ring);
         }
+        self.known.borrow_mut().insert(c.id, c.clone());
         match keyring::accept(c, &self.me).await {
             Ok(ring) => {
                 let ring = Rc::new(ring);
@@ -256,6 +287,12 @@ impl Engine {
                 None
             }
         }
+    }
+
+    /// Keeps the conversations known here for the next offline start.
+    async fn remember(&self) {
+        let all: Vec<Conversation> = self.known.borrow().values().cloned().collect();
+        let _ = cache::save(&self.me.user_id, &all).await;
     }
 
     /// Lists conversations and fetches every gap. Runs at start and after
@@ -274,6 +311,7 @@ impl Engine {
                     }
                 }
                 self.chats.loaded.set(true);
+                self.remember().await;
             }
             if !self.again.get() {
                 break;
@@ -381,6 +419,7 @@ impl Engine {
                 };
                 spawn_local(async move {
                     if let Some(ring) = engine.adopt(&c).await {
+                        engine.remember().await;
                         engine.catch_up(&ring, c.last_seq).await;
                     }
                 });
@@ -404,99 +443,6 @@ impl Engine {
             // A push skipped ahead: fetch what lies between.
             self.catch_up(&ring, m.seq).await;
         }
-    }
-
-    /// Shows `text` as pending at once and queues it; the queue seals and
-    /// sends one message at a time, so they are stored in the order written.
-    fn enqueue(self: &Rc<Self>, conversation: ConversationId, text: String) {
-        if self.ring(conversation).is_none() {
-            return;
-        }
-        let line = Line {
-            id: MessageId::new(),
-            seq: None,
-            sender_id: self.my_id,
-            sender: self.me.username.clone(),
-            mine: true,
-            body: Body::Text(text.clone()),
-            at: now(),
-            delivery: Delivery::Pending,
-        };
-        self.chats.touch(conversation, &line.at);
-        self.chats.timeline(conversation).update(|t| {
-            t.upsert(line.clone());
-        });
-        self.outbox.borrow_mut().push_back(Queued {
-            conversation,
-            text,
-            line,
-        });
-        if !self.draining.replace(true) {
-            let engine = self.clone();
-            spawn_local(async move {
-                loop {
-                    let next = engine.outbox.borrow_mut().pop_front();
-                    let Some(next) = next else { break };
-                    engine.deliver(next).await;
-                }
-                engine.draining.set(false);
-            });
-        }
-    }
-
-    /// Seals one queued message and sends it, retrying while the failure
-    /// may pass; then shows where it stands.
-    async fn deliver(&self, queued: Queued) {
-        let Queued {
-            conversation,
-            text,
-            mut line,
-        } = queued;
-        let timeline = self.chats.timeline(conversation);
-        let Some(ring) = self.ring(conversation) else {
-            return;
-        };
-        let sealed = match ring.seal(&self.me, line.id, &text, &line.at).await {
-            Ok(sealed) => sealed,
-            Err(e) => {
-                line.delivery = Delivery::Failed(format!("Could not encrypt: {e}"));
-                timeline.update(|t| {
-                    t.upsert(line);
-                });
-                return;
-            }
-        };
-        let mut wait = 1000;
-        loop {
-            let answer = messages::send(
-                sealed.conversation_id,
-                sealed.message_id,
-                sealed.epoch,
-                sealed.nonce.clone(),
-                sealed.ciphertext.clone(),
-                sealed.signature.clone(),
-            )
-            .await;
-            match answer {
-                Ok(sent) => {
-                    line.seq = Some(sent.seq);
-                    line.at = sent.created_at;
-                    line.delivery = Delivery::Sent;
-                    break;
-                }
-                Err(e) if transient(&e) => {
-                    sleep(wait).await;
-                    wait = (wait * 2).min(30_000);
-                }
-                Err(e) => {
-                    line.delivery = Delivery::Failed(e.message);
-                    break;
-                }
-            }
-        }
-        timeline.update(|t| {
-            t.upsert(line);
-        });
     }
 
     async fn load_older(&self, conversation: ConversationId) {
@@ -547,6 +493,7 @@ impl Engine {
         self.adopt(&created)
             .await
             .ok_or_else(|| "The new conversation's keys did not check out.".to_owned())?;
+        self.remember().await;
         Ok(id)
     }
 }

@@ -3,14 +3,13 @@
 //! without ever exposing their bytes), beside the raw public keys (a
 //! non-extractable key cannot give its public half). Logout deletes it.
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
+use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, IdbDatabase, IdbRequest, IdbTransactionMode};
+use web_sys::CryptoKey;
 
-const DATABASE: &str = "hush";
-const STORE: &str = "identity";
+use super::idb::{self, Store};
+
+/// The one key of the identity store.
 const KEY: &str = "current";
 
 /// The signed-in user's identity, keys ready.
@@ -28,51 +27,6 @@ impl std::fmt::Debug for LocalIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "LocalIdentity({}, <keys>)", self.username)
     }
-}
-
-/// Resolves when an IndexedDB request succeeds, with its result.
-async fn wait(request: &IdbRequest) -> Result<JsValue, JsValue> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        let done = request.clone();
-        let on_success = Closure::once_into_js(move || {
-            let _ = resolve.call1(&JsValue::NULL, &done.result().unwrap_or(JsValue::UNDEFINED));
-        });
-        let on_error = Closure::once_into_js(move || {
-            let _ = reject.call1(
-                &JsValue::NULL,
-                &JsValue::from_str("IndexedDB request failed"),
-            );
-        });
-        request.set_onsuccess(Some(on_success.unchecked_ref()));
-        request.set_onerror(Some(on_error.unchecked_ref()));
-    });
-    JsFuture::from(promise).await
-}
-
-async fn open() -> Result<IdbDatabase, JsValue> {
-    let factory = web_sys::window()
-        .ok_or("no window")?
-        .indexed_db()?
-        .ok_or("IndexedDB is not available")?;
-    let request = factory.open_with_u32(DATABASE, 1)?;
-    let upgrading = request.clone();
-    let on_upgrade = Closure::once_into_js(move || {
-        if let Ok(db) = upgrading.result() {
-            let db: IdbDatabase = db.unchecked_into();
-            if !db.object_store_names().contains(STORE) {
-                let _ = db.create_object_store(STORE);
-            }
-        }
-    });
-    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
-    Ok(wait(&request).await?.unchecked_into())
-}
-
-async fn store(mode: IdbTransactionMode) -> Result<web_sys::IdbObjectStore, JsValue> {
-    open()
-        .await?
-        .transaction_with_str_and_mode(STORE, mode)?
-        .object_store(STORE)
 }
 
 fn set(object: &Object, key: &str, value: &JsValue) {
@@ -100,21 +54,14 @@ pub async fn save(identity: &LocalIdentity) -> Result<(), JsValue> {
     );
     set(&record, "dh_private", &identity.dh_private);
     set(&record, "sig_private", &identity.sig_private);
-    let request = store(IdbTransactionMode::Readwrite)
-        .await?
-        .put_with_key(&record, &KEY.into())?;
-    wait(&request).await.map(|_| ())
+    idb::put(Store::Identity, KEY, &record).await
 }
 
 /// The signed-in identity, if this browser holds one.
 pub async fn load() -> Result<Option<LocalIdentity>, JsValue> {
-    let request = store(IdbTransactionMode::Readonly)
-        .await?
-        .get(&KEY.into())?;
-    let record = wait(&request).await?;
-    if record.is_undefined() || record.is_null() {
+    let Some(record) = idb::get(Store::Identity, KEY).await? else {
         return Ok(None);
-    }
+    };
     let text = |key| get(&record, key).map(|v| v.as_string().unwrap_or_default());
     let bytes = |key| get(&record, key).map(|v| Uint8Array::new(&v).to_vec());
     Ok(Some(LocalIdentity {
@@ -127,10 +74,10 @@ pub async fn load() -> Result<Option<LocalIdentity>, JsValue> {
     }))
 }
 
-/// Forgets the signed-in identity.
+/// Forgets the signed-in identity, and everything kept for it: its
+/// unsent messages and its conversation list.
 pub async fn clear() -> Result<(), JsValue> {
-    let request = store(IdbTransactionMode::Readwrite)
-        .await?
-        .delete(&KEY.into())?;
-    wait(&request).await.map(|_| ())
+    idb::clear(Store::Outbox).await?;
+    idb::clear(Store::Conversations).await?;
+    idb::delete(Store::Identity, KEY).await
 }

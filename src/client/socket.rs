@@ -188,7 +188,11 @@ impl Shared {
 /// Why the loop was woken from outside.
 enum Wake {
     Stop,
+    /// The browser says the network is back: retry now.
     Online,
+    /// The browser says the network is gone: drop the connection now rather
+    /// than wait for the heartbeat to notice (a socket can linger).
+    Offline,
 }
 
 /// How one connection ended.
@@ -276,9 +280,15 @@ impl Driver {
     /// link was stopped meanwhile.
     async fn pause(&mut self, ms: u32) -> bool {
         let mut timer = sleep(ms).fuse();
-        let go_on = select_biased! {
-            wake = self.wakes.next() => matches!(wake, Some(Wake::Online)),
-            () = timer => true,
+        let go_on = loop {
+            select_biased! {
+                wake = self.wakes.next() => match wake {
+                    Some(Wake::Online) => break true,
+                    Some(Wake::Offline) => continue,
+                    Some(Wake::Stop) | None => break false,
+                },
+                () = timer => break true,
+            }
         };
         go_on && !self.shared.stopped.get()
     }
@@ -318,6 +328,10 @@ impl Driver {
     fn step(&self, conn: &mut Connection, step: Step) -> Result<(), End> {
         match step {
             Step::Wake(Some(Wake::Online)) => Ok(()),
+            Step::Wake(Some(Wake::Offline)) => {
+                log!("socket: the browser went offline");
+                Err(End::Lost)
+            }
             Step::Wake(_) => Err(End::Stopped),
             Step::Send(Some(frame)) => conn.send(frame),
             Step::Send(None) => Err(End::Lost),
@@ -554,23 +568,36 @@ fn socket_url() -> Option<String> {
     Some(format!("{scheme}://{}{PATH}", location.host().ok()?))
 }
 
-/// Listens for the browser's `online` event while the loop runs, so a wait
-/// between attempts ends as soon as the network is back.
+/// Listens for the browser's `online` and `offline` events while the loop
+/// runs: a wait between attempts ends as soon as the network is back, and a
+/// connection is dropped as soon as it is gone.
 struct OnlineListener {
     window: web_sys::Window,
-    callback: Closure<dyn FnMut()>,
+    online: Closure<dyn FnMut()>,
+    offline: Closure<dyn FnMut()>,
 }
 
 impl OnlineListener {
     fn install(wake: mpsc::UnboundedSender<Wake>) -> Option<Self> {
         let window = web_sys::window()?;
-        let callback = Closure::<dyn FnMut()>::new(move || {
-            let _ = wake.unbounded_send(Wake::Online);
+        let on = wake.clone();
+        let online = Closure::<dyn FnMut()>::new(move || {
+            let _ = on.unbounded_send(Wake::Online);
+        });
+        let offline = Closure::<dyn FnMut()>::new(move || {
+            let _ = wake.unbounded_send(Wake::Offline);
         });
         window
-            .add_event_listener_with_callback("online", callback.as_ref().unchecked_ref())
+            .add_event_listener_with_callback("online", online.as_ref().unchecked_ref())
             .ok()?;
-        Some(Self { window, callback })
+        window
+            .add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref())
+            .ok()?;
+        Some(Self {
+            window,
+            online,
+            offline,
+        })
     }
 }
 
@@ -578,7 +605,10 @@ impl Drop for OnlineListener {
     fn drop(&mut self) {
         let _ = self
             .window
-            .remove_event_listener_with_callback("online", self.callback.as_ref().unchecked_ref());
+            .remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
+        let _ = self
+            .window
+            .remove_event_listener_with_callback("offline", self.offline.as_ref().unchecked_ref());
     }
 }
 

@@ -66,11 +66,13 @@ fn LinkBadge() -> impl IntoView {
     let chats = expect_context::<Chats>();
     let state = move || match chats.link.get() {
         LinkState::Connecting => ("connecting", "Connecting…".to_owned()),
+        LinkState::CatchingUp => ("catching-up", "Catching up…".to_owned()),
         LinkState::Connected => ("connected", "Connected".to_owned()),
         LinkState::Reconnecting { retry_in_secs } => (
             "reconnecting",
             format!("Reconnecting (next try in {retry_in_secs} s)"),
         ),
+        LinkState::Offline => ("offline", "Offline".to_owned()),
         LinkState::SignedOut => ("offline", "Signed out".to_owned()),
     };
     view! {

@@ -14,11 +14,15 @@ use crate::model::ids::{ConversationId, MessageId, UserId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkState {
     Connecting,
+    /// Connected; fetching what was missed meanwhile.
+    CatchingUp,
     Connected,
     /// Waiting to try again, in about this many seconds.
     Reconnecting {
         retry_in_secs: u32,
     },
+    /// The browser says there is no network; it tries again once there is.
+    Offline,
     /// The session ended (logged out elsewhere, expired).
     SignedOut,
 }

@@ -163,8 +163,15 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
     };
     let state = line.mine.then(|| match &line.delivery {
         Delivery::Pending => {
-            view! { <span class="state pending" title="Sending" aria-label="Sending">"🕓"</span> }
-                .into_any()
+            view! {
+                <span class="state pending" title="Sending" aria-label="Sending">
+                    <svg viewBox="0 0 16 16" aria-hidden="true">
+                        <circle cx="8" cy="8" r="6.2" fill="none" stroke="currentColor" stroke-width="1.6" />
+                        <path d="M8 4.6V8l2.3 1.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+                    </svg>
+                </span>
+            }
+            .into_any()
         }
         Delivery::Sent => {
             view! { <span class="state sent" title="Sent" aria-label="Sent">"✓"</span> }.into_any()

@@ -1,0 +1,28 @@
+//! The last conversation list the server gave, kept in IndexedDB per user,
+//! so the app can check its keys and show (and queue messages for) its
+//! conversations before the network answers, or without one. It is public
+//! data (members, public keys, wrapped keys); every key set is checked again
+//! when it is used, exactly as if it came from the server.
+
+use wasm_bindgen::JsValue;
+
+use super::idb::{self, Store};
+use crate::model::conversation::Conversation;
+
+/// Keeps `user_id`'s conversation list.
+pub async fn save(user_id: &str, conversations: &[Conversation]) -> Result<(), JsValue> {
+    let json = serde_json::to_string(conversations)
+        .map_err(|e| JsValue::from_str(&format!("conversation cache: {e}")))?;
+    idb::put(Store::Conversations, user_id, &JsValue::from_str(&json)).await
+}
+
+/// `user_id`'s last conversation list (empty if none was kept).
+pub async fn load(user_id: &str) -> Vec<Conversation> {
+    idb::get(Store::Conversations, user_id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|v| v.as_string())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}

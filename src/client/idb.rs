@@ -1,0 +1,126 @@
+//! The browser's IndexedDB database `hush`, opened in one place, with its
+//! object stores: `identity` (the signed-in user's keys), `outbox` (sealed
+//! messages waiting for the server's answer) and `conversations` (the last
+//! conversation list, so the app opens without a network). Only sealed or
+//! public data and non-extractable keys are stored; never a plaintext.
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransactionMode};
+
+const DATABASE: &str = "hush";
+/// Bumped whenever a store is added; the upgrade creates what is missing.
+const VERSION: u32 = 2;
+
+/// The object stores.
+#[derive(Debug, Clone, Copy)]
+pub enum Store {
+    Identity,
+    Outbox,
+    Conversations,
+}
+
+impl Store {
+    const ALL: [Store; 3] = [Store::Identity, Store::Outbox, Store::Conversations];
+
+    fn name(self) -> &'static str {
+        match self {
+            Store::Identity => "identity",
+            Store::Outbox => "outbox",
+            Store::Conversations => "conversations",
+        }
+    }
+}
+
+/// Resolves when an IndexedDB request succeeds, with its result.
+pub async fn wait(request: &IdbRequest) -> Result<JsValue, JsValue> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let done = request.clone();
+        let on_success = Closure::once_into_js(move || {
+            let _ = resolve.call1(&JsValue::NULL, &done.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let on_error = Closure::once_into_js(move || {
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &JsValue::from_str("IndexedDB request failed"),
+            );
+        });
+        request.set_onsuccess(Some(on_success.unchecked_ref()));
+        request.set_onerror(Some(on_error.unchecked_ref()));
+    });
+    JsFuture::from(promise).await
+}
+
+async fn open() -> Result<IdbDatabase, JsValue> {
+    let factory = web_sys::window()
+        .ok_or("no window")?
+        .indexed_db()?
+        .ok_or("IndexedDB is not available")?;
+    let request = factory.open_with_u32(DATABASE, VERSION)?;
+    let upgrading = request.clone();
+    let on_upgrade = Closure::once_into_js(move || {
+        if let Ok(db) = upgrading.result() {
+            let db: IdbDatabase = db.unchecked_into();
+            for store in Store::ALL {
+                if !db.object_store_names().contains(store.name()) {
+                    let _ = db.create_object_store(store.name());
+                }
+            }
+        }
+    });
+    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+    Ok(wait(&request).await?.unchecked_into())
+}
+
+/// One object store in a transaction of its own.
+pub async fn store(which: Store, mode: IdbTransactionMode) -> Result<IdbObjectStore, JsValue> {
+    open()
+        .await?
+        .transaction_with_str_and_mode(which.name(), mode)?
+        .object_store(which.name())
+}
+
+/// Puts `value` at `key`.
+pub async fn put(which: Store, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    let request = store(which, IdbTransactionMode::Readwrite)
+        .await?
+        .put_with_key(value, &key.into())?;
+    wait(&request).await.map(|_| ())
+}
+
+/// The value at `key`, if any.
+pub async fn get(which: Store, key: &str) -> Result<Option<JsValue>, JsValue> {
+    let request = store(which, IdbTransactionMode::Readonly)
+        .await?
+        .get(&key.into())?;
+    let value = wait(&request).await?;
+    Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+}
+
+/// Deletes the value at `key`.
+pub async fn delete(which: Store, key: &str) -> Result<(), JsValue> {
+    let request = store(which, IdbTransactionMode::Readwrite)
+        .await?
+        .delete(&key.into())?;
+    wait(&request).await.map(|_| ())
+}
+
+/// Every `(key, value)` of a store whose keys are strings, in key order.
+pub async fn all(which: Store) -> Result<Vec<(String, JsValue)>, JsValue> {
+    let store = store(which, IdbTransactionMode::Readonly).await?;
+    let keys: Array = wait(&store.get_all_keys()?).await?.unchecked_into();
+    let values: Array = wait(&store.get_all()?).await?.unchecked_into();
+    Ok(keys
+        .iter()
+        .zip(values.iter())
+        .filter_map(|(k, v)| Some((k.as_string()?, v)))
+        .collect())
+}
+
+/// Empties a store.
+pub async fn clear(which: Store) -> Result<(), JsValue> {
+    let request = store(which, IdbTransactionMode::Readwrite).await?.clear()?;
+    wait(&request).await.map(|_| ())
+}
