@@ -153,12 +153,27 @@ pub enum StoreError {
     Other(#[source] sqlx::Error),
 }
 
+/// SQLite's primary result codes that mean "not now" rather than "never":
+/// BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN (extended codes carry the
+/// primary one in their low byte).
+const SQLITE_TRANSIENT: [i32; 6] = [5, 6, 8, 10, 13, 14];
+
+/// Whether a database error is one a later retry may not meet.
+fn transient(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| SQLITE_TRANSIENT.contains(&(code & 0xff)))
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if e.as_database_error()
             .is_some_and(|d| d.is_unique_violation())
         {
             return StoreError::Conflict;
+        }
+        if e.as_database_error().is_some_and(transient) {
+            return StoreError::Unavailable(e);
         }
         match e {
             sqlx::Error::Io(_)

@@ -9,7 +9,7 @@ use hush::crypto::suite::{self, MemberKeys};
 use hush::model::ids::{ConversationId, MessageId};
 use serde_json::{Value, json};
 
-use crate::util::{Account, TestServer, random};
+use crate::util::{Account, Client, random};
 
 /// A conversation as its creator made it, with the content key of epoch 0.
 pub struct Chat {
@@ -66,7 +66,7 @@ pub fn create_body(creator: &Account, members: &[&Account], title: Option<&str>)
 /// Creates a conversation of `members` (the creator included) and checks
 /// the answer.
 pub async fn create(
-    server: &TestServer,
+    server: &Client,
     creator: &Account,
     members: &[&Account],
     title: Option<&str>,
@@ -162,7 +162,7 @@ pub fn seal_with_id(chat_id: &str, ck: &Key32, sender: &Account, text: &str, id:
 }
 
 /// Sends a sealed body as `sender`; returns the status and the answer.
-pub async fn send(server: &TestServer, sender: &Account, body: &Value) -> (u16, Value) {
+pub async fn send(server: &Client, sender: &Account, body: &Value) -> (u16, Value) {
     let response = server
         .post("messages/send", body.clone(), Some(&sender.token))
         .await;
@@ -202,7 +202,7 @@ pub fn open(message: &Value, ck: &Key32, sender_sig_public: &[u8]) -> String {
 }
 
 /// One history page as `reader`.
-pub async fn history(server: &TestServer, reader: &Account, body: Value) -> (u16, Value) {
+pub async fn history(server: &Client, reader: &Account, body: Value) -> (u16, Value) {
     let response = server
         .post("messages/history", body, Some(&reader.token))
         .await;

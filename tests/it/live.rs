@@ -14,12 +14,12 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::util::TestServer;
+use crate::util::Client;
 
 pub const POLLING: &str = "/socket.io/?EIO=4&transport=polling";
 
 /// Opens an Engine.IO session over polling; returns its `sid` and open data.
-pub async fn open(server: &TestServer) -> (String, frames::Open) {
+pub async fn open(server: &Client) -> (String, frames::Open) {
     let response = server.get(POLLING).await;
     assert_eq!(response.status(), 200);
     let body = response.text().await.unwrap();
@@ -88,7 +88,7 @@ async fn poll_forever(
 impl Live {
     /// Opens a session and connects with `auth: {token}`; `Err` with the
     /// connect_error message if the server refuses.
-    pub async fn try_connect(server: &TestServer, token: Option<&str>) -> Result<Live, String> {
+    pub async fn try_connect(server: &Client, token: Option<&str>) -> Result<Live, String> {
         let (sid, _) = open(server).await;
         let url = server.url(&format!("{POLLING}&sid={sid}"));
         let http = server.http.clone();
@@ -116,7 +116,7 @@ impl Live {
     }
 
     /// Connects as the holder of `token`, which must be admitted.
-    pub async fn connect(server: &TestServer, token: &str) -> Live {
+    pub async fn connect(server: &Client, token: &str) -> Live {
         Self::try_connect(server, Some(token))
             .await
             .expect("the socket is admitted")

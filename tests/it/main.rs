@@ -6,6 +6,7 @@
 
 mod accounts;
 mod blindness;
+mod catch_up;
 mod chat;
 mod cli;
 mod conversations;
@@ -14,6 +15,9 @@ mod delivery;
 mod health;
 mod live;
 mod messages;
+mod outage;
 mod pages;
+mod reader;
+mod restart;
 mod socketio;
 mod util;

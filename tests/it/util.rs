@@ -1,5 +1,8 @@
-//! The fixture: a real server on a free port with its own data directory,
-//! and an HTTP client that speaks to it.
+//! The fixture: an HTTP client of a server address that signs up the way
+//! the browser does, and a real server on a free port with its own data
+//! directory.
+
+use std::net::SocketAddr;
 
 use hush::crypto::encoding::b64;
 use hush::crypto::native::{self, Key32, PrivateKey};
@@ -12,38 +15,24 @@ use serde_json::{Value, json};
 /// key derivation is not what these tests are about).
 pub const TEST_ITERATIONS: u32 = 1000;
 
-pub struct TestServer {
-    pub running: Running,
+/// A client of one server address: every test speaks through one, to an
+/// in-process [`TestServer`] or to a `hush` process.
+pub struct Client {
+    pub base: String,
     pub http: reqwest::Client,
-    pub data: tempfile::TempDir,
 }
 
-impl TestServer {
-    /// A server with default settings, but its own data directory and port.
-    pub async fn start() -> Self {
-        Self::start_with(|_| {}).await
-    }
-
-    /// Like [`TestServer::start`], with the settings adjusted first.
-    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let data = tempfile::tempdir().expect("a temporary directory");
-        let mut settings = Settings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data.path().to_owned(),
-            ..Settings::default()
-        };
-        adjust(&mut settings);
-        let running = boot::start(settings).await.expect("the server starts");
-        TestServer {
-            running,
+impl Client {
+    pub fn new(addr: SocketAddr) -> Self {
+        Client {
+            base: format!("http://{addr}"),
             http: reqwest::Client::new(),
-            data,
         }
     }
 
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.running.addr())
+        format!("{}{path}", self.base)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -53,12 +42,24 @@ impl TestServer {
             .await
             .expect("a response")
     }
-}
 
-impl TestServer {
-    /// A server that accepts [`TEST_ITERATIONS`].
-    pub async fn start_for_accounts() -> Self {
-        Self::start_with(|s| s.kdf_min_iterations = TEST_ITERATIONS).await
+    /// POSTs JSON to `/api/<endpoint>`; `token` as Bearer. `Err` if the
+    /// server cannot be reached.
+    pub async fn try_post(
+        &self,
+        endpoint: &str,
+        body: Value,
+        token: Option<&str>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("Accept", "application/json")
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await
     }
 
     /// POSTs JSON to `/api/<endpoint>` as an API client; `token` as Bearer.
@@ -68,15 +69,9 @@ impl TestServer {
         body: Value,
         token: Option<&str>,
     ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(self.url(&format!("/api/{endpoint}")))
-            .header("Accept", "application/json")
-            .json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("a response")
+        self.try_post(endpoint, body, token)
+            .await
+            .expect("a response")
     }
 
     /// Signs `username` up the way the browser does, with the native twin.
@@ -118,6 +113,49 @@ impl TestServer {
             dh,
             sig,
         }
+    }
+}
+
+/// A real server on a free port with its own data directory.
+pub struct TestServer {
+    pub running: Running,
+    pub client: Client,
+    pub data: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl TestServer {
+    /// A server with default settings, but its own data directory and port.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with the settings adjusted first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data.path().to_owned(),
+            ..Settings::default()
+        };
+        adjust(&mut settings);
+        let running = boot::start(settings).await.expect("the server starts");
+        TestServer {
+            client: Client::new(running.addr()),
+            running,
+            data,
+        }
+    }
+
+    /// A server that accepts [`TEST_ITERATIONS`].
+    pub async fn start_for_accounts() -> Self {
+        Self::start_with(|s| s.kdf_min_iterations = TEST_ITERATIONS).await
     }
 }
 

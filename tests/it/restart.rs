@@ -1,0 +1,201 @@
+//! A crash loses nothing that was acknowledged, and stores nothing twice.
+//! Two writers with outboxes (each message sealed once, retried with the
+//! same id until the server answers) send a burst to one conversation; the
+//! `hush` process is killed with SIGKILL in the middle and started again on
+//! the same data. Afterwards every acknowledged message is stored at the
+//! `seq` it was acknowledged with, every queued message is stored exactly
+//! once, and the `seq`s have no gap.
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::chat::{self, history, seal};
+use crate::util::{Account, Client, TEST_ITERATIONS};
+
+/// A `hush serve` process on a fixed address and data directory.
+struct Process {
+    child: Child,
+}
+
+impl Process {
+    fn start(addr: &str, data: &std::path::Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_hush"))
+            .env("RUST_LOG", "warn")
+            .env_remove("HUSH_CONFIG")
+            .args(["serve", "--listen", addr])
+            .args(["--data-dir", data.to_str().unwrap()])
+            .args(["--kdf-min-iterations", &TEST_ITERATIONS.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("hush starts");
+        Process { child }
+    }
+
+    /// SIGKILL: no graceful anything.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn healthy(client: &Client) {
+    for _ in 0..200 {
+        if let Ok(r) = client.http.get(client.url("/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+/// Sends `outbox` in order, each until the server answers it; returns each
+/// message's id and acknowledged `seq`.
+async fn write(
+    client: Arc<Client>,
+    writer: Account,
+    outbox: Vec<Value>,
+    acked: Arc<AtomicUsize>,
+) -> Vec<(String, u64)> {
+    let mut answers = Vec::new();
+    for body in outbox {
+        loop {
+            match client
+                .try_post("messages/send", body.clone(), Some(&writer.token))
+                .await
+            {
+                Ok(r) if r.status() == 200 => {
+                    let sent: Value = r.json().await.unwrap();
+                    let id = body["message_id"].as_str().unwrap().to_owned();
+                    answers.push((id, sent["seq"].as_u64().unwrap()));
+                    acked.fetch_add(1, Ordering::SeqCst);
+                    break;
+                }
+                Ok(r) if r.status().is_server_error() => {}
+                Ok(r) => panic!("a permanent refusal: {}", r.status()),
+                // Refused or cut off: the server is down; try again.
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_burst_loses_no_acknowledged_send_and_stores_each_once() {
+    let data = tempfile::tempdir().unwrap();
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let server = Process::start(&addr.to_string(), data.path());
+    let client = Arc::new(Client::new(addr));
+    healthy(&client).await;
+
+    let password = "correct horse battery staple";
+    let hi = client.sign_up("hi89", password).await;
+    let lo = client.sign_up("lo89", password).await;
+    let chat = chat::create(&client, &hi, &[&hi, &lo], None).await;
+
+    const EACH: usize = 60;
+    let outbox = |who: &Account| -> Vec<Value> {
+        (0..EACH)
+            .map(|i| seal(&chat.id, &chat.ck, who, &format!("{} {i}", who.username)))
+            .collect()
+    };
+    let (hi_box, lo_box) = (outbox(&hi), outbox(&lo));
+    let all_ids: HashSet<String> = hi_box
+        .iter()
+        .chain(&lo_box)
+        .map(|b| b["message_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(all_ids.len(), 2 * EACH);
+
+    let acked = Arc::new(AtomicUsize::new(0));
+    let writers = [
+        tokio::spawn(write(client.clone(), hi.clone(), hi_box, acked.clone())),
+        tokio::spawn(write(client.clone(), lo.clone(), lo_box, acked.clone())),
+    ];
+
+    // Kill in the middle of the burst, then start again on the same data.
+    while acked.load(Ordering::SeqCst) < 20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let at_kill = acked.load(Ordering::SeqCst);
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _server = Process::start(&addr.to_string(), data.path());
+    healthy(&client).await;
+
+    let mut answers: HashMap<String, u64> = HashMap::new();
+    for writer in writers {
+        for (id, seq) in writer.await.unwrap() {
+            assert!(answers.insert(id, seq).is_none(), "one answer per message");
+        }
+    }
+    assert!(
+        at_kill < 2 * EACH,
+        "the kill came mid-burst ({at_kill} acked)"
+    );
+    assert_eq!(answers.len(), 2 * EACH);
+
+    let mut stored: Vec<Value> = Vec::new();
+    loop {
+        let after = stored.last().map_or(0, |m| m["seq"].as_u64().unwrap());
+        let (status, page) = history(
+            &client,
+            &lo,
+            json!({"conversation_id": chat.id, "after_seq": after, "limit": 200}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let page = page["messages"].as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        stored.extend(page);
+    }
+    let seqs: Vec<u64> = stored.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=(2 * EACH) as u64).collect::<Vec<_>>(),
+        "gap-free"
+    );
+    let ids: Vec<String> = stored
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        ids.len(),
+        "each once"
+    );
+    assert_eq!(
+        ids.into_iter().collect::<HashSet<_>>(),
+        all_ids,
+        "every queued message"
+    );
+    for m in &stored {
+        let id = m["id"].as_str().unwrap();
+        assert_eq!(
+            Some(&m["seq"].as_u64().unwrap()),
+            answers.get(id),
+            "acknowledged at its seq"
+        );
+    }
+}
