@@ -17,6 +17,7 @@ mod live;
 mod messages;
 mod outage;
 mod pages;
+mod property;
 mod reader;
 mod restart;
 mod socketio;

@@ -3,7 +3,7 @@
 //! `history(after_seq = the last seq it holds)`; a push that skips ahead
 //! makes it fill the gap the same way; it holds each message once, by `seq`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -17,8 +17,10 @@ pub struct Reader {
     conversation: String,
     /// Every message held, by `seq`.
     pub held: BTreeMap<u64, Value>,
-    /// Pushes of a message already held (Socket.IO is at most once per
-    /// push, but a push and a fetch may bring the same message).
+    /// Ids of the messages pushed to this reader.
+    pushed: HashSet<String>,
+    /// Pushes of a message already pushed (a push and a fetch bringing the
+    /// same message is normal and not counted).
     pub repeats: usize,
     live: Option<Live>,
 }
@@ -29,6 +31,7 @@ impl Reader {
             account,
             conversation: conversation.to_owned(),
             held: BTreeMap::new(),
+            pushed: HashSet::new(),
             repeats: 0,
             live: None,
         }
@@ -78,24 +81,30 @@ impl Reader {
 
     fn hold(&mut self, message: Value) {
         let seq = message["seq"].as_u64().unwrap();
-        if self.held.insert(seq, message).is_some() {
-            self.repeats += 1;
-        }
+        self.held.insert(seq, message);
     }
 
     /// Takes the pushes that arrive within `within` (ending early after a
     /// quiet 300 ms), filling any gap a push reveals.
     pub async fn pump(&mut self, server: &Client, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;
-        while tokio::time::Instant::now() < deadline {
-            let Some(live) = self.live.as_mut() else {
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(live) = self.live.as_mut().filter(|_| !left.is_zero()) else {
                 return;
             };
-            let Some((name, message)) = live.next_event(Duration::from_millis(300)).await else {
+            let quiet = left.min(Duration::from_millis(300));
+            let Some((name, message)) = live.next_event(quiet).await else {
                 return;
             };
             if name != "new-message" || message["conversation_id"] != self.conversation.as_str() {
                 continue;
+            }
+            if !self
+                .pushed
+                .insert(message["id"].as_str().unwrap().to_owned())
+            {
+                self.repeats += 1;
             }
             let seq = message["seq"].as_u64().unwrap();
             if seq > self.last_seq() + 1 {

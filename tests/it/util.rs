@@ -138,7 +138,12 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with the settings adjusted first.
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let data = tempfile::tempdir().expect("a temporary directory");
+        Self::start_in(tempfile::tempdir().expect("a temporary directory"), adjust).await
+    }
+
+    /// A server on the data directory `data` (a restart, when it has been
+    /// used before).
+    pub async fn start_in(data: tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),
