@@ -5,6 +5,8 @@
 //! came, and emit with acks.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hush::protocol::frames::{
@@ -38,6 +40,8 @@ pub struct Live {
     next_ack: u64,
     /// Events that arrived while waiting for an ack.
     backlog: VecDeque<SocketPacket>,
+    /// While set, no new poll is made: the client stalls, as a slow one does.
+    paused: Arc<AtomicBool>,
 }
 
 impl Drop for Live {
@@ -56,8 +60,12 @@ async fn poll_forever(
     http: reqwest::Client,
     url: String,
     packets: mpsc::UnboundedSender<SocketPacket>,
+    paused: Arc<AtomicBool>,
 ) {
     loop {
+        while paused.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let Ok(response) = http.get(&url).send().await else {
             return;
         };
@@ -96,7 +104,8 @@ impl Live {
             token.map(|t| json!({"token": t}).as_object().unwrap().clone());
         post(&http, &url, frames::encode_connect(auth.as_ref())).await;
         let (tx, mut packets) = mpsc::unbounded_channel();
-        let poller = tokio::spawn(poll_forever(http.clone(), url.clone(), tx));
+        let paused = Arc::new(AtomicBool::new(false));
+        let poller = tokio::spawn(poll_forever(http.clone(), url.clone(), tx, paused.clone()));
         let answer = tokio::time::timeout(Duration::from_secs(10), packets.recv())
             .await
             .expect("an answer to CONNECT within 10 s");
@@ -107,12 +116,23 @@ impl Live {
             poller,
             next_ack: 0,
             backlog: VecDeque::new(),
+            paused,
         };
         match answer {
             Some(SocketPacket::Connect { .. }) => Ok(live),
             Some(SocketPacket::ConnectError { message, .. }) => Err(message),
             other => panic!("expected connect or connect_error, got {other:?}"),
         }
+    }
+
+    /// Stops reading from the server (after the poll in flight).
+    pub fn stall(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Reads from the server again.
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
     }
 
     /// Connects as the holder of `token`, which must be admitted.

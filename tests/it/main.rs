@@ -20,5 +20,6 @@ mod pages;
 mod property;
 mod reader;
 mod restart;
+mod slow_client;
 mod socketio;
 mod util;

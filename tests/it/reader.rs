@@ -53,6 +53,11 @@ impl Reader {
         self.catch_up(server).await;
     }
 
+    /// The reader's socket, while connected.
+    pub fn live(&self) -> Option<&Live> {
+        self.live.as_ref()
+    }
+
     /// Goes away: pushes from now on are missed.
     pub fn disconnect(&mut self) {
         self.live = None;

@@ -1,8 +1,9 @@
-//! A crash loses nothing that was acknowledged, and stores nothing twice.
-//! Two writers with outboxes (each message sealed once, retried with the
-//! same id until the server answers) send a burst to one conversation; the
-//! `hush` process is killed with SIGKILL in the middle and started again on
-//! the same data. Afterwards every acknowledged message is stored at the
+//! A crash or a stop loses nothing that was acknowledged, and stores
+//! nothing twice. Two writers with outboxes (each message sealed once,
+//! retried with the same id until the server answers) send a burst to one
+//! conversation; the `hush` process is killed with SIGKILL (or stopped with
+//! SIGTERM, which must exit cleanly) in the middle and started again on the
+//! same data. Afterwards every acknowledged message is stored at the
 //! `seq` it was acknowledged with, every queued message is stored exactly
 //! once, and the `seq`s have no gap.
 
@@ -37,10 +38,23 @@ impl Process {
         Process { child }
     }
 
-    /// SIGKILL: no graceful anything.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    /// Stops the process the way `stop` says.
+    fn stop(mut self, stop: Stop) {
+        match stop {
+            Stop::Kill => {
+                self.child.kill().unwrap();
+                self.child.wait().unwrap();
+            }
+            Stop::Term => {
+                let sent = Command::new("kill")
+                    .args(["-TERM", &self.child.id().to_string()])
+                    .status()
+                    .unwrap();
+                assert!(sent.success());
+                let status = self.child.wait().unwrap();
+                assert!(status.success(), "a graceful exit: {status:?}");
+            }
+        }
     }
 }
 
@@ -96,8 +110,26 @@ async fn write(
     answers
 }
 
+/// How the server goes down mid-burst.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    /// SIGKILL: no graceful anything.
+    Kill,
+    /// SIGTERM: stop accepting, finish in-flight requests, close sockets.
+    Term,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_loses_no_acknowledged_send_and_stores_each_once() {
+    burst_across_a_restart(Stop::Kill).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_burst_finishes_in_flight_sends_and_loses_nothing() {
+    burst_across_a_restart(Stop::Term).await;
+}
+
+async fn burst_across_a_restart(stop: Stop) {
     let data = tempfile::tempdir().unwrap();
     let addr = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -137,7 +169,7 @@ async fn sigkill_mid_burst_loses_no_acknowledged_send_and_stores_each_once() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let at_kill = acked.load(Ordering::SeqCst);
-    server.kill();
+    server.stop(stop);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _server = Process::start(&addr.to_string(), data.path());
     healthy(&client).await;
