@@ -6,27 +6,10 @@
 //! sends happened (ids and sizes), so the search cannot pass by capturing
 //! nothing.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use hush::crypto::encoding::b64;
 
 use crate::chat::{self, seal, send};
-use crate::util::TestServer;
-
-/// A writer that appends to a shared buffer.
-#[derive(Clone)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use crate::util::{TestServer, capture_logs};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -40,14 +23,7 @@ fn hex(bytes: &[u8]) -> String {
 // thread's default subscriber sees everything they log.
 #[tokio::test(flavor = "current_thread")]
 async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let writer = Capture(log.clone());
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = capture_logs();
 
     let server = TestServer::start_for_accounts().await;
     let password = "canary-password-7f3e";
@@ -107,7 +83,10 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
     let log_text = String::from_utf8_lossy(&log);
     assert!(
         log_text.contains(&last_id) && log_text.contains("message stored"),
-        "the capture saw the server's debug lines"
+        "the capture saw the server's debug lines: {} bytes, stored: {}, id: {}",
+        log_text.len(),
+        log_text.contains("message stored"),
+        log_text.contains(&last_id)
     );
 
     let mut files = Vec::new();

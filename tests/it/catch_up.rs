@@ -24,15 +24,7 @@ async fn a_reader_offline_during_100_sends_gets_all_100_once_in_order() {
     assert_eq!(reader.seqs(), [1]);
 
     reader.disconnect();
-    for i in 1..=100 {
-        let (status, _) = send(
-            &server,
-            &hi,
-            &seal(&chat.id, &chat.ck, &hi, &format!("m{i}")),
-        )
-        .await;
-        assert_eq!(status, 200);
-    }
+    chat::send_numbered(&server, &hi, &chat.id, &chat.ck, 1..=100).await;
     reader.connect(&server).await;
     assert_eq!(reader.seqs(), (1..=101).collect::<Vec<_>>());
     for (seq, message) in &reader.held {

@@ -170,6 +170,22 @@ pub async fn send(server: &Client, sender: &Account, body: &Value) -> (u16, Valu
     (status, response.json().await.unwrap())
 }
 
+/// Sends "m{i}" for every `i` in `numbers`, one after the other, each
+/// answered 200.
+pub async fn send_numbered(
+    server: &Client,
+    sender: &Account,
+    chat_id: &str,
+    ck: &Key32,
+    numbers: std::ops::RangeInclusive<u64>,
+) {
+    for i in numbers {
+        let (status, answer) =
+            send(server, sender, &seal(chat_id, ck, sender, &format!("m{i}"))).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
 /// What a member's browser does with a stored message: verify the
 /// signature under the sender's key from the signed member set, then
 /// decrypt. Returns the plaintext body.

@@ -193,15 +193,7 @@ async fn bad_fields_are_refused_naming_them() {
 async fn history_pages_both_ways_with_exclusive_bounds() {
     let server = TestServer::start_for_accounts().await;
     let (hi, lo, chat) = pair(&server).await;
-    for i in 1..=7 {
-        let (status, _) = send(
-            &server,
-            &hi,
-            &seal(&chat.id, &chat.ck, &hi, &format!("m{i}")),
-        )
-        .await;
-        assert_eq!(status, 200);
-    }
+    chat::send_numbered(&server, &hi, &chat.id, &chat.ck, 1..=7).await;
     let page = |body: Value| {
         let server = &server;
         let lo = &lo;

@@ -3,6 +3,7 @@
 //! directory.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hush::crypto::encoding::b64;
 use hush::crypto::native::{self, Key32, PrivateKey};
@@ -208,6 +209,47 @@ pub fn signup_body(username: &str, auth_key: &[u8], kdf_salt: &[u8]) -> Value {
             "sig_private_wrapped": b64(&[6; 166]),
         },
     })
+}
+
+/// A writer that appends to a shared buffer.
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures everything logged on this thread, down to TRACE, until the
+/// guard drops. With a current-thread runtime, that is everything an
+/// in-process server logs.
+pub fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    // With exactly one dispatcher alive, tracing computes a callsite's
+    // interest from whatever thread hits it first; a test thread without a
+    // capture would then switch the callsite off for everyone. A second,
+    // silent dispatcher kept alive makes it ask every dispatcher instead.
+    static SECOND: OnceLock<tracing::Dispatch> = OnceLock::new();
+    SECOND.get_or_init(|| {
+        tracing::Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(std::io::sink)
+                .finish(),
+        )
+    });
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let writer = Capture(log.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (log, tracing::subscriber::set_default(subscriber))
 }
 
 pub fn random<const N: usize>() -> [u8; N] {
