@@ -70,3 +70,30 @@ test("messages written offline stay pending across an offline reload and are del
   expect(seqs).toEqual(["1", "2", "3"]);
   for (const page of [a, b]) await page.context().close();
 });
+
+test("a message the server refuses for good says why and can be deleted", async ({ browser }) => {
+  const a = await signUp(browser, "amy94");
+  await signUp(browser, "bob94");
+  await startConversation(a, ["bob94"]);
+  await send(a, "a normal one");
+  await expect(a.locator("li.msg.mine .state.sent")).toHaveCount(1);
+
+  // Over the server's limit of 64 KiB of ciphertext.
+  const box = a.getByLabel("Message", { exact: true });
+  await box.fill("x".repeat(70_000));
+  await box.press("Enter");
+  const failure = a.getByRole("alert").filter({ hasText: "Not sent" });
+  await expect(failure).toHaveText(/Not sent: this message is too long to send\./, { timeout: 10_000 });
+  await expect(a.locator("li.msg.mine .state.failed")).toHaveCount(1);
+  await a.screenshot({ path: "screenshots/message-refused.png" });
+
+  // It stays refused across a reload (it is still in the outbox) until deleted.
+  await a.reload();
+  await expect(failure).toBeVisible({ timeout: 10_000 });
+  await failure.getByRole("button", { name: "Delete" }).click();
+  await expect(a.locator("li.msg.mine")).toHaveCount(1);
+  await a.reload();
+  await expect(a.locator("li.msg.mine")).toHaveCount(1, { timeout: 10_000 });
+  await expect(a.locator("li.msg.mine .text")).toHaveText(["a normal one"]);
+  await a.context().close();
+});

@@ -68,9 +68,16 @@ pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
 
     // Follow the newest message while at the bottom (or when it is mine);
     // older pages loading above change nothing here.
-    let newest = Memo::new(move |_| timeline.with(|t| t.newest().map(|l| (l.id, l.mine))));
+    // A failure of my newest message counts as news too: its reason shows
+    // below it.
+    let newest = Memo::new(move |_| {
+        timeline.with(|t| {
+            t.newest()
+                .map(|l| (l.id, l.mine, matches!(l.delivery, Delivery::Failed(_))))
+        })
+    });
     Effect::new(move |_| {
-        if let Some((_, mine)) = newest.get() {
+        if let Some((_, mine, _)) = newest.get() {
             if at_bottom.get_untracked() || mine {
                 to_bottom();
             } else {

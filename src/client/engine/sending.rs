@@ -49,6 +49,15 @@ fn transient(e: &ApiError) -> bool {
     )
 }
 
+/// Why the server refused a message for good, in words for its sender.
+fn refusal(e: &ApiError) -> String {
+    match e.error {
+        ErrorCode::MessageTooLarge => "this message is too long to send.".to_owned(),
+        ErrorCode::NotAMember => "you are not in this conversation.".to_owned(),
+        _ => e.message.clone(),
+    }
+}
+
 impl Engine {
     /// Shows `text` as pending at once and queues it to be sealed and sent.
     pub(super) fn enqueue(self: &Rc<Self>, conversation: ConversationId, text: String) {
@@ -187,7 +196,7 @@ impl Engine {
                     }
                     Err(e) => {
                         // Kept parked until the user deletes it.
-                        line.delivery = Delivery::Failed(e.message);
+                        line.delivery = Delivery::Failed(refusal(&e));
                         self.failed.borrow_mut().insert(line.id, parcel.key.clone());
                         break;
                     }
