@@ -2,6 +2,7 @@
 //! checked and used by every member's browser; bad member and key sets are
 //! refused with the field named; a retried create is idempotent.
 
+use hush::crypto::encoding::b64;
 use serde_json::{Value, json};
 
 use crate::chat::{self, create_body};
@@ -160,6 +161,19 @@ async fn bad_member_and_key_sets_are_refused_naming_the_field() {
     let (status, code, message) = refused(&server, &hi, nobody).await;
     assert_eq!((status, code.as_str()), (404, "not_found"));
     assert!(message.starts_with("member_ids[1]:"), "{message}");
+
+    let mut crowd = good();
+    let ids: Vec<String> = std::iter::once(hi.id.clone())
+        .chain((0..100).map(|_| hush::model::ids::UserId::new().to_string()))
+        .collect();
+    crowd["member_ids"] = json!(ids);
+    crowd["keys"] = ids
+        .iter()
+        .map(|id| json!({"member_id": id, "wrapped_key": b64(&[7; 125])}))
+        .collect();
+    let (status, _, message) = refused(&server, &hi, crowd).await;
+    assert_eq!(status, 400);
+    assert!(message.starts_with("member_ids: at most 100"), "{message}");
 
     let mut long_title = good();
     long_title["title"] = json!("x".repeat(101));
