@@ -75,11 +75,15 @@ test("hi89 and lo89 chat instantly, in both directions, and it survives a reload
 
 test("a group of three sees every message with its sender; a forged one is flagged", async ({ browser }) => {
   const hi = await signUp(browser, "hi90");
-  const lo = await signUp(browser, "lo90");
+  const lo = await signUp(browser, "lo90", { colorScheme: "dark" });
   const mid = await signUp(browser, "mid90", { colorScheme: "dark", viewport: { width: 390, height: 844 } });
 
   await startConversation(hi, ["lo90", "mid90"], "Weekend plans");
   const conversation = hi.url().split("/").pop() ?? "";
+  // On a phone the list is the whole screen until a conversation opens.
+  await expect(mid.getByRole("link", { name: /Weekend plans/ })).toBeVisible();
+  await expect(mid.locator(".pane")).toBeHidden();
+  await mid.screenshot({ path: "screenshots/chats-list-dark-narrow.png" });
   for (const page of [lo, mid]) {
     await page.getByRole("link", { name: /Weekend plans/ }).click();
     await expect(page.getByRole("heading", { name: "Weekend plans" })).toBeVisible();
@@ -118,7 +122,10 @@ test("a group of three sees every message with its sender; a forged one is flagg
   await expect(flagged.locator(".bubble.unverified")).toBeVisible();
 
   await mid.screenshot({ path: "screenshots/chat-group-dark-narrow.png" });
-  await lo.screenshot({ path: "screenshots/chat-group-unverified-light-wide.png" });
+  await lo.screenshot({ path: "screenshots/chat-group-unverified-dark-wide.png" });
+  // The back button returns a phone to the list.
+  await mid.getByRole("link", { name: "Back to conversations" }).click();
+  await expect(mid.getByRole("link", { name: /Weekend plans/ })).toBeVisible();
   for (const page of [hi, lo, mid]) await page.context().close();
 });
 
