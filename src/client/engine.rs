@@ -6,7 +6,9 @@
 //! conversation's gap, so a push missed while offline is never lost.
 //!
 //! It never logs message contents or keys; what it shows as a message body
-//! passed [`Keyring::open`].
+//! passed [`Keyring::open`]. Receiving is in [`receiving`], sending (the
+//! outbox) in [`sending`]; this file holds the state and the page's entry
+//! points.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -15,6 +17,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+mod receiving;
 mod sending;
 
 use futures::channel::oneshot;
@@ -25,16 +28,12 @@ use super::keyring::{self, Keyring};
 use super::keystore::{self, LocalIdentity};
 use super::session;
 use super::socket::{Link, Realtime};
-use crate::api::{accounts, conversations, messages};
-use crate::app::chats::state::{Body, Chats, Delivery, Line, LinkState, Me, Summary};
+use crate::api::{accounts, conversations};
+use crate::app::chats::state::{Chats, LinkState, Me, Summary};
 use crate::crypto::encoding::b64;
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Conversation, MAX_HISTORY_LIMIT, Message};
+use crate::model::conversation::Conversation;
 use crate::model::ids::{ConversationId, MessageId, UserId};
-use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
-
-/// Messages fetched when a conversation is first shown or scrolled up.
-const PAGE: u32 = 50;
 
 /// One running engine per page.
 struct Engine {
@@ -293,175 +292,6 @@ impl Engine {
     async fn remember(&self) {
         let all: Vec<Conversation> = self.known.borrow().values().cloned().collect();
         let _ = cache::save(&self.me.user_id, &all).await;
-    }
-
-    /// Lists conversations and fetches every gap. Runs at start and after
-    /// every (re)connect; concurrent asks fold into one more run.
-    async fn refresh(self: &Rc<Self>) {
-        if self.refreshing.replace(true) {
-            self.again.set(true);
-            return;
-        }
-        loop {
-            self.again.set(false);
-            if let Ok(list) = conversations::list().await {
-                for c in &list.conversations {
-                    if let Some(ring) = self.adopt(c).await {
-                        self.catch_up(&ring, c.last_seq).await;
-                    }
-                }
-                self.chats.loaded.set(true);
-                self.remember().await;
-            }
-            if !self.again.get() {
-                break;
-            }
-        }
-        self.refreshing.set(false);
-    }
-
-    /// Fetches what is missing of a conversation up to `last_seq`: the
-    /// newest page if nothing is held, else everything after the last held.
-    async fn catch_up(&self, ring: &Keyring, last_seq: u64) {
-        let timeline = self.chats.timeline(ring.id);
-        if timeline.with_untracked(|t| t.last_seq()) >= last_seq {
-            if last_seq == 0 {
-                timeline.update(|t| t.complete = true);
-            }
-            return;
-        }
-        if timeline.with_untracked(|t| t.lines().is_empty()) {
-            let page = self.page(ring, None, None, PAGE).await;
-            let complete = page.is_some_and(|n| n < PAGE as usize);
-            timeline.update(|t| t.complete = complete);
-            return;
-        }
-        loop {
-            let after = timeline.with_untracked(|t| t.last_seq());
-            match self.page(ring, None, Some(after), MAX_HISTORY_LIMIT).await {
-                Some(n) if n == MAX_HISTORY_LIMIT as usize => continue,
-                _ => break,
-            }
-        }
-    }
-
-    /// Fetches, opens and inserts one history page; the count, or `None` on
-    /// failure.
-    async fn page(
-        &self,
-        ring: &Keyring,
-        before: Option<u64>,
-        after: Option<u64>,
-        limit: u32,
-    ) -> Option<usize> {
-        let history = messages::history(ring.id, before, after, limit)
-            .await
-            .ok()?;
-        let count = history.messages.len();
-        let mut lines = Vec::with_capacity(count);
-        for m in &history.messages {
-            lines.push(self.line_of(ring, m).await);
-        }
-        // One update for the whole page: one render, not one per message.
-        self.put(ring.id, lines);
-        Some(count)
-    }
-
-    /// Opens a stored message as a timeline line.
-    async fn line_of(&self, ring: &Keyring, m: &Message) -> Line {
-        let (sender, body) = match ring.open(m).await {
-            Ok((name, plain)) => (name, Body::Text(plain.body)),
-            Err(name) => (
-                name.unwrap_or_else(|| format!("{} (not in this conversation)", m.sender)),
-                Body::Unverified,
-            ),
-        };
-        Line {
-            id: m.id,
-            seq: Some(m.seq),
-            sender_id: m.sender_id,
-            sender,
-            mine: m.sender_id == self.my_id,
-            body,
-            at: m.created_at.clone(),
-            delivery: Delivery::Sent,
-        }
-    }
-
-    /// Puts opened lines in their conversation's timeline, in one update.
-    fn put(&self, conversation: ConversationId, lines: Vec<Line>) {
-        let Some(newest) = lines.iter().map(|l| l.at.clone()).max() else {
-            return;
-        };
-        self.chats.timeline(conversation).update(|t| {
-            for line in lines {
-                t.upsert(line);
-            }
-        });
-        self.chats.touch(conversation, &newest);
-    }
-
-    fn on_event(self: &Rc<Self>, event: &str, mut args: Vec<serde_json::Value>) {
-        let Some(payload) = args.drain(..).next() else {
-            return;
-        };
-        let engine = self.clone();
-        match event {
-            NEW_MESSAGE => {
-                let Ok(m) = serde_json::from_value::<Message>(payload) else {
-                    return;
-                };
-                spawn_local(async move { engine.on_message(m).await });
-            }
-            CONVERSATION_ADDED => {
-                let Ok(c) = serde_json::from_value::<Conversation>(payload) else {
-                    return;
-                };
-                spawn_local(async move {
-                    if let Some(ring) = engine.adopt(&c).await {
-                        engine.remember().await;
-                        engine.catch_up(&ring, c.last_seq).await;
-                    }
-                });
-            }
-            _ => {}
-        }
-    }
-
-    async fn on_message(self: &Rc<Self>, m: Message) {
-        let Some(ring) = self.ring(m.conversation_id) else {
-            // A conversation this page has not seen yet: the list has it.
-            self.refresh().await;
-            return;
-        };
-        let timeline = self.chats.timeline(ring.id);
-        let held = timeline.with_untracked(|t| t.last_seq());
-        let empty = timeline.with_untracked(|t| t.lines().is_empty());
-        let line = self.line_of(&ring, &m).await;
-        self.put(ring.id, vec![line]);
-        if !empty && m.seq > held + 1 {
-            // A push skipped ahead: fetch what lies between.
-            self.catch_up(&ring, m.seq).await;
-        }
-    }
-
-    async fn load_older(&self, conversation: ConversationId) {
-        let Some(ring) = self.ring(conversation) else {
-            return;
-        };
-        let timeline = self.chats.timeline(conversation);
-        let Some(first) = timeline.with_untracked(|t| t.first_seq()) else {
-            return;
-        };
-        if first <= 1 {
-            timeline.update(|t| t.complete = true);
-            return;
-        }
-        if let Some(n) = self.page(&ring, Some(first), None, PAGE).await
-            && n < PAGE as usize
-        {
-            timeline.update(|t| t.complete = true);
-        }
     }
 
     async fn create(
