@@ -1,8 +1,11 @@
 //! SQLite queries for conversations and messages. `seq` is assigned inside
 //! the append's `BEGIN IMMEDIATE` transaction, which takes the write lock
 //! first, so two concurrent sends can never read the same `last_seq`.
+//! Conversations are read with their members, epochs and keys in four
+//! queries, however many there are.
 //! Nothing here logs a row's contents.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqlitePool, SqliteRow};
@@ -114,98 +117,148 @@ async fn insert_epoch(
     Ok(())
 }
 
+/// Which conversations a read covers, as the SQL that selects their ids
+/// (one `?`, bound to the user or conversation id).
+macro_rules! scoped {
+    ($sql:literal, user) => {
+        concat!(
+            $sql,
+            " IN (SELECT conversation_id FROM members WHERE user_id = ?)"
+        )
+    };
+    ($sql:literal, one) => {
+        concat!($sql, " = ?")
+    };
+}
+
+/// Reads conversations with their members, epochs and keys in four
+/// queries, whatever their number: `$scope` is `user` (every conversation
+/// of the user `$key`) or `one` (the conversation `$key`).
+macro_rules! read_conversations {
+    ($pool:expr, $scope:tt, $key:expr) => {{
+        let key: String = $key;
+        let rows = sqlx::query(concat!(
+            scoped!(
+                "SELECT id, title, created_by, created_at, last_seq FROM conversations WHERE id",
+                $scope
+            ),
+            " ORDER BY active_at DESC, id DESC"
+        ))
+        .bind(&key)
+        .fetch_all($pool)
+        .await?;
+        let members = sqlx::query(concat!(
+            scoped!(
+                "SELECT m.conversation_id, u.id, u.username, u.dh_public, u.sig_public \
+                 FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id",
+                $scope
+            ),
+            " ORDER BY u.username"
+        ))
+        .bind(&key)
+        .fetch_all($pool)
+        .await?;
+        let epochs = sqlx::query(concat!(
+            scoped!(
+                "SELECT conversation_id, epoch, signer_id, keys_signature FROM epochs \
+                 WHERE conversation_id",
+                $scope
+            ),
+            " ORDER BY epoch"
+        ))
+        .bind(&key)
+        .fetch_all($pool)
+        .await?;
+        let keys = sqlx::query(concat!(
+            scoped!(
+                "SELECT conversation_id, epoch, member_id, wrapped_key FROM wrapped_keys \
+                 WHERE conversation_id",
+                $scope
+            ),
+            " ORDER BY member_id"
+        ))
+        .bind(&key)
+        .fetch_all($pool)
+        .await?;
+        assemble(&rows, &members, &epochs, &keys)
+    }};
+}
+
+/// One epoch's `(member_id, wrapped_key)` pairs.
+type WrappedKeys = Vec<(UserId, Vec<u8>)>;
+
+/// Puts conversation rows together with their members, epochs and keys.
+fn assemble(
+    rows: &[SqliteRow],
+    members: &[SqliteRow],
+    epochs: &[SqliteRow],
+    keys: &[SqliteRow],
+) -> Result<Vec<ConversationRecord>, StoreError> {
+    let mut members_of: HashMap<String, Vec<MemberRecord>> = HashMap::new();
+    for r in members {
+        members_of
+            .entry(r.try_get("conversation_id")?)
+            .or_default()
+            .push(MemberRecord {
+                id: id_column(r, "id")?,
+                username: r.try_get("username")?,
+                dh_public: r.try_get("dh_public")?,
+                sig_public: r.try_get("sig_public")?,
+            });
+    }
+    let mut keys_of: HashMap<(String, u32), WrappedKeys> = HashMap::new();
+    for k in keys {
+        keys_of
+            .entry((k.try_get("conversation_id")?, k.try_get("epoch")?))
+            .or_default()
+            .push((id_column(k, "member_id")?, k.try_get("wrapped_key")?));
+    }
+    let mut epochs_of: HashMap<String, Vec<EpochRecord>> = HashMap::new();
+    for e in epochs {
+        let conversation: String = e.try_get("conversation_id")?;
+        let epoch: u32 = e.try_get("epoch")?;
+        let keys = keys_of
+            .remove(&(conversation.clone(), epoch))
+            .unwrap_or_default();
+        epochs_of
+            .entry(conversation)
+            .or_default()
+            .push(EpochRecord {
+                epoch,
+                signer_id: id_column(e, "signer_id")?,
+                keys_signature: e.try_get("keys_signature")?,
+                keys,
+            });
+    }
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            Ok(ConversationRecord {
+                id: id_column(row, "id")?,
+                title: row.try_get("title")?,
+                created_by: id_column(row, "created_by")?,
+                created_at: row.try_get("created_at")?,
+                last_seq: seq_column(row, "last_seq")?,
+                members: members_of.remove(&id).unwrap_or_default(),
+                epochs: epochs_of.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 pub(super) async fn conversation(
     pool: &SqlitePool,
     id: ConversationId,
 ) -> Result<Option<ConversationRecord>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, title, created_by, created_at, last_seq FROM conversations WHERE id = ?",
-    )
-    .bind(id.to_string())
-    .fetch_optional(pool)
-    .await?;
-    match row {
-        Some(row) => Ok(Some(complete(pool, &row).await?)),
-        None => Ok(None),
-    }
-}
-
-/// Reads a conversation row's members and epochs.
-async fn complete(pool: &SqlitePool, row: &SqliteRow) -> Result<ConversationRecord, StoreError> {
-    let id: String = row.try_get("id")?;
-    let members = sqlx::query(
-        "SELECT u.id, u.username, u.dh_public, u.sig_public FROM members m \
-         JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ? ORDER BY u.username",
-    )
-    .bind(&id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(MemberRecord {
-            id: id_column(r, "id")?,
-            username: r.try_get("username")?,
-            dh_public: r.try_get("dh_public")?,
-            sig_public: r.try_get("sig_public")?,
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut epochs = Vec::new();
-    for e in sqlx::query(
-        "SELECT epoch, signer_id, keys_signature FROM epochs WHERE conversation_id = ? \
-         ORDER BY epoch",
-    )
-    .bind(&id)
-    .fetch_all(pool)
-    .await?
-    {
-        let epoch: u32 = e.try_get("epoch")?;
-        let keys = sqlx::query(
-            "SELECT member_id, wrapped_key FROM wrapped_keys \
-             WHERE conversation_id = ? AND epoch = ? ORDER BY member_id",
-        )
-        .bind(&id)
-        .bind(epoch)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|k| Ok((id_column(k, "member_id")?, k.try_get("wrapped_key")?)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        epochs.push(EpochRecord {
-            epoch,
-            signer_id: id_column(&e, "signer_id")?,
-            keys_signature: e.try_get("keys_signature")?,
-            keys,
-        });
-    }
-    Ok(ConversationRecord {
-        id: id_column(row, "id")?,
-        title: row.try_get("title")?,
-        created_by: id_column(row, "created_by")?,
-        created_at: row.try_get("created_at")?,
-        last_seq: seq_column(row, "last_seq")?,
-        members,
-        epochs,
-    })
+    let mut found = read_conversations!(pool, one, id.to_string())?;
+    Ok(found.pop())
 }
 
 pub(super) async fn conversations_of(
     pool: &SqlitePool,
     user: UserId,
 ) -> Result<Vec<ConversationRecord>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT c.id, c.title, c.created_by, c.created_at, c.last_seq FROM conversations c \
-         JOIN members m ON m.conversation_id = c.id WHERE m.user_id = ? \
-         ORDER BY c.active_at DESC, c.id DESC",
-    )
-    .bind(user.to_string())
-    .fetch_all(pool)
-    .await?;
-    let mut all = Vec::with_capacity(rows.len());
-    for row in &rows {
-        all.push(complete(pool, row).await?);
-    }
-    Ok(all)
+    read_conversations!(pool, user, user.to_string())
 }
 
 pub(super) async fn conversation_ids_of(
