@@ -93,8 +93,10 @@ impl Timeline {
     pub fn upsert(&mut self, line: Line) -> bool {
         if let Some(at) = self.lines.iter().position(|l| l.id == line.id) {
             let held = &self.lines[at];
-            let newer = line.seq.is_some() && held.seq.is_none()
-                || (line.seq == held.seq && line.delivery != held.delivery && held.seq.is_none());
+            // A stored line is final; a pending one gives way to its stored
+            // copy or to a change of its delivery state (failed).
+            let newer =
+                held.seq.is_none() && (line.seq.is_some() || line.delivery != held.delivery);
             if !newer {
                 return false;
             }
