@@ -14,6 +14,8 @@ pub mod suite;
 
 #[cfg(feature = "ssr")]
 pub mod native;
+#[cfg(feature = "ssr")]
+pub mod native_client;
 
 #[cfg(feature = "hydrate")]
 pub mod web;

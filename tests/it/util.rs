@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hush::crypto::encoding::b64;
-use hush::crypto::native::{self, Key32, PrivateKey};
-use hush::crypto::suite::KeyKind;
+use hush::crypto::native::PrivateKey;
+use hush::crypto::native_client::{self, Identity};
+pub use hush::crypto::native_client::{PasswordKeys, random};
 use hush::server::boot::{self, Running};
 use hush::server::settings::Settings;
 use serde_json::{Value, json};
@@ -79,31 +80,10 @@ impl Client {
     pub async fn sign_up(&self, typed: &str, password: &str) -> Account {
         // As the browser does: every derivation uses the canonical name.
         let canonical = hush::model::username::canonical(typed).unwrap();
-        let username = canonical.as_str();
-        let kdf_salt = random::<16>();
-        let keys = PasswordKeys::derive(username, password, &kdf_salt, TEST_ITERATIONS);
-        let dh = PrivateKey::generate();
-        let sig = PrivateKey::generate();
-        let wrap = |kind, key: &PrivateKey| {
-            b64(
-                &native::wrap_identity(&keys.kek, username, kind, &key.to_pkcs8(), &random::<12>())
-                    .unwrap(),
-            )
-        };
-        let body = json!({
-            "username": typed,
-            "auth_key": b64(keys.auth_key.expose()),
-            "kdf_salt": b64(&kdf_salt),
-            "kdf_iterations": TEST_ITERATIONS,
-            "identity": {
-                "dh_public": b64(&dh.public()),
-                "sig_public": b64(&sig.public()),
-                "dh_private_wrapped": wrap(KeyKind::Dh, &dh),
-                "sig_private_wrapped": wrap(KeyKind::Sig, &sig),
-            },
-        });
+        let (body, Identity { dh, sig }) =
+            native_client::sign_up_body(typed, canonical.as_str(), password, TEST_ITERATIONS);
         let response = self.post("signup", body, None).await;
-        assert_eq!(response.status(), 200, "signup of {username}");
+        assert_eq!(response.status(), 200, "signup of {}", canonical.as_str());
         let answer: Value = response.json().await.unwrap();
         Account {
             username: answer["user"]["username"].as_str().unwrap().to_owned(),
@@ -178,22 +158,6 @@ pub struct Account {
     pub sig: PrivateKey,
 }
 
-/// What the browser derives from a password.
-pub struct PasswordKeys {
-    pub auth_key: Key32,
-    pub kek: Key32,
-}
-
-impl PasswordKeys {
-    pub fn derive(username: &str, password: &str, kdf_salt: &[u8], iterations: u32) -> Self {
-        let mk = native::master_key(username, password, kdf_salt, iterations);
-        PasswordKeys {
-            auth_key: native::auth_key(&mk),
-            kek: native::kek(&mk),
-        }
-    }
-}
-
 /// A signup body with fresh public keys and placeholder wrapped keys, for
 /// tests about the endpoint rather than the keys.
 pub fn signup_body(username: &str, auth_key: &[u8], kdf_salt: &[u8]) -> Value {
@@ -250,10 +214,4 @@ pub fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard
         .with_writer(move || writer.clone())
         .finish();
     (log, tracing::subscriber::set_default(subscriber))
-}
-
-pub fn random<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes
 }

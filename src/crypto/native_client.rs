@@ -1,0 +1,267 @@
+//! What a browser does with `hush-v1`, done with the native twin: the
+//! sign-up body, a conversation's signed key set, accepting a key set,
+//! sealing and opening messages. The integration tests and the load
+//! generator (`bench/`) speak the wire contract through it, so both build
+//! exactly the bytes the browser builds.
+
+use serde_json::{Value, json};
+
+use super::encoding::{b64, unb64};
+use super::native::{self, Key32, PrivateKey};
+use super::suite::{self, KeyKind, MemberKeys};
+use crate::model::ids::ConversationId;
+
+/// Fresh random bytes from the operating system.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    bytes
+}
+
+/// What the browser derives from a password.
+pub struct PasswordKeys {
+    pub auth_key: Key32,
+    pub kek: Key32,
+}
+
+impl PasswordKeys {
+    pub fn derive(username: &str, password: &str, kdf_salt: &[u8], iterations: u32) -> Self {
+        let mk = native::master_key(username, password, kdf_salt, iterations);
+        PasswordKeys {
+            auth_key: native::auth_key(&mk),
+            kek: native::kek(&mk),
+        }
+    }
+}
+
+/// A user's two identity key pairs, as only their own client holds them.
+pub struct Identity {
+    pub dh: PrivateKey,
+    pub sig: PrivateKey,
+}
+
+/// Builds the `/api/signup` body for `canonical` (a username already in
+/// canonical form, as every derivation uses it), with a fresh identity.
+/// `typed` is the name as the user typed it.
+pub fn sign_up_body(
+    typed: &str,
+    canonical: &str,
+    password: &str,
+    iterations: u32,
+) -> (Value, Identity) {
+    let kdf_salt = random::<16>();
+    let keys = PasswordKeys::derive(canonical, password, &kdf_salt, iterations);
+    let identity = Identity {
+        dh: PrivateKey::generate(),
+        sig: PrivateKey::generate(),
+    };
+    let wrap = |kind, key: &PrivateKey| {
+        let wrapped =
+            native::wrap_identity(&keys.kek, canonical, kind, &key.to_pkcs8(), &random::<12>())
+                .expect("a fresh 12-byte nonce and a 32-byte key always seal");
+        b64(&wrapped)
+    };
+    let body = json!({
+        "username": typed,
+        "auth_key": b64(keys.auth_key.expose()),
+        "kdf_salt": b64(&kdf_salt),
+        "kdf_iterations": iterations,
+        "identity": {
+            "dh_public": b64(&identity.dh.public()),
+            "sig_public": b64(&identity.sig.public()),
+            "dh_private_wrapped": wrap(KeyKind::Dh, &identity.dh),
+            "sig_private_wrapped": wrap(KeyKind::Sig, &identity.sig),
+        },
+    });
+    (body, identity)
+}
+
+/// A member as a key set names them: id and public keys.
+pub struct Member<'a> {
+    pub id: &'a str,
+    pub dh_public: &'a [u8],
+    pub sig_public: &'a [u8],
+}
+
+/// The `/api/conversations/create` body for `members` (the creator among
+/// them), with a fresh content key, one wrap per member and the creator's
+/// signature over the key set. Returns the body and the content key.
+pub fn create_body(
+    creator_id: &str,
+    creator_sig: &PrivateKey,
+    members: &[Member<'_>],
+    title: Option<&str>,
+) -> Result<(Value, Key32), crate::crypto::CryptoError> {
+    let id = ConversationId::new().to_string();
+    let ck = Key32::from_bytes(&random::<32>())?;
+    let mut wraps = Vec::with_capacity(members.len());
+    let mut lines = Vec::with_capacity(members.len());
+    for m in members {
+        let wrapped = native::wrap_content_key(
+            &ck,
+            &id,
+            0,
+            m.id,
+            m.dh_public,
+            &PrivateKey::generate(),
+            &random::<12>(),
+        )?;
+        lines.push(MemberKeys {
+            member_id: m.id.to_owned(),
+            dh_public: m.dh_public.to_vec(),
+            sig_public: m.sig_public.to_vec(),
+            wrapped_key_sha256: native::sha256(&wrapped).to_vec(),
+        });
+        wraps.push(json!({"member_id": m.id, "wrapped_key": b64(&wrapped)}));
+    }
+    let commit = native::commit(&ck, &id, 0);
+    let signature = native::sign_keys(creator_sig, &id, 0, creator_id, &commit, &lines);
+    let body = json!({
+        "conversation_id": id,
+        "title": title,
+        "member_ids": members.iter().map(|m| m.id).collect::<Vec<_>>(),
+        "epoch": 0,
+        "keys": wraps,
+        "keys_signature": b64(&signature),
+    });
+    Ok((body, ck))
+}
+
+/// Why a conversation or a message was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Rejected(pub String);
+
+fn rejected(why: impl Into<String>) -> Rejected {
+    Rejected(why.into())
+}
+
+fn text<'a>(value: &'a Value, field: &str) -> Result<&'a str, Rejected> {
+    value[field]
+        .as_str()
+        .ok_or_else(|| rejected(format!("`{field}` is not a string")))
+}
+
+fn bytes(value: &Value, field: &str) -> Result<Vec<u8>, Rejected> {
+    unb64(text(value, field)?).ok_or_else(|| rejected(format!("`{field}` is not base64")))
+}
+
+/// What a member's client does before it trusts a conversation (wire
+/// form): the epoch-0 key set is signed by the creator and names exactly
+/// the members; its own copy of the key unwraps and matches the
+/// commitment. Returns the content key.
+pub fn accept(conversation: &Value, my_id: &str, my_dh: &PrivateKey) -> Result<Key32, Rejected> {
+    let id = text(conversation, "id")?;
+    let creator = text(conversation, "created_by")?;
+    let epoch = &conversation["epochs"][0];
+    if epoch["epoch"] != 0 || epoch["signer_id"] != creator {
+        return Err(rejected("epoch 0 is not signed by the creator"));
+    }
+    let members = conversation["members"]
+        .as_array()
+        .ok_or_else(|| rejected("no members"))?;
+    let keys = epoch["keys"]
+        .as_array()
+        .ok_or_else(|| rejected("no keys"))?;
+    if members.len() != keys.len() {
+        return Err(rejected("the keys do not name exactly the members"));
+    }
+    let key_of = |member: &str| -> Result<Vec<u8>, Rejected> {
+        let key = keys
+            .iter()
+            .find(|k| k["member_id"] == member)
+            .ok_or_else(|| rejected(format!("no key for {member}")))?;
+        bytes(key, "wrapped_key")
+    };
+    let ck = native::unwrap_content_key(&key_of(my_id)?, id, 0, my_id, my_dh)
+        .map_err(|e| rejected(format!("my key: {e}")))?;
+    let mut lines = Vec::with_capacity(members.len());
+    for m in members {
+        let member = text(m, "id")?.to_owned();
+        lines.push(MemberKeys {
+            wrapped_key_sha256: native::sha256(&key_of(&member)?).to_vec(),
+            member_id: member,
+            dh_public: bytes(m, "dh_public")?,
+            sig_public: bytes(m, "sig_public")?,
+        });
+    }
+    let signer = &lines
+        .iter()
+        .find(|l| l.member_id == creator)
+        .ok_or_else(|| rejected("the creator is not a member"))?
+        .sig_public;
+    let commit = native::commit(&ck, id, 0);
+    let signed = suite::keys_signed_message(id, 0, creator, &commit, &lines);
+    native::verify(signer, &signed, &bytes(epoch, "keys_signature")?)
+        .map_err(|e| rejected(format!("key set: {e}")))?;
+    Ok(ck)
+}
+
+/// A `/api/messages/send` body: `text` as a `hush-v1` text message sealed
+/// under `ck` (epoch 0) and signed by the sender.
+pub fn seal(
+    conversation_id: &str,
+    ck: &Key32,
+    sender_id: &str,
+    sender_sig: &PrivateKey,
+    message_id: &str,
+    text: &str,
+    sent_at: &str,
+) -> Value {
+    let plaintext = json!({"v": 1, "kind": "text", "body": text, "sent_at": sent_at});
+    let nonce = random::<12>();
+    let ciphertext = native::seal_message(
+        ck,
+        conversation_id,
+        0,
+        message_id,
+        sender_id,
+        &nonce,
+        plaintext.to_string().as_bytes(),
+    )
+    .expect("a 32-byte key and a 12-byte nonce always seal");
+    let aad = suite::message_aad(conversation_id, 0, message_id, sender_id);
+    let signature = native::sign(
+        sender_sig,
+        &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
+    );
+    json!({
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "epoch": 0,
+        "nonce": b64(&nonce),
+        "ciphertext": b64(&ciphertext),
+        "signature": b64(&signature),
+    })
+}
+
+/// What a member's client does with a stored or pushed message (wire
+/// form): verify the signature under the sender's key from the signed
+/// member set, then decrypt. Returns the text.
+pub fn open(message: &Value, ck: &Key32, sender_sig_public: &[u8]) -> Result<String, Rejected> {
+    let (chat, id, sender) = (
+        text(message, "conversation_id")?,
+        text(message, "id")?,
+        text(message, "sender_id")?,
+    );
+    let epoch = message["epoch"]
+        .as_u64()
+        .and_then(|e| u32::try_from(e).ok())
+        .ok_or_else(|| rejected("`epoch` is not a number"))?;
+    let (nonce, ciphertext) = (bytes(message, "nonce")?, bytes(message, "ciphertext")?);
+    let aad = suite::message_aad(chat, epoch, id, sender);
+    native::verify(
+        sender_sig_public,
+        &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
+        &bytes(message, "signature")?,
+    )
+    .map_err(|e| rejected(format!("signature: {e}")))?;
+    let plaintext = native::open_message(ck, chat, epoch, id, sender, &nonce, &ciphertext)
+        .map_err(|e| rejected(format!("ciphertext: {e}")))?;
+    let plaintext: Value =
+        serde_json::from_slice(&plaintext).map_err(|_| rejected("plaintext is not JSON"))?;
+    if plaintext["v"] != 1 || plaintext["kind"] != "text" {
+        return Err(rejected("not a v1 text message"));
+    }
+    Ok(text(&plaintext, "body")?.to_owned())
+}
