@@ -3,6 +3,7 @@
 //! refused with the field named; a retried create is idempotent.
 
 use hush::crypto::encoding::b64;
+use hush::model::conversation::MAX_MEMBERS;
 use serde_json::{Value, json};
 
 use crate::chat::{self, create_body};
@@ -164,7 +165,7 @@ async fn bad_member_and_key_sets_are_refused_naming_the_field() {
 
     let mut crowd = good();
     let ids: Vec<String> = std::iter::once(hi.id.clone())
-        .chain((0..100).map(|_| hush::model::ids::UserId::new().to_string()))
+        .chain((0..MAX_MEMBERS).map(|_| hush::model::ids::UserId::new().to_string()))
         .collect();
     crowd["member_ids"] = json!(ids);
     crowd["keys"] = ids
@@ -173,7 +174,8 @@ async fn bad_member_and_key_sets_are_refused_naming_the_field() {
         .collect();
     let (status, _, message) = refused(&server, &hi, crowd).await;
     assert_eq!(status, 400);
-    assert!(message.starts_with("member_ids: at most 100"), "{message}");
+    let limit = format!("member_ids: at most {MAX_MEMBERS} members");
+    assert!(message.starts_with(&limit), "{message}");
 
     let mut long_title = good();
     long_title["title"] = json!("x".repeat(101));
