@@ -124,9 +124,9 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, Api
         MAX_WRAPPED_KEY,
     )?;
 
-    let auth_hash = tokio::task::spawn_blocking(move || password::hash(&auth_key))
+    let auth_hash = password::offload(move || password::hash(&auth_key))
         .await
-        .map_err(|_| ApiError::internal())?;
+        .ok_or_else(ApiError::internal)?;
     let user = UserRecord {
         id: UserId::new(),
         username: name,
@@ -175,7 +175,7 @@ pub async fn login(
     state.throttle.check_all(&keys, now).map_err(rate_limited)?;
     let user = state.store.user_by_name(&name).await?;
     let stored = user.as_ref().map(|u| u.auth_hash.clone());
-    let genuine = tokio::task::spawn_blocking(move || match stored {
+    let genuine = password::offload(move || match stored {
         Some(hash) => password::verify(&auth_key, &hash),
         None => {
             password::verify_nobody(&auth_key);
@@ -183,7 +183,7 @@ pub async fn login(
         }
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .ok_or_else(ApiError::internal)?;
     let Some(user) = user.filter(|_| genuine) else {
         state.throttle.record_all(&keys, now);
         return Err(ApiError::unauthorized());

@@ -3,10 +3,57 @@
 //! unknown name still runs one verification against a dummy hash, so both
 //! failures take the same time.
 
-use std::sync::LazyLock;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Work for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One hashing thread per core, fed from one queue. Each Argon2id run
+/// takes 19 MiB: on a blocking pool, a burst of sign-ups or logins would
+/// take a thread and 19 MiB each (which the allocator keeps afterwards,
+/// thread by thread). Here they queue, and memory stays at one buffer per
+/// core.
+static HASHERS: LazyLock<Sender<Job>> = LazyLock::new(|| {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for i in 0..threads {
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || {
+                loop {
+                    // The lock is released before the job runs.
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    jobs
+});
+
+/// Runs `work` (a [`hash`] or a [`verify`]) on the hashing threads.
+/// `None` only if a hashing thread panicked on it.
+pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    HASHERS
+        .send(Box::new(move || {
+            let _ = answer.send(work());
+        }))
+        .ok()?;
+    answered.await.ok()
+}
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("valid Argon2 parameters");
@@ -53,5 +100,17 @@ mod tests {
         assert!(!verify(&[8; 32], &stored));
         assert!(!verify(&[7; 32], "not a hash"));
         assert_ne!(hash(&[7; 32]), stored, "salted");
+    }
+
+    #[tokio::test]
+    async fn offloaded_work_answers_and_queues_beyond_the_threads() {
+        // More hashes at once than there are hashing threads: all answer.
+        let hashes: Vec<_> = (0..6u8)
+            .map(|k| tokio::spawn(offload(move || (k, hash(&[k; 32])))))
+            .collect();
+        for handle in hashes {
+            let (k, stored) = handle.await.unwrap().expect("answered");
+            assert_eq!(offload(move || verify(&[k; 32], &stored)).await, Some(true));
+        }
     }
 }
