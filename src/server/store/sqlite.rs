@@ -15,6 +15,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+mod appender;
 mod messaging;
 
 use super::{
@@ -40,6 +41,7 @@ pub const FILE_NAME: &str = "hush.db";
 /// A pool of connections to one SQLite database.
 pub struct SqliteStore {
     pool: SqlitePool,
+    appender: appender::Appender,
     what: String,
 }
 
@@ -89,7 +91,11 @@ impl SqliteStore {
                 what: what.clone(),
                 source,
             })?;
-        Ok(SqliteStore { pool, what })
+        Ok(SqliteStore {
+            appender: appender::Appender::start(pool.clone()),
+            pool,
+            what,
+        })
     }
 }
 
@@ -180,7 +186,7 @@ impl Store for SqliteStore {
         &self,
         message: &NewMessageRecord,
     ) -> Result<Result<Appended, AppendRefusal>, StoreError> {
-        messaging::append_message(&self.pool, message).await
+        self.appender.append(message.clone()).await
     }
 
     async fn history(
@@ -252,9 +258,14 @@ mod tests {
     }
 
     fn alice() -> UserRecord {
+        user("alice")
+    }
+
+    /// A user record with placeholder keys, for store tests.
+    pub(super) fn user(name: &str) -> UserRecord {
         UserRecord {
             id: UserId::new(),
-            username: "alice".into(),
+            username: name.into(),
             auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             kdf_salt: vec![1; 16],
             kdf_iterations: 600_000,

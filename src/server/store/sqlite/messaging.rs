@@ -1,6 +1,5 @@
-//! SQLite queries for conversations and messages. `seq` is assigned inside
-//! the append's `BEGIN IMMEDIATE` transaction, which takes the write lock
-//! first, so two concurrent sends can never read the same `last_seq`.
+//! SQLite queries for conversations and message history (appends are
+//! `appender`'s).
 //! Conversations are read with their members, epochs and keys in four
 //! queries, however many there are.
 //! Nothing here logs a row's contents.
@@ -12,8 +11,8 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::super::{
-    AppendRefusal, Appended, ConversationRecord, EpochRecord, MemberRecord, MessageRecord,
-    NewConversationRecord, NewMessageRecord, Page, StoreError,
+    ConversationRecord, EpochRecord, MemberRecord, MessageRecord, NewConversationRecord, Page,
+    StoreError,
 };
 use crate::model::ids::{ConversationId, UserId};
 
@@ -28,6 +27,8 @@ macro_rules! select_message {
         )
     };
 }
+
+pub(super) use select_message;
 
 /// Parses an id column.
 pub(super) fn id_column<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError>
@@ -44,7 +45,7 @@ fn seq_column(row: &SqliteRow, column: &str) -> Result<u64, StoreError> {
     Ok(seq as u64)
 }
 
-fn message_from_row(row: &SqliteRow) -> Result<MessageRecord, StoreError> {
+pub(super) fn message_from_row(row: &SqliteRow) -> Result<MessageRecord, StoreError> {
     Ok(MessageRecord {
         id: id_column(row, "id")?,
         conversation_id: id_column(row, "conversation_id")?,
@@ -286,90 +287,6 @@ pub(super) async fn is_member(
             .fetch_optional(pool)
             .await?;
     Ok(found.is_some())
-}
-
-pub(super) async fn append_message(
-    pool: &SqlitePool,
-    new: &NewMessageRecord,
-) -> Result<Result<Appended, AppendRefusal>, StoreError> {
-    let conversation = new.conversation_id.to_string();
-    let sender = new.sender_id.to_string();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-
-    let member: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
-            .bind(&conversation)
-            .bind(&sender)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if member.is_none() {
-        return Ok(Err(AppendRefusal::NotAMember));
-    }
-
-    let earlier = sqlx::query(select_message!("WHERE m.id = ?"))
-        .bind(new.id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(row) = earlier {
-        let earlier = message_from_row(&row)?;
-        let same = earlier.conversation_id == new.conversation_id
-            && earlier.sender_id == new.sender_id
-            && earlier.epoch == new.epoch
-            && earlier.nonce == new.nonce
-            && earlier.ciphertext == new.ciphertext
-            && earlier.signature == new.signature;
-        return Ok(if same {
-            Ok(Appended::Repeat(earlier))
-        } else {
-            Err(AppendRefusal::IdConflict)
-        });
-    }
-
-    let current: u32 =
-        sqlx::query_scalar("SELECT MAX(epoch) FROM epochs WHERE conversation_id = ?")
-            .bind(&conversation)
-            .fetch_one(&mut *tx)
-            .await?;
-    if current != new.epoch {
-        return Ok(Err(AppendRefusal::StaleEpoch { current }));
-    }
-
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE conversations SET last_seq = last_seq + 1, active_at = ? WHERE id = ? \
-         RETURNING last_seq",
-    )
-    .bind(&new.created_at)
-    .bind(&conversation)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO messages (id, conversation_id, seq, sender_id, epoch, nonce, ciphertext, \
-         signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(new.id.to_string())
-    .bind(&conversation)
-    .bind(seq)
-    .bind(&sender)
-    .bind(new.epoch)
-    .bind(&new.nonce)
-    .bind(&new.ciphertext)
-    .bind(&new.signature)
-    .bind(&new.created_at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Appended::New(MessageRecord {
-        id: new.id,
-        conversation_id: new.conversation_id,
-        seq: seq as u64,
-        sender_id: new.sender_id,
-        sender: new.sender.clone(),
-        epoch: new.epoch,
-        nonce: new.nonce.clone(),
-        ciphertext: new.ciphertext.clone(),
-        signature: new.signature.clone(),
-        created_at: new.created_at.clone(),
-    })))
 }
 
 pub(super) async fn history(
