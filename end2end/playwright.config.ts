@@ -1,6 +1,7 @@
 // Playwright drives Debian's Chromium (never a downloaded browser) against the
 // real server, built beforehand by `cargo leptos build` (scripts/test does it).
 import { defineConfig } from "@playwright/test";
+import { chromium } from "./chromium.mjs";
 
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -18,18 +19,7 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "retain-on-failure",
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromium,
   },
   webServer: {
     // Run from the repository root: the binary serves target/site. A fresh

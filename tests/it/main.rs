@@ -5,6 +5,7 @@
 //! (a Socket.IO client).
 
 mod accounts;
+mod bench_smoke;
 mod blindness;
 mod catch_up;
 mod chat;

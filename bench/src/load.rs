@@ -1,0 +1,272 @@
+//! One open-loop load run: messages sealed and signed beforehand, sent on
+//! a fixed schedule whatever the server answers, and every member's copy
+//! timed from the moment its message was due to the moment it arrived.
+//! Lateness of the generator itself counts against the server's figures,
+//! so queueing cannot hide.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use hush::crypto::native_client;
+use hush::model::ids::MessageId;
+use tokio::sync::Semaphore;
+
+use crate::api::{Api, Room, User};
+use crate::live::{Hub, Sheet};
+use crate::system::{self, Usage};
+use crate::target::Target;
+
+/// Sends in flight at once, at most; a send beyond waits for a slot, and
+/// its wait counts in its latency.
+const MAX_IN_FLIGHT: usize = 2048;
+
+/// What to send.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Messages per second, over all rooms.
+    pub rate: f64,
+    /// How long the schedule lasts, warm-up included.
+    pub duration: Duration,
+    /// The first part of the schedule, left out of the latency figures.
+    pub warmup: Duration,
+    /// Open every n-th message at a receiver after the run.
+    pub sample_every: u32,
+}
+
+/// A latency distribution, in microseconds.
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds")
+}
+
+/// What one run measured.
+pub struct Outcome {
+    pub offered: u64,
+    /// Sends the server answered 200.
+    pub accepted: u64,
+    /// Refused or failed sends, by status.
+    pub errors: BTreeMap<String, u64>,
+    /// Every member's copy (the sender's own excluded), after the warm-up.
+    pub delivery: Histogram<u64>,
+    /// Per message: until the last member had it, after the warm-up.
+    pub last_member: Histogram<u64>,
+    /// Until the sender had the server's answer, after the warm-up.
+    pub answer: Histogram<u64>,
+    /// Copies expected (members but the sender, per message offered).
+    pub expected: u64,
+    /// Copies received, each (message, member) once.
+    pub delivered: u64,
+    /// A message pushed to the same member twice.
+    pub duplicates: u64,
+    /// Copies pushed to someone outside the message's room.
+    pub strays: u64,
+    /// Received copies opened and checked, and those that did not match.
+    pub verified: u64,
+    pub corrupt: u64,
+    /// CPU share over the measured window (1.0 = one core).
+    pub server_cpu: f64,
+    pub generator_cpu: f64,
+    pub server_rss: u64,
+}
+
+impl Outcome {
+    pub fn completeness(&self) -> f64 {
+        if self.expected == 0 {
+            return 1.0;
+        }
+        self.delivered as f64 / self.expected as f64
+    }
+}
+
+/// The text of the `i`-th message of a run: about the length of a chat line.
+pub fn text_of(i: usize) -> String {
+    format!("benchmark message {i}: the quick brown fox jumps over the lazy dog")
+}
+
+/// The server's answer to the `i`-th send (`Err`: the status), and when.
+type Answer = (u32, Result<(), String>, Instant);
+
+/// One scheduled message.
+struct Due {
+    at: Duration,
+    room: usize,
+    sender: usize,
+    body: String,
+}
+
+/// Seals the run's messages: round-robin over `rooms`, each room's members
+/// taking turns to send. Returns the schedule, the ids and the texts.
+fn seal_all(plan: &Plan, users: &[User], rooms: &[Room]) -> (Vec<Due>, Vec<String>, Vec<String>) {
+    let count = (plan.rate * plan.duration.as_secs_f64()).round().max(1.0) as usize;
+    let step = Duration::from_secs_f64(1.0 / plan.rate);
+    let mut dues = Vec::with_capacity(count);
+    let mut ids = Vec::with_capacity(count);
+    let mut texts = Vec::with_capacity(count);
+    for i in 0..count {
+        let room_index = i % rooms.len();
+        let room = &rooms[room_index];
+        let sender = room.members[(i / rooms.len()) % room.members.len()];
+        let user = &users[sender];
+        let id = MessageId::new().to_string();
+        let text = text_of(i);
+        let body = native_client::seal(
+            &room.id,
+            &room.ck,
+            &user.id,
+            &user.sig,
+            &id,
+            &text,
+            "2026-11-26T00:00:00.000Z",
+        );
+        dues.push(Due {
+            at: step * i as u32,
+            room: room_index,
+            sender,
+            body: body.to_string(),
+        });
+        ids.push(id);
+        texts.push(text);
+    }
+    (dues, ids, texts)
+}
+
+/// Runs `plan` into `rooms` and measures it. The members' sockets must be
+/// connected to `hub` already.
+pub async fn run(
+    plan: Plan,
+    target: &Target,
+    api: &Api,
+    hub: &Hub,
+    users: &[User],
+    rooms: &[Room],
+) -> Outcome {
+    let (dues, ids, texts) = seal_all(&plan, users, rooms);
+    let offered = dues.len() as u64;
+    let meta: Vec<(usize, usize, Duration)> =
+        dues.iter().map(|d| (d.room, d.sender, d.at)).collect();
+    let senders = meta.iter().map(|&(_, sender, _)| sender as u32);
+    let sheet = Arc::new(Sheet::new(ids.into_iter().zip(senders), plan.sample_every));
+    hub.listen(sheet.clone());
+
+    let answers: Arc<Mutex<Vec<Answer>>> = Arc::new(Mutex::new(Vec::with_capacity(dues.len())));
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let start = Instant::now() + Duration::from_millis(50);
+    let mut measured_from = None;
+    for (i, due) in dues.into_iter().enumerate() {
+        let when = start + due.at;
+        tokio::time::sleep_until(when.into()).await;
+        if measured_from.is_none() && due.at >= plan.warmup {
+            measured_from = Some((Instant::now(), target.usage(), Usage::me()));
+        }
+        let slot = slots.clone().acquire_owned().await.expect("open semaphore");
+        let (api, answers) = (api.clone(), answers.clone());
+        let token = users[due.sender].token.clone();
+        tokio::spawn(async move {
+            let answer = api
+                .post_raw("messages/send", due.body, Some(&token))
+                .await
+                .map(|_| ())
+                .map_err(|f| f.status.to_string());
+            answers
+                .lock()
+                .expect("answers")
+                .push((i as u32, answer, Instant::now()));
+            drop(slot);
+        });
+    }
+    let sent_all = Instant::now();
+    let (window_start, server_before, me_before) =
+        measured_from.unwrap_or((start, target.usage(), Usage::me()));
+    let server_after = target.usage();
+    let me_after = Usage::me();
+    let window = sent_all.saturating_duration_since(window_start);
+
+    // Every answer, then every copy (or 3 s of nothing more).
+    let _ = slots.acquire_many(MAX_IN_FLIGHT as u32).await;
+    let expected: u64 = meta
+        .iter()
+        .map(|&(room, _, _)| rooms[room].members.len() as u64 - 1)
+        .sum();
+    let mut last = (sheet.arrived(), Instant::now());
+    while (sheet.arrived() as u64) < expected && last.1.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = sheet.arrived();
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+    }
+    hub.stop_listening();
+
+    let mut outcome = Outcome {
+        offered,
+        accepted: 0,
+        errors: BTreeMap::new(),
+        delivery: histogram(),
+        last_member: histogram(),
+        answer: histogram(),
+        expected,
+        delivered: 0,
+        duplicates: 0,
+        strays: 0,
+        verified: 0,
+        corrupt: 0,
+        server_cpu: system::cpu_share(server_before, server_after, window),
+        generator_cpu: system::cpu_share(me_before, me_after, window),
+        server_rss: server_after.rss,
+    };
+    let micros = |d: Duration| (d.as_micros() as u64).max(1);
+    for (i, answer, at) in answers.lock().expect("answers").drain(..) {
+        let due = meta[i as usize].2;
+        match answer {
+            Ok(()) => {
+                outcome.accepted += 1;
+                if due >= plan.warmup {
+                    let _ = outcome.answer.record(micros(at - (start + due)));
+                }
+            }
+            Err(status) => *outcome.errors.entry(status).or_default() += 1,
+        }
+    }
+    // Each (message, member) once.
+    let mut first: HashMap<(u32, u32), Instant> = HashMap::new();
+    for a in sheet.take_arrivals() {
+        let (room, sender, _) = meta[a.message as usize];
+        if a.user as usize == sender || !rooms[room].members.contains(&(a.user as usize)) {
+            outcome.strays += 1;
+            continue;
+        }
+        if first.insert((a.message, a.user), a.at).is_some() {
+            outcome.duplicates += 1;
+        }
+    }
+    outcome.delivered = first.len() as u64;
+    // Per message: the latest copy, and how many members had it.
+    let mut latest: HashMap<u32, (Duration, u64)> = HashMap::new();
+    for ((message, _), at) in &first {
+        let due = meta[*message as usize].2;
+        if due < plan.warmup {
+            continue;
+        }
+        let latency = at.saturating_duration_since(start + due);
+        let _ = outcome.delivery.record(micros(latency));
+        let slot = latest.entry(*message).or_default();
+        *slot = (slot.0.max(latency), slot.1 + 1);
+    }
+    for (message, (latency, got)) in latest {
+        // Only messages every member got have a "last member".
+        let (room, _, _) = meta[message as usize];
+        if got == rooms[room].members.len() as u64 - 1 {
+            let _ = outcome.last_member.record(micros(latency));
+        }
+    }
+    for (i, message) in sheet.take_samples() {
+        let (room, sender, _) = meta[i as usize];
+        let opened = native_client::open(&message, &rooms[room].ck, &users[sender].sig_public);
+        outcome.verified += 1;
+        if opened.as_deref() != Ok(texts[i as usize].as_str()) {
+            outcome.corrupt += 1;
+        }
+    }
+    outcome
+}

@@ -1,0 +1,270 @@
+//! `hush-bench`: the load generator. It starts Hush and the Node.js peer
+//! (`bench/peers/node`) one after the other on the same machine, drives
+//! each with the same scenarios through real clients (native `hush-v1`
+//! sealing, real Socket.IO connections), and writes a Markdown report with
+//! both servers side by side and a latency plot. `--help` lists the flags.
+
+mod api;
+mod browser;
+mod live;
+mod load;
+mod report;
+mod scenarios;
+mod storm;
+mod system;
+mod target;
+mod world;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use report::{Curve, Section};
+use scenarios::Scale;
+use target::{Kind, Launch, Target};
+use world::World;
+
+const HELP: &str = "\
+hush-bench: Hush and the Node.js peer under the same load, side by side.
+
+USAGE: hush-bench [flags]
+
+  --smoke               every scenario at a tiny size (what the tests run)
+  --only LETTERS        scenarios to run, e.g. --only ab (default: abcdefg)
+  --servers LIST        hush,peer (default), or one of them
+  --hush-bin PATH       the server to measure (default target/release/hush)
+  --site-dir PATH       its built site (default target/site)
+  --peer-dir PATH       the peer (default bench/peers/node)
+  --out DIR             where reports go (default bench/results)
+  --scratch DIR         the servers' data (default target/bench-data)
+  --end2end-dir DIR     the Playwright project, for (g) (default end2end)
+  --quiet               no progress bars
+";
+
+struct Options {
+    smoke: bool,
+    only: String,
+    servers: Vec<Kind>,
+    launch: Launch,
+    out: PathBuf,
+    scratch: PathBuf,
+    end2end: PathBuf,
+    quiet: bool,
+}
+
+fn parse() -> Result<Options, String> {
+    let mut o = Options {
+        smoke: false,
+        only: "abcdefg".into(),
+        servers: vec![Kind::Hush, Kind::Peer],
+        launch: Launch {
+            hush_bin: "target/release/hush".into(),
+            site_dir: "target/site".into(),
+            peer_dir: "bench/peers/node".into(),
+            core: None,
+        },
+        out: "bench/results".into(),
+        scratch: "target/bench-data".into(),
+        end2end: "end2end".into(),
+        quiet: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--smoke" => o.smoke = true,
+            "--quiet" => o.quiet = true,
+            "--only" => o.only = value()?,
+            "--servers" => {
+                o.servers = value()?
+                    .split(',')
+                    .map(|s| match s {
+                        "hush" => Ok(Kind::Hush),
+                        "peer" => Ok(Kind::Peer),
+                        other => Err(format!("unknown server {other:?} (hush, peer)")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "--hush-bin" => o.launch.hush_bin = value()?.into(),
+            "--site-dir" => o.launch.site_dir = value()?.into(),
+            "--peer-dir" => o.launch.peer_dir = value()?.into(),
+            "--out" => o.out = value()?.into(),
+            "--scratch" => o.scratch = value()?.into(),
+            "--end2end-dir" => o.end2end = value()?.into(),
+            "-h" | "--help" => {
+                print!("{HELP}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown flag {other:?} (see --help)")),
+        }
+    }
+    if let Some(bad) = o.only.chars().find(|c| !"abcdefg".contains(*c)) {
+        return Err(format!("--only: no scenario {bad:?} (a to g)"));
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    let mut options = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("hush-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Two cores or more: the generator on core 0, the servers on core 1.
+    if system::cores() >= 2 {
+        if let Err(e) = system::pin_self(0) {
+            eprintln!("hush-bench: not pinned: {e}");
+        } else {
+            options.launch.core = Some(1);
+        }
+    }
+    let files = system::raise_file_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    match runtime.block_on(suite(&options, files)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("hush-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Every scenario's section, in report order.
+fn sections(scale: &Scale) -> Vec<(char, Section)> {
+    let s = |letter, title: &str, settings: String| (letter, Section::new(title, settings));
+    vec![
+        s('a', "(a) End-to-end latency at light load", format!(
+            "Rooms of {:?} members; {} msg/s over up to 10 rooms ({} msg/s into rooms of 100); {} s measured after {} s of warm-up; median of {} runs (by p99). Latency: from the moment a message is due to be handed to the send call until a member's socket has it; the sender's own copy is not counted.",
+            scale.sizes, scale.latency_rate, scale.latency_rate / 10.0, scale.window.as_secs_f64(), scale.warmup.as_secs_f64(), scale.repeats)),
+        s('b', "(b) Sustained message rate into 10-member rooms", format!(
+            "Up to 10 rooms of 10; open-loop steps of {:?} msg/s, {} s each after {} s of warm-up, until p99 > 50 ms or fewer than 99.99 % of copies arrive or a send is refused.",
+            scale.rates, scale.window.as_secs_f64(), scale.warmup.as_secs_f64())),
+        s('c', "(c) Idle authenticated connections", format!(
+            "{:?} sockets (Socket.IO over WebSocket, handshake with a token), from 127.0.0.1–100, spread over the users; server RSS before and 2 s after, divided by the count.",
+            scale.idle)),
+        s('d', "(d) A room of 1,000 members", format!(
+            "One room of {} members, each with one socket; 10 msg/s for the time to the last member, then steps of {:?} msg/s.",
+            scale.big_room, scale.big_rates)),
+        s('e', "(e) History", format!(
+            "A conversation of {} messages; the newest 50 read {} times one after the other, timed at the client over loopback HTTP (so an upper bound of the server's time).",
+            scale.history, scale.history_reads)),
+        s('f', "(f) Reconnect storm", format!(
+            "{} connected clients (sockets spread over the users, each in one room of 10), the server restarted (SIGTERM, start on the same data and port); then one message into every room. Each client reconnects with the browser's policy (full jitter from 0.5 s doubling to 10 s), lists its conversations and fetches what it missed. Timed from the restart until every client is back and holds every message.",
+            scale.storm)),
+        s('g', "(g) The browser", "The browser app as built (`scripts/bench`: release), WASM + JS compressed with `gzip -9`; then a conversation of 1,000 messages opened in Chromium (Playwright, `end2end/bench/open.mjs`), timed in the page until its newest message is in the timeline: once as a full page load of the conversation's address, once as a click in the list of the already open app.".to_owned()),
+    ]
+}
+
+async fn suite(options: &Options, files: u64) -> Result<bool, String> {
+    let scale = if options.smoke {
+        Scale::smoke()
+    } else {
+        Scale::full()
+    };
+    let mut all = sections(&scale);
+    all.retain(|(letter, _)| options.only.contains(*letter));
+    let mut curves = Vec::new();
+    let mut failures = Vec::new();
+    let started = Instant::now();
+    for &kind in &options.servers {
+        let hush = kind == Kind::Hush;
+        eprintln!("\u{1b}[1m{}\u{1b}[0m", kind.name());
+        let data = options.scratch.join(if hush { "hush" } else { "peer" });
+        let target = Target::start(kind, &options.launch, &data)?;
+        let mut world = World::populate(target, scale.users, options.quiet).await?;
+        let mut curve = Curve {
+            server: kind.name().to_owned(),
+            points: Vec::new(),
+        };
+        for (letter, section) in &mut all {
+            if *letter == 'g' && !hush {
+                continue;
+            }
+            eprintln!("  {}", section.title);
+            let t = Instant::now();
+            let result = match letter {
+                'a' => scenarios::latency(&world, &scale, section, hush).await,
+                'b' => scenarios::throughput(&world, &scale, section, hush, &mut curve).await,
+                'c' => scenarios::idle(&world, &scale, section, hush).await,
+                'd' => scenarios::big_room(&world, &scale, section, hush).await,
+                'e' => scenarios::history(&world, &scale, section, hush).await,
+                'f' => storm::storm(&mut world, &scale, section, hush).await,
+                'g' => browser::measure(&world, options, section).await,
+                _ => Ok(()),
+            };
+            eprintln!("    done in {:.1} s", t.elapsed().as_secs_f64());
+            if let Err(e) = result {
+                eprintln!("    FAILED: {e}");
+                section
+                    .notes
+                    .push(format!("**{} failed**: {e}", kind.name()));
+                failures.push(format!("{} {}: {e}", kind.name(), section.title));
+            }
+        }
+        if !curve.points.is_empty() {
+            curves.push(curve);
+        }
+        world.target.stop();
+    }
+    let stamp = stamp();
+    let dir = options.out.join(&stamp);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let header = vec![
+        ("When".to_owned(), format!("{stamp} (UTC), {:.0} s", started.elapsed().as_secs_f64())),
+        ("Commit".to_owned(), commit()),
+        ("Machine".to_owned(), system::machine()),
+        ("Pinning".to_owned(), match options.launch.core {
+            Some(core) => format!("generator on core 0 (one tokio worker), servers on core {core}"),
+            None => "none (fewer than 2 cores)".to_owned(),
+        }),
+        ("Durability".to_owned(), format!("both servers: SQLite {}", target::DURABILITY)),
+        ("Scale".to_owned(), if options.smoke { "smoke (tiny; not a measurement)".to_owned() } else { "full".to_owned() }),
+        ("Open files".to_owned(), format!("{files} per process (the hard limit here)")),
+        ("Servers".to_owned(), "Hush: `target/release/hush serve --kdf-min-iterations 1`; peer: `node bench/peers/node/server.js --synchronous FULL` (Express 5, socket.io 4.8, better-sqlite3 12)".to_owned()),
+    ];
+    let sections: Vec<Section> = all.into_iter().map(|(_, s)| s).collect();
+    let mut text = report::markdown(&header, &sections);
+    if !curves.is_empty() {
+        report::plot(&dir.join("latency.svg"), &curves)?;
+        text.push_str("\n![Delivery latency against offered rate](latency.svg)\n");
+    }
+    let path = dir.join("report.md");
+    std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("{text}");
+    eprintln!("report: {}", path.display());
+    for f in &failures {
+        eprintln!("FAILED: {f}");
+    }
+    Ok(failures.is_empty())
+}
+
+/// `2026-11-26T04-30-00Z`: a folder name that sorts by time.
+fn stamp() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}-{:02}-{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -1,0 +1,237 @@
+//! The run's report: one Markdown table per scenario with each figure for
+//! both servers, their ratio and the target, and a plot of latency against
+//! offered rate (SVG, plotters).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+/// Which way a figure is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Lower,
+    Higher,
+}
+
+/// One measured figure, for each server that measured it.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub name: String,
+    pub unit: &'static str,
+    pub better: Better,
+    pub hush: Option<f64>,
+    pub peer: Option<f64>,
+    /// The target, as `≤ 5` or `≥ 10000`, in the figure's unit.
+    pub target: Option<(Better, f64)>,
+}
+
+/// One scenario's section.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    pub title: String,
+    pub settings: String,
+    pub figures: Vec<Figure>,
+    pub notes: Vec<String>,
+}
+
+impl Section {
+    pub fn new(title: &str, settings: String) -> Section {
+        Section {
+            title: title.to_owned(),
+            settings,
+            ..Section::default()
+        }
+    }
+
+    /// Sets `name` for one server (`hush` or not), adding the row if new.
+    pub fn put(&mut self, hush: bool, name: &str, unit: &'static str, better: Better, value: f64) {
+        let index = match self.figures.iter().position(|f| f.name == name) {
+            Some(i) => i,
+            None => {
+                self.figures.push(Figure {
+                    name: name.to_owned(),
+                    unit,
+                    better,
+                    hush: None,
+                    peer: None,
+                    target: None,
+                });
+                self.figures.len() - 1
+            }
+        };
+        let figure = &mut self.figures[index];
+        if hush {
+            figure.hush = Some(value);
+        } else {
+            figure.peer = Some(value);
+        }
+    }
+
+    pub fn target(&mut self, name: &str, better: Better, value: f64) {
+        if let Some(f) = self.figures.iter_mut().find(|f| f.name == name) {
+            f.target = Some((better, value));
+        }
+    }
+}
+
+/// Latency against offered rate, for the plot.
+#[derive(Debug, Clone, Default)]
+pub struct Curve {
+    pub server: String,
+    /// (offered msg/s, p50 ms, p99 ms)
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+fn number(value: f64) -> String {
+    if value == 0.0 {
+        "0".to_owned()
+    } else if value.abs() >= 100.0 {
+        let whole = value.round() as i64;
+        let digits = whole.abs().to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if whole < 0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    } else if value.abs() >= 10.0 {
+        format!("{value:.1}")
+    } else if value.abs() >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// Percentages keep four decimals: 99.99 % is not 100 %.
+fn cell(value: Option<f64>, unit: &str) -> String {
+    match value {
+        None => "–".to_owned(),
+        Some(v) if unit == "%" => {
+            let text = format!("{v:.4}");
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        }
+        Some(v) => number(v),
+    }
+}
+
+/// Whether `value` meets `target`.
+fn meets(value: f64, (better, bound): (Better, f64)) -> bool {
+    match better {
+        Better::Lower => value <= bound,
+        Better::Higher => value >= bound,
+    }
+}
+
+/// The Markdown report.
+pub fn markdown(header: &[(String, String)], sections: &[Section]) -> String {
+    let mut out = String::from("# Hush benchmark report\n\n");
+    for (key, value) in header {
+        let _ = writeln!(out, "- **{key}**: {value}");
+    }
+    out.push_str("\nRatios are Hush ÷ peer. A ✓ or ✗ after Hush's figure says whether it meets the target.\n");
+    for s in sections {
+        let _ = write!(out, "\n## {}\n\n{}\n\n", s.title, s.settings);
+        out.push_str("| figure | Hush | peer | Hush ÷ peer | target |\n|---|---:|---:|---:|---|\n");
+        for f in &s.figures {
+            let ratio = match (f.hush, f.peer) {
+                (Some(h), Some(p)) if p != 0.0 => format!("{:.2}", h / p),
+                _ => "–".to_owned(),
+            };
+            let verdict = match (f.hush, f.target) {
+                (Some(h), Some(t)) if meets(h, t) => " ✓",
+                (Some(_), Some(_)) => " ✗",
+                _ => "",
+            };
+            let target = f.target.map_or_else(String::new, |(b, v)| {
+                let sign = if b == Better::Lower { "≤" } else { "≥" };
+                format!("{sign} {} {}", number(v), f.unit)
+            });
+            let _ = writeln!(
+                out,
+                "| {} ({}{}) | {}{verdict} | {} | {ratio} | {target} |",
+                f.name,
+                f.unit,
+                if f.better == Better::Lower {
+                    ", lower is better"
+                } else {
+                    ""
+                },
+                cell(f.hush, f.unit),
+                cell(f.peer, f.unit),
+            );
+        }
+        for note in &s.notes {
+            let _ = writeln!(out, "\n{note}");
+        }
+    }
+    out
+}
+
+/// Writes the latency-against-rate plot to `path` (SVG).
+pub fn plot(path: &Path, curves: &[Curve]) -> Result<(), String> {
+    let max_rate = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.0))
+        .fold(1.0_f64, f64::max);
+    let max_ms = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.2))
+        .fold(1.0_f64, f64::max);
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Delivery latency against offered rate (10-member rooms)",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..max_rate * 1.05, (0.05_f64..max_ms * 2.0).log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("offered messages per second")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc("latency, ms (log)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let colours = [RGBColor(0, 114, 178), RGBColor(213, 94, 0)];
+    for (curve, colour) in curves.iter().zip(colours) {
+        for (label, pick, dashed) in [("p50", 1, false), ("p99", 2, true)] {
+            let points: Vec<(f64, f64)> = curve
+                .points
+                .iter()
+                .map(|p| (p.0, if pick == 1 { p.1 } else { p.2 }.max(0.05)))
+                .collect();
+            let style = ShapeStyle {
+                color: colour.to_rgba(),
+                filled: true,
+                stroke_width: if dashed { 1 } else { 2 },
+            };
+            chart
+                .draw_series(LineSeries::new(points.clone(), style))
+                .map_err(|e| e.to_string())?
+                .label(format!("{} {label}", curve.server))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, style)))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

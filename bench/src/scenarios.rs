@@ -1,0 +1,502 @@
+//! The scenarios (a)–(f), each against one server, each adding its figures
+//! to its report section. (g), the browser, is in `browser.rs`.
+
+use std::time::{Duration, Instant};
+
+use crate::load::{self, Outcome, Plan};
+use crate::report::{Better, Curve, Section};
+use crate::world::{World, bar};
+
+/// How big the run is.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    pub users: usize,
+    pub repeats: usize,
+    pub latency_rate: f64,
+    pub window: Duration,
+    pub warmup: Duration,
+    pub sizes: Vec<usize>,
+    pub rates: Vec<f64>,
+    pub idle: Vec<usize>,
+    pub big_room: usize,
+    pub big_rates: Vec<f64>,
+    pub history: usize,
+    pub history_reads: usize,
+    pub storm: usize,
+    pub sample_every: u32,
+    /// Stop a rate search at the first step that does not hold.
+    pub stop_early: bool,
+}
+
+impl Scale {
+    /// The whole suite, about 15 minutes on 2 cores.
+    pub fn full() -> Scale {
+        Scale {
+            users: 1000,
+            repeats: 3,
+            latency_rate: 1000.0,
+            window: Duration::from_secs(4),
+            warmup: Duration::from_secs(1),
+            sizes: vec![2, 10, 100],
+            rates: vec![
+                1000.0, 2000.0, 4000.0, 6000.0, 8000.0, 10_000.0, 12_000.0, 16_000.0,
+            ],
+            idle: vec![10_000, 18_000],
+            big_room: 1000,
+            big_rates: vec![20.0, 50.0, 100.0, 200.0, 400.0],
+            history: 10_000,
+            history_reads: 2000,
+            storm: 10_000,
+            sample_every: 97,
+            stop_early: true,
+        }
+    }
+
+    /// Every code path at a tiny size, for the test suite.
+    pub fn smoke() -> Scale {
+        Scale {
+            users: 12,
+            repeats: 1,
+            latency_rate: 50.0,
+            window: Duration::from_millis(600),
+            warmup: Duration::from_millis(100),
+            sizes: vec![2, 10],
+            rates: vec![50.0, 100.0],
+            idle: vec![40],
+            big_room: 12,
+            big_rates: vec![20.0],
+            history: 120,
+            history_reads: 30,
+            storm: 36,
+            sample_every: 1,
+            stop_early: false,
+        }
+    }
+}
+
+impl Scale {
+    /// A measured run at `rate`: warm-up, then the window.
+    pub fn plan(&self, rate: f64) -> Plan {
+        Plan {
+            rate,
+            duration: self.window + self.warmup,
+            warmup: self.warmup,
+            sample_every: self.sample_every,
+        }
+    }
+}
+
+fn ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+/// The figures every load run gives.
+fn put_run(section: &mut Section, hush: bool, prefix: &str, o: &Outcome) {
+    let p = |name: &str| format!("{prefix}{name}");
+    section.put(
+        hush,
+        &p("p50"),
+        "ms",
+        Better::Lower,
+        ms(o.delivery.value_at_quantile(0.50)),
+    );
+    section.put(
+        hush,
+        &p("p99"),
+        "ms",
+        Better::Lower,
+        ms(o.delivery.value_at_quantile(0.99)),
+    );
+    section.put(
+        hush,
+        &p("p99.9"),
+        "ms",
+        Better::Lower,
+        ms(o.delivery.value_at_quantile(0.999)),
+    );
+    section.put(hush, &p("max"), "ms", Better::Lower, ms(o.delivery.max()));
+    section.put(
+        hush,
+        &p("completeness"),
+        "%",
+        Better::Higher,
+        o.completeness() * 100.0,
+    );
+    section.put(
+        hush,
+        &p("copies lost"),
+        "copies",
+        Better::Lower,
+        (o.expected - o.delivered) as f64,
+    );
+}
+
+fn put_costs(section: &mut Section, hush: bool, prefix: &str, o: &Outcome) {
+    section.put(
+        hush,
+        &format!("{prefix}server CPU"),
+        "cores",
+        Better::Lower,
+        o.server_cpu,
+    );
+    section.put(
+        hush,
+        &format!("{prefix}generator CPU"),
+        "cores",
+        Better::Lower,
+        o.generator_cpu,
+    );
+    section.put(
+        hush,
+        &format!("{prefix}server RSS"),
+        "MiB",
+        Better::Lower,
+        o.server_rss as f64 / 1048576.0,
+    );
+}
+
+/// Errors that make a run's figures meaningless.
+fn check(o: &Outcome, what: &str) -> Result<(), String> {
+    if o.strays > 0 {
+        return Err(format!(
+            "{what}: {} copies went to users outside the room",
+            o.strays
+        ));
+    }
+    if o.duplicates > 0 {
+        return Err(format!(
+            "{what}: {} copies were pushed twice to one member",
+            o.duplicates
+        ));
+    }
+    if o.corrupt > 0 {
+        return Err(format!(
+            "{what}: {} received messages did not open to what was sent",
+            o.corrupt
+        ));
+    }
+    if o.verified == 0 && o.delivered > 0 {
+        return Err(format!("{what}: no received message was opened"));
+    }
+    Ok(())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs `plan` `repeats` times and keeps the run with the median p99.
+async fn median_run(
+    world: &World,
+    rooms: &[crate::api::Room],
+    plan: Plan,
+    repeats: usize,
+) -> Result<Outcome, String> {
+    let mut runs = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let o = world.run(plan, rooms).await;
+        check(&o, "latency run")?;
+        runs.push(o);
+    }
+    let p99 = median(
+        runs.iter()
+            .map(|o| o.delivery.value_at_quantile(0.99) as f64)
+            .collect(),
+    );
+    let index = runs
+        .iter()
+        .position(|o| o.delivery.value_at_quantile(0.99) as f64 == p99)
+        .unwrap_or(0);
+    Ok(runs.swap_remove(index))
+}
+
+/// (a) End-to-end latency at light load in rooms of 2, 10 and 100.
+pub async fn latency(
+    world: &World,
+    scale: &Scale,
+    section: &mut Section,
+    hush: bool,
+) -> Result<(), String> {
+    for &size in &scale.sizes {
+        // Light load: the target's 1,000 msg/s for small rooms; a tenth of
+        // it into rooms of 100 (the copies delivered are then the same).
+        let rate = if size >= 100 {
+            scale.latency_rate / 10.0
+        } else {
+            scale.latency_rate
+        };
+        let count = (scale.users / size).clamp(1, 10);
+        let rooms = world.rooms(count, size).await?;
+        let _sockets = world.connect_members(&rooms).await?;
+        let plan = scale.plan(rate);
+        let o = median_run(world, &rooms, plan, scale.repeats).await?;
+        let prefix = format!("{size} members, {rate} msg/s: ");
+        put_run(section, hush, &prefix, &o);
+        put_costs(section, hush, &prefix, &o);
+        if size == 10 {
+            section.target(&format!("{prefix}p50"), Better::Lower, 1.0);
+            section.target(&format!("{prefix}p99"), Better::Lower, 5.0);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a step of a rate search held: p99 within `p99_ms`, at least
+/// 99.99 % delivered, and nothing refused.
+fn held(o: &Outcome, p99_ms: f64) -> bool {
+    ms(o.delivery.value_at_quantile(0.99)) <= p99_ms
+        && o.completeness() >= 0.9999
+        && o.errors.is_empty()
+        && o.delivered > 0
+}
+
+/// (b) The highest sustained rate into 10-member rooms with p99 ≤ 50 ms
+/// and ≥ 99.99 % delivered; every step goes into the table and the plot.
+pub async fn throughput(
+    world: &World,
+    scale: &Scale,
+    section: &mut Section,
+    hush: bool,
+    curve: &mut Curve,
+) -> Result<(), String> {
+    let size = 10.min(world.users.len());
+    let rooms = world
+        .rooms((world.users.len() / size).clamp(1, 10), size)
+        .await?;
+    let _sockets = world.connect_members(&rooms).await?;
+    let mut best = 0.0;
+    for &rate in &scale.rates {
+        let plan = scale.plan(rate);
+        let o = world.run(plan, &rooms).await;
+        check(&o, "rate step")?;
+        let (p50, p99) = (
+            ms(o.delivery.value_at_quantile(0.50)),
+            ms(o.delivery.value_at_quantile(0.99)),
+        );
+        curve.points.push((rate, p50, p99));
+        let accepted = o.accepted as f64 / plan.duration.as_secs_f64();
+        if !world.quiet {
+            eprintln!(
+                "    {rate:>7} msg/s offered ({} messages): {accepted:.0} accepted/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {:.4} % delivered, server {:.2} cores, generator {:.2} cores",
+                o.offered,
+                o.completeness() * 100.0,
+                o.server_cpu,
+                o.generator_cpu,
+            );
+        }
+        let step = format!("{rate} msg/s: ");
+        section.put(
+            hush,
+            &format!("{step}accepted"),
+            "msg/s",
+            Better::Higher,
+            accepted,
+        );
+        section.put(hush, &format!("{step}p50"), "ms", Better::Lower, p50);
+        section.put(hush, &format!("{step}p99"), "ms", Better::Lower, p99);
+        section.put(
+            hush,
+            &format!("{step}completeness"),
+            "%",
+            Better::Higher,
+            o.completeness() * 100.0,
+        );
+        section.put(
+            hush,
+            &format!("{step}server CPU"),
+            "cores",
+            Better::Lower,
+            o.server_cpu,
+        );
+        section.put(
+            hush,
+            &format!("{step}generator CPU"),
+            "cores",
+            Better::Lower,
+            o.generator_cpu,
+        );
+        if held(&o, 50.0) {
+            best = rate;
+        } else if scale.stop_early {
+            break;
+        }
+    }
+    let name = "highest rate with p99 ≤ 50 ms and ≥ 99.99 % delivered";
+    section.put(hush, name, "msg/s", Better::Higher, best);
+    section.target(name, Better::Higher, 10_000.0);
+    Ok(())
+}
+
+/// (c) Idle authenticated connections: server RSS per connection.
+pub async fn idle(
+    world: &World,
+    scale: &Scale,
+    section: &mut Section,
+    hush: bool,
+) -> Result<(), String> {
+    let users: Vec<usize> = (0..world.users.len()).collect();
+    for &count in &scale.idle {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = world.target.usage().rss;
+        let per_user = count.div_ceil(users.len());
+        let started = Instant::now();
+        let sockets = world.connect(&users, per_user).await?;
+        let took = started.elapsed();
+        // Let allocations settle.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = world.target.usage().rss;
+        let held = sockets.len();
+        let per = after.saturating_sub(before) as f64 / held as f64 / 1024.0;
+        let name = format!("{held} connections: RSS per connection");
+        section.put(hush, &name, "KiB", Better::Lower, per);
+        section.target(&name, Better::Lower, 16.0);
+        section.put(
+            hush,
+            &format!("{held} connections: server RSS"),
+            "MiB",
+            Better::Lower,
+            after as f64 / 1048576.0,
+        );
+        section.put(
+            hush,
+            &format!("{held} connections: handshakes per second"),
+            "1/s",
+            Better::Higher,
+            held as f64 / took.as_secs_f64(),
+        );
+        drop(sockets);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(())
+}
+
+/// (d) A room of 1,000: until the last member has a message, and the
+/// highest sustained rate into it.
+pub async fn big_room(
+    world: &World,
+    scale: &Scale,
+    section: &mut Section,
+    hush: bool,
+) -> Result<(), String> {
+    let size = scale.big_room.min(world.users.len());
+    let rooms = world.rooms(1, size).await?;
+    let _sockets = world.connect_members(&rooms).await?;
+    let light = Plan {
+        rate: 10.0,
+        duration: Duration::from_secs(5).min(scale.window * 2) + scale.warmup,
+        warmup: scale.warmup,
+        sample_every: scale.sample_every,
+    };
+    let o = world.run(light, &rooms).await;
+    check(&o, "big room")?;
+    let p = format!("{size} members, 10 msg/s: last member reached, ");
+    section.put(
+        hush,
+        &format!("{p}p50"),
+        "ms",
+        Better::Lower,
+        ms(o.last_member.value_at_quantile(0.5)),
+    );
+    section.put(
+        hush,
+        &format!("{p}p99"),
+        "ms",
+        Better::Lower,
+        ms(o.last_member.value_at_quantile(0.99)),
+    );
+    section.target(&format!("{p}p99"), Better::Lower, 25.0);
+    section.put(
+        hush,
+        &format!("{size} members, 10 msg/s: completeness"),
+        "%",
+        Better::Higher,
+        o.completeness() * 100.0,
+    );
+    let mut best = 0.0;
+    for &rate in &scale.big_rates {
+        let plan = Plan { rate, ..light };
+        let o = world.run(plan, &rooms).await;
+        check(&o, "big room rate")?;
+        if !world.quiet {
+            eprintln!(
+                "    {rate:>5} msg/s into {size}: p99 {:.1} ms, last member p99 {:.1} ms, {:.3} % delivered",
+                ms(o.delivery.value_at_quantile(0.99)),
+                ms(o.last_member.value_at_quantile(0.99)),
+                o.completeness() * 100.0
+            );
+        }
+        if held(&o, 50.0) {
+            best = rate;
+        } else if scale.stop_early {
+            break;
+        }
+    }
+    section.put(
+        hush,
+        &format!("highest rate into {size} with p99 ≤ 50 ms, ≥ 99.99 % delivered"),
+        "msg/s",
+        Better::Higher,
+        best,
+    );
+    Ok(())
+}
+
+/// (e) History: the newest 50 of a long conversation.
+pub async fn history(
+    world: &World,
+    scale: &Scale,
+    section: &mut Section,
+    hush: bool,
+) -> Result<(), String> {
+    let rooms = world.rooms(1, 2).await?;
+    let room = &rooms[0];
+    // Fill it as fast as the server takes it (not measured).
+    let fill = Plan {
+        rate: 2000.0,
+        duration: Duration::from_secs_f64(scale.history as f64 / 2000.0),
+        warmup: Duration::ZERO,
+        sample_every: u32::MAX,
+    };
+    let o = world.run(fill, &rooms).await;
+    if o.accepted as usize != scale.history {
+        return Err(format!(
+            "history fill: {} of {} stored ({:?})",
+            o.accepted, scale.history, o.errors
+        ));
+    }
+    let reader = &world.users[room.members[1]];
+    let mut times = load::histogram();
+    let progress = bar(world.quiet, scale.history_reads as u64, "reading history");
+    for _ in 0..scale.history_reads {
+        let started = Instant::now();
+        let page = crate::api::newest(&world.api, reader, &room.id, 50)
+            .await
+            .map_err(|e| format!("history: {e}"))?;
+        let took = started.elapsed();
+        let got = page["messages"].as_array().map_or(0, Vec::len);
+        if got != 50 {
+            return Err(format!("history: {got} messages instead of 50"));
+        }
+        let _ = times.record((took.as_micros() as u64).max(1));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let p = format!("newest 50 of {}: ", scale.history);
+    section.put(
+        hush,
+        &format!("{p}p50"),
+        "ms",
+        Better::Lower,
+        ms(times.value_at_quantile(0.5)),
+    );
+    section.put(
+        hush,
+        &format!("{p}p99"),
+        "ms",
+        Better::Lower,
+        ms(times.value_at_quantile(0.99)),
+    );
+    section.target(&format!("{p}p99"), Better::Lower, 2.0);
+    Ok(())
+}

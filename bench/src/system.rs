@@ -1,0 +1,112 @@
+//! The machine under the benchmark: core pinning, file limits, and the CPU
+//! time and memory of a process read from `/proc`.
+
+use std::time::Duration;
+
+/// Pins the calling thread (and the threads it starts later) to `core`.
+pub fn pin_self(core: usize) -> Result<(), String> {
+    pin(0, core)
+}
+
+/// Pins process `pid` to `core` (`pid` 0: the caller).
+pub fn pin(pid: i32, core: usize) -> Result<(), String> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core, &mut set);
+        if libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(format!(
+                "sched_setaffinity(core {core}): {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Cores this process may run on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Raises the open-file limit to its hard limit; returns the new limit.
+pub fn raise_file_limit() -> u64 {
+    // SAFETY: getrlimit/setrlimit with a valid, initialised struct.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        limit.rlim_cur
+    }
+}
+
+/// What `/proc` says of one process at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// User + system CPU time, all threads.
+    pub cpu: Duration,
+    /// Resident set size, bytes.
+    pub rss: u64,
+}
+
+impl Usage {
+    /// Reads `/proc/<pid>` (`None`: the process is gone).
+    pub fn of(pid: u32) -> Option<Usage> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let rss_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
+        Some(Usage {
+            cpu: Duration::from_millis(ticks * 1000 / hz),
+            rss: rss_kib * 1024,
+        })
+    }
+
+    /// This process.
+    pub fn me() -> Usage {
+        Usage::of(std::process::id()).unwrap_or_default()
+    }
+}
+
+/// CPU share (1.0 = one core busy) between two readings `wall` apart.
+pub fn cpu_share(before: Usage, after: Usage, wall: Duration) -> f64 {
+    after.cpu.saturating_sub(before.cpu).as_secs_f64() / wall.as_secs_f64().max(1e-9)
+}
+
+/// One line about the machine: CPU model, cores, memory, kernel.
+pub fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0.0, |kib| kib as f64 / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    // SAFETY: sysconf has no preconditions.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    format!(
+        "{model}, {online} cores, {mem_gib:.0} GiB, Linux {}",
+        kernel.trim()
+    )
+}

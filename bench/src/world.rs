@@ -1,0 +1,135 @@
+//! One server under test with everything a scenario needs around it: the
+//! HTTP client, the signed-up population, the hub every socket reports to,
+//! and helpers to make rooms and connect their members.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::api::{self, Api, Room, User};
+use crate::live::{self, Hub, Socket};
+use crate::load::{self, Outcome, Plan};
+use crate::target::Target;
+
+pub struct World {
+    pub target: Target,
+    pub api: Api,
+    pub hub: Arc<Hub>,
+    pub users: Vec<User>,
+    pub quiet: bool,
+}
+
+/// A progress bar for `len` steps (hidden when quiet).
+pub fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("  {msg:<34} [{bar:30}] {pos}/{len} {elapsed}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+impl World {
+    /// Signs up `count` users on `target`.
+    pub async fn populate(target: Target, count: usize, quiet: bool) -> Result<World, String> {
+        let api = Api::new(target.base());
+        let progress = bar(quiet, count as u64, "signing up users");
+        let results: Vec<Result<User, String>> = stream::iter(0..count)
+            .map(|i| {
+                let (api, progress) = (api.clone(), progress.clone());
+                async move {
+                    let user = User::sign_up(&api, &format!("bench{i:05}"))
+                        .await
+                        .map_err(|e| format!("signup {i}: {e}"));
+                    progress.inc(1);
+                    user
+                }
+            })
+            .buffered(4)
+            .collect()
+            .await;
+        progress.finish_and_clear();
+        let users = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+        Ok(World {
+            target,
+            api,
+            hub: Arc::new(Hub::default()),
+            users,
+            quiet,
+        })
+    }
+
+    /// One load run into `rooms`, whose members are connected.
+    pub async fn run(&self, plan: Plan, rooms: &[Room]) -> Outcome {
+        load::run(plan, &self.target, &self.api, &self.hub, &self.users, rooms).await
+    }
+
+    /// Makes `count` rooms of `size` members from consecutive users
+    /// (wrapping around the population).
+    pub async fn rooms(&self, count: usize, size: usize) -> Result<Vec<Room>, String> {
+        let size = size.min(self.users.len());
+        let mut rooms = Vec::with_capacity(count);
+        for r in 0..count {
+            let members: Vec<usize> = (0..size)
+                .map(|m| (r * size + m) % self.users.len())
+                .collect();
+            rooms.push(
+                api::create_room(&self.api, &self.users, members)
+                    .await
+                    .map_err(|e| format!("create a room of {size}: {e}"))?,
+            );
+        }
+        Ok(rooms)
+    }
+
+    /// Connects one socket for each distinct member of `rooms`.
+    pub async fn connect_members(&self, rooms: &[Room]) -> Result<Vec<Socket>, String> {
+        let mut members: Vec<usize> = rooms
+            .iter()
+            .flat_map(|r| r.members.iter().copied())
+            .collect();
+        members.sort_unstable();
+        members.dedup();
+        self.connect(&members, 1).await
+    }
+
+    /// Connects `per_user` sockets for each of `users`, 64 handshakes at a
+    /// time, spread over the loopback source addresses.
+    pub async fn connect(&self, users: &[usize], per_user: usize) -> Result<Vec<Socket>, String> {
+        let total = users.len() * per_user;
+        let progress = bar(
+            self.quiet || total < 500,
+            total as u64,
+            "connecting sockets",
+        );
+        let addr = self.target.addr;
+        let sockets: Vec<Result<Socket, String>> = stream::iter(0..total)
+            .map(|n| {
+                let user = users[n % users.len()];
+                let token = self.users[user].token.clone();
+                let (hub, progress) = (self.hub.clone(), progress.clone());
+                async move {
+                    let socket =
+                        live::connect(addr, live::source(n), &token, user as u32, hub).await;
+                    progress.inc(1);
+                    socket
+                }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+        progress.finish_and_clear();
+        let sockets = sockets.into_iter().collect::<Result<Vec<_>, _>>()?;
+        // Let the server finish joining rooms before anything is sent.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Ok(sockets)
+    }
+}

@@ -1,0 +1,78 @@
+// Benchmark (g): how long Chromium takes to open a conversation, measured in
+// the page. Run by `hush-bench` (bench/src/browser.rs) against a server it
+// seeded; prints one JSON line: {"cold": [ms…], "warm": [ms…]}.
+//
+//   cold: a full load of /chats/<id> (HTML, WASM, unlocking the keys from
+//         IndexedDB, list, history, verify, decrypt, render), from the
+//         navigation's start until the conversation's last message is in
+//         the DOM;
+//   warm: with the app open on /chats, from the click on the conversation
+//         in the list until its last message is in the DOM.
+//
+// Environment: BENCH_BASE (http://127.0.0.1:port), BENCH_USER,
+// BENCH_PASSWORD, BENCH_CONVERSATION (id), BENCH_MARKER (text of the last
+// message), BENCH_RUNS (default 5).
+import { chromium } from "@playwright/test";
+import { chromium as launchOptions } from "../chromium.mjs";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const base = env("BENCH_BASE");
+const conversation = env("BENCH_CONVERSATION");
+const marker = env("BENCH_MARKER");
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+
+// Installed before any page script: records when the marker first appears.
+function watch(marker) {
+  window.__openedAt = undefined;
+  window.__clickedAt = undefined;
+  // In the timeline only: the list shows the last message too.
+  const inTimeline = () =>
+    [...document.querySelectorAll(".timeline .text")].some((e) => e.textContent.includes(marker));
+  new MutationObserver(() => {
+    if (window.__openedAt === undefined && inTimeline()) window.__openedAt = performance.now();
+  }).observe(document, { childList: true, subtree: true, characterData: true });
+  addEventListener("click", () => (window.__clickedAt = performance.now()), { capture: true });
+}
+
+const browser = await chromium.launch(launchOptions);
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(watch, marker);
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await page.getByLabel("Username").fill(env("BENCH_USER"));
+  await page.getByLabel("Password", { exact: true }).fill(env("BENCH_PASSWORD"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/chats$/, { timeout: 60_000 });
+  await page.getByTestId("link-state").getByText("Connected").waitFor({ timeout: 30_000 });
+
+  const openedAt = async () => {
+    const handle = await page.waitForFunction(() => window.__openedAt, null, { timeout: 30_000 });
+    return handle.jsonValue();
+  };
+  const cold = [];
+  const warm = [];
+  for (let i = 0; i < runs; i++) {
+    await page.goto(`${base}/chats/${conversation}`, { waitUntil: "commit" });
+    cold.push(await openedAt());
+
+    await page.goto(`${base}/chats`);
+    await page.getByTestId("link-state").getByText("Connected").waitFor({ timeout: 30_000 });
+    const entry = page.locator(`a[href="/chats/${conversation}"]`);
+    await entry.waitFor();
+    // Only what the click causes counts.
+    await page.evaluate(() => (window.__openedAt = undefined));
+    await entry.click();
+    const opened = await openedAt();
+    const clicked = await page.evaluate(() => window.__clickedAt);
+    warm.push(opened - clicked);
+  }
+  await page.screenshot({ path: "screenshots/bench-open-conversation.png" });
+  console.log(JSON.stringify({ cold, warm }));
+} finally {
+  await browser.close();
+}
