@@ -5,5 +5,6 @@
 //! and sends only that. Nothing here logs a token, a key or a hash.
 
 pub mod password;
+pub mod recent;
 pub mod secrets;
 pub mod token;

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::settings::Settings;
 use super::state::AppState;
@@ -48,13 +49,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .env(leptos_env())
         .build();
     let secrets = Arc::new(secrets);
-    let (sockets, io) = realtime::layer(store.clone(), secrets.clone());
+    let recent = Arc::new(RecentUsers::default());
+    let (sockets, io) = realtime::layer(store.clone(), secrets.clone(), recent.clone());
     let state = AppState {
         leptos_options,
         settings: Arc::new(settings),
         store: store.clone(),
         secrets,
         throttle: Arc::default(),
+        recent,
         io: io.clone(),
     };
     let app = router::router(state, sockets);

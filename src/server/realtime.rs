@@ -19,6 +19,7 @@ use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 
 use super::accounts;
+use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::request::token_in;
 use super::store::Store;
@@ -42,6 +43,7 @@ pub enum Refusal {
 struct Sessions {
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
+    recent: Arc<RecentUsers>,
 }
 
 /// The handshake's `auth` payload.
@@ -51,9 +53,17 @@ struct HandshakeAuth {
 }
 
 /// Builds the Socket.IO layer for the router and the handle used to emit.
-pub fn layer(store: Arc<dyn Store>, secrets: Arc<ServerSecrets>) -> (SocketIoLayer, SocketIo) {
+pub fn layer(
+    store: Arc<dyn Store>,
+    secrets: Arc<ServerSecrets>,
+    recent: Arc<RecentUsers>,
+) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
-        .with_state(Sessions { store, secrets })
+        .with_state(Sessions {
+            store,
+            secrets,
+            recent,
+        })
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
     (layer, io)
@@ -70,14 +80,19 @@ async fn authenticate(
         .and_then(|a| a.token)
         .or_else(|| token_in(&socket.req_parts().headers))
         .ok_or(Refusal::Unauthorized)?;
-    let user = accounts::authenticate(sessions.store.as_ref(), &sessions.secrets, &token)
-        .await
-        .map_err(|e| match e.error {
-            // A store outage is not a verdict on the session: the client
-            // retries instead of signing out.
-            ErrorCode::StoreUnavailable | ErrorCode::Internal => Refusal::Unavailable,
-            _ => Refusal::Unauthorized,
-        })?;
+    let user = accounts::authenticate(
+        sessions.store.as_ref(),
+        &sessions.secrets,
+        &sessions.recent,
+        &token,
+    )
+    .await
+    .map_err(|e| match e.error {
+        // A store outage is not a verdict on the session: the client
+        // retries instead of signing out.
+        ErrorCode::StoreUnavailable | ErrorCode::Internal => Refusal::Unavailable,
+        _ => Refusal::Unauthorized,
+    })?;
     socket.extensions.insert(user.id);
     // The user room first: a conversation created from now on joins this
     // socket through it, so none falls between the lookup and the join.

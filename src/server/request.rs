@@ -59,7 +59,7 @@ pub async fn current_user() -> Result<UserRecord, ApiError> {
         .map_err(|_| ApiError::internal())?;
     let token = token_in(&headers).ok_or_else(ApiError::unauthorized)?;
     let state = state();
-    accounts::authenticate(state.store.as_ref(), &state.secrets, &token).await
+    accounts::authenticate(state.store.as_ref(), &state.secrets, &state.recent, &token).await
 }
 
 /// Sets the browser's session cookie (HttpOnly, SameSite=Strict).

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use socketioxide::SocketIo;
 
+use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::settings::Settings;
 use super::store::Store;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub secrets: Arc<ServerSecrets>,
     pub throttle: Arc<Throttle>,
+    /// Users behind recently checked sessions (shared with the sockets).
+    pub recent: Arc<RecentUsers>,
     /// For emitting to rooms and closing sockets from HTTP handlers.
     pub io: SocketIo,
 }

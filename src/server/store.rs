@@ -282,3 +282,21 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, OpenError> {
     };
     Ok(Arc::new(store))
 }
+
+/// A user record with placeholder keys, for tests.
+#[cfg(test)]
+pub(crate) fn test_user(name: &str) -> UserRecord {
+    UserRecord {
+        id: UserId::new(),
+        username: name.into(),
+        auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        kdf_salt: vec![1; 16],
+        kdf_iterations: 600_000,
+        dh_public: vec![4; 65],
+        sig_public: vec![4; 65],
+        dh_private_wrapped: vec![9; 166],
+        sig_private_wrapped: vec![8; 166],
+        token_version: 0,
+        created_at: "2026-11-25T22:10:00Z".into(),
+    }
+}

@@ -324,7 +324,7 @@ mod tests {
     use super::*;
     use crate::model::ids::{ConversationId, MessageId};
     use crate::server::store::sqlite::SqliteStore;
-    use crate::server::store::sqlite::tests::user;
+    use crate::server::store::test_user as user;
     use crate::server::store::{EpochRecord, NewConversationRecord, Store, UserRecord};
 
     async fn conversation(store: &SqliteStore, members: &[&UserRecord]) -> ConversationId {
