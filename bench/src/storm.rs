@@ -194,6 +194,20 @@ async fn all_back(
     }
 }
 
+/// Clients connected at once while the storm is set up.
+const WAVE: usize = 250;
+
+/// The clients' tasks, stopped whichever way the scenario ends.
+struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 pub async fn storm(
     world: &mut World,
     scale: &Scale,
@@ -203,8 +217,11 @@ pub async fn storm(
     let size = 10.min(world.users.len());
     let rooms = world.rooms(world.users.len() / size, size).await?;
     let mut states = Vec::with_capacity(scale.storm);
-    let mut tasks = Vec::with_capacity(scale.storm);
+    let mut tasks = Tasks(Vec::with_capacity(scale.storm));
     let progress = crate::world::bar(world.quiet, scale.storm as u64, "connecting storm clients");
+    // Connected in waves, each caught up before the next: the storm is the
+    // restart, not the start.
+    let nobody = vec![0; rooms.len()];
     for n in 0..scale.storm {
         let room = n % rooms.len();
         let user = rooms[room].members[(n / rooms.len()) % size];
@@ -214,7 +231,7 @@ pub async fn storm(
             reconnects: AtomicU64::new(0),
         });
         states.push((room, state.clone()));
-        tasks.push(tokio::spawn(client(
+        tasks.0.push(tokio::spawn(client(
             world.api.clone(),
             world.target.addr,
             n,
@@ -222,17 +239,20 @@ pub async fn storm(
             rooms[room].id.clone(),
             state,
         )));
-        // Spread the first connects so the warm-up is not a storm itself.
-        if n % 64 == 63 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        if n % WAVE == WAVE - 1 || n + 1 == scale.storm {
+            all_back(&states, &nobody, Duration::from_secs(60))
+                .await
+                .map_err(|behind| {
+                    format!("{behind} clients could not connect before the restart")
+                })?;
         }
         progress.inc(1);
     }
     progress.finish_and_clear();
     let before = write_round(world, &rooms).await?;
-    all_back(&states, &before, Duration::from_secs(120))
+    all_back(&states, &before, Duration::from_secs(60))
         .await
-        .map_err(|behind| format!("{behind} clients never connected before the restart"))?;
+        .map_err(|behind| format!("{behind} clients missed a message before the restart"))?;
 
     let stopped = Instant::now();
     let target = &mut world.target;
@@ -244,9 +264,7 @@ pub async fn storm(
         .iter()
         .map(|(_, s)| s.reconnects.load(Ordering::Relaxed))
         .sum();
-    for task in &tasks {
-        task.abort();
-    }
+    drop(tasks);
     let down = listening - stopped;
     section.put(
         hush,
