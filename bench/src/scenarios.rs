@@ -42,7 +42,7 @@ impl Scale {
                 250.0, 500.0, 1000.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0, 10_000.0, 12_000.0,
                 16_000.0,
             ],
-            idle: vec![10_000, 18_000],
+            idle: vec![10_000, 16_000],
             big_room: 1000,
             big_rates: vec![20.0, 50.0, 100.0, 200.0, 400.0],
             history: 10_000,
@@ -367,7 +367,7 @@ pub async fn idle(
             held as f64 / took.as_secs_f64(),
         );
         drop(sockets);
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        world.settle().await;
     }
     Ok(())
 }

@@ -22,6 +22,11 @@ pub struct World {
     pub quiet: bool,
 }
 
+/// File descriptors this process holds.
+fn open_files() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
 /// A progress bar for `len` steps (hidden when quiet).
 pub fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
     if quiet {
@@ -65,6 +70,25 @@ impl World {
             users,
             quiet,
         })
+    }
+
+    /// Waits (at most 20 s) until the server is idle (under 5 % of a core
+    /// over half a second) and the generator's own closed sockets are gone,
+    /// so one scenario's teardown does not count against the next.
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut files = open_files();
+        while std::time::Instant::now() < deadline {
+            let before = self.target.usage();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let busy =
+                crate::system::cpu_share(before, self.target.usage(), Duration::from_millis(500));
+            let now = open_files();
+            if busy < 0.05 && now >= files {
+                return;
+            }
+            files = now;
+        }
     }
 
     /// One load run into `rooms`, whose members are connected.
