@@ -147,7 +147,7 @@ fn sections(scale: &Scale) -> Vec<(char, Section)> {
             "Up to 10 rooms of 10; open-loop steps of {:?} msg/s, {} s each after {} s of warm-up, until p99 > 50 ms or fewer than 99.99 % of copies arrive or a send is refused.",
             scale.rates, scale.window.as_secs_f64(), scale.warmup.as_secs_f64())),
         s('c', "(c) Idle authenticated connections", format!(
-            "{:?} sockets (Socket.IO over WebSocket, handshake with a token), from 127.0.0.1–100, spread over the users; server RSS before and 2 s after, divided by the count.",
+            "{:?} sockets (Socket.IO over WebSocket, handshake with a token), from 127.0.0.1–100, spread over the users; per connection: the server's RSS 2 s after connecting them, less its RSS before the first step, divided by the count.",
             scale.idle)),
         s('d', "(d) A room of 1,000 members", format!(
             "One room of {} members, each with one socket; 10 msg/s for the time to the last member, then steps of {:?} msg/s.",

@@ -337,9 +337,10 @@ pub async fn idle(
     hush: bool,
 ) -> Result<(), String> {
     let users: Vec<usize> = (0..world.users.len()).collect();
+    // One baseline, before any of these sockets: memory the allocator keeps
+    // from an earlier step must not make a later one look cheaper.
+    let before = world.target.usage().rss;
     for &count in &scale.idle {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let before = world.target.usage().rss;
         let per_user = count.div_ceil(users.len());
         let started = Instant::now();
         let sockets = world.connect(&users, per_user).await?;
@@ -349,6 +350,13 @@ pub async fn idle(
         let after = world.target.usage().rss;
         let held = sockets.len();
         let per = after.saturating_sub(before) as f64 / held as f64 / 1024.0;
+        if !world.quiet {
+            eprintln!(
+                "    {held} sockets: RSS {:.0} MiB over {:.0} MiB before any, {per:.1} KiB each",
+                after.saturating_sub(before) as f64 / 1048576.0,
+                before as f64 / 1048576.0
+            );
+        }
         let name = format!("{held} connections: RSS per connection");
         section.put(hush, &name, "KiB", Better::Lower, per);
         section.target(&name, Better::Lower, 16.0);
