@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
@@ -41,6 +42,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    // Pushes are small WebSocket frames: without TCP_NODELAY, Nagle's
+    // algorithm holds one back until the client's delayed ACK (up to 40 ms)
+    // whenever another is still unacknowledged. axum does not set it.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
 
     let leptos_options = LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
