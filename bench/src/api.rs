@@ -146,6 +146,22 @@ pub struct Room {
     pub ck: Key32,
 }
 
+impl Room {
+    /// A send body: `text` from `sender`, sealed and signed as the browser
+    /// does (epoch 0).
+    pub fn seal(&self, sender: &User, message_id: &str, text: &str) -> Value {
+        native_client::seal(
+            &self.id,
+            &self.ck,
+            &sender.id,
+            &sender.sig,
+            message_id,
+            text,
+            "2026-11-26T00:00:00.000Z",
+        )
+    }
+}
+
 /// Creates a conversation of `members` (indexes into `users`; the first
 /// creates it), and checks the last member accepts its key set.
 pub async fn create_room(api: &Api, users: &[User], members: Vec<usize>) -> Result<Room, Failure> {

@@ -110,15 +110,7 @@ fn seal_all(plan: &Plan, users: &[User], rooms: &[Room]) -> (Vec<Due>, Vec<Strin
         let user = &users[sender];
         let id = MessageId::new().to_string();
         let text = text_of(i);
-        let body = native_client::seal(
-            &room.id,
-            &room.ck,
-            &user.id,
-            &user.sig,
-            &id,
-            &text,
-            "2026-11-26T00:00:00.000Z",
-        );
+        let body = room.seal(user, &id, &text);
         dues.push(Due {
             at: step * i as u32,
             room: room_index,

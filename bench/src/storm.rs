@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use hush::crypto::native_client::{self, random};
+use hush::crypto::native_client::random;
 use hush::model::ids::MessageId;
 use hush::protocol::NEW_MESSAGE;
 use hush::protocol::frames::{self, EnginePacket, SocketPacket};
@@ -150,15 +150,7 @@ async fn write_round(world: &World, rooms: &[Room]) -> Result<Vec<u64>, String> 
     for room in rooms {
         let user = &world.users[room.members[0]];
         let id = MessageId::new().to_string();
-        let body = native_client::seal(
-            &room.id,
-            &room.ck,
-            &user.id,
-            &user.sig,
-            &id,
-            "storm",
-            "2026-11-26T00:00:00.000Z",
-        );
+        let body = room.seal(user, &id, "storm");
         // As the browser's outbox does: the same request again while the
         // server says "not now" (or does not answer), for up to a minute.
         let mut attempt = 0;
