@@ -1,6 +1,9 @@
 //! The API's JSON codec: plain `serde_json` on the wire, but a body that
 //! does not decode is refused with the path of the field at fault
 //! (`kdf_iterations: invalid type …`), so a client learns what to fix.
+//! Only the server names the path: the browser decodes its own server's
+//! answers, and tracking paths there would double every `Deserialize` in
+//! the WASM bundle.
 
 use leptos::server_fn::codec::Post;
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
@@ -32,6 +35,7 @@ impl<T: Serialize> Encodes<T> for FieldJson {
 impl<T: DeserializeOwned> Decodes<T> for FieldJson {
     type Error = String;
 
+    #[cfg(feature = "ssr")]
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
         let mut json = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut json).map_err(|e| {
@@ -42,6 +46,11 @@ impl<T: DeserializeOwned> Decodes<T> for FieldJson {
                 format!("{path}: {}", e.inner())
             }
         })
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     }
 }
 
