@@ -156,7 +156,7 @@ fn sections(scale: &Scale) -> Vec<(char, Section)> {
             "A conversation of {} messages; the newest 50 read {} times one after the other, timed at the client over loopback HTTP (so an upper bound of the server's time).",
             scale.history, scale.history_reads)),
         s('f', "(f) Reconnect storm", format!(
-            "{} connected clients (sockets spread over the users, each in one room of 10), the server restarted (SIGTERM, start on the same data and port); then one message into every room. Each client reconnects with the browser's policy (full jitter from 0.5 s doubling to 10 s), lists its conversations and fetches what it missed. Timed from the restart until every client is back and holds every message.",
+            "{} connected clients (sockets spread over the users, each in one room of 10), the server restarted (SIGTERM, start on the same data and port); then one message into every room. Each client reconnects with the browser's policy (full jitter from 0.5 s doubling to 10 s), lists its conversations naming those it holds (Hush answers those as heads, the peer has no such form and sends everything) and fetches what it missed. Timed from the restart until every client is back and holds every message.",
             scale.storm)),
         s('g', "(g) The browser", "The browser app as built (`scripts/bench`: release), WASM + JS compressed with `gzip -9`; then a conversation of 1,000 messages opened in Chromium (Playwright, `end2end/bench/open.mjs`), timed in the page until its newest message is in the timeline: once as a full page load of the conversation's address, once as a click in the list of the already open app.".to_owned()),
     ]

@@ -39,14 +39,36 @@ fn backoff(n: u32) -> Duration {
 }
 
 /// Lists the user's conversations and fetches what is missing after `have`.
-async fn catch_up(api: &Api, token: &str, room: &str, have: u64) -> Result<u64, String> {
+/// As the browser does, the list names the conversations already held
+/// (`known`), which come back as heads; `known` gains the others.
+async fn catch_up(
+    api: &Api,
+    token: &str,
+    room: &str,
+    have: u64,
+    known: &mut Vec<String>,
+) -> Result<u64, String> {
     let list = api
-        .post("conversations/list", &json!({}), Some(token))
+        .post(
+            "conversations/list",
+            &json!({ "known": known }),
+            Some(token),
+        )
         .await
         .map_err(|e| e.to_string())?;
-    let last = list["conversations"]
+    let full = list["conversations"]
         .as_array()
-        .and_then(|all| all.iter().find(|c| c["id"] == room))
+        .cloned()
+        .unwrap_or_default();
+    known.extend(
+        full.iter()
+            .filter_map(|c| c["id"].as_str().map(str::to_owned)),
+    );
+    let heads = list["heads"].as_array().cloned().unwrap_or_default();
+    let last = full
+        .iter()
+        .chain(&heads)
+        .find(|c| c["id"] == room)
         .and_then(|c| c["last_seq"].as_u64())
         .ok_or("the room is not in the list")?;
     let mut have = have;
@@ -85,6 +107,7 @@ async fn client(
     state: Arc<State>,
 ) {
     let mut attempt = 0u32;
+    let mut known = Vec::new();
     loop {
         let mut ws = match live::handshake(server, live::source(n), &token).await {
             Ok(ws) => ws,
@@ -97,7 +120,7 @@ async fn client(
         attempt = 0;
         state.connected.store(true, Ordering::SeqCst);
         let have = state.have.load(Ordering::SeqCst);
-        match catch_up(&api, &token, &room, have).await {
+        match catch_up(&api, &token, &room, have, &mut known).await {
             Ok(now) => state.have.store(now, Ordering::SeqCst),
             Err(_) => {
                 state.connected.store(false, Ordering::SeqCst);
@@ -127,7 +150,7 @@ async fn client(
                         if seq == have + 1 {
                             state.have.store(seq, Ordering::SeqCst);
                         } else if seq > have + 1
-                            && let Ok(now) = catch_up(&api, &token, &room, have).await
+                            && let Ok(now) = catch_up(&api, &token, &room, have, &mut known).await
                         {
                             state.have.store(now, Ordering::SeqCst);
                         }

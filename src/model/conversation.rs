@@ -116,8 +116,23 @@ pub struct History {
     pub messages: Vec<Message>,
 }
 
-/// The answer to list.
+/// Most conversation ids a list may name as `known`.
+pub const MAX_KNOWN: usize = 10_000;
+
+/// Where a conversation the client already holds stands now: a list names
+/// these instead of sending members and epochs again, which never change
+/// once a conversation is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub id: ConversationId,
+    pub last_seq: u64,
+}
+
+/// The answer to list: every conversation of the caller, those it named as
+/// `known` as heads only; each part most recently active first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversations {
     pub conversations: Vec<Conversation>,
+    #[serde(default)]
+    pub heads: Vec<Head>,
 }

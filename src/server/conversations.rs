@@ -6,21 +6,22 @@
 //! The server cannot check a key set's signature fully (the commitment
 //! needs the content key it never sees); every member's browser does.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::fields;
 use super::state::AppState;
 use super::store::{
-    ConversationRecord, EpochRecord, NewConversationRecord, StoreError, UserRecord,
+    ConversationRecord, EpochRecord, Listed, NewConversationRecord, StoreError, UserRecord,
 };
 use crate::crypto::encoding::b64;
 use crate::crypto::suite::{NONCE_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{
-    Conversation, Epoch, MAX_MEMBERS, MAX_TITLE_CHARS, NewConversation, WrappedKey,
+    Conversation, Conversations, Epoch, Head, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
+    NewConversation, WrappedKey,
 };
 use crate::model::error::{ApiError, ErrorCode};
-use crate::model::ids::UserId;
+use crate::model::ids::{ConversationId, UserId};
 use crate::protocol::{self, CONVERSATION_ADDED};
 
 /// Bytes of a wrapped content key: `E.public || nonce || AES-GCM(32-byte ck)`.
@@ -230,13 +231,29 @@ async fn announce(state: &AppState, conversation: &Conversation) {
     }
 }
 
-/// Every conversation of `user`, most recently active first.
-pub async fn list(state: &AppState, user: UserId) -> Result<Vec<Conversation>, ApiError> {
-    Ok(state
-        .store
-        .conversations_of(user)
-        .await?
-        .into_iter()
-        .map(to_wire)
-        .collect())
+/// Every conversation of `user`, most recently active first: in full,
+/// except those named in `known`, which come as heads.
+pub async fn list(
+    state: &AppState,
+    user: UserId,
+    known: Vec<ConversationId>,
+) -> Result<Conversations, ApiError> {
+    if known.len() > MAX_KNOWN {
+        return Err(ApiError::invalid(
+            "known",
+            &format!("at most {MAX_KNOWN} conversation ids"),
+        ));
+    }
+    let known: HashSet<ConversationId> = known.into_iter().collect();
+    let mut answer = Conversations {
+        conversations: Vec::new(),
+        heads: Vec::new(),
+    };
+    for listed in state.store.conversations_of(user, &known).await? {
+        match listed {
+            Listed::Full(c) => answer.conversations.push(to_wire(c)),
+            Listed::Head { id, last_seq } => answer.heads.push(Head { id, last_seq }),
+        }
+    }
+    Ok(answer)
 }

@@ -8,6 +8,7 @@
 
 mod sqlite;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -66,6 +67,14 @@ pub struct ConversationRecord {
     pub last_seq: u64,
     pub members: Vec<MemberRecord>,
     pub epochs: Vec<EpochRecord>,
+}
+
+/// One conversation of a user's list: in full, or only where it stands when
+/// the caller already holds its members and epochs (they never change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    Full(ConversationRecord),
+    Head { id: ConversationId, last_seq: u64 },
 }
 
 /// What creating a conversation stores, in one transaction.
@@ -213,8 +222,13 @@ pub trait Store: Send + Sync + 'static {
         id: ConversationId,
     ) -> Result<Option<ConversationRecord>, StoreError>;
 
-    /// Every conversation `user` is a member of, most recently active first.
-    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationRecord>, StoreError>;
+    /// Every conversation `user` is a member of, most recently active
+    /// first; those in `known` as heads only.
+    async fn conversations_of(
+        &self,
+        user: UserId,
+        known: &HashSet<ConversationId>,
+    ) -> Result<Vec<Listed>, StoreError>;
 
     /// The ids of every conversation `user` is a member of.
     async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError>;

@@ -3,7 +3,8 @@
 //! refused with the field named; a retried create is idempotent.
 
 use hush::crypto::encoding::b64;
-use hush::model::conversation::MAX_MEMBERS;
+use hush::model::conversation::{MAX_KNOWN, MAX_MEMBERS};
+use hush::model::ids::ConversationId;
 use serde_json::{Value, json};
 
 use crate::chat::{self, create_body};
@@ -195,4 +196,90 @@ async fn bad_member_and_key_sets_are_refused_naming_the_field() {
     assert_eq!(anonymous.status(), 401);
 
     assert!(list(&server, &hi).await.is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_list_naming_held_conversations_answers_those_as_heads_and_reveals_no_other() {
+    let server = TestServer::start_for_accounts().await;
+    let (hi, lo, mid) = three(&server).await;
+    let pair = chat::create(&server, &hi, &[&hi, &lo], None).await;
+    let group = chat::create(&server, &hi, &[&hi, &lo, &mid], Some("Group")).await;
+    chat::send_numbered(&server, &hi, &pair.id, &pair.ck, 1..=2).await;
+    let theirs = chat::create(&server, &lo, &[&lo, &mid], None).await;
+    let nothing = ConversationId::new().to_string();
+    let listed = |known: Value| {
+        let (server, token) = (&server, hi.token.clone());
+        async move {
+            let response = server
+                .post(
+                    "conversations/list",
+                    json!({ "known": known }),
+                    Some(&token),
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    // Held: the pair (and ids that are not hi's, which change nothing).
+    let answer = listed(json!([pair.id, theirs.id, nothing])).await;
+    let full = answer["conversations"].as_array().unwrap();
+    assert_eq!(full.len(), 1, "{answer}");
+    assert_eq!(full[0], group.wire, "the rest comes in full");
+    assert_eq!(answer["heads"], json!([{"id": pair.id, "last_seq": 2}]));
+
+    // Everything held: heads only, most recently active first.
+    let answer = listed(json!([group.id, pair.id])).await;
+    assert_eq!(answer["conversations"], json!([]));
+    assert_eq!(
+        answer["heads"],
+        json!([{"id": pair.id, "last_seq": 2}, {"id": group.id, "last_seq": 0}])
+    );
+
+    // Nothing held, or `known` left out: everything in full.
+    for answer in [listed(json!([])).await, {
+        let response = server
+            .post("conversations/list", json!({}), Some(&hi.token))
+            .await;
+        response.json::<Value>().await.unwrap()
+    }] {
+        let ids: Vec<&str> = answer["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [pair.id.as_str(), group.id.as_str()]);
+        assert_eq!(answer["heads"], json!([]));
+    }
+}
+
+#[tokio::test]
+async fn a_list_with_a_bad_or_oversized_known_is_refused_naming_it() {
+    let server = TestServer::start_for_accounts().await;
+    let (hi, _, _) = three(&server).await;
+    let post = |body: Value| {
+        let (server, token) = (&server, hi.token.clone());
+        async move {
+            let response = server.post("conversations/list", body, Some(&token)).await;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (
+                status,
+                body["error"].as_str().unwrap_or_default().to_owned(),
+                body["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    };
+    let (status, code, message) = post(json!({"known": ["NOT-A-UUID"]})).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_request"));
+    assert!(message.contains("known[0]: expected"), "{message}");
+
+    let many: Vec<String> = (0..=MAX_KNOWN)
+        .map(|_| ConversationId::new().to_string())
+        .collect();
+    let (status, code, message) = post(json!({ "known": many })).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_request"));
+    assert!(message.starts_with("known: at most"), "{message}");
 }

@@ -1,16 +1,17 @@
-//! `POST /api/conversations/list` `{}` → `{conversations}`, most recently
-//! active first.
+//! `POST /api/conversations/list` `{known?}` → `{conversations, heads}`:
+//! every conversation of the caller, most recently active first; those named
+//! in `known` (whose members and epochs the caller holds) as heads only.
 
 use leptos::prelude::*;
 
 use crate::api::codec::Api;
 use crate::model::conversation::Conversations;
 use crate::model::error::ApiError;
+use crate::model::ids::ConversationId;
 
 #[server(name = ListConversations, prefix = "/api", endpoint = "conversations/list", input = Api, output = Api)]
-pub async fn list() -> Result<Conversations, ApiError> {
+pub async fn list(known: Option<Vec<ConversationId>>) -> Result<Conversations, ApiError> {
     use crate::server::{conversations, request};
     let user = request::current_user().await?;
-    let conversations = conversations::list(&request::state(), user.id).await?;
-    Ok(Conversations { conversations })
+    conversations::list(&request::state(), user.id, known.unwrap_or_default()).await
 }

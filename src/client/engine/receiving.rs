@@ -12,7 +12,7 @@ use super::Engine;
 use crate::api::{conversations, messages};
 use crate::app::chats::state::{Body, Delivery, Line};
 use crate::client::keyring::Keyring;
-use crate::model::conversation::{Conversation, MAX_HISTORY_LIMIT, Message};
+use crate::model::conversation::{Conversation, MAX_HISTORY_LIMIT, MAX_KNOWN, Message};
 use crate::model::ids::ConversationId;
 use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
 
@@ -29,10 +29,25 @@ impl Engine {
         }
         loop {
             self.again.set(false);
-            if let Ok(list) = conversations::list().await {
+            // What is held already comes back as heads: members and
+            // epochs never change, so a reconnect costs the server little.
+            let known: Vec<ConversationId> = self.known.borrow().keys().copied().collect();
+            let known = (known.len() <= MAX_KNOWN).then_some(known);
+            if let Ok(list) = conversations::list(known).await {
                 for c in &list.conversations {
                     if let Some(ring) = self.adopt(c).await {
                         self.catch_up(&ring, c.last_seq).await;
+                    }
+                }
+                for head in &list.heads {
+                    let held = self.known.borrow_mut().get_mut(&head.id).map(|c| {
+                        c.last_seq = head.last_seq;
+                        c.clone()
+                    });
+                    if let Some(c) = held
+                        && let Some(ring) = self.adopt(&c).await
+                    {
+                        self.catch_up(&ring, head.last_seq).await;
                     }
                 }
                 self.chats.loaded.set(true);

@@ -4,6 +4,7 @@
 //! disk, even if the machine loses power right after. Migrations are the ones
 //! in `migrations/sqlite`, compiled into the binary and applied at open.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,7 +20,7 @@ mod appender;
 mod messaging;
 
 use super::{
-    AppendRefusal, Appended, ConversationRecord, MessageRecord, NewConversationRecord,
+    AppendRefusal, Appended, ConversationRecord, Listed, MessageRecord, NewConversationRecord,
     NewMessageRecord, OpenError, Page, Store, StoreError, UserRecord,
 };
 use crate::model::ids::{ConversationId, UserId};
@@ -166,8 +167,12 @@ impl Store for SqliteStore {
         messaging::conversation(&self.pool, id).await
     }
 
-    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationRecord>, StoreError> {
-        messaging::conversations_of(&self.pool, user).await
+    async fn conversations_of(
+        &self,
+        user: UserId,
+        known: &HashSet<ConversationId>,
+    ) -> Result<Vec<Listed>, StoreError> {
+        messaging::conversations_of(&self.pool, user, known).await
     }
 
     async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError> {

@@ -4,15 +4,15 @@
 //! queries, however many there are.
 //! Nothing here logs a row's contents.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::super::{
-    ConversationRecord, EpochRecord, MemberRecord, MessageRecord, NewConversationRecord, Page,
-    StoreError,
+    ConversationRecord, EpochRecord, Listed, MemberRecord, MessageRecord, NewConversationRecord,
+    Page, StoreError,
 };
 use crate::model::ids::{ConversationId, UserId};
 
@@ -130,11 +130,15 @@ macro_rules! scoped {
     ($sql:literal, one) => {
         concat!($sql, " = ?")
     };
+    ($sql:literal, ids) => {
+        concat!($sql, " IN (SELECT value FROM json_each(?))")
+    };
 }
 
 /// Reads conversations with their members, epochs and keys in four
 /// queries, whatever their number: `$scope` is `user` (every conversation
-/// of the user `$key`) or `one` (the conversation `$key`).
+/// of the user `$key`), `one` (the conversation `$key`) or `ids` (those in
+/// the JSON array `$key`).
 macro_rules! read_conversations {
     ($pool:expr, $scope:tt, $key:expr) => {{
         let key: String = $key;
@@ -255,11 +259,49 @@ pub(super) async fn conversation(
     Ok(found.pop())
 }
 
+/// Every conversation of `user`, most recently active first; members,
+/// epochs and keys are read only for those not in `known`, so a client
+/// that holds them all costs one query.
 pub(super) async fn conversations_of(
     pool: &SqlitePool,
     user: UserId,
-) -> Result<Vec<ConversationRecord>, StoreError> {
-    read_conversations!(pool, user, user.to_string())
+    known: &HashSet<ConversationId>,
+) -> Result<Vec<Listed>, StoreError> {
+    if known.is_empty() {
+        let all = read_conversations!(pool, user, user.to_string())?;
+        return Ok(all.into_iter().map(Listed::Full).collect());
+    }
+    let heads = sqlx::query(concat!(
+        scoped!("SELECT id, last_seq FROM conversations WHERE id", user),
+        " ORDER BY active_at DESC, id DESC"
+    ))
+    .bind(user.to_string())
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| Ok((id_column(r, "id")?, seq_column(r, "last_seq")?)))
+    .collect::<Result<Vec<(ConversationId, u64)>, StoreError>>()?;
+    let unknown: Vec<String> = heads
+        .iter()
+        .filter(|(id, _)| !known.contains(id))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let mut listed: Vec<Listed> = if unknown.is_empty() {
+        Vec::new()
+    } else {
+        let ids = serde_json::Value::from(unknown).to_string();
+        read_conversations!(pool, ids, ids)?
+            .into_iter()
+            .map(Listed::Full)
+            .collect()
+    };
+    listed.extend(
+        heads
+            .into_iter()
+            .filter(|(id, _)| known.contains(id))
+            .map(|(id, last_seq)| Listed::Head { id, last_seq }),
+    );
+    Ok(listed)
 }
 
 pub(super) async fn conversation_ids_of(
