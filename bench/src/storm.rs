@@ -285,8 +285,16 @@ pub async fn storm(
     let target = &mut world.target;
     tokio::task::block_in_place(|| target.restart())?;
     let listening = Instant::now();
-    let after = write_round(world, &rooms).await?;
+    // The writer and the reconnects run at once; when each finished tells
+    // where the time goes.
+    let (after, connected) = tokio::join!(
+        write_round(world, &rooms),
+        all_back(&states, &nobody, Duration::from_secs(60))
+    );
+    let written = Instant::now();
+    let after = after?;
     let result = all_back(&states, &after, Duration::from_secs(60)).await;
+    let server_cpu = world.target.usage().cpu;
     let reconnects: u64 = states
         .iter()
         .map(|(_, s)| s.reconnects.load(Ordering::Relaxed))
@@ -299,6 +307,32 @@ pub async fn storm(
         "s",
         Better::Lower,
         down.as_secs_f64(),
+    );
+    if let Ok(connected) = connected {
+        section.put(
+            hush,
+            "clients connected again, from the restart",
+            "s",
+            Better::Lower,
+            (connected - stopped).as_secs_f64(),
+        );
+    }
+    section.put(
+        hush,
+        &format!(
+            "writer: one message into each of {} rooms, done, from the restart",
+            rooms.len()
+        ),
+        "s",
+        Better::Lower,
+        (written - stopped).as_secs_f64(),
+    );
+    section.put(
+        hush,
+        "server CPU from its start until everyone is caught up",
+        "core-s",
+        Better::Lower,
+        server_cpu.as_secs_f64(),
     );
     match result {
         Ok(done) => {
