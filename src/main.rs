@@ -9,6 +9,7 @@ use hush::server::{boot, settings::Settings};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    hush::server::memory::return_large_blocks();
     let env = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
