@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
 
+/// Where Engine.IO is served (namespace `/`).
+pub const SOCKET_PATH: &str = "/socket.io/";
+
 /// A message was stored: payload `Message`.
 pub const NEW_MESSAGE: &str = "new-message";
 /// The user was added to a conversation: payload `Conversation`.

@@ -17,7 +17,7 @@ use super::state::AppState;
 use crate::model::error::{ApiError, ErrorCode};
 
 /// Paths the guard protects; pages and static files are fine to embed.
-const GUARDED: [&str; 2] = ["/api/", "/socket.io/"];
+const GUARDED: [&str; 2] = ["/api/", crate::protocol::SOCKET_PATH];
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();

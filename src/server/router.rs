@@ -8,7 +8,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use socketioxide::layer::SocketIoLayer;
 
 use super::state::AppState;
-use super::{api_status, health, origin};
+use super::{api_status, health, origin, realtime};
 use crate::app::{App, shell};
 use leptos::prelude::provide_context;
 
@@ -29,6 +29,7 @@ pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(api_status::fix_status))
         .layer(sockets)
+        .layer(middleware::map_request(realtime::detach_handshake))
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .with_state(state)
 }
