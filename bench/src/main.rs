@@ -183,9 +183,9 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
             server: kind.name().to_owned(),
             points: Vec::new(),
         };
-        // The storm before the room of 1,000: every member's conversation
-        // list carries that room's 1,000 members, which would make (f) a
-        // test of (d)'s aftermath rather than of reconnecting.
+        // The storm before the room of 1,000: each storm client's first,
+        // full list would carry that room's 1,000 members, which would make
+        // (f)'s set-up a test of (d)'s aftermath rather than of reconnecting.
         let order = "abcefdg";
         all.sort_by_key(|(letter, _)| order.find(*letter));
         for (letter, section) in &mut all {

@@ -90,10 +90,15 @@ pub async fn detach_handshake(mut request: Request) -> Request {
     }
     let mut headers = HeaderMap::with_capacity(request.headers().len());
     for (name, value) in request.headers() {
-        if let Ok(mut copy) = HeaderValue::from_bytes(value.as_bytes()) {
-            copy.set_sensitive(value.is_sensitive());
-            headers.append(name.clone(), copy);
-        }
+        // A value hyper accepted is always a valid copy; were it not, the
+        // original stays rather than the header going missing.
+        let copy = HeaderValue::from_bytes(value.as_bytes())
+            .map(|mut copy| {
+                copy.set_sensitive(value.is_sensitive());
+                copy
+            })
+            .unwrap_or_else(|_| value.clone());
+        headers.append(name.clone(), copy);
     }
     *request.headers_mut() = headers;
     if let Ok(uri) = Uri::try_from(request.uri().to_string()) {
