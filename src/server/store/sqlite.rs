@@ -39,6 +39,10 @@ macro_rules! select_user {
 /// The database file's name inside the data directory.
 pub const FILE_NAME: &str = "hush.db";
 
+/// Log pages at which a commit runs SQLite's own checkpoint (16 MiB); the
+/// appender's keep the log far shorter (see `appender`).
+const WAL_BACKSTOP_PAGES: u32 = 4_000;
+
 /// A pool of connections to one SQLite database.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -74,6 +78,9 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
+            // The message appender checkpoints off the write path, long
+            // before this; SQLite's own checkpoint is only the backstop.
+            .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES.to_string())
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()

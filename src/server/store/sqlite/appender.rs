@@ -6,6 +6,14 @@
 //! and numbered exactly as if it had been appended alone, in queue order;
 //! a failure of the transaction fails every message in it, and none is
 //! stored. Under light load a batch is one message.
+//!
+//! The same task keeps the write-ahead log short, off the write path.
+//! SQLite's own checkpoint runs inside the commit that crosses its
+//! threshold, so every send waiting behind that commit waited for a copy of
+//! the log into the database and its fsync. Here, every
+//! [`CHECKPOINT_AFTER`] commits a checkpoint starts on another connection
+//! while appends go on; once it is done, the task copies the little written
+//! meanwhile between two batches, and the next commit starts the log over.
 
 use std::collections::HashMap;
 
@@ -54,8 +62,31 @@ impl Appender {
     }
 }
 
+/// Commits between two checkpoints. A lone message's commit adds about
+/// four pages to the log, so this is about SQLite's default threshold of
+/// 1,000 pages (raised in `sqlite::open`, where it is only the backstop).
+const CHECKPOINT_AFTER: u32 = 250;
+
 async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
-    while let Some(first) = jobs.recv().await {
+    let mut commits = 0u32;
+    // A checkpoint under way on another connection, and its end.
+    let mut copying: Option<oneshot::Receiver<()>> = None;
+    loop {
+        let first = tokio::select! {
+            biased;
+            _ = async { copying.as_mut().expect("guarded").await }, if copying.is_some() => {
+                copying = None;
+                // No append runs now: this copies the rest, so the next
+                // commit can start the log over.
+                checkpoint(&pool).await;
+                commits = 0;
+                continue;
+            }
+            job = jobs.recv() => match job {
+                Some(job) => job,
+                None => break,
+            },
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -76,6 +107,31 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 }
             }
         }
+        commits += 1;
+        if commits >= CHECKPOINT_AFTER && copying.is_none() {
+            let (done, end) = oneshot::channel();
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                checkpoint(&pool).await;
+                let _ = done.send(());
+            });
+            copying = Some(end);
+        }
+    }
+}
+
+/// Copies the log into the database as far as readers allow, without
+/// waiting for anyone. A failure only leaves the log longer; it is logged.
+async fn checkpoint(pool: &SqlitePool) {
+    match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await
+    {
+        Ok(row) => {
+            let (log, copied): (i64, i64) = (row.get(1), row.get(2));
+            tracing::debug!(log, copied, "checkpoint");
+        }
+        Err(error) => tracing::warn!(%error, "checkpoint failed"),
     }
 }
 
@@ -453,6 +509,42 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(seq(&next[0]), ("new", 3));
+    }
+
+    #[tokio::test]
+    async fn the_log_starts_over_while_appends_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(dir.path()).await.unwrap();
+        let (a, b) = (user("ann"), user("bob"));
+        store.create_user(&a).await.unwrap();
+        store.create_user(&b).await.unwrap();
+        let x = conversation(&store, &[&a, &b]).await;
+        let wal = dir.path().join(format!("{}-wal", super::super::FILE_NAME));
+        let log_bytes = || std::fs::metadata(&wal).unwrap().len();
+        let append = |i: u32| {
+            let m = message(x, &a, i as u8);
+            let store = &store;
+            async move { store.append_message(&m).await.unwrap().unwrap() }
+        };
+        // What a lone commit adds to the log, before any checkpoint.
+        let start = log_bytes();
+        let sample = CHECKPOINT_AFTER / 2;
+        for i in 0..sample {
+            append(i).await;
+        }
+        let per_commit = (log_bytes() - start) / u64::from(sample);
+        assert!(per_commit > 0);
+        // The log file is reused from its start once checkpointed, so its
+        // size is the longest the log has been. Without the checkpoints it
+        // would reach the backstop, five rounds long here.
+        for i in sample..5 * CHECKPOINT_AFTER {
+            append(i).await;
+        }
+        let longest = log_bytes() / per_commit;
+        assert!(
+            longest < 2 * u64::from(CHECKPOINT_AFTER),
+            "the log grew to {longest} commits' worth"
+        );
     }
 
     #[tokio::test]
