@@ -1,13 +1,17 @@
 // Benchmark (g): how long Chromium takes to open a conversation, measured in
 // the page. Run by `hush-bench` (bench/src/browser.rs) against a server it
-// seeded; prints one JSON line: {"cold": [ms…], "warm": [ms…]}.
+// seeded; prints one JSON line: {"cold": [ms…], "warm": [ms…], "phases": {…}}.
 //
 //   cold: a full load of /chats/<id> (HTML, WASM, unlocking the keys from
 //         IndexedDB, list, history, verify, decrypt, render), from the
 //         navigation's start until the conversation's last message is in
 //         the DOM;
 //   warm: with the app open on /chats, from the click on the conversation
-//         in the list until its last message is in the DOM.
+//         in the list until its last message is in the DOM;
+//   phases: for each cold open, when (ms from the navigation's start) the
+//         HTML and the JS arrived, the WASM was asked for and arrived, and
+//         the list and the first history request were sent and answered
+//         (the page's Resource Timing).
 //
 // Environment: BENCH_BASE (http://127.0.0.1:port), BENCH_USER,
 // BENCH_PASSWORD, BENCH_CONVERSATION (id), BENCH_MARKER (text of the last
@@ -54,11 +58,33 @@ try {
     const handle = await page.waitForFunction(() => window.__openedAt, null, { timeout: 30_000 });
     return handle.jsonValue();
   };
+  // Where a cold open's time went, from the page's own Resource Timing.
+  const phasesOf = () =>
+    page.evaluate(() => {
+      const entries = performance.getEntriesByType("resource");
+      const first = (suffix) => entries.find((e) => new URL(e.name).pathname.endsWith(suffix));
+      const nav = performance.getEntriesByType("navigation")[0];
+      const at = (entry, key) => (entry ? entry[key] : null);
+      const list = first("/api/conversations/list");
+      const history = first("/api/messages/history");
+      return {
+        html: nav.responseEnd,
+        js: at(first("/pkg/hush.js"), "responseEnd"),
+        wasm_requested: at(first(".wasm"), "startTime"),
+        wasm: at(first(".wasm"), "responseEnd"),
+        list_sent: at(list, "startTime"),
+        list_answered: at(list, "responseEnd"),
+        history_sent: at(history, "startTime"),
+        history_answered: at(history, "responseEnd"),
+      };
+    });
   const cold = [];
   const warm = [];
+  const phases = {};
   for (let i = 0; i < runs; i++) {
     await page.goto(`${base}/chats/${conversation}`, { waitUntil: "commit" });
     cold.push(await openedAt());
+    for (const [key, value] of Object.entries(await phasesOf())) (phases[key] ??= []).push(value);
 
     await page.goto(`${base}/chats`);
     await page.getByTestId("link-state").getByText("Connected").waitFor({ timeout: 30_000 });
@@ -72,7 +98,7 @@ try {
     warm.push(opened - clicked);
   }
   await page.screenshot({ path: "screenshots/bench-open-conversation.png" });
-  console.log(JSON.stringify({ cold, warm }));
+  console.log(JSON.stringify({ cold, warm, phases }));
 } finally {
   await browser.close();
 }
