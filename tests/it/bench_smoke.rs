@@ -87,8 +87,10 @@ fn every_scenario_runs_against_both_servers() {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let (name, hush, peer) = (cells[1], cells[2], cells[3]);
         assert!(hush != "–", "Hush has no figure for {name}");
-        let browser_only =
-            name.contains("gzip") || name.contains("WASM") || name.contains("open a conversation");
+        let browser_only = name.contains("gzip")
+            || name.contains("WASM")
+            || name.contains("open a conversation")
+            || name.starts_with("page load:");
         assert_eq!(peer == "–", browser_only, "peer figure for {name}: {peer}");
         if name.contains("completeness") {
             assert!(hush.starts_with("100") && peer.starts_with("100"), "{row}");
