@@ -33,6 +33,23 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Keeps a fresh answer for offline use, unless the cache already holds that
+// very version (the same ETag or Last-Modified): a page load then does not
+// write the 1.2 MB WASM and the script into the cache all over again.
+async function keep(key, response) {
+  const cache = await caches.open(CACHE);
+  const held = await cache.match(key);
+  const same = (name) => {
+    const value = response.headers.get(name);
+    return value !== null && held !== undefined && value === held.headers.get(name);
+  };
+  if (same("etag") || same("last-modified")) {
+    await response.body?.cancel();
+    return;
+  }
+  await cache.put(key, response);
+}
+
 function cacheKey(url) {
   return /^\/chats\/[^/]+$/.test(url.pathname) ? CONVERSATION_PAGE : url.pathname;
 }
@@ -46,10 +63,7 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(
     fetch(request)
       .then((response) => {
-        if (response.ok) {
-          const copy = response.clone();
-          event.waitUntil(caches.open(CACHE).then((cache) => cache.put(key, copy)));
-        }
+        if (response.ok) event.waitUntil(keep(key, response.clone()));
         return response;
       })
       .catch(() =>
