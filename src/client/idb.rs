@@ -4,6 +4,8 @@
 //! conversation list, so the app opens without a network). Only sealed or
 //! public data and non-extractable keys are stored; never a plaintext.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -53,7 +55,37 @@ pub async fn wait(request: &IdbRequest) -> Result<JsValue, JsValue> {
     JsFuture::from(promise).await
 }
 
+thread_local! {
+    /// The page's connection, opened once: every open is a round trip to
+    /// the browser, and the app starts with several reads.
+    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+}
+
+/// The page's connection to the database, opened (and upgraded) on first
+/// use. Another tab's upgrade closes it here; the next use opens it again.
 async fn open() -> Result<IdbDatabase, JsValue> {
+    if let Some(db) = DB.with(|db| db.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = connect().await?;
+    // Handlers owned by the connection (no Rust-side reference to it).
+    let on_version_change = Closure::<dyn Fn()>::new(|| {
+        if let Some(db) = DB.with(|db| db.borrow_mut().take()) {
+            db.close();
+        }
+    })
+    .into_js_value();
+    db.set_onversionchange(Some(on_version_change.unchecked_ref()));
+    let on_close = Closure::<dyn Fn()>::new(|| {
+        DB.with(|db| db.borrow_mut().take());
+    })
+    .into_js_value();
+    db.set_onclose(Some(on_close.unchecked_ref()));
+    DB.with(|held| *held.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+async fn connect() -> Result<IdbDatabase, JsValue> {
     let factory = web_sys::window()
         .ok_or("no window")?
         .indexed_db()?
