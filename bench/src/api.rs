@@ -38,6 +38,10 @@ impl Api {
         let http = reqwest::Client::builder()
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
+            // A saturated server leaves up to 2,048 sends in flight, each on
+            // its own connection; keeping them all idle for a minute took the
+            // files the next scenario's sockets need.
+            .pool_max_idle_per_host(256)
             .timeout(Duration::from_secs(30))
             .build()
             .expect("an HTTP client");
