@@ -340,7 +340,6 @@ pub async fn idle(
     // One baseline, before any of these sockets: memory the allocator keeps
     // from an earlier step must not make a later one look cheaper.
     let before = world.target.usage().rss;
-    let files = crate::world::open_files();
     for &count in &scale.idle {
         let per_user = count.div_ceil(users.len());
         let started = Instant::now();
@@ -376,7 +375,7 @@ pub async fn idle(
             held as f64 / took.as_secs_f64(),
         );
         drop(sockets);
-        world.settle_files(files).await;
+        world.settle().await;
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub struct World {
 }
 
 /// File descriptors this process holds.
-pub fn open_files() -> usize {
+fn open_files() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
@@ -88,17 +88,6 @@ impl World {
                 return;
             }
             files = now;
-        }
-    }
-
-    /// [`World::settle`], then waits (at most 60 s more) until the generator
-    /// holds no more than `files` open files again: a step that opens
-    /// thousands of sockets must not find the last step's still closing.
-    pub async fn settle_files(&self, files: usize) {
-        self.settle().await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while open_files() > files + 16 && std::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 
