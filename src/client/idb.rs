@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Promise};
+use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -68,21 +68,44 @@ async fn open() -> Result<IdbDatabase, JsValue> {
         return Ok(db);
     }
     let db = connect().await?;
-    // Handlers owned by the connection (no Rust-side reference to it).
-    let on_version_change = Closure::<dyn Fn()>::new(|| {
-        if let Some(db) = DB.with(|db| db.borrow_mut().take()) {
-            db.close();
+    // Each handler acts on its own connection (the event's target), which
+    // it does not hold, and forgets the page's only if it is that one.
+    let drop_own = |close: bool| {
+        Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
+            let Ok(own) = Reflect::get(&event, &"target".into()) else {
+                return;
+            };
+            DB.with(|held| {
+                let mut held = held.borrow_mut();
+                if held
+                    .as_ref()
+                    .is_some_and(|db| AsRef::<JsValue>::as_ref(db) == &own)
+                {
+                    held.take();
+                }
+            });
+            if close {
+                own.unchecked_into::<IdbDatabase>().close();
+            }
+        })
+        .into_js_value()
+    };
+    db.set_onversionchange(Some(drop_own(true).unchecked_ref()));
+    db.set_onclose(Some(drop_own(false).unchecked_ref()));
+    // Two first uses at once: the first connection kept serves both.
+    DB.with(|held| {
+        let mut held = held.borrow_mut();
+        match held.as_ref() {
+            Some(kept) => {
+                db.close();
+                Ok(kept.clone())
+            }
+            None => {
+                *held = Some(db.clone());
+                Ok(db)
+            }
         }
     })
-    .into_js_value();
-    db.set_onversionchange(Some(on_version_change.unchecked_ref()));
-    let on_close = Closure::<dyn Fn()>::new(|| {
-        DB.with(|db| db.borrow_mut().take());
-    })
-    .into_js_value();
-    db.set_onclose(Some(on_close.unchecked_ref()));
-    DB.with(|held| *held.borrow_mut() = Some(db.clone()));
-    Ok(db)
 }
 
 async fn connect() -> Result<IdbDatabase, JsValue> {
