@@ -1,7 +1,8 @@
 // Hush's service worker: it keeps the app's shell (the pages, the script, the
 // WASM, the styles) so that Hush opens without a network, for instance to show
 // and keep the messages still waiting to be sent. Network first: whenever the
-// server answers, its answer is used and kept; the cache is only a fallback.
+// server answers, its answer is used, and kept if it is a new version; the
+// cache is only a fallback.
 // It never touches /api/ or /socket.io/: data comes from the server, and
 // nothing here ever holds a message, a key or a token.
 const CACHE = "hush-shell-v1";

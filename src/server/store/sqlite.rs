@@ -40,7 +40,7 @@ macro_rules! select_user {
 pub const FILE_NAME: &str = "hush.db";
 
 /// Log pages at which a commit runs SQLite's own checkpoint (16 MiB); the
-/// appender's keep the log far shorter (see `appender`).
+/// appender's checkpoints keep the log far shorter (see `appender`).
 const WAL_BACKSTOP_PAGES: u32 = 4_000;
 
 /// A pool of connections to one SQLite database.
