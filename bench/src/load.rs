@@ -53,6 +53,9 @@ pub struct Outcome {
     pub last_member: Histogram<u64>,
     /// Until the sender had the server's answer, after the warm-up.
     pub answer: Histogram<u64>,
+    /// How late the generator began each send call, after the warm-up: a
+    /// part of every latency above that is the generator's, not the server's.
+    pub lateness: Histogram<u64>,
     /// Copies expected (members but the sender, per message offered).
     pub expected: u64,
     /// Copies received, each (message, member) once.
@@ -84,8 +87,16 @@ pub fn text_of(i: usize) -> String {
     format!("benchmark message {i}: the quick brown fox jumps over the lazy dog")
 }
 
-/// The server's answer to the `i`-th send (`Err`: the status), and when.
-type Answer = (u32, Result<(), String>, Instant);
+/// The server's answer to one send.
+struct Answer {
+    /// Index of the message in the schedule.
+    index: u32,
+    /// `Err`: the status.
+    outcome: Result<(), String>,
+    /// When the send call began, and when the answer was in.
+    handed: Instant,
+    answered: Instant,
+}
 
 /// One scheduled message.
 struct Due {
@@ -144,29 +155,55 @@ pub async fn run(
     let answers: Arc<Mutex<Vec<Answer>>> = Arc::new(Mutex::new(Vec::with_capacity(dues.len())));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let start = Instant::now() + Duration::from_millis(50);
-    let mut measured_from = None;
-    for (i, due) in dues.into_iter().enumerate() {
-        let when = start + due.at;
-        tokio::time::sleep_until(when.into()).await;
-        if measured_from.is_none() && due.at >= plan.warmup {
-            measured_from = Some((Instant::now(), target.usage(), Usage::me()));
-        }
-        let slot = slots.clone().acquire_owned().await.expect("open semaphore");
-        let (api, answers) = (api.clone(), answers.clone());
-        let token = users[due.sender].token.clone();
-        tokio::spawn(async move {
-            let answer = api
-                .post_raw("messages/send", due.body, Some(&token))
-                .await
-                .map(|_| ())
-                .map_err(|f| f.status.to_string());
-            answers
-                .lock()
-                .expect("answers")
-                .push((i as u32, answer, Instant::now()));
-            drop(slot);
-        });
-    }
+    // The schedule is kept by a thread of its own: tokio's timers tick in
+    // whole milliseconds, which at 1,000 msg/s made every send about
+    // a millisecond late and counted that against the server.
+    let dispatch = {
+        let (server, api, users, answers, slots) = (
+            target.pid(),
+            api.clone(),
+            users.iter().map(|u| u.token.clone()).collect::<Vec<_>>(),
+            answers.clone(),
+            slots.clone(),
+        );
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            system::precise_sleeps();
+            let mut measured_from = None;
+            for (i, due) in dues.into_iter().enumerate() {
+                let when = start + due.at;
+                if let Some(wait) = when.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                if measured_from.is_none() && due.at >= plan.warmup {
+                    let server = Usage::of(server).unwrap_or_default();
+                    measured_from = Some((Instant::now(), server, Usage::me()));
+                }
+                let slot = runtime
+                    .block_on(slots.clone().acquire_owned())
+                    .expect("open semaphore");
+                let (api, answers) = (api.clone(), answers.clone());
+                let token = users[due.sender].clone();
+                runtime.spawn(async move {
+                    let handed = Instant::now();
+                    let answer = api
+                        .post_raw("messages/send", due.body, Some(&token))
+                        .await
+                        .map(|_| ())
+                        .map_err(|f| f.status.to_string());
+                    answers.lock().expect("answers").push(Answer {
+                        index: i as u32,
+                        outcome: answer,
+                        handed,
+                        answered: Instant::now(),
+                    });
+                    drop(slot);
+                });
+            }
+            measured_from
+        })
+    };
+    let measured_from = dispatch.await.expect("the dispatch thread");
     let sent_all = Instant::now();
     let (window_start, server_before, me_before) =
         measured_from.unwrap_or((start, target.usage(), Usage::me()));
@@ -197,6 +234,7 @@ pub async fn run(
         delivery: histogram(),
         last_member: histogram(),
         answer: histogram(),
+        lateness: histogram(),
         expected,
         delivered: 0,
         duplicates: 0,
@@ -208,13 +246,17 @@ pub async fn run(
         server_rss: server_after.rss,
     };
     let micros = |d: Duration| (d.as_micros() as u64).max(1);
-    for (i, answer, at) in answers.lock().expect("answers").drain(..) {
-        let due = meta[i as usize].2;
-        match answer {
+    for a in answers.lock().expect("answers").drain(..) {
+        let due = meta[a.index as usize].2;
+        if due >= plan.warmup {
+            let late = a.handed.saturating_duration_since(start + due);
+            let _ = outcome.lateness.record(micros(late));
+        }
+        match a.outcome {
             Ok(()) => {
                 outcome.accepted += 1;
                 if due >= plan.warmup {
-                    let _ = outcome.answer.record(micros(at - (start + due)));
+                    let _ = outcome.answer.record(micros(a.answered - (start + due)));
                 }
             }
             Err(status) => *outcome.errors.entry(status).or_default() += 1,

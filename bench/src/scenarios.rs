@@ -116,6 +116,21 @@ fn put_run(section: &mut Section, hush: bool, prefix: &str, o: &Outcome) {
         ms(o.delivery.value_at_quantile(0.999)),
     );
     section.put(hush, &p("max"), "ms", Better::Lower, ms(o.delivery.max()));
+    // Part of every latency above: how late the generator began the send.
+    section.put(
+        hush,
+        &p("generator late to send, p50"),
+        "ms",
+        Better::Lower,
+        ms(o.lateness.value_at_quantile(0.50)),
+    );
+    section.put(
+        hush,
+        &p("generator late to send, p99"),
+        "ms",
+        Better::Lower,
+        ms(o.lateness.value_at_quantile(0.99)),
+    );
     section.put(
         hush,
         &p("completeness"),

@@ -8,6 +8,16 @@ pub fn pin_self(core: usize) -> Result<(), String> {
     pin(0, core)
 }
 
+/// Lets this thread's sleeps end within microseconds of their deadline
+/// (Linux's default timer slack adds up to 50 µs to every sleep). Only a
+/// wish: where it fails, sleeps are as precise as before.
+pub fn precise_sleeps() {
+    // SAFETY: prctl(PR_SET_TIMERSLACK) only sets this thread's slack.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong);
+    }
+}
+
 /// Pins process `pid` to `core` (`pid` 0: the caller).
 pub fn pin(pid: i32, core: usize) -> Result<(), String> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within it.
