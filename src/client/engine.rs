@@ -22,6 +22,7 @@ mod sending;
 
 use futures::channel::oneshot;
 
+use self::receiving::Early;
 use self::sending::{Draft, Parked};
 use super::cache;
 use super::keyring::{self, Keyring};
@@ -32,7 +33,7 @@ use crate::api::{accounts, conversations};
 use crate::app::chats::state::{Chats, LinkState, Me, Summary};
 use crate::crypto::encoding::b64;
 use crate::model::account::PublicUser;
-use crate::model::conversation::Conversation;
+use crate::model::conversation::{Conversation, MAX_KNOWN};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 
 /// One running engine per page.
@@ -59,6 +60,9 @@ struct Engine {
     /// A refresh is running; another was asked for meanwhile.
     refreshing: Cell<bool>,
     again: Cell<bool>,
+    /// Answers asked for at start, before the keys were read: the list and
+    /// the newest page of the conversation in the address bar.
+    early: RefCell<Early>,
 }
 
 thread_local! {
@@ -74,6 +78,10 @@ fn running() -> Option<Rc<Engine>> {
 pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
     stop();
     spawn_local(async move {
+        // The newest page of the conversation being opened needs only the
+        // session cookie: it is asked for before anything local is read.
+        let mut early = Early::default();
+        early.ask_page(conversation_in_address());
         let Ok(Some(me)) = keystore::load().await else {
             signed_out();
             return;
@@ -103,11 +111,17 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             failed: RefCell::new(HashMap::new()),
             refreshing: Cell::new(false),
             again: Cell::new(false),
+            early: RefCell::new(early),
         });
         ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
         // What this browser kept: the conversations (checked again now) and
-        // the messages still waiting to be sent. Both work offline.
+        // the messages still waiting to be sent. Both work offline. The list
+        // is asked for while the kept key sets are checked.
         let cached = cache::load(&engine.me.user_id).await;
+        engine
+            .early
+            .borrow_mut()
+            .ask_list(known_ids(cached.iter().map(|c| c.id)));
         for c in &cached {
             engine.adopt(c).await;
         }
@@ -153,6 +167,7 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             },
         );
         *engine.realtime.borrow_mut() = Some(realtime);
+        engine.show_early_page().await;
         engine.refresh().await;
     });
 }
@@ -214,6 +229,22 @@ pub fn create(
 pub fn log_out(done: impl FnOnce(Result<(), String>) + 'static) {
     stop();
     spawn_local(async move { done(session::log_out().await) });
+}
+
+/// The conversation the address bar names (`/chats/{id}`), if any.
+fn conversation_in_address() -> Option<ConversationId> {
+    let path = web_sys::window()?.location().pathname().ok()?;
+    path.strip_prefix("/chats/")?
+        .trim_end_matches('/')
+        .parse()
+        .ok()
+}
+
+/// The conversations a list request names as held (so the server answers
+/// them as heads), or none if they are too many to name.
+fn known_ids(ids: impl Iterator<Item = ConversationId>) -> Option<Vec<ConversationId>> {
+    let known: Vec<ConversationId> = ids.collect();
+    (known.len() <= MAX_KNOWN).then_some(known)
 }
 
 /// Whether the browser believes it has a network (`navigator.onLine`).

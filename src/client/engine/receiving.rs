@@ -3,8 +3,10 @@
 //! when a push skips ahead), and loading older pages. Every message shown
 //! passed `Keyring::open`; each is put in its timeline once, by `seq`.
 
+use std::future::Future;
 use std::rc::Rc;
 
+use futures::channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -12,12 +14,61 @@ use super::Engine;
 use crate::api::{conversations, messages};
 use crate::app::chats::state::{Body, Delivery, Line};
 use crate::client::keyring::Keyring;
-use crate::model::conversation::{Conversation, MAX_HISTORY_LIMIT, MAX_KNOWN, Message};
+use crate::model::conversation::{
+    Conversation, Conversations, History, MAX_HISTORY_LIMIT, Message,
+};
+use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
 
 /// Messages fetched when a conversation is first shown or scrolled up.
 const PAGE: u32 = 50;
+
+/// An answer asked for ahead of the step that needs it.
+type Pending<T> = oneshot::Receiver<Result<T, ApiError>>;
+
+/// Starts `request` now; its answer waits in the receiver.
+fn ask<T: 'static>(request: impl Future<Output = Result<T, ApiError>> + 'static) -> Pending<T> {
+    let (answer, answered) = oneshot::channel();
+    spawn_local(async move {
+        let _ = answer.send(request.await);
+    });
+    answered
+}
+
+/// The answer to a request asked for early.
+async fn answered<T>(pending: Pending<T>) -> Result<T, ApiError> {
+    // The asking task always answers, unless the page is torn down first.
+    pending.await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            ErrorCode::Unreachable,
+            "The request ended before it was answered.",
+        ))
+    })
+}
+
+/// What a page load asks the server for before it has read its keys, so
+/// that the round trips overlap the local work instead of following it:
+/// the list, and the newest page of the conversation being opened. Each
+/// answer is used once, by the first refresh; a page asked for this early
+/// may be older than the list, and `catch_up` fetches what it lacks.
+#[derive(Default)]
+pub(super) struct Early {
+    list: Option<Pending<Conversations>>,
+    page: Option<(ConversationId, Pending<History>)>,
+}
+
+impl Early {
+    /// Asks for `conversation`'s newest page.
+    pub(super) fn ask_page(&mut self, conversation: Option<ConversationId>) {
+        self.page = conversation.map(|id| (id, ask(messages::history(id, None, None, PAGE))));
+    }
+
+    /// Asks for the list, naming `known` as held.
+    pub(super) fn ask_list(&mut self, known: Option<Vec<ConversationId>>) {
+        self.list = Some(ask(conversations::list(known)));
+    }
+}
 
 impl Engine {
     /// Lists conversations and fetches every gap. Runs at start and after
@@ -31,9 +82,15 @@ impl Engine {
             self.again.set(false);
             // What is held already comes back as heads: members and
             // epochs never change, so a reconnect costs the server little.
-            let known: Vec<ConversationId> = self.known.borrow().keys().copied().collect();
-            let known = (known.len() <= MAX_KNOWN).then_some(known);
-            if let Ok(list) = conversations::list(known).await {
+            let early = self.early.borrow_mut().list.take();
+            let answer = match early {
+                Some(pending) => answered(pending).await,
+                None => {
+                    let known = super::known_ids(self.known.borrow().keys().copied());
+                    conversations::list(known).await
+                }
+            };
+            if let Ok(list) = answer {
                 for c in &list.conversations {
                     if let Some(ring) = self.adopt(c).await {
                         self.catch_up(&ring, c.last_seq).await;
@@ -53,6 +110,8 @@ impl Engine {
                 self.chats.loaded.set(true);
                 self.remember().await;
             }
+            // An early page not used by now is stale.
+            self.early.borrow_mut().page = None;
             if !self.again.get() {
                 break;
             }
@@ -71,10 +130,11 @@ impl Engine {
             return;
         }
         if timeline.with_untracked(|t| t.lines().is_empty()) {
-            let page = self.page(ring, None, None, PAGE).await;
-            let complete = page.is_some_and(|n| n < PAGE as usize);
-            timeline.update(|t| t.complete = complete);
-            return;
+            let page = self.newest_page(ring).await;
+            // A page asked for early may end before `last_seq`.
+            if page.is_none() || timeline.with_untracked(|t| t.last_seq()) >= last_seq {
+                return;
+            }
         }
         loop {
             let after = timeline.with_untracked(|t| t.last_seq());
@@ -83,6 +143,34 @@ impl Engine {
                 _ => break,
             }
         }
+    }
+
+    /// Shows the conversation being opened from its early page, without
+    /// waiting for the list, if its keys are held already (kept from an
+    /// earlier visit). The list's `catch_up` then fetches only what is newer.
+    pub(super) async fn show_early_page(&self) {
+        let Some(id) = self.early.borrow().page.as_ref().map(|(id, _)| *id) else {
+            return;
+        };
+        let Some(ring) = self.ring(id) else { return };
+        if self
+            .chats
+            .timeline(id)
+            .with_untracked(|t| t.lines().is_empty())
+        {
+            self.newest_page(&ring).await;
+        }
+    }
+
+    /// Fetches, opens and inserts a conversation's newest page, and marks
+    /// the timeline complete if that is all there is.
+    async fn newest_page(&self, ring: &Keyring) -> Option<usize> {
+        let page = self.page(ring, None, None, PAGE).await;
+        let complete = page.is_some_and(|n| n < PAGE as usize);
+        self.chats
+            .timeline(ring.id)
+            .update(|t| t.complete = complete);
+        page
     }
 
     /// Fetches, opens and inserts one history page; the count, or `None` on
@@ -94,9 +182,20 @@ impl Engine {
         after: Option<u64>,
         limit: u32,
     ) -> Option<usize> {
-        let history = messages::history(ring.id, before, after, limit)
-            .await
-            .ok()?;
+        let early = self.early.borrow_mut().page.take();
+        let answer = match early {
+            Some((id, pending))
+                if id == ring.id && (before, after, limit) == (None, None, PAGE) =>
+            {
+                answered(pending).await
+            }
+            other => {
+                // Not this page: it stays for the call it belongs to.
+                self.early.borrow_mut().page = other;
+                messages::history(ring.id, before, after, limit).await
+            }
+        };
+        let history = answer.ok()?;
         let count = history.messages.len();
         let mut lines = Vec::with_capacity(count);
         for m in &history.messages {
