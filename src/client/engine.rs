@@ -128,6 +128,7 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
         if !cached.is_empty() {
             engine.chats.loaded.set(true);
         }
+        engine.show_early_page();
         engine.restore_outbox().await;
         let signed_out = Rc::new(signed_out);
         let realtime = Realtime::start(
@@ -167,7 +168,6 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             },
         );
         *engine.realtime.borrow_mut() = Some(realtime);
-        engine.show_early_page().await;
         engine.refresh().await;
     });
 }

@@ -50,12 +50,16 @@ async fn answered<T>(pending: Pending<T>) -> Result<T, ApiError> {
 /// What a page load asks the server for before it has read its keys, so
 /// that the round trips overlap the local work instead of following it:
 /// the list, and the newest page of the conversation being opened. Each
-/// answer is used once, by the first refresh; a page asked for this early
-/// may be older than the list, and `catch_up` fetches what it lacks.
+/// answer is used once, and not after the first refresh: the list by that
+/// refresh, the page by `show_early_page` or else by the refresh's
+/// `catch_up`. A page asked for this early may be older than the list, and
+/// `catch_up` fetches what it lacks.
 #[derive(Default)]
 pub(super) struct Early {
     list: Option<Pending<Conversations>>,
     page: Option<(ConversationId, Pending<History>)>,
+    /// The early page being shown, and the end of that.
+    showing: Option<(ConversationId, oneshot::Receiver<()>)>,
 }
 
 impl Early {
@@ -111,7 +115,9 @@ impl Engine {
                 self.remember().await;
             }
             // An early page not used by now is stale.
-            self.early.borrow_mut().page = None;
+            let mut early = self.early.borrow_mut();
+            (early.page, early.showing) = (None, None);
+            drop(early);
             if !self.again.get() {
                 break;
             }
@@ -122,6 +128,20 @@ impl Engine {
     /// Fetches what is missing of a conversation up to `last_seq`: the
     /// newest page if nothing is held, else everything after the last held.
     pub(super) async fn catch_up(&self, ring: &Keyring, last_seq: u64) {
+        let showing = {
+            let mut early = self.early.borrow_mut();
+            match early.showing.take() {
+                Some((id, end)) if id == ring.id => Some(end),
+                other => {
+                    early.showing = other;
+                    None
+                }
+            }
+        };
+        if let Some(end) = showing {
+            // The early page is being shown: what is missing comes after it.
+            let _ = end.await;
+        }
         let timeline = self.chats.timeline(ring.id);
         if timeline.with_untracked(|t| t.last_seq()) >= last_seq {
             if last_seq == 0 {
@@ -145,21 +165,30 @@ impl Engine {
         }
     }
 
-    /// Shows the conversation being opened from its early page, without
-    /// waiting for the list, if its keys are held already (kept from an
-    /// earlier visit). The list's `catch_up` then fetches only what is newer.
-    pub(super) async fn show_early_page(&self) {
+    /// Shows the conversation being opened from its early page as soon as
+    /// it is answered, in a task of its own, if its keys are held already
+    /// (kept from an earlier visit): neither the list nor the socket waits
+    /// for it, and the list's `catch_up` of that conversation waits for it
+    /// and then fetches only what is newer.
+    pub(super) fn show_early_page(self: &Rc<Self>) {
         let Some(id) = self.early.borrow().page.as_ref().map(|(id, _)| *id) else {
             return;
         };
         let Some(ring) = self.ring(id) else { return };
-        if self
+        if !self
             .chats
             .timeline(id)
             .with_untracked(|t| t.lines().is_empty())
         {
-            self.newest_page(&ring).await;
+            return;
         }
+        let (done, end) = oneshot::channel();
+        self.early.borrow_mut().showing = Some((id, end));
+        let engine = self.clone();
+        spawn_local(async move {
+            engine.newest_page(&ring).await;
+            let _ = done.send(());
+        });
     }
 
     /// Fetches, opens and inserts a conversation's newest page, and marks
