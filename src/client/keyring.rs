@@ -8,6 +8,7 @@
 //! verifies under the key signed there; the name shown comes from that set.
 //! Plaintext never leaves this module except as a [`Plain`] to display.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,26 @@ use crate::model::ids::{ConversationId, MessageId, UserId};
 pub struct SignedMember {
     pub username: String,
     pub sig_public: Vec<u8>,
+    /// `sig_public` imported for WebCrypto, once it has checked a message:
+    /// a page of 50 messages then imports each sender's key once, not 50
+    /// times.
+    verify_key: RefCell<Option<CryptoKey>>,
+}
+
+impl SignedMember {
+    /// Checks `signature` over `data` under this member's signing key.
+    async fn verify(&self, signature: &[u8], data: &[u8]) -> Result<(), CryptoError> {
+        let held = self.verify_key.borrow().clone();
+        let key = match held {
+            Some(key) => key,
+            None => {
+                let key = p::import_public(&self.sig_public, true).await?;
+                *self.verify_key.borrow_mut() = Some(key.clone());
+                key
+            }
+        };
+        p::verify_with(&key, signature, data).await
+    }
 }
 
 /// One epoch's held key and signed member set.
@@ -125,6 +146,7 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
                 SignedMember {
                     username: member.username.clone(),
                     sig_public: line.sig_public.clone(),
+                    verify_key: RefCell::new(None),
                 },
             );
             lines.push(line);
@@ -285,13 +307,13 @@ impl Keyring {
             &message.sender_id.to_string(),
         );
         if message.conversation_id != self.id
-            || p::verify(
-                &sender.sig_public,
-                &signature,
-                &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
-            )
-            .await
-            .is_err()
+            || sender
+                .verify(
+                    &signature,
+                    &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
+                )
+                .await
+                .is_err()
         {
             return Err(name());
         }

@@ -306,8 +306,20 @@ pub async fn verify(public_raw: &[u8], signature: &[u8], data: &[u8]) -> Result<
         return Err(CryptoError::BadSignature);
     }
     let public = import_public(public_raw, true).await?;
+    verify_with(&public, signature, data).await
+}
+
+/// [`verify`] with a public key imported already (by [`import_public`]).
+pub async fn verify_with(
+    public: &CryptoKey,
+    signature: &[u8],
+    data: &[u8],
+) -> Result<(), CryptoError> {
+    if signature.len() != SIGNATURE_LEN {
+        return Err(CryptoError::BadSignature);
+    }
     let ok = run(
-        subtle()?.verify_with_object_and_u8_array_and_u8_array(&ecdsa(), &public, signature, data),
+        subtle()?.verify_with_object_and_u8_array_and_u8_array(&ecdsa(), public, signature, data),
         CryptoError::BadSignature,
     )
     .await?;
