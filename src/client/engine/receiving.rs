@@ -47,6 +47,15 @@ async fn answered<T>(pending: Pending<T>) -> Result<T, ApiError> {
     })
 }
 
+/// Takes what `slot` holds for `conversation`, leaving anything else.
+fn take_for<T>(slot: &mut Option<(ConversationId, T)>, conversation: ConversationId) -> Option<T> {
+    if slot.as_ref().is_some_and(|(id, _)| *id == conversation) {
+        slot.take().map(|(_, held)| held)
+    } else {
+        None
+    }
+}
+
 /// What a page load asks the server for before it has read its keys, so
 /// that the round trips overlap the local work instead of following it:
 /// the list, and the newest page of the conversation being opened. Each
@@ -128,16 +137,7 @@ impl Engine {
     /// Fetches what is missing of a conversation up to `last_seq`: the
     /// newest page if nothing is held, else everything after the last held.
     pub(super) async fn catch_up(&self, ring: &Keyring, last_seq: u64) {
-        let showing = {
-            let mut early = self.early.borrow_mut();
-            match early.showing.take() {
-                Some((id, end)) if id == ring.id => Some(end),
-                other => {
-                    early.showing = other;
-                    None
-                }
-            }
-        };
+        let showing = take_for(&mut self.early.borrow_mut().showing, ring.id);
         if let Some(end) = showing {
             // The early page is being shown: what is missing comes after it.
             let _ = end.await;
@@ -191,10 +191,19 @@ impl Engine {
         });
     }
 
-    /// Fetches, opens and inserts a conversation's newest page, and marks
-    /// the timeline complete if that is all there is.
+    /// Fetches (or takes the early answer for), opens and inserts a
+    /// conversation's newest page, and marks the timeline complete if that
+    /// is all there is.
     async fn newest_page(&self, ring: &Keyring) -> Option<usize> {
-        let page = self.page(ring, None, None, PAGE).await;
+        let early = take_for(&mut self.early.borrow_mut().page, ring.id);
+        let answer = match early {
+            Some(pending) => answered(pending).await,
+            None => messages::history(ring.id, None, None, PAGE).await,
+        };
+        let page = match answer {
+            Ok(history) => Some(self.show(ring, history).await),
+            Err(_) => None,
+        };
         let complete = page.is_some_and(|n| n < PAGE as usize);
         self.chats
             .timeline(ring.id)
@@ -211,20 +220,14 @@ impl Engine {
         after: Option<u64>,
         limit: u32,
     ) -> Option<usize> {
-        let early = self.early.borrow_mut().page.take();
-        let answer = match early {
-            Some((id, pending))
-                if id == ring.id && (before, after, limit) == (None, None, PAGE) =>
-            {
-                answered(pending).await
-            }
-            other => {
-                // Not this page: it stays for the call it belongs to.
-                self.early.borrow_mut().page = other;
-                messages::history(ring.id, before, after, limit).await
-            }
-        };
-        let history = answer.ok()?;
+        let history = messages::history(ring.id, before, after, limit)
+            .await
+            .ok()?;
+        Some(self.show(ring, history).await)
+    }
+
+    /// Opens and inserts a history page; the count.
+    async fn show(&self, ring: &Keyring, history: History) -> usize {
         let count = history.messages.len();
         let mut lines = Vec::with_capacity(count);
         for m in &history.messages {
@@ -232,7 +235,7 @@ impl Engine {
         }
         // One update for the whole page: one render, not one per message.
         self.put(ring.id, lines);
-        Some(count)
+        count
     }
 
     /// Opens a stored message as a timeline line.
