@@ -14,8 +14,10 @@ pub mod app;
 #[cfg(feature = "hydrate")]
 pub mod client;
 pub mod crypto;
+pub mod delivery;
 pub mod model;
 pub mod protocol;
+pub mod screen;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,7 +1,7 @@
 //! The signed-in app at `/chats`: the sidebar (who I am, the connection,
 //! the conversation list) beside the open conversation (`/chats/{id}`).
 //! From 768 px up both panes show; below, one at a time. The page's state
-//! lives in [`state::Chats`], filled by the browser engine through [`live`].
+//! lives in [`crate::screen::Chats`], filled by the browser engine through [`live`].
 
 mod avatar;
 mod composer;
@@ -10,7 +10,6 @@ pub mod live;
 mod me_menu;
 mod new_conversation;
 mod sidebar;
-pub mod state;
 mod timeline;
 
 use leptos::prelude::*;
@@ -18,9 +17,9 @@ use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_navigate};
 
+use crate::screen::Chats;
 pub use conversation::ConversationPane;
 use sidebar::Sidebar;
-use state::Chats;
 
 /// The parent route: provides the state, starts the engine, lays out panes.
 #[component]

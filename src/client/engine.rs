@@ -1,18 +1,20 @@
-//! The browser's chat engine: it holds the keyrings, keeps the Socket.IO
-//! connection, and turns what the server says into the page's state
-//! ([`Chats`]): conversations checked and listed, messages opened and put
-//! in `seq` order once each, sends sealed and retried until the server
-//! answers. After every (re)connect it refreshes the list and fetches each
-//! conversation's gap, so a push missed while offline is never lost.
+//! The browser's chat engine: the shell around the delivery core
+//! ([`crate::delivery::Core`]). It holds the keyrings and the Socket.IO
+//! connection, opens and seals messages with WebCrypto, and runs what the
+//! core decides (list, fetch this range, send this parcel, show this
+//! timeline, wake me then) with HTTP, IndexedDB and timers, feeding back
+//! what happened. Every decision about what to fetch, which copy of a
+//! message to keep, and when to send or retry is the core's, tested
+//! natively; this file and its two halves only carry it out.
 //!
 //! It never logs message contents or keys; what it shows as a message body
 //! passed [`Keyring::open`]. Receiving is in [`receiving`], sending (the
-//! outbox) in [`sending`]; this file holds the state and the page's entry
-//! points.
+//! sealer and the outbox) in [`sending`]; this file holds the state, the
+//! page's entry points and the command loop.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
-use std::rc::Rc;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,49 +22,40 @@ use leptos::task::spawn_local;
 mod receiving;
 mod sending;
 
-use futures::channel::oneshot;
-
-use self::receiving::Early;
-use self::sending::{Draft, Parked};
+use self::receiving::Receiving;
+use self::sending::Sealer;
 use super::cache;
 use super::keyring::{self, Keyring};
 use super::keystore::{self, LocalIdentity};
 use super::session;
-use super::socket::{Link, Realtime};
+use super::socket::{Link, Realtime, sleep};
 use crate::api::{accounts, conversations};
-use crate::app::chats::state::{Chats, LinkState, Me, Summary};
 use crate::crypto::encoding::b64;
+use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Conversation, MAX_KNOWN};
+use crate::model::conversation::{Conversation, Head, MAX_KNOWN};
 use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::screen::{Chats, Line, LinkState, Me, Summary};
+
+/// The keys this page holds, and every conversation it has seen.
+#[derive(Default)]
+struct Keys {
+    rings: RefCell<HashMap<ConversationId, Rc<Keyring>>>,
+    /// Every conversation seen, as the server gave it (kept for offline).
+    known: RefCell<HashMap<ConversationId, Conversation>>,
+}
 
 /// One running engine per page.
 struct Engine {
     me: LocalIdentity,
     my_id: UserId,
     chats: Chats,
-    rings: RefCell<HashMap<ConversationId, Rc<Keyring>>>,
-    /// Every conversation seen, as the server gave it (kept for offline).
-    known: RefCell<HashMap<ConversationId, Conversation>>,
+    keys: Keys,
+    /// Every delivery decision.
+    core: RefCell<Core<Line>>,
     realtime: RefCell<Option<Realtime>>,
-    /// Messages written here, not yet sealed, in order.
-    drafts: RefCell<VecDeque<Draft>>,
-    /// The drafts are being sealed.
-    sealing: Cell<bool>,
-    /// Sealed and parked messages not yet answered, in order.
-    outbox: RefCell<VecDeque<Parked>>,
-    /// The outbox is being sent.
-    sending: Cell<bool>,
-    /// Ends the sender's wait between tries.
-    wake: RefCell<Option<oneshot::Sender<()>>>,
-    /// Parcel keys of messages refused for good, until deleted.
-    failed: RefCell<HashMap<MessageId, String>>,
-    /// A refresh is running; another was asked for meanwhile.
-    refreshing: Cell<bool>,
-    again: Cell<bool>,
-    /// Answers asked for at start, before the keys were read: the list and
-    /// the newest page of the conversation in the address bar.
-    early: RefCell<Early>,
+    receiving: Receiving,
+    sealer: Sealer,
 }
 
 thread_local! {
@@ -73,15 +66,24 @@ fn running() -> Option<Rc<Engine>> {
     ENGINE.with(|e| e.borrow().clone())
 }
 
+/// The browser's clock in ms, the core's time.
+fn clock() -> u64 {
+    js_sys::Date::now() as u64
+}
+
 /// Starts the engine for the identity this browser holds; `signed_out`
 /// runs if there is none or the session has ended.
 pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
     stop();
     spawn_local(async move {
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let mut core = Core::new(seed);
         // The newest page of the conversation being opened needs only the
         // session cookie: it is asked for before anything local is read.
-        let mut early = Early::default();
-        early.ask_page(conversation_in_address());
+        let opening = conversation_in_address()
+            .map(|id| core.handle(clock(), Event::Open(id)))
+            .unwrap_or_default();
+        let early = receiving::ask_early(opening);
         let Ok(Some(me)) = keystore::load().await else {
             signed_out();
             return;
@@ -100,27 +102,22 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             me,
             my_id,
             chats,
-            rings: RefCell::new(HashMap::new()),
-            known: RefCell::new(HashMap::new()),
+            keys: Keys::default(),
+            core: RefCell::new(core),
             realtime: RefCell::new(None),
-            drafts: RefCell::new(VecDeque::new()),
-            sealing: Cell::new(false),
-            outbox: RefCell::new(VecDeque::new()),
-            sending: Cell::new(false),
-            wake: RefCell::new(None),
-            failed: RefCell::new(HashMap::new()),
-            refreshing: Cell::new(false),
-            again: Cell::new(false),
-            early: RefCell::new(early),
+            receiving: Receiving::default(),
+            sealer: Sealer::default(),
         });
         ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        for (fetch, answer) in early {
+            engine.fetch(fetch, Some(answer));
+        }
         // What this browser kept: the conversations (checked again now) and
         // the messages still waiting to be sent. Both work offline. The list
         // is asked for while the kept key sets are checked.
         let cached = cache::load(&engine.me.user_id).await;
         engine
-            .early
-            .borrow_mut()
+            .receiving
             .ask_list(known_ids(cached.iter().map(|c| c.id)));
         for c in &cached {
             engine.adopt(c).await;
@@ -128,8 +125,8 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
         if !cached.is_empty() {
             engine.chats.loaded.set(true);
         }
-        engine.show_early_page();
         engine.restore_outbox().await;
+        engine.feed(Event::Refresh);
         let signed_out = Rc::new(signed_out);
         let realtime = Realtime::start(
             None,
@@ -143,17 +140,9 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
                 let state = match link {
                     Link::Connecting => LinkState::Connecting,
                     Link::Connected => {
-                        engine.nudge();
-                        let engine = engine.clone();
-                        spawn_local(async move {
-                            engine.refresh().await;
-                            engine.chats.link.update(|link| {
-                                if *link == LinkState::CatchingUp {
-                                    *link = LinkState::Connected;
-                                }
-                            });
-                        });
-                        LinkState::CatchingUp
+                        engine.chats.link.set(LinkState::CatchingUp);
+                        engine.feed(Event::Connected);
+                        return;
                     }
                     Link::Reconnecting { .. } if !online() => LinkState::Offline,
                     Link::Reconnecting { retry_in_ms, .. } => LinkState::Reconnecting {
@@ -164,11 +153,13 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
                         LinkState::SignedOut
                     }
                 };
+                if engine.core.borrow().connected() {
+                    engine.feed(Event::Disconnected);
+                }
                 engine.chats.link.set(state);
             },
         );
         *engine.realtime.borrow_mut() = Some(realtime);
-        engine.refresh().await;
     });
 }
 
@@ -188,21 +179,19 @@ pub fn send(conversation: ConversationId, text: String) {
     }
 }
 
-/// Loads the page of messages before the oldest one held.
+/// Loads the page of messages before the oldest one held; `done` runs
+/// once it is shown (or could not be had).
 pub fn load_older(conversation: ConversationId, done: impl FnOnce() + 'static) {
-    let Some(engine) = running() else {
-        return done();
-    };
-    spawn_local(async move {
-        engine.load_older(conversation).await;
-        done();
-    });
+    match running() {
+        Some(engine) => engine.load_older(conversation, Box::new(done)),
+        None => done(),
+    }
 }
 
 /// Removes a message that failed for good from its timeline.
 pub fn discard(conversation: ConversationId, id: MessageId) {
     if let Some(engine) = running() {
-        engine.discard(conversation, id);
+        engine.feed(Event::Discard { conversation, id });
     }
 }
 
@@ -262,6 +251,51 @@ fn now() -> String {
 }
 
 impl Engine {
+    /// Hands the core one event and runs what it decides.
+    fn feed(self: &Rc<Self>, event: Event<Line>) {
+        let commands = self.core.borrow_mut().handle(clock(), event);
+        for command in commands {
+            self.run(command);
+        }
+        if self.chats.link.get_untracked() == LinkState::CatchingUp && self.core.borrow().settled()
+        {
+            self.chats.link.set(LinkState::Connected);
+        }
+    }
+
+    /// Carries out one of the core's commands.
+    fn run(self: &Rc<Self>, command: Command) {
+        match command {
+            Command::Show(id) => self.show(id),
+            Command::List => self.list(),
+            Command::Fetch(fetch) => self.fetch(fetch, None),
+            Command::Send(parcel) => self.send_parcel(parcel),
+            Command::Unpark(key) => sending::unpark(key),
+            Command::Wake { at } => {
+                let engine = Rc::downgrade(self);
+                spawn_local(async move {
+                    let wait = at.saturating_sub(clock());
+                    sleep(u32::try_from(wait).unwrap_or(u32::MAX)).await;
+                    if let Some(engine) = Weak::upgrade(&engine) {
+                        engine.feed(Event::Timer);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Puts the core's timeline of a conversation on the page.
+    fn show(&self, id: ConversationId) {
+        let Some(timeline) = self.core.borrow().timeline(id).cloned() else {
+            return;
+        };
+        let newest = timeline.newest().map(|l| l.at.clone());
+        self.chats.timeline(id).set(timeline);
+        if let Some(at) = newest {
+            self.chats.touch(id, &at);
+        }
+    }
+
     fn me_public(&self) -> PublicUser {
         PublicUser {
             id: self.my_id,
@@ -272,7 +306,7 @@ impl Engine {
     }
 
     fn ring(&self, id: ConversationId) -> Option<Rc<Keyring>> {
-        self.rings.borrow().get(&id).cloned()
+        self.keys.rings.borrow().get(&id).cloned()
     }
 
     fn summary_of(&self, c: &Conversation, problem: Option<String>) -> Summary {
@@ -298,17 +332,19 @@ impl Engine {
         }
     }
 
-    /// Checks and holds a conversation's keys, and lists it.
-    async fn adopt(&self, c: &Conversation) -> Option<Rc<Keyring>> {
+    /// Checks and holds a conversation's keys, and lists it; a page of it
+    /// answered before its keys were held is opened now.
+    async fn adopt(self: &Rc<Self>, c: &Conversation) -> Option<Rc<Keyring>> {
         if let Some(ring) = self.ring(c.id) {
             return Some(ring);
         }
-        self.known.borrow_mut().insert(c.id, c.clone());
+        self.keys.known.borrow_mut().insert(c.id, c.clone());
         match keyring::accept(c, &self.me).await {
             Ok(ring) => {
                 let ring = Rc::new(ring);
-                self.rings.borrow_mut().insert(c.id, ring.clone());
+                self.keys.rings.borrow_mut().insert(c.id, ring.clone());
                 self.chats.put_summary(self.summary_of(c, None));
+                self.open_waiting(&ring);
                 Some(ring)
             }
             Err(why) => {
@@ -321,12 +357,12 @@ impl Engine {
 
     /// Keeps the conversations known here for the next offline start.
     async fn remember(&self) {
-        let all: Vec<Conversation> = self.known.borrow().values().cloned().collect();
+        let all: Vec<Conversation> = self.keys.known.borrow().values().cloned().collect();
         let _ = cache::save(&self.me.user_id, &all).await;
     }
 
     async fn create(
-        &self,
+        self: &Rc<Self>,
         others: Vec<PublicUser>,
         title: Option<String>,
     ) -> Result<ConversationId, String> {
@@ -350,10 +386,13 @@ impl Engine {
         )
         .await
         .map_err(|e| e.message)?;
-        self.chats.timeline(id).update(|t| t.complete = true);
         self.adopt(&created)
             .await
             .ok_or_else(|| "The new conversation's keys did not check out.".to_owned())?;
+        self.feed(Event::Heads(vec![Head {
+            id,
+            last_seq: created.last_seq,
+        }]));
         self.remember().await;
         Ok(id)
     }

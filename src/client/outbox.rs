@@ -3,25 +3,15 @@
 //! loses none. A message is sealed once and kept sealed (the stored form is
 //! exactly the send request); it is retried with the same id until the
 //! server answers, and only then removed. Keys sort in the order the
-//! messages were written.
+//! messages were written. When each is sent is the delivery core's
+//! decision ([`crate::delivery::outbox`]); this module only keeps them.
 
 use std::cell::Cell;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::idb::{self, Store};
-use crate::model::conversation::Outgoing;
-
-/// One parked message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Parcel {
-    /// Its place in the outbox (sorts in writing order).
-    pub key: String,
-    /// Whose message it is: only that user's session sends it.
-    pub user_id: String,
-    pub outgoing: Outgoing,
-}
+use crate::delivery::outbox::Parcel;
 
 thread_local! {
     static WRITTEN: Cell<u32> = const { Cell::new(0) };

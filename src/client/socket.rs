@@ -31,14 +31,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::delivery::backoff::Backoff;
 use crate::protocol::frames::{self, EnginePacket, Open, SocketPacket};
 
 /// Where Socket.IO listens, relative to the page's host.
 const PATH: &str = "/socket.io/?EIO=4&transport=websocket";
-/// The ceiling of the first retry's delay; it doubles per failed attempt.
-const FIRST_RETRY_MS: u32 = 500;
-/// The highest ceiling of a retry's delay.
-const MAX_RETRY_MS: u32 = 10_000;
 /// How long the handshake (Engine.IO open, then Socket.IO connect) may take.
 const HANDSHAKE_TIMEOUT_MS: u32 = 20_000;
 /// How long [`Realtime::emit_with_ack`] waits for the server's answer.
@@ -264,7 +261,7 @@ impl Driver {
             } else {
                 attempt.saturating_add(1)
             };
-            let retry_in_ms = backoff_ms(attempt, js_sys::Math::random());
+            let retry_in_ms = Backoff::RECONNECT.delay_ms(attempt, js_sys::Math::random());
             log!("socket: link down, attempt {attempt} in {retry_in_ms} ms");
             self.link(Link::Reconnecting {
                 attempt,
@@ -540,17 +537,6 @@ pub fn sleep(ms: u32) -> Sleep {
     Sleep(JsFuture::from(promise))
 }
 
-/// The delay before retry number `attempt` (from 1), "full jitter": a
-/// `random` share (0..1) of a ceiling that starts at 0.5 s and doubles up to
-/// 10 s.
-fn backoff_ms(attempt: u32, random: f64) -> u32 {
-    let doublings = attempt.saturating_sub(1).min(16);
-    let ceiling = FIRST_RETRY_MS
-        .saturating_mul(1 << doublings)
-        .min(MAX_RETRY_MS);
-    (f64::from(ceiling) * random.clamp(0.0, 1.0)) as u32
-}
-
 /// The handshake's `auth` object.
 fn auth(token: String) -> Map<String, Value> {
     let mut auth = Map::new();
@@ -609,24 +595,5 @@ impl Drop for OnlineListener {
         let _ = self
             .window
             .remove_event_listener_with_callback("offline", self.offline.as_ref().unchecked_ref());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_to_a_cap_and_is_jittered() {
-        let ceilings: Vec<u32> = (1..=8).map(|n| backoff_ms(n, 1.0)).collect();
-        assert_eq!(
-            ceilings,
-            [500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]
-        );
-        assert_eq!(backoff_ms(u32::MAX, 1.0), 10_000);
-        assert_eq!(backoff_ms(3, 0.5), 1000);
-        assert_eq!(backoff_ms(3, 0.0), 0);
-        assert_eq!(backoff_ms(3, f64::NAN), 0);
-        assert_eq!(backoff_ms(0, 1.0), 500);
     }
 }

@@ -8,9 +8,9 @@ use leptos_router::hooks::use_params_map;
 
 use super::avatar::Avatar;
 use super::composer::Composer;
-use super::state::Chats;
 use super::timeline::Timeline;
 use crate::model::ids::ConversationId;
+use crate::screen::Chats;
 
 #[component]
 pub fn ConversationPane() -> impl IntoView {

@@ -59,9 +59,9 @@ mod imp {
 #[cfg(not(feature = "hydrate"))]
 mod imp {
     use super::LocalTime;
-    use crate::app::chats::state::Chats;
     use crate::model::account::PublicUser;
     use crate::model::ids::{ConversationId, MessageId};
+    use crate::screen::Chats;
 
     pub fn start(_: Chats, _: impl Fn() + 'static) {}
     pub fn stop() {}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::live;
-use super::state::Chats;
+use crate::screen::Chats;
 
 #[component]
 pub fn MeMenu() -> impl IntoView {

@@ -10,8 +10,8 @@ use super::avatar::Avatar;
 use super::live;
 use super::me_menu::MeMenu;
 use super::new_conversation::NewConversation;
-use super::state::{Body, Chats, LinkState, Summary};
 use crate::app::brand::Brand;
+use crate::screen::{Body, Chats, LinkState, Summary};
 
 #[component]
 pub fn Sidebar() -> impl IntoView {

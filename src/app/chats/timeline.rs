@@ -9,8 +9,8 @@
 use leptos::prelude::*;
 
 use super::live::{self, LocalTime};
-use super::state::{Body, Chats, Delivery, Line};
 use crate::model::ids::ConversationId;
+use crate::screen::{Body, Chats, Delivery, Line};
 
 /// Messages of one sender closer than this (minutes) form one run.
 const RUN_MINUTES: i64 = 5;

@@ -1,8 +1,16 @@
-//! Receiving, for the engine: listing conversations and fetching each one's
-//! gap after every (re)connect, opening pushed messages (and filling the gap
-//! when a push skips ahead), and loading older pages. Every message shown
-//! passed `Keyring::open`; each is put in its timeline once, by `seq`.
+//! Receiving, for the engine: asking for the list and for history pages
+//! when the core says so, opening what comes back (and what is pushed)
+//! with the keyrings, and feeding it to the core. Every message shown
+//! passed `Keyring::open`.
+//!
+//! A page load asks for the list and for the newest page of the
+//! conversation in the address bar before it has read its keys, so that
+//! the round trips overlap the local work; an answer that comes before the
+//! conversation's keys are held waits for them (or is dropped if they never
+//! come).
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -10,22 +18,18 @@ use futures::channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::Engine;
+use super::{Engine, known_ids};
 use crate::api::{conversations, messages};
-use crate::app::chats::state::{Body, Delivery, Line};
 use crate::client::keyring::Keyring;
-use crate::model::conversation::{
-    Conversation, Conversations, History, MAX_HISTORY_LIMIT, Message,
-};
+use crate::delivery::{Command, Event, Fetch};
+use crate::model::conversation::{Conversation, Conversations, Head, History, Message};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
-
-/// Messages fetched when a conversation is first shown or scrolled up.
-const PAGE: u32 = 50;
+use crate::screen::{Body, Delivery, Line};
 
 /// An answer asked for ahead of the step that needs it.
-type Pending<T> = oneshot::Receiver<Result<T, ApiError>>;
+pub(super) type Pending<T> = oneshot::Receiver<Result<T, ApiError>>;
 
 /// Starts `request` now; its answer waits in the receiver.
 fn ask<T: 'static>(request: impl Future<Output = Result<T, ApiError>> + 'static) -> Pending<T> {
@@ -47,195 +51,154 @@ async fn answered<T>(pending: Pending<T>) -> Result<T, ApiError> {
     })
 }
 
-/// Takes what `slot` holds for `conversation`, leaving anything else.
-fn take_for<T>(slot: &mut Option<(ConversationId, T)>, conversation: ConversationId) -> Option<T> {
-    if slot.as_ref().is_some_and(|(id, _)| *id == conversation) {
-        slot.take().map(|(_, held)| held)
-    } else {
-        None
-    }
+/// Starts the history requests the core asked for before the engine was
+/// built (the conversation being opened).
+pub(super) fn ask_early(commands: Vec<Command>) -> Vec<(Fetch, Pending<History>)> {
+    commands
+        .into_iter()
+        .filter_map(|command| match command {
+            Command::Fetch(fetch) => Some((fetch, ask(history(fetch)))),
+            _ => None,
+        })
+        .collect()
 }
 
-/// What a page load asks the server for before it has read its keys, so
-/// that the round trips overlap the local work instead of following it:
-/// the list, and the newest page of the conversation being opened. Each
-/// answer is used once, and not after the first refresh: the list by that
-/// refresh, the page by `show_early_page` or else by the refresh's
-/// `catch_up`. A page asked for this early may be older than the list, and
-/// `catch_up` fetches what it lacks.
+fn history(fetch: Fetch) -> impl Future<Output = Result<History, ApiError>> {
+    messages::history(fetch.conversation, fetch.before, fetch.after, fetch.limit)
+}
+
+/// What to call once an older page is shown.
+type Done = Box<dyn FnOnce()>;
+
+/// What receiving keeps between answers.
 #[derive(Default)]
-pub(super) struct Early {
-    list: Option<Pending<Conversations>>,
-    page: Option<(ConversationId, Pending<History>)>,
-    /// The early page being shown, and the end of that.
-    showing: Option<(ConversationId, oneshot::Receiver<()>)>,
+pub(super) struct Receiving {
+    /// The list asked for at start, used by the first list command.
+    early_list: RefCell<Option<Pending<Conversations>>>,
+    /// Pages answered before their conversation's keys were held.
+    waiting: RefCell<HashMap<ConversationId, (Fetch, History)>>,
+    /// A list has been answered: keys not held by now will not come.
+    listed: Cell<bool>,
+    /// What to call once an older page is shown.
+    older_done: RefCell<HashMap<ConversationId, Vec<Done>>>,
 }
 
-impl Early {
-    /// Asks for `conversation`'s newest page.
-    pub(super) fn ask_page(&mut self, conversation: Option<ConversationId>) {
-        self.page = conversation.map(|id| (id, ask(messages::history(id, None, None, PAGE))));
-    }
-
-    /// Asks for the list, naming `known` as held.
-    pub(super) fn ask_list(&mut self, known: Option<Vec<ConversationId>>) {
-        self.list = Some(ask(conversations::list(known)));
+impl Receiving {
+    /// Asks for the list now, naming `known` as held.
+    pub(super) fn ask_list(&self, known: Option<Vec<ConversationId>>) {
+        *self.early_list.borrow_mut() = Some(ask(conversations::list(known)));
     }
 }
 
 impl Engine {
-    /// Lists conversations and fetches every gap. Runs at start and after
-    /// every (re)connect; concurrent asks fold into one more run.
-    pub(super) async fn refresh(self: &Rc<Self>) {
-        if self.refreshing.replace(true) {
-            self.again.set(true);
-            return;
-        }
-        loop {
-            self.again.set(false);
-            // What is held already comes back as heads: members and
-            // epochs never change, so a reconnect costs the server little.
-            let early = self.early.borrow_mut().list.take();
+    /// Lists the conversations, checks the keys of those new here, and
+    /// tells the core where each stands.
+    pub(super) fn list(self: &Rc<Self>) {
+        let engine = self.clone();
+        spawn_local(async move {
+            let early = engine.receiving.early_list.borrow_mut().take();
             let answer = match early {
                 Some(pending) => answered(pending).await,
                 None => {
-                    let known = super::known_ids(self.known.borrow().keys().copied());
+                    // What is held already comes back as heads: members and
+                    // epochs never change, so a reconnect costs the server
+                    // little.
+                    let known = known_ids(engine.keys.known.borrow().keys().copied());
                     conversations::list(known).await
                 }
             };
-            if let Ok(list) = answer {
-                for c in &list.conversations {
-                    if let Some(ring) = self.adopt(c).await {
-                        self.catch_up(&ring, c.last_seq).await;
-                    }
-                }
-                for head in &list.heads {
-                    let held = self.known.borrow_mut().get_mut(&head.id).map(|c| {
-                        c.last_seq = head.last_seq;
-                        c.clone()
-                    });
-                    if let Some(c) = held
-                        && let Some(ring) = self.adopt(&c).await
-                    {
-                        self.catch_up(&ring, head.last_seq).await;
-                    }
-                }
-                self.chats.loaded.set(true);
-                self.remember().await;
-            }
-            // An early page not used by now is stale.
-            let mut early = self.early.borrow_mut();
-            (early.page, early.showing) = (None, None);
-            drop(early);
-            if !self.again.get() {
-                break;
-            }
-        }
-        self.refreshing.set(false);
-    }
-
-    /// Fetches what is missing of a conversation up to `last_seq`: the
-    /// newest page if nothing is held, else everything after the last held.
-    pub(super) async fn catch_up(&self, ring: &Keyring, last_seq: u64) {
-        let showing = take_for(&mut self.early.borrow_mut().showing, ring.id);
-        if let Some(end) = showing {
-            // The early page is being shown: what is missing comes after it.
-            let _ = end.await;
-        }
-        let timeline = self.chats.timeline(ring.id);
-        if timeline.with_untracked(|t| t.last_seq()) >= last_seq {
-            if last_seq == 0 {
-                timeline.update(|t| t.complete = true);
-            }
-            return;
-        }
-        if timeline.with_untracked(|t| t.lines().is_empty()) {
-            let page = self.newest_page(ring).await;
-            // A page asked for early may end before `last_seq`.
-            if page.is_none() || timeline.with_untracked(|t| t.last_seq()) >= last_seq {
+            let Ok(list) = answer else {
+                engine.feed(Event::ListFailed);
                 return;
+            };
+            let mut heads = Vec::new();
+            for c in &list.conversations {
+                if engine.adopt(c).await.is_some() {
+                    heads.push(Head {
+                        id: c.id,
+                        last_seq: c.last_seq,
+                    });
+                }
             }
-        }
-        loop {
-            let after = timeline.with_untracked(|t| t.last_seq());
-            match self.page(ring, None, Some(after), MAX_HISTORY_LIMIT).await {
-                Some(n) if n == MAX_HISTORY_LIMIT as usize => continue,
-                _ => break,
+            for head in &list.heads {
+                let held = engine.keys.known.borrow_mut().get_mut(&head.id).map(|c| {
+                    c.last_seq = head.last_seq;
+                    c.clone()
+                });
+                if let Some(c) = held
+                    && engine.adopt(&c).await.is_some()
+                {
+                    heads.push(head.clone());
+                }
             }
-        }
-    }
-
-    /// Shows the conversation being opened from its early page as soon as
-    /// it is answered, in a task of its own, if its keys are held already
-    /// (kept from an earlier visit): neither the list nor the socket waits
-    /// for it, and the list's `catch_up` of that conversation waits for it
-    /// and then fetches only what is newer.
-    pub(super) fn show_early_page(self: &Rc<Self>) {
-        let Some(id) = self.early.borrow().page.as_ref().map(|(id, _)| *id) else {
-            return;
-        };
-        let Some(ring) = self.ring(id) else { return };
-        if !self
-            .chats
-            .timeline(id)
-            .with_untracked(|t| t.lines().is_empty())
-        {
-            return;
-        }
-        let (done, end) = oneshot::channel();
-        self.early.borrow_mut().showing = Some((id, end));
-        let engine = self.clone();
-        spawn_local(async move {
-            engine.newest_page(&ring).await;
-            let _ = done.send(());
+            engine.chats.loaded.set(true);
+            engine.receiving.listed.set(true);
+            // A page that waited for keys the list did not bring is dropped.
+            let orphans: Vec<ConversationId> = engine
+                .receiving
+                .waiting
+                .borrow()
+                .keys()
+                .filter(|id| engine.ring(**id).is_none())
+                .copied()
+                .collect();
+            for id in orphans {
+                engine.receiving.waiting.borrow_mut().remove(&id);
+                engine.feed(Event::Closed(id));
+            }
+            engine.feed(Event::Listed(heads));
+            engine.remember().await;
         });
     }
 
-    /// Fetches (or takes the early answer for), opens and inserts a
-    /// conversation's newest page, and marks the timeline complete if that
-    /// is all there is.
-    async fn newest_page(&self, ring: &Keyring) -> Option<usize> {
-        let early = take_for(&mut self.early.borrow_mut().page, ring.id);
-        let answer = match early {
-            Some(pending) => answered(pending).await,
-            None => messages::history(ring.id, None, None, PAGE).await,
-        };
-        let page = match answer {
-            Ok(history) => Some(self.show(ring, history).await),
-            Err(_) => None,
-        };
-        let complete = page.is_some_and(|n| n < PAGE as usize);
-        self.chats
-            .timeline(ring.id)
-            .update(|t| t.complete = complete);
-        page
+    /// Fetches a history range (or takes the answer asked for early),
+    /// opens it and feeds it to the core.
+    pub(super) fn fetch(self: &Rc<Self>, fetch: Fetch, early: Option<Pending<History>>) {
+        let engine = self.clone();
+        spawn_local(async move {
+            let answer = match early {
+                Some(pending) => answered(pending).await,
+                None => history(fetch).await,
+            };
+            match answer {
+                Ok(page) => match engine.ring(fetch.conversation) {
+                    Some(ring) => engine.show_page(&ring, fetch, page).await,
+                    None => {
+                        let id = fetch.conversation;
+                        engine
+                            .receiving
+                            .waiting
+                            .borrow_mut()
+                            .insert(id, (fetch, page));
+                    }
+                },
+                Err(e) if matches!(e.error, ErrorCode::NotAMember | ErrorCode::NotFound) => {
+                    engine.feed(Event::Closed(fetch.conversation));
+                }
+                Err(_) => engine.feed(Event::PageFailed(fetch)),
+            }
+            if fetch.is_older() {
+                engine.older_shown(fetch.conversation);
+            }
+        });
     }
 
-    /// Fetches, opens and inserts one history page; the count, or `None` on
-    /// failure.
-    async fn page(
-        &self,
-        ring: &Keyring,
-        before: Option<u64>,
-        after: Option<u64>,
-        limit: u32,
-    ) -> Option<usize> {
-        let history = messages::history(ring.id, before, after, limit)
-            .await
-            .ok()?;
-        Some(self.show(ring, history).await)
+    /// Opens a page that waited for this keyring, if one did.
+    pub(super) fn open_waiting(self: &Rc<Self>, ring: &Rc<Keyring>) {
+        let Some((fetch, page)) = self.receiving.waiting.borrow_mut().remove(&ring.id) else {
+            return;
+        };
+        let (engine, ring) = (self.clone(), ring.clone());
+        spawn_local(async move { engine.show_page(&ring, fetch, page).await });
     }
 
-    /// Opens and inserts a history page; the count.
-    async fn show(&self, ring: &Keyring, history: History) -> usize {
-        let count = history.messages.len();
-        let mut lines = Vec::with_capacity(count);
-        for m in &history.messages {
-            lines.push(self.line_of(ring, m).await);
+    /// Opens a history page and feeds it to the core.
+    async fn show_page(self: &Rc<Self>, ring: &Keyring, fetch: Fetch, page: History) {
+        let mut entries = Vec::with_capacity(page.messages.len());
+        for m in &page.messages {
+            entries.push(self.line_of(ring, m).await);
         }
-        // One update for the whole page: one render, not one per message.
-        self.put(ring.id, lines);
-        count
+        self.feed(Event::Page { fetch, entries });
     }
 
     /// Opens a stored message as a timeline line.
@@ -259,19 +222,6 @@ impl Engine {
         }
     }
 
-    /// Puts opened lines in their conversation's timeline, in one update.
-    fn put(&self, conversation: ConversationId, lines: Vec<Line>) {
-        let Some(newest) = lines.iter().map(|l| l.at.clone()).max() else {
-            return;
-        };
-        self.chats.timeline(conversation).update(|t| {
-            for line in lines {
-                t.upsert(line);
-            }
-        });
-        self.chats.touch(conversation, &newest);
-    }
-
     pub(super) fn on_event(self: &Rc<Self>, event: &str, mut args: Vec<serde_json::Value>) {
         let Some(payload) = args.drain(..).next() else {
             return;
@@ -282,16 +232,33 @@ impl Engine {
                 let Ok(m) = serde_json::from_value::<Message>(payload) else {
                     return;
                 };
-                spawn_local(async move { engine.on_message(m).await });
+                let Some(ring) = self.ring(m.conversation_id) else {
+                    // A conversation this page has not seen yet: the list
+                    // has it.
+                    self.feed(Event::Refresh);
+                    return;
+                };
+                spawn_local(async move {
+                    let entry = engine.line_of(&ring, &m).await;
+                    let conversation = m.conversation_id;
+                    engine.feed(Event::Pushed {
+                        conversation,
+                        entry,
+                    });
+                });
             }
             CONVERSATION_ADDED => {
                 let Ok(c) = serde_json::from_value::<Conversation>(payload) else {
                     return;
                 };
                 spawn_local(async move {
-                    if let Some(ring) = engine.adopt(&c).await {
+                    if engine.adopt(&c).await.is_some() {
                         engine.remember().await;
-                        engine.catch_up(&ring, c.last_seq).await;
+                        let head = Head {
+                            id: c.id,
+                            last_seq: c.last_seq,
+                        };
+                        engine.feed(Event::Heads(vec![head]));
                     }
                 });
             }
@@ -299,39 +266,32 @@ impl Engine {
         }
     }
 
-    async fn on_message(self: &Rc<Self>, m: Message) {
-        let Some(ring) = self.ring(m.conversation_id) else {
-            // A conversation this page has not seen yet: the list has it.
-            self.refresh().await;
-            return;
-        };
-        let timeline = self.chats.timeline(ring.id);
-        let held = timeline.with_untracked(|t| t.last_seq());
-        let empty = timeline.with_untracked(|t| t.lines().is_empty());
-        let line = self.line_of(&ring, &m).await;
-        self.put(ring.id, vec![line]);
-        if !empty && m.seq > held + 1 {
-            // A push skipped ahead: fetch what lies between.
-            self.catch_up(&ring, m.seq).await;
+    /// Asks the core for older messages; `done` runs once they are shown,
+    /// at once if there is nothing older to fetch.
+    pub(super) fn load_older(self: &Rc<Self>, conversation: ConversationId, done: Done) {
+        self.feed(Event::Older(conversation));
+        if self.core.borrow().wants_older(conversation) {
+            self.receiving
+                .older_done
+                .borrow_mut()
+                .entry(conversation)
+                .or_default()
+                .push(done);
+        } else {
+            done();
         }
     }
 
-    pub(super) async fn load_older(&self, conversation: ConversationId) {
-        let Some(ring) = self.ring(conversation) else {
-            return;
-        };
-        let timeline = self.chats.timeline(conversation);
-        let Some(first) = timeline.with_untracked(|t| t.first_seq()) else {
-            return;
-        };
-        if first <= 1 {
-            timeline.update(|t| t.complete = true);
-            return;
-        }
-        if let Some(n) = self.page(&ring, Some(first), None, PAGE).await
-            && n < PAGE as usize
-        {
-            timeline.update(|t| t.complete = true);
+    /// An older page of a conversation was shown (or could not be had).
+    fn older_shown(&self, conversation: ConversationId) {
+        let done = self
+            .receiving
+            .older_done
+            .borrow_mut()
+            .remove(&conversation)
+            .unwrap_or_default();
+        for done in done {
+            done();
         }
     }
 }

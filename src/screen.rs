@@ -1,0 +1,123 @@
+//! What the chat screens show, as reactive state shared by the page's
+//! components (`app::chats`) and the browser engine (`client::engine`),
+//! which fills it; components only read it and ask the engine to act. The
+//! connection, the conversation list, and one timeline per conversation.
+//! Plain data, no keys: a message here is already opened (or marked as not
+//! verifiable).
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+pub use crate::delivery::line::{Body, Delivery, Line};
+use crate::model::ids::{ConversationId, UserId};
+
+/// One conversation's messages as the page shows them.
+pub type Timeline = crate::delivery::timeline::Timeline<Line>;
+
+/// The connection to the server, as the sidebar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    /// Connected; fetching what was missed meanwhile.
+    CatchingUp,
+    Connected,
+    /// Waiting to try again, in about this many seconds.
+    Reconnecting {
+        retry_in_secs: u32,
+    },
+    /// The browser says there is no network; it tries again once there is.
+    Offline,
+    /// The session ended (logged out elsewhere, expired).
+    SignedOut,
+}
+
+/// A conversation as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub id: ConversationId,
+    /// The title, else the other members' names.
+    pub name: String,
+    pub members: Vec<String>,
+    pub group: bool,
+    /// Set when this browser refused the conversation's keys.
+    pub problem: Option<String>,
+    /// RFC 3339 of the last activity, for ordering.
+    pub active_at: String,
+}
+
+/// The chat page's state, provided as context.
+#[derive(Clone, Copy)]
+pub struct Chats {
+    pub me: RwSignal<Option<Me>>,
+    pub link: RwSignal<LinkState>,
+    pub list: RwSignal<Vec<Summary>>,
+    /// Whether the first list has loaded.
+    pub loaded: RwSignal<bool>,
+    timelines: StoredValue<HashMap<ConversationId, RwSignal<Timeline>>>,
+}
+
+/// The signed-in user, as the page shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    pub id: UserId,
+    pub username: String,
+    pub fingerprint: String,
+}
+
+impl Chats {
+    pub fn new() -> Self {
+        Chats {
+            me: RwSignal::new(None),
+            link: RwSignal::new(LinkState::Connecting),
+            list: RwSignal::new(Vec::new()),
+            loaded: RwSignal::new(false),
+            timelines: StoredValue::new(HashMap::new()),
+        }
+    }
+
+    /// The timeline of a conversation (an empty one at first).
+    pub fn timeline(&self, id: ConversationId) -> RwSignal<Timeline> {
+        if let Some(found) = self.timelines.with_value(|all| all.get(&id).copied()) {
+            return found;
+        }
+        let fresh = RwSignal::new(Timeline::default());
+        self.timelines.update_value(|all| {
+            all.insert(id, fresh);
+        });
+        fresh
+    }
+
+    /// The summary of a conversation.
+    pub fn summary(&self, id: ConversationId) -> Option<Summary> {
+        self.list
+            .with(|list| list.iter().find(|s| s.id == id).cloned())
+    }
+
+    /// Adds or replaces a summary, keeping the newest activity first.
+    pub fn put_summary(&self, summary: Summary) {
+        self.list.update(|list| {
+            list.retain(|s| s.id != summary.id);
+            list.push(summary);
+            list.sort_by(|a, b| b.active_at.cmp(&a.active_at));
+        });
+    }
+
+    /// Moves a conversation up after activity at `at`.
+    pub fn touch(&self, id: ConversationId, at: &str) {
+        self.list.update(|list| {
+            if let Some(s) = list.iter_mut().find(|s| s.id == id)
+                && s.active_at.as_str() < at
+            {
+                s.active_at = at.to_owned();
+            }
+            list.sort_by(|a, b| b.active_at.cmp(&a.active_at));
+        });
+    }
+}
+
+impl Default for Chats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
