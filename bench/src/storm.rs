@@ -1,16 +1,20 @@
 //! (f) The reconnect storm: thousands of connected clients, the server
 //! restarted under them, and every client coming back the way the browser
-//! does (full-jitter backoff, then list and fetch what it missed) while a
-//! writer sends into every room. Timed until every client holds every
-//! message.
+//! does (full-jitter backoff, then list and fetch what it missed, decided
+//! by the browser's own delivery core) while a writer sends into every
+//! room. Timed until every client holds every message.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use hush::crypto::native_client::random;
-use hush::model::ids::MessageId;
+use hush::delivery::backoff::Backoff;
+use hush::delivery::{Command, Core, Event, Fetch};
+use hush::model::conversation::{Head, History, Message};
+use hush::model::ids::{ConversationId, MessageId};
 use hush::protocol::NEW_MESSAGE;
 use hush::protocol::frames::{self, EnginePacket, SocketPacket};
 use serde_json::json;
@@ -30,71 +34,113 @@ struct State {
     reconnects: AtomicU64,
 }
 
-/// The browser's reconnect delay before attempt `n` (from 0): full jitter
-/// over 0.5 s doubling, capped at 10 s.
+/// The browser's reconnect delay before attempt `n` (from 0).
 fn backoff(n: u32) -> Duration {
-    let cap = (500u64 << n.min(5)).min(10_000);
     let [a, b, c, d] = random::<4>();
-    Duration::from_millis(u64::from(u32::from_le_bytes([a, b, c, d])) % cap.max(1))
+    let share = f64::from(u32::from_le_bytes([a, b, c, d])) / f64::from(u32::MAX);
+    Duration::from_millis(u64::from(Backoff::RECONNECT.delay_ms(n + 1, share)))
 }
 
-/// Lists the user's conversations and fetches what is missing after `have`.
-/// As the browser does, the list names the conversations already held
-/// (`known`), which come back as heads; `known` gains the others.
-async fn catch_up(
-    api: &Api,
-    token: &str,
-    room: &str,
-    have: u64,
-    known: &mut Vec<String>,
-) -> Result<u64, String> {
-    let list = api
-        .post(
-            "conversations/list",
-            &json!({ "known": known }),
-            Some(token),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let full = list["conversations"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    known.extend(
-        full.iter()
-            .filter_map(|c| c["id"].as_str().map(str::to_owned)),
-    );
-    let heads = list["heads"].as_array().cloned().unwrap_or_default();
-    let last = full
-        .iter()
-        .chain(&heads)
-        .find(|c| c["id"] == room)
-        .and_then(|c| c["last_seq"].as_u64())
-        .ok_or("the room is not in the list")?;
-    let mut have = have;
-    while have < last {
-        let page = api
+/// The core's clock: ms since the harness started.
+fn clock() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// One client's delivery: the browser's own core ([`Core`]), its
+/// commands carried out over the harness's HTTP client.
+struct Delivery {
+    core: Core<Message>,
+    room: ConversationId,
+    /// The conversations had in full: a list names them (`known`), and
+    /// the server answers them as heads, as it does for the browser.
+    known: Vec<String>,
+}
+
+impl Delivery {
+    /// Feeds the core one event and carries out what it decides. A request
+    /// that fails is told to the core and ends the run with `Err`: the
+    /// client then reconnects, and the core plans again.
+    async fn feed(&mut self, api: &Api, token: &str, event: Event<Message>) -> Result<(), String> {
+        let mut commands: VecDeque<Command> = self.core.handle(clock(), event).into();
+        while let Some(command) = commands.pop_front() {
+            let answer = match command {
+                Command::List => match self.list(api, token).await {
+                    Ok(heads) => Event::Listed(heads),
+                    Err(e) => {
+                        self.core.handle(clock(), Event::ListFailed);
+                        return Err(e);
+                    }
+                },
+                Command::Fetch(fetch) => match history(api, token, fetch).await {
+                    Ok(entries) => Event::Page { fetch, entries },
+                    Err(e) => {
+                        self.core.handle(clock(), Event::PageFailed(fetch));
+                        return Err(e);
+                    }
+                },
+                // Nothing shown, nothing sent through the core, no timers:
+                // a failure reconnects instead.
+                Command::Show(_) | Command::Send(_) | Command::Unpark(_) | Command::Wake { .. } => {
+                    continue;
+                }
+            };
+            commands.extend(self.core.handle(clock(), answer));
+        }
+        Ok(())
+    }
+
+    /// The list, as heads of the client's own room.
+    async fn list(&mut self, api: &Api, token: &str) -> Result<Vec<Head>, String> {
+        let list = api
             .post(
-                "messages/history",
-                &json!({"conversation_id": room, "after_seq": have, "limit": 200}),
+                "conversations/list",
+                &json!({ "known": self.known }),
                 Some(token),
             )
             .await
             .map_err(|e| e.to_string())?;
-        let seqs: Vec<u64> = page["messages"]
+        let full = list["conversations"]
             .as_array()
-            .map(|m| m.iter().filter_map(|m| m["seq"].as_u64()).collect())
+            .cloned()
             .unwrap_or_default();
-        if seqs.is_empty() {
-            break;
-        }
-        for seq in seqs {
-            if seq == have + 1 {
-                have = seq;
-            }
-        }
+        self.known.extend(
+            full.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned)),
+        );
+        let heads = list["heads"].as_array().cloned().unwrap_or_default();
+        Ok(full
+            .into_iter()
+            .chain(heads)
+            .filter_map(|c| serde_json::from_value::<Head>(c).ok())
+            .filter(|h| h.id == self.room)
+            .collect())
     }
-    Ok(have)
+
+    /// The highest `seq` held with nothing missing below it.
+    fn have(&self) -> u64 {
+        self.core.contiguous(self.room)
+    }
+}
+
+/// One history page.
+async fn history(api: &Api, token: &str, fetch: Fetch) -> Result<Vec<Message>, String> {
+    let page = api
+        .post(
+            "messages/history",
+            &json!({
+                "conversation_id": fetch.conversation,
+                "after_seq": fetch.after,
+                "before_seq": fetch.before,
+                "limit": fetch.limit,
+            }),
+            Some(token),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    serde_json::from_value::<History>(page)
+        .map(|h| h.messages)
+        .map_err(|e| e.to_string())
 }
 
 /// One client, forever (until the task is aborted).
@@ -107,7 +153,11 @@ async fn client(
     state: Arc<State>,
 ) {
     let mut attempt = 0u32;
-    let mut known = Vec::new();
+    let mut delivery = Delivery {
+        core: Core::new(n as u64),
+        room: room.parse().expect("a room id"),
+        known: Vec::new(),
+    };
     loop {
         let mut ws = match live::handshake(server, live::source(n), &token).await {
             Ok(ws) => ws,
@@ -119,14 +169,13 @@ async fn client(
         };
         attempt = 0;
         state.connected.store(true, Ordering::SeqCst);
-        let have = state.have.load(Ordering::SeqCst);
-        match catch_up(&api, &token, &room, have, &mut known).await {
-            Ok(now) => state.have.store(now, Ordering::SeqCst),
-            Err(_) => {
-                state.connected.store(false, Ordering::SeqCst);
-                tokio::time::sleep(backoff(attempt)).await;
-                continue;
-            }
+        let caught_up = delivery.feed(&api, &token, Event::Connected).await;
+        state.have.store(delivery.have(), Ordering::SeqCst);
+        if caught_up.is_err() {
+            state.connected.store(false, Ordering::SeqCst);
+            delivery.core.handle(clock(), Event::Disconnected);
+            tokio::time::sleep(backoff(attempt)).await;
+            continue;
         }
         // Pushes, until the socket drops.
         while let Some(Ok(frame)) = ws.next().await {
@@ -141,19 +190,21 @@ async fn client(
                     break;
                 }
                 Ok(EnginePacket::Message(packet)) => {
-                    if let Ok(SocketPacket::Event { name, args, .. }) =
+                    if let Ok(SocketPacket::Event { name, mut args, .. }) =
                         frames::decode_socket(packet)
                         && name == NEW_MESSAGE
-                        && let Some(seq) = args.first().and_then(|m| m["seq"].as_u64())
+                        && !args.is_empty()
+                        && let Ok(entry) = serde_json::from_value::<Message>(args.swap_remove(0))
                     {
-                        let have = state.have.load(Ordering::SeqCst);
-                        if seq == have + 1 {
-                            state.have.store(seq, Ordering::SeqCst);
-                        } else if seq > have + 1
-                            && let Ok(now) = catch_up(&api, &token, &room, have, &mut known).await
-                        {
-                            state.have.store(now, Ordering::SeqCst);
-                        }
+                        let conversation = entry.conversation_id;
+                        let pushed = Event::Pushed {
+                            conversation,
+                            entry,
+                        };
+                        // A failed gap fetch is planned again by the next
+                        // push or the next connect.
+                        let _ = delivery.feed(&api, &token, pushed).await;
+                        state.have.store(delivery.have(), Ordering::SeqCst);
                     }
                 }
                 Ok(EnginePacket::Close) => break,
@@ -161,6 +212,7 @@ async fn client(
             }
         }
         state.connected.store(false, Ordering::SeqCst);
+        delivery.core.handle(clock(), Event::Disconnected);
         state.reconnects.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(backoff(attempt)).await;
         attempt += 1;

@@ -1,6 +1,6 @@
 //! A property over random histories: whatever sequence of sends, repeated
 //! sends, disconnects, reconnects and server restarts happens, every
-//! member's final view (a [`Reader`], doing what the browser's engine does)
+//! member's final view (a [`Reader`], running the browser's delivery core)
 //! equals the stored log: no gap, no duplicate, `seq` order, and every send
 //! the server acknowledged is in it exactly once.
 
@@ -144,10 +144,9 @@ async fn run(ops: Vec<Op>) {
             reader.connect(&server).await;
         }
         assert_eq!(reader.repeats, 0, "no message pushed twice");
-        let view: Vec<&Value> = reader.held.values().collect();
         assert_eq!(
-            view,
-            log.iter().collect::<Vec<_>>(),
+            reader.held(),
+            log,
             "{}'s view is the log",
             reader.account.username
         );

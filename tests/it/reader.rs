@@ -1,11 +1,15 @@
-//! The reader fixture: a member's client that does what the browser's engine
-//! does with one conversation. After every connect it fetches the gap with
-//! `history(after_seq = the last seq it holds)`; a push that skips ahead
-//! makes it fill the gap the same way; it holds each message once, by `seq`.
+//! The reader fixture: a member's client for one conversation that runs the
+//! browser's own delivery core (`hush::delivery::Core`) over HTTP and
+//! Socket.IO. The core decides what to list and fetch after every connect
+//! and every push; this shell only carries its commands out (and panics if
+//! the server fails to answer, which no test here expects).
 
-use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use hush::delivery::{Command, Core, Event, Fetch};
+use hush::model::conversation::{Conversations, Head, History, Message};
+use hush::model::ids::ConversationId;
 use serde_json::{Value, json};
 
 use crate::chat::history;
@@ -14,9 +18,8 @@ use crate::util::{Account, Client};
 
 pub struct Reader {
     pub account: Account,
-    conversation: String,
-    /// Every message held, by `seq`.
-    pub held: BTreeMap<u64, Value>,
+    conversation: ConversationId,
+    core: Core<Message>,
     /// Ids of the messages pushed to this reader.
     pushed: HashSet<String>,
     /// Pushes of a message already pushed (a push and a fetch bringing the
@@ -25,32 +28,54 @@ pub struct Reader {
     live: Option<Live>,
 }
 
+fn clock() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
 impl Reader {
     pub fn new(account: Account, conversation: &str) -> Self {
         Reader {
             account,
-            conversation: conversation.to_owned(),
-            held: BTreeMap::new(),
+            conversation: conversation.parse().unwrap(),
+            core: Core::new(clock()),
             pushed: HashSet::new(),
             repeats: 0,
             live: None,
         }
     }
 
+    fn messages(&self) -> &[Message] {
+        self.core
+            .timeline(self.conversation)
+            .map(|t| t.lines())
+            .unwrap_or_default()
+    }
+
     /// The highest `seq` held.
     pub fn last_seq(&self) -> u64 {
-        self.held.keys().next_back().copied().unwrap_or(0)
+        self.messages().last().map_or(0, |m| m.seq)
     }
 
     /// The `seq`s held, in order.
     pub fn seqs(&self) -> Vec<u64> {
-        self.held.keys().copied().collect()
+        self.messages().iter().map(|m| m.seq).collect()
     }
 
-    /// Connects and catches up.
+    /// Every message held, in order, as the wire has it.
+    pub fn held(&self) -> Vec<Value> {
+        self.messages()
+            .iter()
+            .map(|m| serde_json::to_value(m).unwrap())
+            .collect()
+    }
+
+    /// Connects, and catches up as the core says.
     pub async fn connect(&mut self, server: &Client) {
         self.live = Some(Live::connect(server, &self.account.token).await);
-        self.catch_up(server).await;
+        self.feed(server, Event::Connected).await;
     }
 
     /// The reader's socket, while connected.
@@ -61,36 +86,64 @@ impl Reader {
     /// Goes away: pushes from now on are missed.
     pub fn disconnect(&mut self) {
         self.live = None;
+        self.core.handle(clock(), Event::Disconnected);
     }
 
-    /// Fetches everything after the last `seq` held.
-    pub async fn catch_up(&mut self, server: &Client) {
-        loop {
-            let (status, page) = history(
-                server,
-                &self.account,
-                json!({"conversation_id": self.conversation, "after_seq": self.last_seq(), "limit": 200}),
-            )
-            .await;
-            assert_eq!(status, 200, "{page}");
-            let messages = page["messages"].as_array().unwrap().clone();
-            let full = messages.len() == 200;
-            for m in messages {
-                self.hold(m);
-            }
-            if !full {
-                return;
-            }
+    /// Feeds the core one event and carries out what it decides, feeding
+    /// each answer back, until it asks for nothing more.
+    async fn feed(&mut self, server: &Client, event: Event<Message>) {
+        let mut commands: VecDeque<Command> = self.core.handle(clock(), event).into();
+        while let Some(command) = commands.pop_front() {
+            let answer = match command {
+                Command::List => Event::Listed(self.list(server).await),
+                Command::Fetch(fetch) => Event::Page {
+                    fetch,
+                    entries: self.fetch(server, fetch).await,
+                },
+                // Nothing to draw, keep or wait for: the reader never sends.
+                Command::Show(_) | Command::Unpark(_) | Command::Wake { .. } => continue,
+                Command::Send(_) => unreachable!("the reader never writes"),
+            };
+            commands.extend(self.core.handle(clock(), answer));
         }
     }
 
-    fn hold(&mut self, message: Value) {
-        let seq = message["seq"].as_u64().unwrap();
-        self.held.insert(seq, message);
+    /// Where this reader's conversation stands, as the list says.
+    async fn list(&self, server: &Client) -> Vec<Head> {
+        let response = server
+            .post("conversations/list", json!({}), Some(&self.account.token))
+            .await;
+        assert_eq!(response.status(), 200);
+        let list: Conversations = response.json().await.unwrap();
+        list.conversations
+            .iter()
+            .map(|c| Head {
+                id: c.id,
+                last_seq: c.last_seq,
+            })
+            .chain(list.heads)
+            .filter(|h| h.id == self.conversation)
+            .collect()
+    }
+
+    async fn fetch(&self, server: &Client, fetch: Fetch) -> Vec<Message> {
+        let (status, page) = history(
+            server,
+            &self.account,
+            json!({
+                "conversation_id": fetch.conversation,
+                "after_seq": fetch.after,
+                "before_seq": fetch.before,
+                "limit": fetch.limit,
+            }),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        serde_json::from_value::<History>(page).unwrap().messages
     }
 
     /// Takes the pushes that arrive within `within` (ending early after a
-    /// quiet 300 ms), filling any gap a push reveals.
+    /// quiet 300 ms), doing whatever the core decides for each.
     pub async fn pump(&mut self, server: &Client, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;
         loop {
@@ -102,20 +155,24 @@ impl Reader {
             let Some((name, message)) = live.next_event(quiet).await else {
                 return;
             };
-            if name != "new-message" || message["conversation_id"] != self.conversation.as_str() {
+            let Ok(message) = serde_json::from_value::<Message>(message) else {
+                continue;
+            };
+            if name != "new-message" || message.conversation_id != self.conversation {
                 continue;
             }
-            if !self
-                .pushed
-                .insert(message["id"].as_str().unwrap().to_owned())
-            {
+            if !self.pushed.insert(message.id.to_string()) {
                 self.repeats += 1;
             }
-            let seq = message["seq"].as_u64().unwrap();
-            if seq > self.last_seq() + 1 {
-                self.catch_up(server).await;
-            }
-            self.hold(message);
+            let conversation = self.conversation;
+            self.feed(
+                server,
+                Event::Pushed {
+                    conversation,
+                    entry: message,
+                },
+            )
+            .await;
         }
     }
 }

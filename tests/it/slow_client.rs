@@ -30,7 +30,7 @@ async fn a_stalled_client_misses_pushes_visibly_and_still_gets_everything() {
     chat::send_numbered(&server, &hi, &chat.id, &chat.ck, 1..=BURST).await;
     reader.live().unwrap().resume();
     reader.pump(&server, Duration::from_secs(5)).await;
-    let received = reader.held.len() as u64;
+    let received = reader.held().len() as u64;
     assert!(
         received < BURST,
         "the stalled socket missed pushes ({received} held)"
