@@ -97,3 +97,46 @@ test("a message the server refuses for good says why and can be deleted", async 
   await expect(a.locator("li.msg.mine .text")).toHaveText(["a normal one"]);
   await a.context().close();
 });
+
+test("a push lost on the wire shows up with the next message, without a reload", async ({ browser }) => {
+  const a = await signUp(browser, "amy95");
+  const b = await signUp(browser, "bob95");
+  await startConversation(a, ["bob95"]);
+  await open(b, /amy95/);
+
+  // The reader's socket runs through a relay that can drop exactly one
+  // `new-message` frame on its way from the server (a push the server
+  // dropped for a stalled socket looks the same to the browser).
+  let armed = false;
+  let dropped = 0;
+  await b.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((frame) => {
+      if (armed && typeof frame === "string" && frame.startsWith('42["new-message"')) {
+        armed = false;
+        dropped += 1;
+        return;
+      }
+      ws.send(frame);
+    });
+  });
+  await b.reload();
+  await expect(linkState(b)).toHaveText("Connected", { timeout: 15_000 });
+
+  await send(a, "one");
+  await expect(lastMessage(b, "theirs")).toContainText("one");
+  armed = true;
+  await send(a, "two");
+  await expect(a.locator("li.msg.mine .state.sent")).toHaveCount(2);
+  await expect.poll(() => dropped).toBe(1);
+  await expect(b.locator("li.msg")).toHaveCount(1);
+
+  await send(a, "three");
+  const rows = b.locator("li.msg.theirs");
+  await expect(rows.locator(".text")).toHaveText(["one", "two", "three"], { timeout: 10_000 });
+  const seqs = await rows.evaluateAll((items) => items.map((li) => li.getAttribute("data-seq")));
+  expect(seqs).toEqual(["1", "2", "3"]);
+  expect(dropped).toBe(1);
+  await b.screenshot({ path: "screenshots/lost-push-recovered.png" });
+  for (const page of [a, b]) await page.context().close();
+});
