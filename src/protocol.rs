@@ -18,8 +18,17 @@ use serde::{Deserialize, Serialize};
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
 
-/// Where Engine.IO is served (namespace `/`).
-pub const SOCKET_PATH: &str = "/socket.io/";
+/// Where Engine.IO is served (namespace `/`), as the server's layer is
+/// configured: it answers this path itself and every path below it.
+pub const SOCKET_PATH: &str = "/socket.io";
+
+/// Whether the Socket.IO layer answers `path`: exactly [`SOCKET_PATH`] or
+/// anything below it (the rule engineioxide applies), so that a guard in
+/// front of the layer sees every request the layer serves.
+pub fn is_socket_path(path: &str) -> bool {
+    path.strip_prefix(SOCKET_PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 /// A message was stored: payload `Message`.
 pub const NEW_MESSAGE: &str = "new-message";

@@ -3,9 +3,10 @@
 //! The browser app authenticates with a SameSite=Strict cookie, and a
 //! WebSocket handshake is not covered by CORS, so another site could
 //! otherwise open a socket in a signed-in user's name. A request to `/api/…`
-//! or `/socket.io/…` that carries an `Origin` header must come from the
-//! server's own origin (its `Host`) or from one of the `allowed_origins`
-//! settings; otherwise it gets 403 `forbidden_origin` and reaches no handler.
+//! or to `/socket.io` (or below it: all that the Socket.IO layer answers)
+//! that carries an `Origin` header must come from the server's own origin
+//! (its `Host`) or from one of the `allowed_origins` settings; otherwise it
+//! gets 403 `forbidden_origin` and reaches no handler.
 //! Requests without `Origin` (native clients, curl) are not browsers and pass.
 
 use axum::extract::{Request, State};
@@ -16,12 +17,16 @@ use axum::response::{IntoResponse, Response};
 use super::state::AppState;
 use crate::model::error::{ApiError, ErrorCode};
 
-/// Paths the guard protects; pages and static files are fine to embed.
-const GUARDED: [&str; 2] = ["/api/", crate::protocol::SOCKET_PATH];
+/// Whether the guard protects `path`: the API, and every path the
+/// Socket.IO layer answers (with or without the slash after `/socket.io`).
+/// Pages and static files are fine to embed.
+fn guarded(path: &str) -> bool {
+    path.starts_with("/api/") || crate::protocol::is_socket_path(path)
+}
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if GUARDED.iter().any(|prefix| path.starts_with(prefix)) {
+    if guarded(path) {
         let headers = request.headers();
         if let Some(origin) = headers.get(ORIGIN) {
             let host = headers.get(HOST).and_then(|h| h.to_str().ok());
@@ -54,7 +59,17 @@ fn permits(origin: &str, host: Option<&str>, allowed: &[String]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::permits;
+    use super::{guarded, permits};
+
+    #[test]
+    fn regression_the_socket_path_without_its_slash_is_guarded() {
+        for path in ["/socket.io", "/socket.io/", "/socket.io/x", "/api/login"] {
+            assert!(guarded(path), "{path}");
+        }
+        for path in ["/", "/chats/1", "/pkg/hush.wasm", "/socket.iox", "/apix"] {
+            assert!(!guarded(path), "{path}");
+        }
+    }
 
     #[test]
     fn own_origin_passes_whatever_the_case() {

@@ -66,6 +66,7 @@ pub fn layer(
     recent: Arc<RecentUsers>,
 ) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
+        .req_path(protocol::SOCKET_PATH)
         .ws_read_buffer_size(WS_READ_BUFFER)
         .with_state(Sessions {
             store,
@@ -85,7 +86,7 @@ pub fn layer(
 /// front of the Socket.IO layer this copies all three out of it, so the
 /// buffer goes once hyper is done with it. Other requests pass untouched.
 pub async fn detach_handshake(mut request: Request) -> Request {
-    if !request.uri().path().starts_with(protocol::SOCKET_PATH) {
+    if !protocol::is_socket_path(request.uri().path()) {
         return request;
     }
     let mut headers = HeaderMap::with_capacity(request.headers().len());

@@ -137,6 +137,50 @@ async fn another_origin_is_refused_before_the_handshake() {
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
+/// A request to the Socket.IO layer from `origin`: a polling GET, a polling
+/// POST, or a WebSocket upgrade, at `path`.
+async fn from_origin(server: &TestServer, method: &str, path: &str, origin: &str) -> u16 {
+    let url = server.url(path);
+    let request = match method {
+        "POST" => server.http.post(url).body("40"),
+        "UPGRADE" => server
+            .http
+            .get(url)
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "websocket")
+            .header("Sec-WebSocket-Version", "13")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        _ => server.http.get(url),
+    };
+    let response = request.header("Origin", origin).send().await.unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn regression_a_foreign_origin_is_refused_on_every_path_and_transport_the_layer_serves() {
+    // The guard used to cover `/socket.io/` only; the layer also answers
+    // `/socket.io?EIO=4…`, where a foreign origin went unchecked.
+    let server = TestServer::start().await;
+    let own = format!("http://{}", server.running.addr());
+    for base in ["/socket.io/", "/socket.io"] {
+        let polling = format!("{base}?EIO=4&transport=polling");
+        let post = format!("{base}?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA");
+        let websocket = format!("{base}?EIO=4&transport=websocket");
+        for (method, path) in [("GET", &polling), ("POST", &post), ("UPGRADE", &websocket)] {
+            let status = from_origin(&server, method, path, "https://evil.example").await;
+            assert_eq!(status, 403, "{method} {path}");
+        }
+        // The same requests from the app's own origin reach the layer.
+        assert_eq!(
+            from_origin(&server, "GET", &polling, &own).await,
+            200,
+            "{polling}"
+        );
+        let upgraded = from_origin(&server, "UPGRADE", &websocket, &own).await;
+        assert_eq!(upgraded, 101, "{websocket}");
+    }
+}
+
 #[tokio::test]
 async fn own_and_allowed_origins_pass() {
     let server = TestServer::start_with(|s| {
