@@ -1,11 +1,12 @@
 //! Group commit for messages. Sends that arrive while an append is being
 //! written wait in one queue; a single task takes everything waiting (up
 //! to [`MAX_BATCH`]) and appends it in one `BEGIN IMMEDIATE` transaction:
-//! three reads for the checks, one `UPDATE … RETURNING` for the `seq`s,
-//! one multi-row `INSERT`, one commit (one fsync). Each message is checked
-//! and numbered exactly as if it had been appended alone, in queue order;
-//! a failure of the transaction fails every message in it, and none is
-//! stored. Under light load a batch is one message.
+//! three reads for the checks, a decision that does no I/O (`decide`), one
+//! `UPDATE … RETURNING` for the `seq`s, one multi-row `INSERT`, one commit
+//! (one fsync). Each message is checked and numbered exactly as if it had
+//! been appended alone, in queue order; a failure of the transaction fails
+//! every message in it, and none is stored. Under light load a batch is one
+//! message.
 //!
 //! The same task keeps the write-ahead log short, off the write path.
 //! SQLite's own checkpoint runs inside the commit that crosses its
@@ -15,14 +16,18 @@
 //! while appends go on; once it is done, the task copies the little written
 //! meanwhile between two batches, and the next commit starts the log over.
 
+mod decide;
+
 use std::collections::HashMap;
 
 use sqlx::sqlite::SqlitePool;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::super::{AppendRefusal, Appended, MessageRecord, NewMessageRecord, StoreError};
-use super::messaging::{message_from_row, select_message};
+use super::super::{AppendRefusal, Appended, NewMessageRecord, StoreError};
+use super::messaging::{id_column, message_from_row, select_message};
+use crate::model::ids::{ConversationId, UserId};
+use decide::{Decision, Found, Plan, decide, stored};
 
 /// Most messages in one transaction (9 bound values each, well under
 /// SQLite's limit of 32,766).
@@ -155,204 +160,18 @@ fn placeholders(n: usize, width: usize) -> String {
     vec![row; n].join(", ")
 }
 
-/// Whether a stored message is the same send as a new one.
-fn same_send(earlier: &MessageRecord, new: &NewMessageRecord) -> bool {
-    earlier.conversation_id == new.conversation_id
-        && earlier.sender_id == new.sender_id
-        && earlier.epoch == new.epoch
-        && earlier.nonce == new.nonce
-        && earlier.ciphertext == new.ciphertext
-        && earlier.signature == new.signature
-}
-
-/// The record `new` becomes with `seq`.
-fn stored(new: &NewMessageRecord, seq: u64) -> MessageRecord {
-    MessageRecord {
-        id: new.id,
-        conversation_id: new.conversation_id,
-        seq,
-        sender_id: new.sender_id,
-        sender: new.sender.clone(),
-        epoch: new.epoch,
-        nonce: new.nonce.clone(),
-        ciphertext: new.ciphertext.clone(),
-        signature: new.signature.clone(),
-        created_at: new.created_at.clone(),
-    }
-}
-
 /// Appends `messages` in one transaction; one outcome per message, in order.
 pub async fn append_batch(
     pool: &SqlitePool,
     messages: &[&NewMessageRecord],
 ) -> Result<Vec<Result<Appended, AppendRefusal>>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-
-    // Membership of every (conversation, sender) pair.
-    let pairs: Vec<(String, String)> = {
-        let mut pairs: Vec<(String, String)> = messages
-            .iter()
-            .map(|m| (m.conversation_id.to_string(), m.sender_id.to_string()))
-            .collect();
-        pairs.sort();
-        pairs.dedup();
-        pairs
-    };
-    let sql = format!(
-        "SELECT conversation_id, user_id FROM members WHERE (conversation_id, user_id) IN (VALUES {})",
-        placeholders(pairs.len(), 2)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for (conversation, user) in &pairs {
-        query = query.bind(conversation).bind(user);
-    }
-    let mut members = std::collections::HashSet::new();
-    for row in query.fetch_all(&mut *tx).await? {
-        members.insert((
-            row.try_get::<String, _>("conversation_id")?,
-            row.try_get::<String, _>("user_id")?,
-        ));
-    }
-
-    // Messages stored before under any of these ids.
-    let ids: Vec<String> = messages.iter().map(|m| m.id.to_string()).collect();
-    let sql = format!(
-        "{} WHERE m.id IN ({})",
-        select_message!(""),
-        placeholders(ids.len(), 1)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for id in &ids {
-        query = query.bind(id);
-    }
-    let mut earlier: HashMap<String, MessageRecord> = HashMap::new();
-    for row in query.fetch_all(&mut *tx).await? {
-        let record = message_from_row(&row)?;
-        earlier.insert(record.id.to_string(), record);
-    }
-
-    // The current epoch of every conversation.
-    let mut conversations: Vec<String> = pairs.iter().map(|(c, _)| c.clone()).collect();
-    conversations.dedup();
-    let sql = format!(
-        "SELECT conversation_id, MAX(epoch) AS epoch FROM epochs WHERE conversation_id IN ({}) \
-         GROUP BY conversation_id",
-        placeholders(conversations.len(), 1)
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for conversation in &conversations {
-        query = query.bind(conversation);
-    }
-    let mut epochs: HashMap<String, u32> = HashMap::new();
-    for row in query.fetch_all(&mut *tx).await? {
-        epochs.insert(row.try_get("conversation_id")?, row.try_get("epoch")?);
-    }
-
-    // Decide each message in order, as lone appends would be: membership,
-    // then an earlier id (stored, or earlier in this batch), then the epoch.
-    enum Decision {
-        Refused(AppendRefusal),
-        Repeat(MessageRecord),
-        /// Index of an accepted message earlier in this batch it repeats.
-        RepeatOfBatch(usize),
-        New,
-    }
-    let mut decisions = Vec::with_capacity(messages.len());
-    let mut accepted_ids: HashMap<&str, usize> = HashMap::new();
-    let mut counts: HashMap<&str, (i64, &str)> = HashMap::new();
-    for (i, m) in messages.iter().enumerate() {
-        let conversation = pairs_key(&pairs, m);
-        let decision = if !members.contains(conversation) {
-            Decision::Refused(AppendRefusal::NotAMember)
-        } else if let Some(before) = earlier.get(&ids[i]) {
-            if same_send(before, m) {
-                Decision::Repeat(before.clone())
-            } else {
-                Decision::Refused(AppendRefusal::IdConflict)
-            }
-        } else if let Some(&first) = accepted_ids.get(ids[i].as_str()) {
-            let original = messages[first];
-            if same_send(&stored(original, 0), m) {
-                Decision::RepeatOfBatch(first)
-            } else {
-                Decision::Refused(AppendRefusal::IdConflict)
-            }
-        } else {
-            let current = epochs.get(&conversation.0).copied().unwrap_or(0);
-            if current != m.epoch {
-                Decision::Refused(AppendRefusal::StaleEpoch { current })
-            } else {
-                accepted_ids.insert(&ids[i], i);
-                let count = counts.entry(&conversation.0).or_insert((0, ""));
-                *count = (count.0 + 1, &m.created_at);
-                Decision::New
-            }
-        };
-        decisions.push(decision);
-    }
-
-    // Reserve each conversation's next seqs in one statement.
-    let mut last_seq: HashMap<String, i64> = HashMap::new();
-    if !counts.is_empty() {
-        let sql = format!(
-            "UPDATE conversations SET last_seq = last_seq + v.column2, active_at = v.column3 \
-             FROM (VALUES {}) AS v WHERE conversations.id = v.column1 RETURNING id, last_seq",
-            placeholders(counts.len(), 3)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (conversation, (n, at)) in &counts {
-            query = query.bind(*conversation).bind(*n).bind(*at);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            last_seq.insert(row.try_get("id")?, row.try_get("last_seq")?);
-        }
-    }
-    // Number the new messages: a conversation's `n` new ones take the `n`
-    // seqs ending at its new last_seq, in queue order.
-    let mut next: HashMap<&str, i64> = counts
-        .iter()
-        .map(|(c, (n, _))| (*c, last_seq.get(*c).copied().unwrap_or(0) - n + 1))
-        .collect();
-    let mut seqs = vec![0u64; messages.len()];
-    let mut new_rows = Vec::new();
-    for (i, decision) in decisions.iter().enumerate() {
-        if let Decision::New = decision {
-            let seq = next.get_mut(messages[i].conversation_id.to_string().as_str());
-            let Some(seq) = seq else {
-                return Err(StoreError::Other(sqlx::Error::Protocol(
-                    "a conversation vanished inside its append".into(),
-                )));
-            };
-            seqs[i] = *seq as u64;
-            *seq += 1;
-            new_rows.push(i);
-        }
-    }
-    if !new_rows.is_empty() {
-        let sql = format!(
-            "INSERT INTO messages (id, conversation_id, seq, sender_id, epoch, nonce, ciphertext, \
-             signature, created_at) VALUES {}",
-            placeholders(new_rows.len(), 9)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for &i in &new_rows {
-            let m = messages[i];
-            query = query
-                .bind(&ids[i])
-                .bind(&pairs_key(&pairs, m).0)
-                .bind(seqs[i] as i64)
-                .bind(m.sender_id.to_string())
-                .bind(m.epoch)
-                .bind(&m.nonce)
-                .bind(&m.ciphertext)
-                .bind(&m.signature)
-                .bind(&m.created_at);
-        }
-        query.execute(&mut *tx).await?;
-    }
+    let found = read(&mut tx, messages).await?;
+    let plan = decide(&found, messages);
+    let seqs = write(&mut tx, messages, &plan).await?;
     tx.commit().await?;
-
-    Ok(decisions
+    Ok(plan
+        .decisions
         .into_iter()
         .enumerate()
         .map(|(i, decision)| match decision {
@@ -361,18 +180,141 @@ pub async fn append_batch(
             Decision::RepeatOfBatch(first) => {
                 Ok(Appended::Repeat(stored(messages[first], seqs[first])))
             }
-            Decision::New => Ok(Appended::New(stored(messages[i], seqs[i]))),
+            Decision::New { .. } => Ok(Appended::New(stored(messages[i], seqs[i]))),
         })
         .collect())
 }
 
-/// The `(conversation, sender)` pair of `m`, as held in `pairs`.
-fn pairs_key<'a>(pairs: &'a [(String, String)], m: &NewMessageRecord) -> &'a (String, String) {
-    let key = (m.conversation_id.to_string(), m.sender_id.to_string());
-    let i = pairs
-        .binary_search(&key)
-        .expect("every message's pair is in the sorted pairs");
-    &pairs[i]
+/// Reads what deciding `messages` needs, in three queries: the memberships
+/// of their `(conversation, sender)` pairs, the messages stored under their
+/// ids, and their conversations' current epochs.
+async fn read(
+    tx: &mut Transaction<'static, Sqlite>,
+    messages: &[&NewMessageRecord],
+) -> Result<Found, StoreError> {
+    let mut found = Found::default();
+    let mut pairs: Vec<(ConversationId, UserId)> = messages
+        .iter()
+        .map(|m| (m.conversation_id, m.sender_id))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let sql = format!(
+        "SELECT conversation_id, user_id FROM members WHERE (conversation_id, user_id) IN (VALUES {})",
+        placeholders(pairs.len(), 2)
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for (conversation, user) in &pairs {
+        query = query.bind(conversation.to_string()).bind(user.to_string());
+    }
+    for row in query.fetch_all(&mut **tx).await? {
+        let pair = (
+            id_column(&row, "conversation_id")?,
+            id_column(&row, "user_id")?,
+        );
+        found.members.insert(pair);
+    }
+
+    let sql = format!(
+        "{} WHERE m.id IN ({})",
+        select_message!(""),
+        placeholders(messages.len(), 1)
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for m in messages {
+        query = query.bind(m.id.to_string());
+    }
+    for row in query.fetch_all(&mut **tx).await? {
+        let record = message_from_row(&row)?;
+        found.earlier.insert(record.id, record);
+    }
+
+    // `pairs` is sorted by conversation first.
+    let mut conversations: Vec<ConversationId> = pairs.iter().map(|(c, _)| *c).collect();
+    conversations.dedup();
+    let sql = format!(
+        "SELECT conversation_id, MAX(epoch) AS epoch FROM epochs WHERE conversation_id IN ({}) \
+         GROUP BY conversation_id",
+        placeholders(conversations.len(), 1)
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for conversation in &conversations {
+        query = query.bind(conversation.to_string());
+    }
+    for row in query.fetch_all(&mut **tx).await? {
+        let conversation = id_column(&row, "conversation_id")?;
+        found.epochs.insert(conversation, row.try_get("epoch")?);
+    }
+    Ok(found)
+}
+
+/// Writes what `plan` decided: reserves each conversation's next seqs in
+/// one `UPDATE … RETURNING`, then inserts the new messages in one `INSERT`.
+/// Returns each message's seq (0 for those not new).
+async fn write(
+    tx: &mut Transaction<'static, Sqlite>,
+    messages: &[&NewMessageRecord],
+    plan: &Plan<'_>,
+) -> Result<Vec<u64>, StoreError> {
+    let mut seqs = vec![0u64; messages.len()];
+    if plan.reserve.is_empty() {
+        return Ok(seqs);
+    }
+    let sql = format!(
+        "UPDATE conversations SET last_seq = last_seq + v.column2, active_at = v.column3 \
+         FROM (VALUES {}) AS v WHERE conversations.id = v.column1 RETURNING id, last_seq",
+        placeholders(plan.reserve.len(), 3)
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for (conversation, (n, at)) in &plan.reserve {
+        query = query
+            .bind(conversation.to_string())
+            .bind(*n as i64)
+            .bind(*at);
+    }
+    // Each conversation's last_seq before this batch.
+    let mut before: HashMap<ConversationId, i64> = HashMap::with_capacity(plan.reserve.len());
+    for row in query.fetch_all(&mut **tx).await? {
+        let conversation = id_column(&row, "id")?;
+        let last: i64 = row.try_get("last_seq")?;
+        let n = plan
+            .reserve
+            .get(&conversation)
+            .map_or(0, |(n, _)| *n as i64);
+        before.insert(conversation, last - n);
+    }
+
+    let rows: u64 = plan.reserve.values().map(|(n, _)| n).sum();
+    let sql = format!(
+        "INSERT INTO messages (id, conversation_id, seq, sender_id, epoch, nonce, ciphertext, \
+         signature, created_at) VALUES {}",
+        placeholders(rows as usize, 9)
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for (i, decision) in plan.decisions.iter().enumerate() {
+        let Decision::New { offset } = decision else {
+            continue;
+        };
+        let m = messages[i];
+        let Some(before) = before.get(&m.conversation_id) else {
+            return Err(StoreError::Other(sqlx::Error::Protocol(
+                "a conversation vanished inside its append".into(),
+            )));
+        };
+        seqs[i] = (before + *offset as i64) as u64;
+        query = query
+            .bind(m.id.to_string())
+            .bind(m.conversation_id.to_string())
+            .bind(seqs[i] as i64)
+            .bind(m.sender_id.to_string())
+            .bind(m.epoch)
+            .bind(&m.nonce)
+            .bind(&m.ciphertext)
+            .bind(&m.signature)
+            .bind(&m.created_at);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(seqs)
 }
 
 #[cfg(test)]
@@ -381,7 +323,9 @@ mod tests {
     use crate::model::ids::{ConversationId, MessageId};
     use crate::server::store::sqlite::SqliteStore;
     use crate::server::store::test_user as user;
-    use crate::server::store::{EpochRecord, NewConversationRecord, Store, UserRecord};
+    use crate::server::store::{
+        EpochRecord, MessageRecord, NewConversationRecord, Store, UserRecord,
+    };
 
     async fn conversation(store: &SqliteStore, members: &[&UserRecord]) -> ConversationId {
         let id = ConversationId::new();
@@ -404,7 +348,11 @@ mod tests {
         id
     }
 
-    fn message(conversation: ConversationId, sender: &UserRecord, byte: u8) -> NewMessageRecord {
+    pub(super) fn message(
+        conversation: ConversationId,
+        sender: &UserRecord,
+        byte: u8,
+    ) -> NewMessageRecord {
         NewMessageRecord {
             id: MessageId::new(),
             conversation_id: conversation,
