@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use hush::server::cli::{self, CliError};
 use hush::server::{boot, settings::Settings};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     hush::server::memory::return_large_blocks();
@@ -26,12 +25,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(e, 2),
     };
 
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
+    hush::server::logging::init();
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -14,6 +14,7 @@ pub mod data_dir;
 pub mod error;
 pub mod fields;
 pub mod health;
+pub mod logging;
 pub mod memory;
 pub mod messages;
 pub mod origin;

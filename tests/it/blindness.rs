@@ -1,14 +1,16 @@
 //! The server is blind, and this proves it: real conversations carry
-//! planted canary words, then every file in the data directory (database,
-//! WAL, secrets) and everything the server logged at TRACE level are
-//! searched for the canaries and for the content keys and private keys in
-//! every encoding. Nothing may be found. The captured log must show the
-//! sends happened (ids and sizes), so the search cannot pass by capturing
-//! nothing.
+//! planted canary words, members hold sockets that receive them, then every
+//! file in the data directory (database, WAL, secrets) and everything the
+//! server logged at TRACE level (through the server's own log caps) are
+//! searched for the canaries, for the content keys and private keys in
+//! every encoding, and for the session tokens. Nothing may be found. The
+//! captured log must show the sends and the sockets happened, so the search
+//! cannot pass by capturing nothing.
 
 use hush::crypto::encoding::b64;
 
 use crate::chat::{self, seal, send};
+use crate::live::Live;
 use crate::util::{TestServer, capture_logs};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -33,6 +35,17 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
     let pair = chat::create(&server, &hi, &[&hi, &lo], None).await;
     let group = chat::create(&server, &lo, &[&lo, &mid, &hi], Some("Book club")).await;
 
+    // Sockets that carry their token in the CONNECT packet's `auth`, and
+    // receive the pushes.
+    let mut sockets = Vec::new();
+    for account in [&hi, &lo, &mid] {
+        sockets.push(Live::connect(&server, &account.token).await);
+    }
+    let joined = sockets[1]
+        .ask("join-conversation", group.id.as_str().into())
+        .await;
+    assert_eq!(joined, serde_json::json!({"ok": true}));
+
     let canaries = [
         "zebra-canary-4711",
         "Quokka Marmalade Vortex",
@@ -53,6 +66,8 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
     )
     .await;
     assert_eq!(status, 200);
+    let pushed = sockets[0].expect("new-message").await;
+    assert_eq!(pushed["conversation_id"], pair.id.as_str());
 
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
     for canary in canaries {
@@ -66,6 +81,8 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
         secrets.push((name.to_owned(), bytes));
     }
     for account in [&hi, &lo, &mid] {
+        let name = format!("{}'s session token", account.username);
+        secrets.push((name, account.token.as_bytes().to_vec()));
         for (kind, key) in [("dh", &account.dh), ("sig", &account.sig)] {
             let pkcs8 = key.to_pkcs8().to_vec();
             let name = format!("{}'s {kind} private key", account.username);
@@ -74,6 +91,7 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
         }
     }
 
+    drop(sockets);
     server
         .running
         .stop()
@@ -81,6 +99,11 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
         .expect("the server stops cleanly");
     let log = log.lock().unwrap().clone();
     let log_text = String::from_utf8_lossy(&log);
+    assert!(
+        log_text.contains("socket connected"),
+        "the capture saw the sockets: {} bytes",
+        log_text.len()
+    );
     assert!(
         log_text.contains(&last_id) && log_text.contains("message stored"),
         "the capture saw the server's debug lines: {} bytes, stored: {}, id: {}",

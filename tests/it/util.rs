@@ -12,6 +12,7 @@ pub use hush::crypto::native_client::{PasswordKeys, random};
 use hush::server::boot::{self, Running};
 use hush::server::settings::Settings;
 use serde_json::{Value, json};
+use tracing_subscriber::layer::SubscriberExt;
 
 /// PBKDF2 iterations the test servers accept (the real minimum is 600,000;
 /// key derivation is not what these tests are about).
@@ -208,10 +209,12 @@ pub fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard
     });
     let log = Arc::new(Mutex::new(Vec::new()));
     let writer = Capture(log.clone());
+    // Through the server's own caps, as the binary logs.
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .finish();
+        .finish()
+        .with(hush::server::logging::caps());
     (log, tracing::subscriber::set_default(subscriber))
 }
