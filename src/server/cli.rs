@@ -79,6 +79,15 @@ where
         ..Sources::default()
     };
     if let Some(("serve", serve)) = matches.subcommand() {
+        if let Some(def) = SETTINGS
+            .iter()
+            .find(|def| !def.command_line && serve.contains_id(def.key))
+        {
+            return Err(CliError::Usage(format!(
+                "--{} is refused: every user of this machine can read a command line; set {} or `{}` in the settings file",
+                def.flag, def.env, def.key
+            )));
+        }
         sources.config = serve.get_one::<PathBuf>("config").cloned();
         sources.flags = SETTINGS
             .iter()
@@ -138,6 +147,18 @@ mod tests {
                 .contains(&("listen", "127.0.0.1:0".to_owned()))
         );
         assert!(sources.flags.contains(&("data_dir", "/tmp/x".to_owned())));
+    }
+
+    #[test]
+    fn regression_a_signing_key_is_refused_as_a_flag_without_echoing_it() {
+        let secret = "q3Vv1b0Yl5o+8Jm2wH6cFzR0tXeK9uPnA4sGdLiE7yM=";
+        match parse(["hush", "serve", "--token-secret", secret], Vec::new()) {
+            Err(CliError::Usage(line)) => {
+                assert!(line.contains("HUSH_TOKEN_SECRET"), "{line}");
+                assert!(!line.contains(secret), "{line}");
+            }
+            _ => panic!("--token-secret must be refused"),
+        }
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct Def {
     pub help: &'static str,
     /// Never echoed back in an error message.
     pub secret: bool,
+    /// Whether it may be given as a flag. A signing key may not: every user
+    /// of the machine can read a process's command line (`ps`).
+    pub command_line: bool,
 }
 
 /// Every setting the server knows. The order is the order of `--help`.
@@ -41,6 +44,7 @@ pub const SETTINGS: &[Def] = &[
         default: "127.0.0.1:3000",
         help: "Address and port to serve on (port 0 picks a free one)",
         secret: false,
+        command_line: true,
     },
     Def {
         key: "data_dir",
@@ -50,6 +54,7 @@ pub const SETTINGS: &[Def] = &[
         default: "data",
         help: "Directory for the embedded database and generated secrets (created if missing)",
         secret: false,
+        command_line: true,
     },
     Def {
         key: "database_url",
@@ -59,6 +64,7 @@ pub const SETTINGS: &[Def] = &[
         default: "",
         help: "Database to use; empty means the SQLite file hush.db in the data directory",
         secret: true,
+        command_line: true,
     },
     Def {
         key: "site_dir",
@@ -68,6 +74,7 @@ pub const SETTINGS: &[Def] = &[
         default: "target/site",
         help: "The built browser app (WASM, JS, CSS, public files), as cargo-leptos writes it",
         secret: false,
+        command_line: true,
     },
     Def {
         key: "allowed_origins",
@@ -77,6 +84,7 @@ pub const SETTINGS: &[Def] = &[
         default: "",
         help: "Other origins (comma-separated, like https://chat.example.com) allowed to call the API and open sockets; the server's own origin always is",
         secret: false,
+        command_line: true,
     },
     Def {
         key: "token_secret",
@@ -84,8 +92,9 @@ pub const SETTINGS: &[Def] = &[
         flag: "token-secret",
         value_name: "SECRET",
         default: "",
-        help: "Key that signs session tokens (32+ characters; every node of one deployment needs the same). Empty: generated once into the data directory",
+        help: "Key that signs session tokens: a random secret of 32+ bytes, such as `openssl rand -base64 32` prints (every node of one deployment needs the same); environment or settings file only, never a flag. Empty: generated once into the data directory",
         secret: true,
+        command_line: false,
     },
     Def {
         key: "token_ttl_secs",
@@ -95,6 +104,7 @@ pub const SETTINGS: &[Def] = &[
         default: "604800",
         help: "Lifetime of a session token, in seconds (60 to 31536000)",
         secret: false,
+        command_line: true,
     },
     Def {
         key: "max_message_bytes",
@@ -104,6 +114,7 @@ pub const SETTINGS: &[Def] = &[
         default: "65536",
         help: "Largest accepted message ciphertext, in bytes (1024 to 16777216)",
         secret: false,
+        command_line: true,
     },
     Def {
         key: "kdf_min_iterations",
@@ -113,6 +124,7 @@ pub const SETTINGS: &[Def] = &[
         default: "600000",
         help: "Fewest PBKDF2 iterations a sign-up may use; lower it only for tests and benchmarks",
         secret: false,
+        command_line: true,
     },
 ];
 
@@ -388,12 +400,46 @@ fn database_url(v: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// Bits of entropy a token secret needs: as many as HS256's key.
+const SECRET_BITS: f64 = 256.0;
+/// Fewest distinct characters a token secret may have (no `aaaa…`).
+const SECRET_DISTINCT: usize = 16;
+
 fn token_secret(v: &str) -> Result<Option<String>, String> {
-    match v.len() {
-        0 => Ok(None),
-        1..32 => Err("expected at least 32 characters".into()),
-        _ => Ok(Some(v.to_owned())),
+    if v.is_empty() {
+        return Ok(None);
     }
+    let bits = secret_bits(v);
+    let distinct = v.chars().collect::<std::collections::HashSet<_>>().len();
+    if bits < SECRET_BITS || distinct < SECRET_DISTINCT {
+        return Err(format!(
+            "expected a random secret of at least 32 bytes, such as `openssl rand -base64 32` prints; this one carries about {} bits of the {SECRET_BITS} needed",
+            bits.min(SECRET_BITS - 1.0) as u32
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// At most how many bits of entropy `secret` can carry: its length times
+/// the bits of the alphabet its characters are drawn from (lowercase,
+/// uppercase, digits, other printable ASCII, anything else).
+fn secret_bits(secret: &str) -> f64 {
+    type Class = (fn(char) -> bool, f64);
+    let classes: [Class; 4] = [
+        (|c| c.is_ascii_lowercase(), 26.0),
+        (|c| c.is_ascii_uppercase(), 26.0),
+        (|c| c.is_ascii_digit(), 10.0),
+        (|c| c.is_ascii_punctuation(), 32.0),
+    ];
+    let mut alphabet: f64 = classes
+        .iter()
+        .filter(|(class, _)| secret.chars().any(class))
+        .map(|(_, size)| size)
+        .sum();
+    if !secret.chars().all(|c| c.is_ascii_graphic()) {
+        alphabet += 64.0;
+    }
+    secret.chars().count() as f64 * alphabet.log2()
 }
 
 fn number(v: &str, min: u64, max: u64) -> Result<u64, String> {
@@ -614,6 +660,26 @@ mod tests {
         .to_string();
         assert!(err.contains("`database_url`"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_token_secret_must_carry_256_bits() {
+        let check = |v: &str| token_secret(v).is_ok();
+        assert!(check(""), "empty: generated");
+        // `openssl rand -base64 32` and `openssl rand -hex 32`.
+        assert!(check("q3Vv1b0Yl5o+8Jm2wH6cFzR0tXeK9uPnA4sGdLiE7yM="));
+        assert!(check(
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        ));
+        for weak in [
+            "a".repeat(64).as_str(),
+            "correcthorsebatterystaplecorrecthorse",
+            "passwordpasswordpasswordpassword",
+            "0123456789012345678901234567890123456789",
+        ] {
+            let err = token_secret(weak).unwrap_err();
+            assert!(err.contains("openssl rand"), "{err}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Session tokens: JWT with HS256 only. `iss`, `aud`, `exp` and `sub` are
-//! required and checked with no leeway; `ver` is the user's token version,
-//! which logout bumps, so an older token stops working at once.
+//! Session tokens: JWT with HS256 only, typed `hush-session+jwt` in the
+//! header (so no other token signed with the same key passes for one).
+//! `iss`, `aud`, `exp`, `nbf` and `sub` are required and checked with no
+//! leeway; `ver` is the user's token version, which logout bumps, so an
+//! older token stops working at once.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,8 @@ use crate::model::ids::UserId;
 /// The issuer and audience of every Hush token.
 pub const ISSUER: &str = "hush";
 pub const AUDIENCE: &str = "hush";
+/// The header's `typ` of a session token.
+pub const TYPE: &str = "hush-session+jwt";
 
 /// What a token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +24,8 @@ pub struct Claims {
     pub sub: UserId,
     /// Issued at, seconds since the epoch.
     pub iat: u64,
+    /// Not valid before, seconds since the epoch (when it was issued).
+    pub nbf: u64,
     /// Expires at, seconds since the epoch.
     pub exp: u64,
     /// The user's token version when issued.
@@ -33,15 +39,16 @@ pub fn issue(key: &[u8], user: UserId, version: u32, now: u64, ttl_secs: u64) ->
         aud: AUDIENCE.into(),
         sub: user,
         iat: now,
+        nbf: now,
         exp: now + ttl_secs,
         ver: version,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(key),
-    )
-    .expect("HS256 signing cannot fail")
+    let header = Header {
+        typ: Some(TYPE.into()),
+        ..Header::new(Algorithm::HS256)
+    };
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key))
+        .expect("HS256 signing cannot fail")
 }
 
 /// The claims of a well-formed, correctly signed, unexpired Hush token.
@@ -50,10 +57,12 @@ pub fn verify(key: &[u8], token: &str) -> Option<Claims> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
     validation.set_audience(&[AUDIENCE]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
     validation.leeway = 0;
     jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(key), &validation)
         .ok()
+        .filter(|data| data.header.typ.as_deref() == Some(TYPE))
         .map(|data| data.claims)
 }
 
@@ -105,18 +114,58 @@ mod tests {
         assert_eq!(verify(KEY, "not.a.token"), None);
     }
 
+    /// A token with these claims and this `typ`, signed with [`KEY`].
+    fn signed(typ: Option<&str>, claims: serde_json::Value) -> String {
+        let header = Header {
+            typ: typ.map(str::to_owned),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(KEY)).unwrap()
+    }
+
+    #[test]
+    fn regression_a_token_without_nbf_or_not_yet_valid_or_of_another_type_is_refused() {
+        let user = UserId::new();
+        let claims = |nbf: Option<u64>| {
+            let mut c = serde_json::json!({
+                "iss": ISSUER, "aud": AUDIENCE, "sub": user,
+                "iat": now(), "exp": now() + 60, "ver": 0
+            });
+            if let Some(nbf) = nbf {
+                c["nbf"] = nbf.into();
+            }
+            c
+        };
+        assert!(verify(KEY, &signed(Some(TYPE), claims(Some(now())))).is_some());
+        assert_eq!(
+            verify(KEY, &signed(Some(TYPE), claims(None))),
+            None,
+            "no nbf"
+        );
+        let later = Some(now() + 30);
+        assert_eq!(
+            verify(KEY, &signed(Some(TYPE), claims(later))),
+            None,
+            "not yet"
+        );
+        for typ in [None, Some("JWT"), Some("hush-invite+jwt")] {
+            let token = signed(typ, claims(Some(now())));
+            assert_eq!(verify(KEY, &token), None, "typ {typ:?}");
+        }
+    }
+
     #[test]
     fn wrong_audience_or_issuer_is_refused() {
-        let claims = serde_json::json!({
-            "iss": "someone-else", "aud": AUDIENCE, "sub": UserId::new(),
-            "iat": now(), "exp": now() + 60, "ver": 0
-        });
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(KEY),
-        )
-        .unwrap();
-        assert_eq!(verify(KEY, &token), None);
+        for (iss, aud) in [("someone-else", AUDIENCE), (ISSUER, "someone-else")] {
+            let claims = serde_json::json!({
+                "iss": iss, "aud": aud, "sub": UserId::new(),
+                "iat": now(), "nbf": now(), "exp": now() + 60, "ver": 0
+            });
+            assert_eq!(
+                verify(KEY, &signed(Some(TYPE), claims)),
+                None,
+                "{iss} {aud}"
+            );
+        }
     }
 }
