@@ -12,6 +12,9 @@ use crate::model::ids::UserId;
 /// The issuer and audience of every Hush token.
 pub const ISSUER: &str = "hush";
 pub const AUDIENCE: &str = "hush";
+/// How long before its issue a token is valid: nodes of one deployment
+/// whose clocks differ by less than this accept each other's new tokens.
+const CLOCK_SLACK_SECS: u64 = 30;
 /// The header's `typ` of a session token.
 pub const TYPE: &str = "hush-session+jwt";
 
@@ -24,7 +27,8 @@ pub struct Claims {
     pub sub: UserId,
     /// Issued at, seconds since the epoch.
     pub iat: u64,
-    /// Not valid before, seconds since the epoch (when it was issued).
+    /// Not valid before, seconds since the epoch (a little before it was
+    /// issued, for clocks that differ between nodes).
     pub nbf: u64,
     /// Expires at, seconds since the epoch.
     pub exp: u64,
@@ -39,7 +43,7 @@ pub fn issue(key: &[u8], user: UserId, version: u32, now: u64, ttl_secs: u64) ->
         aud: AUDIENCE.into(),
         sub: user,
         iat: now,
-        nbf: now,
+        nbf: now.saturating_sub(CLOCK_SLACK_SECS),
         exp: now + ttl_secs,
         ver: version,
     };
@@ -142,7 +146,7 @@ mod tests {
             None,
             "no nbf"
         );
-        let later = Some(now() + 30);
+        let later = Some(now() + 5);
         assert_eq!(
             verify(KEY, &signed(Some(TYPE), claims(later))),
             None,
