@@ -73,8 +73,7 @@ pub async fn prelogin(
     let name = canonical_username(username)?;
     let keys = throttle::prelogin_keys(&name, address);
     let now = Instant::now();
-    state.throttle.check_all(&keys, now).map_err(rate_limited)?;
-    state.throttle.record_all(&keys, now);
+    state.throttle.take_all(&keys, now).map_err(rate_limited)?;
     Ok(match state.store.user_by_name(&name).await? {
         Some(user) => KdfParams {
             kdf_salt: b64(&user.kdf_salt),
@@ -173,7 +172,8 @@ pub async fn login(
     let auth_key = fields::bytes("auth_key", auth_key, Some(KEY_LEN), KEY_LEN)?;
     let keys = throttle::login_keys(&name, address);
     let now = Instant::now();
-    state.throttle.check_all(&keys, now).map_err(rate_limited)?;
+    // Counted before the hash is checked, given back if it checks out.
+    state.throttle.take_all(&keys, now).map_err(rate_limited)?;
     let user = state.store.user_by_name(&name).await?;
     let stored = user.as_ref().map(|u| u.auth_hash.clone());
     let genuine = password::offload(move || match stored {
@@ -186,9 +186,9 @@ pub async fn login(
     .await
     .ok_or_else(ApiError::internal)?;
     let Some(user) = user.filter(|_| genuine) else {
-        state.throttle.record_all(&keys, now);
         return Err(ApiError::unauthorized());
     };
+    state.throttle.give_back(&keys, now);
     state.throttle.clear(&keys[0].0);
     Ok(LoginAnswer {
         token: session_for(state, &user),

@@ -6,6 +6,11 @@
 //! locking the account itself takes many addresses, and lasts at most the
 //! window. Prelogin requests count per account and address (30) and per
 //! address (300). A refusal carries how long until the next try may succeed.
+//!
+//! An attempt is counted when it starts, under one lock with the check
+//! ([`Throttle::take_all`]), and given back if it succeeds: counted after
+//! the password hash instead, concurrent wrong logins all passed the check
+//! before any was counted.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -52,32 +57,48 @@ pub struct Throttle {
     events: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
+/// `Err(retry_after)` if `times` has used up `limit` (forgetting the times
+/// that have left the window).
+fn wait(times: Option<&mut VecDeque<Instant>>, limit: Limit, now: Instant) -> Result<(), Duration> {
+    let Some(times) = times else {
+        return Ok(());
+    };
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= limit.window)
+    {
+        times.pop_front();
+    }
+    if times.len() < limit.max {
+        return Ok(());
+    }
+    let oldest = *times.front().expect("full means non-empty");
+    Err(limit
+        .window
+        .saturating_sub(now.duration_since(oldest))
+        .max(Duration::from_secs(1)))
+}
+
 impl Throttle {
     /// `Err(retry_after)` if `key` has used up `limit`.
     pub fn check(&self, key: &str, limit: Limit, now: Instant) -> Result<(), Duration> {
         let mut events = self.events.lock().expect("throttle lock");
-        let Some(times) = events.get_mut(key) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= limit.window)
-        {
-            times.pop_front();
-        }
-        if times.len() < limit.max {
-            return Ok(());
-        }
-        let oldest = *times.front().expect("full means non-empty");
-        Err(limit
-            .window
-            .saturating_sub(now.duration_since(oldest))
-            .max(Duration::from_secs(1)))
+        wait(events.get_mut(key), limit, now)
     }
 
-    /// Counts one event for `key`.
-    pub fn record(&self, key: &str, now: Instant) {
+    /// Counts one attempt under every key, unless one of them has used up
+    /// its limit (then nothing is counted and the longest wait is the
+    /// answer): the check and the count are one step, so attempts made at
+    /// once cannot all pass before any is counted.
+    pub fn take_all(&self, keys: &[(String, Limit)], now: Instant) -> Result<(), Duration> {
         let mut events = self.events.lock().expect("throttle lock");
+        let longest = keys
+            .iter()
+            .filter_map(|(key, limit)| wait(events.get_mut(key), *limit, now).err())
+            .max();
+        if let Some(longest) = longest {
+            return Err(longest);
+        }
         // Forget keys idle for a whole window, now and then, so memory stays bounded.
         if events.len() > 10_000 {
             events.retain(|_, times| {
@@ -86,24 +107,22 @@ impl Throttle {
                     .is_some_and(|t| now.duration_since(*t) < WINDOW)
             });
         }
-        events.entry(key.to_owned()).or_default().push_back(now);
-    }
-
-    /// [`Throttle::check`] for every key; the longest wait wins.
-    pub fn check_all(&self, keys: &[(String, Limit)], now: Instant) -> Result<(), Duration> {
-        let waits = keys
-            .iter()
-            .filter_map(|(key, limit)| self.check(key, *limit, now).err());
-        match waits.max() {
-            Some(wait) => Err(wait),
-            None => Ok(()),
-        }
-    }
-
-    /// [`Throttle::record`] for every key.
-    pub fn record_all(&self, keys: &[(String, Limit)], now: Instant) {
         for (key, _) in keys {
-            self.record(key, now);
+            events.entry(key.clone()).or_default().push_back(now);
+        }
+        Ok(())
+    }
+
+    /// Un-counts an attempt [`Throttle::take_all`] counted at `at` (it
+    /// succeeded).
+    pub fn give_back(&self, keys: &[(String, Limit)], at: Instant) {
+        let mut events = self.events.lock().expect("throttle lock");
+        for (key, _) in keys {
+            if let Some(times) = events.get_mut(key)
+                && let Some(i) = times.iter().rposition(|t| *t == at)
+            {
+                times.remove(i);
+            }
         }
     }
 
@@ -147,9 +166,11 @@ mod tests {
             window: Duration::from_secs(60),
         };
         let start = Instant::now();
+        let keys = [("k".to_owned(), limit)];
         for i in 0..3 {
             assert!(throttle.check("k", limit, start).is_ok(), "attempt {i}");
-            throttle.record("k", start + Duration::from_secs(i));
+            let at = start + Duration::from_secs(i);
+            assert!(throttle.take_all(&keys, at).is_ok(), "attempt {i}");
         }
         let retry = throttle
             .check("k", limit, start + Duration::from_secs(10))
@@ -170,5 +191,26 @@ mod tests {
                 .check("k", limit, start + Duration::from_secs(10))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_refused_attempt_counts_nowhere_and_a_given_back_one_is_gone() {
+        let throttle = Throttle::default();
+        let small = Limit {
+            max: 1,
+            window: Duration::from_secs(60),
+        };
+        let large = Limit { max: 5, ..small };
+        let now = Instant::now();
+        let keys = [("a".to_owned(), small), ("b".to_owned(), large)];
+        assert!(throttle.take_all(&keys, now).is_ok());
+        assert!(throttle.take_all(&keys, now).is_err(), "a is used up");
+        assert!(throttle.check("b", Limit { max: 1, ..large }, now).is_err());
+        assert!(
+            throttle.check("b", Limit { max: 2, ..large }, now).is_ok(),
+            "the refused attempt did not count under b"
+        );
+        throttle.give_back(&keys, now);
+        assert!(throttle.take_all(&keys, now).is_ok(), "a is free again");
     }
 }

@@ -288,6 +288,24 @@ async fn expired_foreign_and_unsigned_tokens_are_401() {
 }
 
 #[tokio::test]
+async fn regression_fifty_concurrent_wrong_logins_verify_at_most_the_limit() {
+    // The throttle used to be checked before the hash and counted after
+    // it, so wrong logins made at once all passed the check.
+    let server = TestServer::start_for_accounts().await;
+    server.sign_up("alice", PASSWORD).await;
+    let wrong = json!({"username": "alice", "auth_key": b64(&[9; 32])});
+    let attempts = (0..50).map(|_| async {
+        let response = server.post("login", wrong.clone(), None).await;
+        response.status().as_u16()
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(verified + refused, 50, "{statuses:?}");
+    assert_eq!(verified, 10, "exactly the per-account-and-address limit was verified");
+}
+
+#[tokio::test]
 async fn repeated_failures_are_throttled_per_account_and_address() {
     let server = TestServer::start_for_accounts().await;
     server.sign_up("alice", PASSWORD).await;
