@@ -5,11 +5,11 @@
 //! Two implementations share one shape: the browser's, on WebCrypto
 //! (feature `hydrate`), and a native twin on RustCrypto (feature `ssr`) for
 //! the server's tests and our tools. Every label and every byte string they
-//! feed to a primitive is built once, in [`suite`], so they cannot disagree;
-//! the committed vectors in `tests/vectors/hush-v1.json`, made by an
-//! independent Python implementation, check both.
+//! feed to a primitive is built once, in [`suite`], and every size in
+//! `model::suite`, so they cannot disagree; the committed vectors in
+//! `tests/vectors/hush-v1.json`, made by an independent Python
+//! implementation, check both.
 
-pub mod encoding;
 pub mod suite;
 
 #[cfg(feature = "ssr")]

@@ -64,7 +64,7 @@ pub async fn measure(
         &world.api,
         "reader",
         password,
-        hush::crypto::suite::KDF_ITERATIONS.start().to_owned(),
+        hush::model::suite::KDF_ITERATIONS.start().to_owned(),
     )
     .await
     .map_err(|e| format!("sign up the reader: {e}"))?;

@@ -30,10 +30,10 @@ use super::keystore::{self, LocalIdentity};
 use super::session;
 use super::socket::{Link, Realtime, sleep};
 use crate::api::{accounts, conversations};
-use crate::crypto::encoding::b64;
 use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, Head, MAX_KNOWN};
+use crate::model::encoding::b64;
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::screen::{Chats, Line, LinkState, Me, Summary};
 

@@ -16,12 +16,13 @@ use web_sys::CryptoKey;
 
 use super::keystore::LocalIdentity;
 use crate::crypto::CryptoError;
-use crate::crypto::encoding::{b64, unb64};
-use crate::crypto::suite::{self, KEY_LEN, MemberKeys, NONCE_LEN};
+use crate::crypto::suite::{self, MemberKeys};
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, Message, Outgoing, WrappedKey};
+use crate::model::encoding::{b64, unb64};
 use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::model::suite::{KEY_LEN, NONCE_LEN};
 
 /// A member as an epoch's signed key set names them.
 #[derive(Debug, Clone)]

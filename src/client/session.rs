@@ -6,11 +6,12 @@
 use super::keystore::{self, LocalIdentity};
 use crate::api::accounts;
 use crate::crypto::CryptoError;
-use crate::crypto::encoding::{b64, unb64};
-use crate::crypto::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KeyKind};
+use crate::crypto::suite::KeyKind;
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::Identity;
+use crate::model::encoding::{b64, unb64};
 use crate::model::error::ApiError;
+use crate::model::suite::{KDF_ITERATIONS, KDF_SALT_LEN, NONCE_LEN};
 use crate::model::username;
 
 /// Why a flow failed, in words for the form.
@@ -62,7 +63,7 @@ pub async fn sign_up(typed: &str, password: &str) -> Result<LocalIdentity, Failu
         let kek = &keys.kek;
         let name = &name;
         async move {
-            let nonce = p::random::<12>().map_err(crypto)?;
+            let nonce = p::random::<NONCE_LEN>().map_err(crypto)?;
             web::wrap_identity(kek, name, kind, pkcs8, &nonce)
                 .await
                 .map(|w| b64(&w))

@@ -21,7 +21,10 @@ use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use super::CryptoError;
-use super::suite::{self, KEY_LEN, KeyKind, MemberKeys, NONCE_LEN, SIGNATURE_LEN};
+use super::suite::{self, KeyKind, MemberKeys};
+use crate::model::suite::{
+    KEY_LEN, NONCE_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN, is_uncompressed_point,
+};
 
 /// A 32-byte symmetric key: `mk`, `auth_key`, `kek`, a wrapping key or a
 /// content key.
@@ -96,7 +99,7 @@ impl PrivateKey {
     }
 
     /// The raw 65-byte uncompressed public key.
-    pub fn public(&self) -> [u8; 65] {
+    pub fn public(&self) -> [u8; PUBLIC_KEY_LEN] {
         let point = self.0.public_key().to_encoded_point(false);
         point
             .as_bytes()
@@ -107,7 +110,7 @@ impl PrivateKey {
 
 /// Parses a raw public key, refusing anything but the 65-byte uncompressed form.
 fn public_key(bytes: &[u8]) -> Result<PublicKey, CryptoError> {
-    if !suite::is_uncompressed_point(bytes) {
+    if !is_uncompressed_point(bytes) {
         return Err(CryptoError::Invalid { what: "public key" });
     }
     PublicKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::Invalid { what: "public key" })
@@ -280,11 +283,11 @@ pub fn unwrap_content_key(
     member_id: &str,
     member_dh: &PrivateKey,
 ) -> Result<Key32, CryptoError> {
-    const HEAD: usize = suite::PUBLIC_KEY_LEN + NONCE_LEN;
+    const HEAD: usize = PUBLIC_KEY_LEN + NONCE_LEN;
     if wrapped.len() <= HEAD {
         return Err(CryptoError::Decrypt);
     }
-    let (ephemeral_public, rest) = wrapped.split_at(suite::PUBLIC_KEY_LEN);
+    let (ephemeral_public, rest) = wrapped.split_at(PUBLIC_KEY_LEN);
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
     let ephemeral = public_key(ephemeral_public)?;
     let info = suite::wrap_info(conversation_id, epoch, member_id);

@@ -6,10 +6,11 @@
 
 use serde_json::{Value, json};
 
-use super::encoding::{b64, unb64};
 use super::native::{self, Key32, PrivateKey};
 use super::suite::{self, KeyKind, MemberKeys};
+use crate::model::encoding::{b64, unb64};
 use crate::model::ids::ConversationId;
+use crate::model::suite::{KDF_SALT_LEN, KEY_LEN, NONCE_LEN};
 
 /// Fresh random bytes from the operating system.
 pub fn random<const N: usize>() -> [u8; N] {
@@ -49,16 +50,21 @@ pub fn sign_up_body(
     password: &str,
     iterations: u32,
 ) -> (Value, Identity) {
-    let kdf_salt = random::<16>();
+    let kdf_salt = random::<KDF_SALT_LEN>();
     let keys = PasswordKeys::derive(canonical, password, &kdf_salt, iterations);
     let identity = Identity {
         dh: PrivateKey::generate(),
         sig: PrivateKey::generate(),
     };
     let wrap = |kind, key: &PrivateKey| {
-        let wrapped =
-            native::wrap_identity(&keys.kek, canonical, kind, &key.to_pkcs8(), &random::<12>())
-                .expect("a fresh 12-byte nonce and a 32-byte key always seal");
+        let wrapped = native::wrap_identity(
+            &keys.kek,
+            canonical,
+            kind,
+            &key.to_pkcs8(),
+            &random::<NONCE_LEN>(),
+        )
+        .expect("a fresh 12-byte nonce and a 32-byte key always seal");
         b64(&wrapped)
     };
     let body = json!({
@@ -93,7 +99,7 @@ pub fn create_body(
     title: Option<&str>,
 ) -> Result<(Value, Key32), crate::crypto::CryptoError> {
     let id = ConversationId::new().to_string();
-    let ck = Key32::from_bytes(&random::<32>())?;
+    let ck = Key32::from_bytes(&random::<KEY_LEN>())?;
     let mut wraps = Vec::with_capacity(members.len());
     let mut lines = Vec::with_capacity(members.len());
     for m in members {
@@ -104,7 +110,7 @@ pub fn create_body(
             m.id,
             m.dh_public,
             &PrivateKey::generate(),
-            &random::<12>(),
+            &random::<NONCE_LEN>(),
         )?;
         lines.push(MemberKeys {
             member_id: m.id.to_owned(),
@@ -209,7 +215,7 @@ pub fn seal(
     sent_at: &str,
 ) -> Value {
     let plaintext = json!({"v": 1, "kind": "text", "body": text, "sent_at": sent_at});
-    let nonce = random::<12>();
+    let nonce = random::<NONCE_LEN>();
     let ciphertext = native::seal_message(
         ck,
         conversation_id,

@@ -1,21 +1,9 @@
 //! The labels and exact byte strings of `hush-v1`, built once for both
 //! implementations. Nothing here touches a key: these functions only say
-//! *what* is hashed, derived, authenticated or signed.
+//! *what* is hashed, derived, authenticated or signed. The suite's sizes and
+//! limits, which the server checks too, are in `model::suite`.
 
-use super::encoding::b64;
-
-/// Bytes of a P-256 public key in uncompressed form (`0x04 || x || y`).
-pub const PUBLIC_KEY_LEN: usize = 65;
-/// Bytes of an AES-GCM nonce.
-pub const NONCE_LEN: usize = 12;
-/// Bytes of every symmetric key in the suite.
-pub const KEY_LEN: usize = 32;
-/// Bytes of a `kdf_salt`.
-pub const KDF_SALT_LEN: usize = 16;
-/// Bytes of an ECDSA P-256 signature (`r || s`, never DER).
-pub const SIGNATURE_LEN: usize = 64;
-/// PBKDF2 iterations the browser accepts from a prelogin answer.
-pub const KDF_ITERATIONS: std::ops::RangeInclusive<u32> = 600_000..=10_000_000;
+use crate::model::encoding::b64;
 
 /// HKDF `info` for the key that proves the password to the server.
 pub const AUTH_INFO: &str = "hush-v1|auth";
@@ -114,9 +102,4 @@ pub fn message_aad(conversation_id: &str, epoch: u32, message_id: &str, sender_i
 /// Step 4: the bytes a sender signs: `aad || nonce || ciphertext`.
 pub fn message_signed_bytes(aad: &str, nonce: &[u8], ciphertext: &[u8]) -> Vec<u8> {
     [aad.as_bytes(), nonce, ciphertext].concat()
-}
-
-/// A raw public key as the suite requires it: 65 bytes, uncompressed.
-pub fn is_uncompressed_point(bytes: &[u8]) -> bool {
-    bytes.len() == PUBLIC_KEY_LEN && bytes[0] == 0x04
 }

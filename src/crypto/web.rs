@@ -11,7 +11,8 @@ use web_sys::CryptoKey;
 
 use self::primitives as p;
 use super::CryptoError;
-use super::suite::{self, KEY_LEN, KeyKind, NONCE_LEN, PUBLIC_KEY_LEN};
+use super::suite::{self, KeyKind};
+use crate::model::suite::{KEY_LEN, NONCE_LEN, PUBLIC_KEY_LEN};
 
 /// What the password gives: the key to send, and the key-encryption key.
 pub struct PasswordKeys {

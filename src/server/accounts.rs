@@ -12,11 +12,11 @@ use super::fields;
 use super::state::AppState;
 use super::store::{Store, StoreError, UserRecord};
 use super::throttle;
-use crate::crypto::encoding::b64;
-use crate::crypto::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KEY_LEN};
 use crate::model::account::{Identity, KdfParams, LoginAnswer, PublicUser, Session, User};
+use crate::model::encoding::b64;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::UserId;
+use crate::model::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KEY_LEN};
 use crate::model::username;
 
 /// Largest wrapped private key accepted (a 138-byte PKCS#8 plus nonce and tag

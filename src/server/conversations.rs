@@ -13,19 +13,16 @@ use super::state::AppState;
 use super::store::{
     ConversationRecord, EpochRecord, Listed, NewConversationRecord, StoreError, UserRecord,
 };
-use crate::crypto::encoding::b64;
-use crate::crypto::suite::{NONCE_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{
     Conversation, Conversations, Epoch, Head, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
     NewConversation, WrappedKey,
 };
+use crate::model::encoding::b64;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
+use crate::model::suite::{SIGNATURE_LEN, WRAPPED_KEY_LEN};
 use crate::protocol::{self, CONVERSATION_ADDED};
-
-/// Bytes of a wrapped content key: `E.public || nonce || AES-GCM(32-byte ck)`.
-const WRAPPED_KEY_LEN: usize = PUBLIC_KEY_LEN + NONCE_LEN + 32 + 16;
 
 /// A stored conversation as the wire carries it.
 pub fn to_wire(c: ConversationRecord) -> Conversation {

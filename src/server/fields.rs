@@ -2,9 +2,10 @@
 //! points, ids. Each refusal names the field, so a client learns exactly
 //! what to fix (400 `invalid_encoding` or `invalid_request`).
 
-use crate::crypto::encoding::unb64;
 use crate::crypto::native;
+use crate::model::encoding::unb64;
 use crate::model::error::ApiError;
+use crate::model::suite::PUBLIC_KEY_LEN;
 
 /// Decodes a base64url field of exactly `len` bytes (any length if `None`,
 /// from 1 up to `max`).
@@ -27,7 +28,7 @@ pub fn bytes(name: &str, text: &str, len: Option<usize>, max: usize) -> Result<V
 
 /// Decodes a raw P-256 public key: 65 bytes, uncompressed, on the curve.
 pub fn public_key(name: &str, text: &str) -> Result<Vec<u8>, ApiError> {
-    let bytes = bytes(name, text, Some(65), 65)?;
+    let bytes = bytes(name, text, Some(PUBLIC_KEY_LEN), PUBLIC_KEY_LEN)?;
     native::check_public_key(&bytes).map_err(|_| {
         ApiError::encoding(name, "an uncompressed P-256 point (65 bytes, 0x04 first)")
     })?;

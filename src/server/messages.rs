@@ -10,15 +10,12 @@ use socketioxide::BroadcastError;
 use super::fields;
 use super::state::AppState;
 use super::store::{AppendRefusal, Appended, MessageRecord, NewMessageRecord, Page, UserRecord};
-use crate::crypto::encoding::{b64, unb64};
-use crate::crypto::suite::{NONCE_LEN, SIGNATURE_LEN};
 use crate::model::conversation::{MAX_HISTORY_LIMIT, Message, Outgoing, Sent};
+use crate::model::encoding::{b64, unb64};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
+use crate::model::suite::{NONCE_LEN, SIGNATURE_LEN, TAG_LEN};
 use crate::protocol::{self, NEW_MESSAGE};
-
-/// Bytes of an AES-GCM tag: the smallest ciphertext there is.
-const TAG_LEN: usize = 16;
 
 /// A stored message as the wire carries it.
 pub fn to_wire(m: MessageRecord) -> Message {

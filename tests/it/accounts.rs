@@ -5,9 +5,9 @@
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hush::crypto::encoding::{b64, unb64};
 use hush::crypto::native;
 use hush::crypto::suite::KeyKind;
+use hush::model::encoding::{b64, unb64};
 use hush::server::auth::{secrets::ServerSecrets, token};
 use serde_json::{Value, json};
 

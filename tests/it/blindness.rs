@@ -7,7 +7,7 @@
 //! captured log must show the sends and the sockets happened, so the search
 //! cannot pass by capturing nothing.
 
-use hush::crypto::encoding::b64;
+use hush::model::encoding::b64;
 
 use crate::chat::{self, seal, send};
 use crate::live::Live;

@@ -2,8 +2,8 @@
 //! checked and used by every member's browser; bad member and key sets are
 //! refused with the field named; a retried create is idempotent.
 
-use hush::crypto::encoding::b64;
 use hush::model::conversation::{MAX_KNOWN, MAX_MEMBERS};
+use hush::model::encoding::b64;
 use hush::model::ids::ConversationId;
 use serde_json::{Value, json};
 

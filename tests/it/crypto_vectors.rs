@@ -4,9 +4,9 @@
 //! the same file in end2end/.
 
 use hush::crypto::CryptoError;
-use hush::crypto::encoding::unb64;
 use hush::crypto::native::{self, Key32, PrivateKey};
 use hush::crypto::suite::{self, KeyKind, MemberKeys};
+use hush::model::encoding::unb64;
 use serde_json::Value;
 
 fn vectors() -> Value {

@@ -5,10 +5,10 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use hush::crypto::encoding::b64;
 use hush::crypto::native::PrivateKey;
 use hush::crypto::native_client::{self, Identity};
 pub use hush::crypto::native_client::{PasswordKeys, random};
+use hush::model::encoding::b64;
 use hush::server::boot::{self, Running};
 use hush::server::settings::Settings;
 use serde_json::{Value, json};

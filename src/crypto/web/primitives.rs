@@ -9,8 +9,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
 use crate::crypto::CryptoError;
-use crate::crypto::encoding::b64;
-use crate::crypto::suite::{self, KEY_LEN, NONCE_LEN, SIGNATURE_LEN};
+use crate::model::encoding::b64;
+use crate::model::suite::{KEY_LEN, NONCE_LEN, SIGNATURE_LEN, is_uncompressed_point};
 
 fn subtle() -> Result<SubtleCrypto, CryptoError> {
     let crypto = web_sys::window()
@@ -211,7 +211,7 @@ fn ec_name(sign: bool) -> &'static str {
 
 /// A raw public key (65 bytes, uncompressed, checked), for ECDH or ECDSA.
 pub async fn import_public(raw: &[u8], sign: bool) -> Result<CryptoKey, CryptoError> {
-    if !suite::is_uncompressed_point(raw) {
+    if !is_uncompressed_point(raw) {
         return Err(CryptoError::Invalid { what: "public key" });
     }
     let uses: &[&str] = if sign { &["verify"] } else { &[] };
@@ -249,7 +249,7 @@ pub async fn import_scalar(
     sign: bool,
 ) -> Result<CryptoKey, CryptoError> {
     check_len(scalar, 32, "private scalar")?;
-    if !suite::is_uncompressed_point(public) {
+    if !is_uncompressed_point(public) {
         return Err(CryptoError::Invalid { what: "public key" });
     }
     let jwk = object(&[
@@ -388,7 +388,7 @@ pub async fn public_of_pkcs8(der: &[u8], sign: bool) -> Result<Vec<u8>, CryptoEr
         Reflect::get(&jwk, &JsValue::from_str(name))
             .ok()
             .and_then(|v| v.as_string())
-            .and_then(|text| crate::crypto::encoding::unb64(&text))
+            .and_then(|text| crate::model::encoding::unb64(&text))
             .filter(|bytes| bytes.len() == 32)
             .ok_or(CryptoError::Invalid {
                 what: "private key",

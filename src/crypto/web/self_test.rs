@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 
 use super::primitives as p;
 use crate::crypto::CryptoError;
-use crate::crypto::encoding::unb64;
 use crate::crypto::suite::{self, KeyKind, MemberKeys};
+use crate::model::encoding::unb64;
 
 /// One failed check, named.
 fn fail(what: impl std::fmt::Display) -> JsValue {

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::crypto::encoding::{b64, unb64};
-use crate::crypto::suite::KDF_SALT_LEN;
+use crate::model::encoding::{b64, unb64};
+use crate::model::suite::KDF_SALT_LEN;
 
 /// The file, inside the data directory.
 pub const FILE_NAME: &str = "secrets.json";

@@ -73,7 +73,7 @@ pub fn verify(key: &[u8], token: &str) -> Option<Claims> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::encoding::b64;
+    use crate::model::encoding::b64;
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 

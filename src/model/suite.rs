@@ -1,0 +1,53 @@
+//! The sizes and limits of suite `hush-v1` (DESIGN.md, "Crypto suite") that
+//! the wire contract states: how many bytes each field holds, the PBKDF2
+//! iteration range, the form of a public key. Plain numbers, no crypto: the
+//! server checks request fields against them, and the browser's WebCrypto
+//! code and the native twin build their bytes with the same ones. The
+//! suite's labels and signed byte strings live in `crypto::suite`.
+
+use std::ops::RangeInclusive;
+
+/// Bytes of a P-256 public key in uncompressed form (`0x04 || x || y`).
+pub const PUBLIC_KEY_LEN: usize = 65;
+/// Bytes of an AES-GCM nonce.
+pub const NONCE_LEN: usize = 12;
+/// Bytes of an AES-GCM tag: the smallest ciphertext there is.
+pub const TAG_LEN: usize = 16;
+/// Bytes of every symmetric key in the suite.
+pub const KEY_LEN: usize = 32;
+/// Bytes of a `kdf_salt`.
+pub const KDF_SALT_LEN: usize = 16;
+/// Bytes of an ECDSA P-256 signature (`r || s`, never DER).
+pub const SIGNATURE_LEN: usize = 64;
+/// Bytes of a wrapped content key: the ephemeral public key, the nonce, and
+/// the sealed content key with its tag (`E.public || nonce || AES-GCM(ck)`).
+pub const WRAPPED_KEY_LEN: usize = PUBLIC_KEY_LEN + NONCE_LEN + KEY_LEN + TAG_LEN;
+/// PBKDF2 iterations the browser accepts from a prelogin answer.
+pub const KDF_ITERATIONS: RangeInclusive<u32> = 600_000..=10_000_000;
+
+/// A raw public key as the suite requires it: 65 bytes, uncompressed. Only
+/// the form: whether the point is on the curve is for P-256 code to say.
+pub fn is_uncompressed_point(bytes: &[u8]) -> bool {
+    bytes.len() == PUBLIC_KEY_LEN && bytes[0] == 0x04
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_key_is_125_bytes() {
+        assert_eq!(WRAPPED_KEY_LEN, 125);
+    }
+
+    #[test]
+    fn only_the_uncompressed_form_passes() {
+        let mut point = [0u8; PUBLIC_KEY_LEN];
+        point[0] = 0x04;
+        assert!(is_uncompressed_point(&point));
+        point[0] = 0x02;
+        assert!(!is_uncompressed_point(&point));
+        assert!(!is_uncompressed_point(&[0x04; 33]));
+        assert!(!is_uncompressed_point(&[]));
+    }
+}
