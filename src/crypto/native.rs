@@ -116,12 +116,6 @@ fn public_key(bytes: &[u8]) -> Result<PublicKey, CryptoError> {
     PublicKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::Invalid { what: "public key" })
 }
 
-/// Checks that `bytes` is a public key the suite accepts: 65 bytes,
-/// uncompressed, a point on P-256.
-pub fn check_public_key(bytes: &[u8]) -> Result<(), CryptoError> {
-    public_key(bytes).map(|_| ())
-}
-
 fn hkdf(ikm: &[u8], salt: Option<&[u8]>, info: &str) -> Key32 {
     let mut okm = Zeroizing::new([0u8; KEY_LEN]);
     Hkdf::<Sha256>::new(salt, ikm)

@@ -1,11 +1,15 @@
 //! Checking request fields: strict base64url of the right length, P-256
 //! points, ids. Each refusal names the field, so a client learns exactly
 //! what to fix (400 `invalid_encoding` or `invalid_request`).
+//!
+//! A public key is checked with `p256`'s point decoding alone: the server
+//! links no code that could open a message or unwrap a key.
 
-use crate::crypto::native;
+use p256::PublicKey;
+
 use crate::model::encoding::unb64;
 use crate::model::error::ApiError;
-use crate::model::suite::PUBLIC_KEY_LEN;
+use crate::model::suite::{PUBLIC_KEY_LEN, is_uncompressed_point};
 
 /// Decodes a base64url field of exactly `len` bytes (any length if `None`,
 /// from 1 up to `max`).
@@ -29,10 +33,20 @@ pub fn bytes(name: &str, text: &str, len: Option<usize>, max: usize) -> Result<V
 /// Decodes a raw P-256 public key: 65 bytes, uncompressed, on the curve.
 pub fn public_key(name: &str, text: &str) -> Result<Vec<u8>, ApiError> {
     let bytes = bytes(name, text, Some(PUBLIC_KEY_LEN), PUBLIC_KEY_LEN)?;
-    native::check_public_key(&bytes).map_err(|_| {
-        ApiError::encoding(name, "an uncompressed P-256 point (65 bytes, 0x04 first)")
-    })?;
-    Ok(bytes)
+    if is_p256_point(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(ApiError::encoding(
+            name,
+            "an uncompressed P-256 point (65 bytes, 0x04 first)",
+        ))
+    }
+}
+
+/// Whether `bytes` is a public key the suite accepts: 65 bytes, `0x04`
+/// first (uncompressed), and a point on P-256.
+fn is_p256_point(bytes: &[u8]) -> bool {
+    is_uncompressed_point(bytes) && PublicKey::from_sec1_bytes(bytes).is_ok()
 }
 
 /// The current time as RFC 3339 UTC with millisecond precision
@@ -54,6 +68,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::encoding::b64;
 
     #[test]
     fn now_is_rfc3339_utc_with_milliseconds() {
@@ -65,6 +80,56 @@ mod tests {
             .collect();
         assert_eq!(shape, "0000-00-00T00:00:00.000Z");
         assert!(now.starts_with("20"), "{now}");
+    }
+
+    /// The generator of P-256, uncompressed: a point on the curve.
+    const G: &str =
+        "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU";
+
+    fn point(text: &str) -> Vec<u8> {
+        unb64(text).unwrap()
+    }
+
+    #[test]
+    fn a_point_on_the_curve_passes() {
+        assert_eq!(point(G).len(), PUBLIC_KEY_LEN);
+        assert!(is_p256_point(&point(G)));
+        assert_eq!(public_key("dh_public", G).unwrap(), point(G));
+    }
+
+    #[test]
+    fn only_65_uncompressed_bytes_on_the_curve_pass() {
+        let g = point(G);
+        // The same point compressed (0x02 or 0x03 and x): a valid SEC1 form.
+        let mut compressed = g[..33].to_vec();
+        compressed[0] = 0x02 | (g[64] & 1);
+        assert!(PublicKey::from_sec1_bytes(&compressed).is_ok());
+        assert!(!is_p256_point(&compressed));
+        // The right length, the wrong prefix.
+        let mut hybrid = g.clone();
+        hybrid[0] = 0x06 | (g[64] & 1);
+        assert!(!is_p256_point(&hybrid));
+        // Uncompressed, but off the curve.
+        let mut off = g.clone();
+        off[64] ^= 1;
+        assert!(!is_p256_point(&off));
+        // Too short, too long, empty, SEC1's point at infinity, and (0, 0).
+        assert!(!is_p256_point(&g[..64]));
+        assert!(!is_p256_point(&[g.as_slice(), &[0]].concat()));
+        assert!(!is_p256_point(&[]));
+        assert!(!is_p256_point(&[0]));
+        let mut zeros = vec![0u8; PUBLIC_KEY_LEN];
+        zeros[0] = 0x04;
+        assert!(!is_p256_point(&zeros));
+    }
+
+    #[test]
+    fn a_refused_key_names_its_field() {
+        let mut off = point(G);
+        off[64] ^= 1;
+        let e = public_key("sig_public", &b64(&off)).unwrap_err();
+        assert!(e.message.starts_with("sig_public:"), "{}", e.message);
+        assert!(public_key("dh_public", "not base64!").is_err());
     }
 
     #[test]
