@@ -3,9 +3,20 @@
 //! `iss`, `aud`, `exp`, `nbf` and `sub` are required and checked with no
 //! leeway; `ver` is the user's token version, which logout bumps, so an
 //! older token stops working at once.
+//!
+//! `jsonwebtoken` parses and validates; its signatures come from [`HS256`],
+//! a crypto backend of our own on `hmac` and `sha2`. The crate's own
+//! `rust_crypto` backend would link every JWT algorithm, and through P-384's
+//! ECDH the `hkdf` crate, into a server that needs neither
+//! (`scripts/check-blind`).
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+use jsonwebtoken::errors::{ErrorKind, Result as JwtResult};
+use jsonwebtoken::signature::{self, Signer, Verifier};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 use crate::model::ids::UserId;
 
@@ -36,6 +47,66 @@ pub struct Claims {
     pub ver: u32,
 }
 
+/// `jsonwebtoken`'s crypto backend: HMAC-SHA256 and nothing else.
+static HS256: CryptoProvider = CryptoProvider {
+    signer_factory: |algorithm, key| {
+        hs256(algorithm, key.family(), key.as_bytes()).map(|k| Box::new(k) as Box<dyn JwtSigner>)
+    },
+    verifier_factory: |algorithm, key| {
+        hs256(algorithm, key.family(), key.try_get_as_bytes()?)
+            .map(|k| Box::new(k) as Box<dyn JwtVerifier>)
+    },
+    key_utils: KeyUtils::new_unimplemented(),
+};
+
+/// Makes [`HS256`] the process's backend before `jsonwebtoken` first needs
+/// one; later calls find it installed and do nothing.
+fn use_hs256() {
+    // Only this module installs a backend, so an `Err` means ours is in.
+    let _ = HS256.install_default();
+}
+
+/// An HMAC-SHA256 key, for HS256 tokens only.
+#[derive(Clone)]
+struct Hs256(Hmac<Sha256>);
+
+fn hs256(algorithm: &Algorithm, family: AlgorithmFamily, key: &[u8]) -> JwtResult<Hs256> {
+    if *algorithm != Algorithm::HS256 || family != AlgorithmFamily::Hmac {
+        return Err(ErrorKind::InvalidAlgorithm.into());
+    }
+    let mac = Hmac::<Sha256>::new_from_slice(key).map_err(|_| ErrorKind::InvalidKeyFormat)?;
+    Ok(Hs256(mac))
+}
+
+impl Signer<Vec<u8>> for Hs256 {
+    fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+}
+
+impl Verifier<Vec<u8>> for Hs256 {
+    fn verify(&self, message: &[u8], tag: &Vec<u8>) -> Result<(), signature::Error> {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        // Constant time.
+        mac.verify_slice(tag).map_err(|_| signature::Error::new())
+    }
+}
+
+impl JwtSigner for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+impl JwtVerifier for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
 /// Signs a token for `user` valid for `ttl_secs` from `now`.
 pub fn issue(key: &[u8], user: UserId, version: u32, now: u64, ttl_secs: u64) -> String {
     let claims = Claims {
@@ -51,6 +122,7 @@ pub fn issue(key: &[u8], user: UserId, version: u32, now: u64, ttl_secs: u64) ->
         typ: Some(TYPE.into()),
         ..Header::new(Algorithm::HS256)
     };
+    use_hs256();
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key))
         .expect("HS256 signing cannot fail")
 }
@@ -64,6 +136,7 @@ pub fn verify(key: &[u8], token: &str) -> Option<Claims> {
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
     validation.leeway = 0;
+    use_hs256();
     jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(key), &validation)
         .ok()
         .filter(|data| data.header.typ.as_deref() == Some(TYPE))
@@ -124,6 +197,7 @@ mod tests {
             typ: typ.map(str::to_owned),
             ..Header::new(Algorithm::HS256)
         };
+        use_hs256();
         jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(KEY)).unwrap()
     }
 
@@ -171,5 +245,33 @@ mod tests {
                 "{iss} {aud}"
             );
         }
+    }
+
+    #[test]
+    fn tokens_are_standard_hs256() {
+        // The same header, claims and key signed by Python's hmac module.
+        const EXPECTED: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.\
+            eyJpc3MiOiJodXNoIiwiYXVkIjoiaHVzaCIsInN1YiI6IjAxODkwMDAwLTAwMDAtNzAwMC04MDAwLTAw\
+            MDAwMDAwMDAwMCIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMDYwLCJ2ZXIiOjF9.\
+            11qk2WpDDOh3QfhA1nls_ELpqJ7cfh7pbdNDKJbgv8E";
+        let user: UserId = "01890000-0000-7000-8000-000000000000".parse().unwrap();
+        assert_eq!(issue(KEY, user, 1, 1_700_000_000, 60), EXPECTED);
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let user = UserId::new();
+        let body = issue(KEY, user, 0, now(), 60);
+        let (_, claims_and_tag) = body.split_once('.').unwrap();
+        for alg in ["HS384", "HS512", "RS256", "ES256"] {
+            let header = b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes());
+            assert_eq!(
+                verify(KEY, &format!("{header}.{claims_and_tag}")),
+                None,
+                "{alg}"
+            );
+        }
+        assert!(hs256(&Algorithm::HS384, AlgorithmFamily::Hmac, KEY).is_err());
+        assert!(hs256(&Algorithm::ES256, AlgorithmFamily::Ec, KEY).is_err());
     }
 }
