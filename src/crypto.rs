@@ -3,18 +3,22 @@
 //! how messages are sealed.
 //!
 //! Two implementations share one shape: the browser's, on WebCrypto
-//! (feature `hydrate`), and a native twin on RustCrypto (feature `ssr`) for
-//! the server's tests and our tools. Every label and every byte string they
-//! feed to a primitive is built once, in [`suite`], and every size in
-//! `model::suite`, so they cannot disagree; the committed vectors in
-//! `tests/vectors/hush-v1.json`, made by an independent Python
+//! (feature `hydrate`), and a native twin on RustCrypto (feature `twin`) for
+//! the integration tests, the benchmark and our tools. Every label and every
+//! byte string they feed to a primitive is built once, in [`suite`], and
+//! every size in `model::suite`, so they cannot disagree; the committed
+//! vectors in `tests/vectors/hush-v1.json`, made by an independent Python
 //! implementation, check both.
+//!
+//! The server (feature `ssr`) uses nothing here: it never holds a key, and
+//! its build does not link the twin or the crates that could open a message
+//! or unwrap a key.
 
 pub mod suite;
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "twin")]
 pub mod native;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "twin")]
 pub mod native_client;
 
 #[cfg(feature = "hydrate")]
