@@ -12,7 +12,7 @@
 //!
 //! The server (feature `ssr`) uses nothing here: it never holds a key, and
 //! its build does not link the twin or the crates that could open a message
-//! or unwrap a key.
+//! or unwrap a key (`scripts/check-blind` proves it).
 
 pub mod suite;
 
