@@ -302,7 +302,10 @@ async fn regression_fifty_concurrent_wrong_logins_verify_at_most_the_limit() {
     let verified = statuses.iter().filter(|s| **s == 401).count();
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(verified + refused, 50, "{statuses:?}");
-    assert_eq!(verified, 10, "exactly the per-account-and-address limit was verified");
+    assert_eq!(
+        verified, 10,
+        "exactly the per-account-and-address limit was verified"
+    );
 }
 
 #[tokio::test]
