@@ -250,10 +250,10 @@ mod tests {
     #[test]
     fn tokens_are_standard_hs256() {
         // The same header, claims and key signed by Python's hmac module.
-        const EXPECTED: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.\
+        const EXPECTED: &str = "eyJ0eXAiOiJodXNoLXNlc3Npb24rand0IiwiYWxnIjoiSFMyNTYifQ.\
             eyJpc3MiOiJodXNoIiwiYXVkIjoiaHVzaCIsInN1YiI6IjAxODkwMDAwLTAwMDAtNzAwMC04MDAwLTAw\
-            MDAwMDAwMDAwMCIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMDYwLCJ2ZXIiOjF9.\
-            11qk2WpDDOh3QfhA1nls_ELpqJ7cfh7pbdNDKJbgv8E";
+            MDAwMDAwMDAwMCIsImlhdCI6MTcwMDAwMDAwMCwibmJmIjoxNjk5OTk5OTcwLCJleHAiOjE3MDAwMDAw\
+            NjAsInZlciI6MX0.9fw0OzfIfmI4LTpXpz5nJ69Qo1995P9a42wHK9ZBwoM";
         let user: UserId = "01890000-0000-7000-8000-000000000000".parse().unwrap();
         assert_eq!(issue(KEY, user, 1, 1_700_000_000, 60), EXPECTED);
     }
