@@ -80,12 +80,6 @@ fn wait(times: Option<&mut VecDeque<Instant>>, limit: Limit, now: Instant) -> Re
 }
 
 impl Throttle {
-    /// `Err(retry_after)` if `key` has used up `limit`.
-    pub fn check(&self, key: &str, limit: Limit, now: Instant) -> Result<(), Duration> {
-        let mut events = self.events.lock().expect("throttle lock");
-        wait(events.get_mut(key), limit, now)
-    }
-
     /// Counts one attempt under every key, unless one of them has used up
     /// its limit (then nothing is counted and the longest wait is the
     /// answer): the check and the count are one step, so attempts made at
@@ -168,29 +162,31 @@ mod tests {
         let start = Instant::now();
         let keys = [("k".to_owned(), limit)];
         for i in 0..3 {
-            assert!(throttle.check("k", limit, start).is_ok(), "attempt {i}");
             let at = start + Duration::from_secs(i);
             assert!(throttle.take_all(&keys, at).is_ok(), "attempt {i}");
         }
         let retry = throttle
-            .check("k", limit, start + Duration::from_secs(10))
+            .take_all(&keys, start + Duration::from_secs(10))
             .unwrap_err();
         assert_eq!(retry, Duration::from_secs(50));
+        let other = [("other".to_owned(), limit)];
         assert!(
-            throttle.check("other", limit, start).is_ok(),
+            throttle.take_all(&other, start).is_ok(),
             "keys are separate"
         );
+        let later = start + Duration::from_secs(60);
         assert!(
-            throttle
-                .check("k", limit, start + Duration::from_secs(60))
-                .is_ok()
+            throttle.take_all(&keys, later).is_ok(),
+            "the first left the window"
         );
         throttle.clear("k");
-        assert!(
-            throttle
-                .check("k", limit, start + Duration::from_secs(10))
-                .is_ok()
-        );
+        for i in 0..3 {
+            assert!(
+                throttle.take_all(&keys, later).is_ok(),
+                "cleared: attempt {i}"
+            );
+        }
+        assert!(throttle.take_all(&keys, later).is_err());
     }
 
     #[test]
@@ -205,11 +201,12 @@ mod tests {
         let keys = [("a".to_owned(), small), ("b".to_owned(), large)];
         assert!(throttle.take_all(&keys, now).is_ok());
         assert!(throttle.take_all(&keys, now).is_err(), "a is used up");
-        assert!(throttle.check("b", Limit { max: 1, ..large }, now).is_err());
-        assert!(
-            throttle.check("b", Limit { max: 2, ..large }, now).is_ok(),
-            "the refused attempt did not count under b"
-        );
+        // Under b only the first attempt counted: room for exactly one more
+        // of two.
+        let b = [("b".to_owned(), Limit { max: 2, ..large })];
+        assert!(throttle.take_all(&b, now).is_ok());
+        assert!(throttle.take_all(&b, now).is_err());
+        throttle.give_back(&b, now);
         throttle.give_back(&keys, now);
         assert!(throttle.take_all(&keys, now).is_ok(), "a is free again");
     }
