@@ -4,11 +4,16 @@
 //! Only the server names the path: the browser decodes its own server's
 //! answers, and tracking paths there would double every `Deserialize` in
 //! the WASM bundle.
+//!
+//! [`Whole`] lets an endpoint take its request type whole: the body is that
+//! type's own JSON, not an object with one field per argument.
+
+use std::ops::Deref;
 
 use leptos::server_fn::codec::Post;
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// JSON with field-naming decode errors.
 pub struct FieldJson;
@@ -54,6 +59,35 @@ impl<T: DeserializeOwned> Decodes<T> for FieldJson {
     }
 }
 
+/// `#[server(custom = Whole, …)]` on a server function of one argument:
+/// the request body is that argument's JSON (`{"conversation_id": …}`),
+/// as the contract spells it, rather than `{"message": {…}}`, and field
+/// errors keep their paths (serde's `flatten` would lose them).
+///
+/// The macro gives a one-argument function's struct `Deref` to the argument
+/// and `From` it, which is all this needs.
+pub struct Whole<T>(pub T);
+
+impl<T> Serialize for Whole<T>
+where
+    T: Deref,
+    T::Target: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (*self.0).serialize(s)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Whole<T>
+where
+    T: Deref + From<<T as Deref>::Target>,
+    T::Target: Deserialize<'de> + Sized,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::Target::deserialize(d).map(|argument| Whole(T::from(argument)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +113,38 @@ mod tests {
         let missing = Bytes::from_static(br#"{"inner":{"count":1}}"#);
         let error = <FieldJson as Decodes<Body>>::decode(missing).unwrap_err();
         assert!(error.contains("missing field `name`"), "{error}");
+    }
+
+    #[test]
+    fn a_whole_request_is_its_own_flat_json_and_errors_keep_their_paths() {
+        use crate::api::messages::SendMessage;
+        use crate::model::conversation::Outgoing;
+        use crate::model::ids::{ConversationId, MessageId};
+
+        let outgoing = Outgoing {
+            conversation_id: ConversationId::new(),
+            message_id: MessageId::new(),
+            epoch: 0,
+            nonce: [1; 12].into(),
+            ciphertext: [2; 40].into(),
+            signature: [3; 64].into(),
+        };
+        let body =
+            <FieldJson as Encodes<Whole<SendMessage>>>::encode(&Whole(outgoing.clone().into()))
+                .unwrap();
+        assert_eq!(body, serde_json::to_vec(&outgoing).unwrap());
+        let back = <FieldJson as Decodes<Whole<SendMessage>>>::decode(body).unwrap();
+        assert_eq!(*back.0, outgoing);
+
+        let mut bad = serde_json::to_value(&outgoing).unwrap();
+        bad["nonce"] = "AAA=".into();
+        let bad = Bytes::from(serde_json::to_vec(&bad).unwrap());
+        let error = <FieldJson as Decodes<Whole<SendMessage>>>::decode(bad)
+            .err()
+            .unwrap();
+        assert!(
+            error.starts_with("nonce: expected base64url without padding"),
+            "{error}"
+        );
     }
 }

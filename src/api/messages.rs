@@ -4,4 +4,4 @@ mod history;
 mod send;
 
 pub use history::history;
-pub use send::send;
+pub use send::{SendMessage, send};

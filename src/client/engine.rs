@@ -32,8 +32,7 @@ use super::socket::{Link, Realtime, sleep};
 use crate::api::{accounts, conversations};
 use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Conversation, Head, MAX_KNOWN};
-use crate::model::encoding::b64;
+use crate::model::conversation::{Conversation, Head, MAX_KNOWN, NewConversation};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::screen::{Chats, Line, LinkState, Me, Summary};
 
@@ -300,8 +299,8 @@ impl Engine {
         PublicUser {
             id: self.my_id,
             username: self.me.username.clone(),
-            dh_public: b64(&self.me.dh_public),
-            sig_public: b64(&self.me.sig_public),
+            dh_public: self.me.dh_public.as_slice().into(),
+            sig_public: self.me.sig_public.as_slice().into(),
         }
     }
 
@@ -376,14 +375,14 @@ impl Engine {
         let set = keyring::new_key_set(id, &self.me, &members)
             .await
             .map_err(|e| format!("Your browser could not make the keys ({e})."))?;
-        let created = conversations::create(
-            id,
+        let created = conversations::create(NewConversation {
+            conversation_id: id,
             title,
-            members.iter().map(|m| m.id).collect(),
-            0,
-            set.keys,
-            set.keys_signature,
-        )
+            member_ids: members.iter().map(|m| m.id).collect(),
+            epoch: 0,
+            keys: set.keys,
+            keys_signature: set.keys_signature,
+        })
         .await
         .map_err(|e| e.message)?;
         self.adopt(&created)

@@ -19,8 +19,8 @@ use crate::crypto::CryptoError;
 use crate::crypto::suite::{self, MemberKeys};
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::PublicUser;
+use crate::model::blob::Blob;
 use crate::model::conversation::{Conversation, Message, Outgoing, WrappedKey};
-use crate::model::encoding::{b64, unb64};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::suite::{KEY_LEN, NONCE_LEN};
 
@@ -117,9 +117,8 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
             .iter()
             .find(|k| k.member_id == my_id)
             .ok_or(Rejected::NoKey)?;
-        let wrapped = unb64(&mine.wrapped_key).ok_or(Rejected::Crypto)?;
         let ck = web::unwrap_content_key(
-            &wrapped,
+            &mine.wrapped_key,
             &id_text,
             epoch.epoch,
             &me.user_id,
@@ -135,12 +134,11 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
         let mut signed_members = HashMap::with_capacity(epoch.keys.len());
         for key in &epoch.keys {
             let member = members[&key.member_id];
-            let wrapped = unb64(&key.wrapped_key).ok_or(Rejected::Crypto)?;
             let line = MemberKeys {
                 member_id: key.member_id.to_string(),
-                dh_public: unb64(&member.dh_public).ok_or(Rejected::Crypto)?,
-                sig_public: unb64(&member.sig_public).ok_or(Rejected::Crypto)?,
-                wrapped_key_sha256: p::sha256(&wrapped).await.map_err(crypto)?,
+                dh_public: member.dh_public.to_vec(),
+                sig_public: member.sig_public.to_vec(),
+                wrapped_key_sha256: p::sha256(&key.wrapped_key).await.map_err(crypto)?,
             };
             signed_members.insert(
                 key.member_id,
@@ -159,9 +157,7 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
             &commit,
             &lines,
         );
-        let signer_public = unb64(&signer.sig_public).ok_or(Rejected::Crypto)?;
-        let signature = unb64(&epoch.keys_signature).ok_or(Rejected::Crypto)?;
-        p::verify(&signer_public, &signature, &signed)
+        p::verify(&signer.sig_public, &epoch.keys_signature, &signed)
             .await
             .map_err(crypto)?;
         let held = p::import_aes_gcm(&ck).await.map_err(crypto)?;
@@ -185,7 +181,7 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
 /// every member (the creator included), and the creator's signature.
 pub struct NewKeySet {
     pub keys: Vec<WrappedKey>,
-    pub keys_signature: String,
+    pub keys_signature: Blob,
 }
 
 /// Step 3 for a new conversation at epoch 0.
@@ -198,8 +194,6 @@ pub async fn new_key_set(
     let mut ck = p::random::<KEY_LEN>()?.to_vec();
     let mut wraps = Vec::with_capacity(members.len());
     for member in members {
-        let dh_public =
-            unb64(&member.dh_public).ok_or(CryptoError::Invalid { what: "member key" })?;
         let (ephemeral_pkcs8, ephemeral_public) = p::generate_pair(false).await?;
         let ephemeral = p::import_pkcs8(&ephemeral_pkcs8, false, false).await?;
         let wrapped = web::wrap_content_key(
@@ -207,24 +201,23 @@ pub async fn new_key_set(
             &id_text,
             0,
             &member.id.to_string(),
-            &dh_public,
+            &member.dh_public,
             &ephemeral,
             &ephemeral_public,
             &p::random::<NONCE_LEN>()?,
         )
         .await?;
-        wraps.push((member, dh_public, wrapped));
+        wraps.push((member, wrapped));
     }
     let commit = web::commit(&ck, &id_text, 0).await;
     ck.fill(0);
     let commit = commit?;
     let mut lines = Vec::with_capacity(wraps.len());
-    for (member, dh_public, wrapped) in &wraps {
+    for (member, wrapped) in &wraps {
         lines.push(MemberKeys {
             member_id: member.id.to_string(),
-            dh_public: dh_public.clone(),
-            sig_public: unb64(&member.sig_public)
-                .ok_or(CryptoError::Invalid { what: "member key" })?,
+            dh_public: member.dh_public.to_vec(),
+            sig_public: member.sig_public.to_vec(),
             wrapped_key_sha256: p::sha256(wrapped).await?,
         });
     }
@@ -232,13 +225,13 @@ pub async fn new_key_set(
     let signature = p::sign(&me.sig_private, &signed).await?;
     Ok(NewKeySet {
         keys: wraps
-            .iter()
-            .map(|(member, _, wrapped)| WrappedKey {
+            .into_iter()
+            .map(|(member, wrapped)| WrappedKey {
                 member_id: member.id,
-                wrapped_key: b64(wrapped),
+                wrapped_key: wrapped.into(),
             })
             .collect(),
-        keys_signature: b64(&signature),
+        keys_signature: signature.into(),
     })
 }
 
@@ -278,9 +271,9 @@ impl Keyring {
             conversation_id: self.id,
             message_id,
             epoch: self.current,
-            nonce: b64(&nonce),
-            ciphertext: b64(&ciphertext),
-            signature: b64(&signature),
+            nonce: nonce.into(),
+            ciphertext: ciphertext.into(),
+            signature: signature.into(),
         })
     }
 
@@ -294,13 +287,7 @@ impl Keyring {
             return Err(None);
         };
         let name = || Some(sender.username.clone());
-        let (Some(nonce), Some(ciphertext), Some(signature)) = (
-            unb64(&message.nonce),
-            unb64(&message.ciphertext),
-            unb64(&message.signature),
-        ) else {
-            return Err(name());
-        };
+        let (nonce, ciphertext) = (&message.nonce, &message.ciphertext);
         let aad = suite::message_aad(
             &self.id.to_string(),
             message.epoch,
@@ -310,15 +297,15 @@ impl Keyring {
         if message.conversation_id != self.id
             || sender
                 .verify(
-                    &signature,
-                    &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
+                    &message.signature,
+                    &suite::message_signed_bytes(&aad, nonce, ciphertext),
                 )
                 .await
                 .is_err()
         {
             return Err(name());
         }
-        let plaintext = web::open_message(&epoch.ck, &aad, &nonce, &ciphertext)
+        let plaintext = web::open_message(&epoch.ck, &aad, nonce, ciphertext)
             .await
             .map_err(|_| name())?;
         let plain: Plain = serde_json::from_slice(&plaintext).map_err(|_| name())?;

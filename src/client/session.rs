@@ -8,8 +8,8 @@ use crate::api::accounts;
 use crate::crypto::CryptoError;
 use crate::crypto::suite::KeyKind;
 use crate::crypto::web::{self, primitives as p};
-use crate::model::account::Identity;
-use crate::model::encoding::{b64, unb64};
+use crate::model::account::{Identity, Signup};
+use crate::model::blob::Blob;
 use crate::model::error::ApiError;
 use crate::model::suite::{KDF_ITERATIONS, KDF_SALT_LEN, NONCE_LEN};
 use crate::model::username;
@@ -66,23 +66,23 @@ pub async fn sign_up(typed: &str, password: &str) -> Result<LocalIdentity, Failu
             let nonce = p::random::<NONCE_LEN>().map_err(crypto)?;
             web::wrap_identity(kek, name, kind, pkcs8, &nonce)
                 .await
-                .map(|w| b64(&w))
+                .map(Blob::from)
                 .map_err(crypto)
         }
     };
     let identity = Identity {
-        dh_public: b64(&dh_public),
-        sig_public: b64(&sig_public),
+        dh_public: dh_public.as_slice().into(),
+        sig_public: sig_public.as_slice().into(),
         dh_private_wrapped: wrap(KeyKind::Dh, &dh_pkcs8).await?,
         sig_private_wrapped: wrap(KeyKind::Sig, &sig_pkcs8).await?,
     };
-    let session = accounts::signup(
-        name.clone(),
-        b64(&keys.auth_key),
-        b64(&kdf_salt),
-        iterations,
+    let session = accounts::signup(Signup {
+        username: name.clone(),
+        auth_key: keys.auth_key.as_slice().into(),
+        kdf_salt: kdf_salt.into(),
+        kdf_iterations: iterations,
         identity,
-    )
+    })
     .await
     .map_err(api)?;
     keep(
@@ -98,15 +98,15 @@ pub async fn sign_up(typed: &str, password: &str) -> Result<LocalIdentity, Failu
 pub async fn log_in(typed: &str, password: &str) -> Result<LocalIdentity, Failure> {
     let name = username::canonical(typed).map_err(|e| e.to_string())?;
     let params = accounts::prelogin(name.clone()).await.map_err(api)?;
-    let kdf_salt = unb64(&params.kdf_salt).filter(|s| s.len() == KDF_SALT_LEN);
-    let (Some(kdf_salt), true) = (kdf_salt, KDF_ITERATIONS.contains(&params.kdf_iterations)) else {
+    let kdf_salt = &params.kdf_salt;
+    if kdf_salt.len() != KDF_SALT_LEN || !KDF_ITERATIONS.contains(&params.kdf_iterations) {
         return Err("The server asked for unsafe key settings, so nothing was sent.".into());
-    };
-    let mk = web::master_key(&name, password, &kdf_salt, params.kdf_iterations)
+    }
+    let mk = web::master_key(&name, password, kdf_salt, params.kdf_iterations)
         .await
         .map_err(crypto)?;
     let keys = web::password_keys(&mk).await.map_err(crypto)?;
-    let answer = accounts::login(name.clone(), b64(&keys.auth_key))
+    let answer = accounts::login(name.clone(), keys.auth_key.as_slice().into())
         .await
         .map_err(api)?;
     let tampered =
@@ -124,19 +124,17 @@ pub async fn log_in(typed: &str, password: &str) -> Result<LocalIdentity, Failur
             &answer.identity.sig_public,
         ),
     ] {
-        let wrapped = unb64(wrapped).ok_or_else(tampered)?;
-        let public = unb64(public).ok_or_else(tampered)?;
-        let pkcs8 = web::unwrap_identity(&keys.kek, &name, kind, &wrapped)
+        let pkcs8 = web::unwrap_identity(&keys.kek, &name, kind, wrapped)
             .await
             .map_err(|_| tampered())?;
         if p::public_of_pkcs8(&pkcs8, kind == KeyKind::Sig)
             .await
             .map_err(crypto)?
-            != public
+            != public[..]
         {
             return Err(tampered());
         }
-        unwrapped.push((pkcs8, public));
+        unwrapped.push((pkcs8, public.to_vec()));
     }
     let (sig, dh) = (
         unwrapped.pop().ok_or_else(tampered)?,

@@ -54,9 +54,9 @@ fn parcel(conversation: ConversationId, id: MessageId, key: &str) -> Parcel {
             conversation_id: conversation,
             message_id: id,
             epoch: 0,
-            nonce: String::new(),
-            ciphertext: String::new(),
-            signature: String::new(),
+            nonce: Default::default(),
+            ciphertext: Default::default(),
+            signature: Default::default(),
         },
     }
 }

@@ -1,9 +1,10 @@
 //! Account types that cross the wire (DESIGN.md, "Wire contract"). Byte
-//! fields are base64url text here; the server decodes and checks each one,
-//! so a bad field is refused with its name.
+//! fields are [`Blob`]s, base64url on the wire; the server checks each
+//! one's length and shape, so a bad field is refused with its name.
 
 use serde::{Deserialize, Serialize};
 
+use super::blob::Blob;
 use super::ids::UserId;
 
 /// `{id, username}`.
@@ -15,18 +16,35 @@ pub struct User {
 
 /// A user's public keys and wrapped private keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Identity {
-    pub dh_public: String,
-    pub sig_public: String,
-    pub dh_private_wrapped: String,
-    pub sig_private_wrapped: String,
+    pub dh_public: Blob,
+    pub sig_public: Blob,
+    pub dh_private_wrapped: Blob,
+    pub sig_private_wrapped: Blob,
 }
 
 /// The answer to prelogin: how to derive this user's keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct KdfParams {
-    pub kdf_salt: String,
+    pub kdf_salt: Blob,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub kdf_iterations: u32,
+}
+
+/// The body of `/api/signup`: the name, the key the password derives for
+/// signing in (never the password), how it was derived, and the identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signup {
+    pub username: String,
+    pub auth_key: Blob,
+    /// How `auth_key` was derived: these become the account's
+    /// [`KdfParams`] (not flattened in, so that a bad field's error keeps
+    /// its name).
+    pub kdf_salt: Blob,
+    pub kdf_iterations: u32,
+    pub identity: Identity,
 }
 
 /// The answer to signup.
@@ -44,11 +62,13 @@ pub struct LoginAnswer {
     pub identity: Identity,
 }
 
-/// Another user, as lookup returns them.
+/// Another user, as lookup returns them and a conversation lists its
+/// members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PublicUser {
     pub id: UserId,
     pub username: String,
-    pub dh_public: String,
-    pub sig_public: String,
+    pub dh_public: Blob,
+    pub sig_public: Blob,
 }

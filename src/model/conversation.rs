@@ -1,11 +1,13 @@
 //! Conversations and messages as they cross the wire (DESIGN.md, "Wire
-//! contract"). Byte fields are base64url text; the server checks each one
-//! and the browser checks everything again before it trusts a key or a
-//! message. Nothing here is plaintext: a message is only its sealed form.
+//! contract") and as the store keeps them: one type each. Byte fields are
+//! [`Blob`]s; the server checks each one's size and the browser checks
+//! everything again before it trusts a key or a message. Nothing here is
+//! plaintext: a message is only its sealed form.
 
 use serde::{Deserialize, Serialize};
 
 use super::account::PublicUser;
+use super::blob::Blob;
 use super::ids::{ConversationId, MessageId, UserId};
 
 /// Most members a conversation may have, the creator included: a large
@@ -18,23 +20,29 @@ pub const MAX_HISTORY_LIMIT: u32 = 200;
 
 /// One member's copy of an epoch's content key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct WrappedKey {
     pub member_id: UserId,
     /// `E.public(65) || nonce(12) || AES-256-GCM(wk, nonce, ck, info)`.
-    pub wrapped_key: String,
+    pub wrapped_key: Blob,
 }
 
 /// One epoch's signed key set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Epoch {
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub epoch: u32,
     pub signer_id: UserId,
-    pub keys_signature: String,
+    pub keys_signature: Blob,
+    /// One per member, read apart from the epoch's row.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub keys: Vec<WrappedKey>,
 }
 
 /// A conversation as create, list and `conversation-added` give it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Conversation {
     pub id: ConversationId,
     pub title: Option<String>,
@@ -43,9 +51,13 @@ pub struct Conversation {
     /// conversation without messages in the list).
     pub created_at: String,
     /// The `seq` of the newest message; 0 while there is none.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub last_seq: u64,
-    /// Every member with the public keys the epochs were wrapped for.
+    /// Every member with the public keys the epochs were wrapped for (read
+    /// apart from the conversation's row, as are the epochs).
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub members: Vec<PublicUser>,
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub epochs: Vec<Epoch>,
 }
 
@@ -70,7 +82,7 @@ pub struct NewConversation {
     pub member_ids: Vec<UserId>,
     pub epoch: u32,
     pub keys: Vec<WrappedKey>,
-    pub keys_signature: String,
+    pub keys_signature: Blob,
 }
 
 /// The body of `/api/messages/send`: a message sealed and signed by its
@@ -80,9 +92,9 @@ pub struct Outgoing {
     pub conversation_id: ConversationId,
     pub message_id: MessageId,
     pub epoch: u32,
-    pub nonce: String,
-    pub ciphertext: String,
-    pub signature: String,
+    pub nonce: Blob,
+    pub ciphertext: Blob,
+    pub signature: Blob,
 }
 
 /// The answer to a send: where the message sits in the conversation.
@@ -93,20 +105,24 @@ pub struct Sent {
     pub created_at: String,
 }
 
-/// A stored message, as history returns it and `new-message` pushes it.
+/// A stored message, as the store reads it, history returns it and
+/// `new-message` pushes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub seq: u64,
     pub sender_id: UserId,
     /// The sender's name as the server says it; the browser shows the name
     /// from the signed member set instead.
     pub sender: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub epoch: u32,
-    pub nonce: String,
-    pub ciphertext: String,
-    pub signature: String,
+    pub nonce: Blob,
+    pub ciphertext: Blob,
+    pub signature: Blob,
     pub created_at: String,
 }
 

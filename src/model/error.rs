@@ -118,12 +118,19 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
                 ErrorCode::InvalidRequest,
                 format!("Malformed request: {why}"),
             ),
-            // On the server this is a request body that did not decode; in
+            // On the server this is a request body that did not decode (a
+            // byte field that is not base64url is `invalid_encoding`); in
             // the browser, an answer that did not (a server fault).
-            E::Deserialization(why) if cfg!(feature = "ssr") => ApiError::new(
-                ErrorCode::InvalidRequest,
-                format!("Malformed request: {why}"),
-            ),
+            E::Deserialization(why) if cfg!(feature = "ssr") => {
+                if names_bad_bytes(&why) {
+                    ApiError::new(ErrorCode::InvalidEncoding, why)
+                } else {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("Malformed request: {why}"),
+                    )
+                }
+            }
             E::Request(_) => ApiError::new(
                 ErrorCode::Unreachable,
                 "Cannot reach the server. Check your connection.",
@@ -131,6 +138,13 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
             _ => ApiError::internal(),
         }
     }
+}
+
+/// Whether a decode error (`path: problem`, as the API's codec words it)
+/// is a byte field that is not base64url.
+fn names_bad_bytes(why: &str) -> bool {
+    why.split_once(": ")
+        .is_some_and(|(_, problem)| problem.starts_with(super::blob::NOT_BASE64URL))
 }
 
 #[cfg(test)]
@@ -161,5 +175,25 @@ mod tests {
         assert_eq!(ErrorCode::MessageTooLarge.status(), 413);
         assert_eq!(ErrorCode::RateLimited.status(), 429);
         assert_eq!(ErrorCode::StoreUnavailable.status(), 503);
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_is_invalid_request_or_invalid_encoding() {
+        use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+        let decoded = |why: &str| {
+            ApiError::from_server_fn_error(ServerFnErrorErr::Deserialization(why.into()))
+        };
+        let bad_bytes =
+            decoded("keys[1].wrapped_key: expected base64url without padding at line 1 column 9");
+        assert_eq!(bad_bytes.error, ErrorCode::InvalidEncoding);
+        assert!(bad_bytes.message.starts_with("keys[1].wrapped_key: "));
+        let bad_type =
+            decoded("epoch: invalid type: string \"0\", expected u32 at line 1 column 9");
+        assert_eq!(bad_type.error, ErrorCode::InvalidRequest);
+        // A value that merely quotes the words is not a byte field.
+        let quoted = decoded(
+            "kdf_iterations: invalid type: string \"expected base64url without padding\", expected u32",
+        );
+        assert_eq!(quoted.error, ErrorCode::InvalidRequest);
     }
 }

@@ -12,8 +12,8 @@ use super::fields;
 use super::state::AppState;
 use super::store::{Store, StoreError, UserRecord};
 use super::throttle;
-use crate::model::account::{Identity, KdfParams, LoginAnswer, PublicUser, Session, User};
-use crate::model::encoding::b64;
+use crate::model::account::{KdfParams, LoginAnswer, PublicUser, Session, Signup, User};
+use crate::model::blob::Blob;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::UserId;
 use crate::model::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KEY_LEN};
@@ -22,16 +22,6 @@ use crate::model::username;
 /// Largest wrapped private key accepted (a 138-byte PKCS#8 plus nonce and tag
 /// is 166 bytes; room for other encodings, not for abuse).
 const MAX_WRAPPED_KEY: usize = 1024;
-
-/// Everything signup receives.
-#[derive(Debug, Clone)]
-pub struct SignupInput {
-    pub username: String,
-    pub auth_key: String,
-    pub kdf_salt: String,
-    pub kdf_iterations: u32,
-    pub identity: Identity,
-}
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -75,28 +65,24 @@ pub async fn prelogin(
     let now = Instant::now();
     state.throttle.take_all(&keys, now).map_err(rate_limited)?;
     Ok(match state.store.user_by_name(&name).await? {
-        Some(user) => KdfParams {
-            kdf_salt: b64(&user.kdf_salt),
-            kdf_iterations: user.kdf_iterations,
-        },
+        Some(user) => user.kdf,
         None => KdfParams {
-            kdf_salt: b64(&state.secrets.fake_salt(&name)),
+            kdf_salt: state.secrets.fake_salt(&name).into(),
             kdf_iterations: *KDF_ITERATIONS.start(),
         },
     })
 }
 
 /// Creates an account and signs it in.
-pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, ApiError> {
+pub async fn signup(state: &AppState, input: Signup) -> Result<Session, ApiError> {
     let name = canonical_username(&input.username)?;
-    let auth_key = fields::bytes("auth_key", &input.auth_key, Some(KEY_LEN), KEY_LEN)?;
-    let kdf_salt = fields::bytes(
-        "kdf_salt",
-        &input.kdf_salt,
-        Some(KDF_SALT_LEN),
-        KDF_SALT_LEN,
-    )?;
-    if input.kdf_iterations < state.settings.kdf_min_iterations {
+    fields::sized("auth_key", &input.auth_key, Some(KEY_LEN), KEY_LEN)?;
+    let kdf = KdfParams {
+        kdf_salt: input.kdf_salt,
+        kdf_iterations: input.kdf_iterations,
+    };
+    fields::sized("kdf_salt", &kdf.kdf_salt, Some(KDF_SALT_LEN), KDF_SALT_LEN)?;
+    if kdf.kdf_iterations < state.settings.kdf_min_iterations {
         return Err(ApiError::new(
             ErrorCode::KdfTooWeak,
             format!(
@@ -105,25 +91,26 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, Api
             ),
         ));
     }
-    if input.kdf_iterations > *KDF_ITERATIONS.end() {
+    if kdf.kdf_iterations > *KDF_ITERATIONS.end() {
         return Err(ApiError::invalid("kdf_iterations", "at most 10000000"));
     }
-    let id = &input.identity;
-    let dh_public = fields::public_key("identity.dh_public", &id.dh_public)?;
-    let sig_public = fields::public_key("identity.sig_public", &id.sig_public)?;
-    let dh_private_wrapped = fields::bytes(
+    let identity = input.identity;
+    fields::public_key("identity.dh_public", &identity.dh_public)?;
+    fields::public_key("identity.sig_public", &identity.sig_public)?;
+    fields::sized(
         "identity.dh_private_wrapped",
-        &id.dh_private_wrapped,
+        &identity.dh_private_wrapped,
         None,
         MAX_WRAPPED_KEY,
     )?;
-    let sig_private_wrapped = fields::bytes(
+    fields::sized(
         "identity.sig_private_wrapped",
-        &id.sig_private_wrapped,
+        &identity.sig_private_wrapped,
         None,
         MAX_WRAPPED_KEY,
     )?;
 
+    let auth_key = input.auth_key;
     let auth_hash = password::offload(move || password::hash(&auth_key))
         .await
         .ok_or_else(ApiError::internal)?;
@@ -131,12 +118,8 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, Api
         id: UserId::new(),
         username: name,
         auth_hash,
-        kdf_salt,
-        kdf_iterations: input.kdf_iterations,
-        dh_public,
-        sig_public,
-        dh_private_wrapped,
-        sig_private_wrapped,
+        kdf,
+        identity,
         token_version: 0,
         created_at: fields::now_rfc3339(),
     };
@@ -165,11 +148,11 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session, Api
 pub async fn login(
     state: &AppState,
     username: &str,
-    auth_key: &str,
+    auth_key: Blob,
     address: IpAddr,
 ) -> Result<LoginAnswer, ApiError> {
     let name = canonical_username(username)?;
-    let auth_key = fields::bytes("auth_key", auth_key, Some(KEY_LEN), KEY_LEN)?;
+    fields::sized("auth_key", &auth_key, Some(KEY_LEN), KEY_LEN)?;
     let keys = throttle::login_keys(&name, address);
     let now = Instant::now();
     // Counted before the hash is checked, given back if it checks out.
@@ -192,16 +175,11 @@ pub async fn login(
     state.throttle.clear(&keys[0].0);
     Ok(LoginAnswer {
         token: session_for(state, &user),
-        identity: Identity {
-            dh_public: b64(&user.dh_public),
-            sig_public: b64(&user.sig_public),
-            dh_private_wrapped: b64(&user.dh_private_wrapped),
-            sig_private_wrapped: b64(&user.sig_private_wrapped),
-        },
         user: User {
             id: user.id,
             username: user.username,
         },
+        identity: user.identity,
     })
 }
 
@@ -252,10 +230,5 @@ pub async fn lookup(state: &AppState, username: &str) -> Result<PublicUser, ApiE
         state.store.user_by_name(&name).await?.ok_or_else(|| {
             ApiError::new(ErrorCode::NotFound, format!("No user is called {name}."))
         })?;
-    Ok(PublicUser {
-        id: user.id,
-        username: user.username,
-        dh_public: b64(&user.dh_public),
-        sig_public: b64(&user.sig_public),
-    })
+    Ok(user.public())
 }

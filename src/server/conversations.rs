@@ -10,57 +10,14 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::fields;
 use super::state::AppState;
-use super::store::{
-    ConversationRecord, EpochRecord, Listed, NewConversationRecord, StoreError, UserRecord,
-};
-use crate::model::account::PublicUser;
+use super::store::{Creation, Listed, StoreError, UserRecord};
 use crate::model::conversation::{
-    Conversation, Conversations, Epoch, Head, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
-    NewConversation, WrappedKey,
+    Conversation, Conversations, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS, NewConversation,
 };
-use crate::model::encoding::b64;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::suite::{SIGNATURE_LEN, WRAPPED_KEY_LEN};
 use crate::protocol::{self, CONVERSATION_ADDED};
-
-/// A stored conversation as the wire carries it.
-pub fn to_wire(c: ConversationRecord) -> Conversation {
-    Conversation {
-        id: c.id,
-        title: c.title,
-        created_by: c.created_by,
-        created_at: c.created_at,
-        last_seq: c.last_seq,
-        members: c
-            .members
-            .into_iter()
-            .map(|m| PublicUser {
-                id: m.id,
-                username: m.username,
-                dh_public: b64(&m.dh_public),
-                sig_public: b64(&m.sig_public),
-            })
-            .collect(),
-        epochs: c
-            .epochs
-            .into_iter()
-            .map(|e| Epoch {
-                epoch: e.epoch,
-                signer_id: e.signer_id,
-                keys_signature: b64(&e.keys_signature),
-                keys: e
-                    .keys
-                    .into_iter()
-                    .map(|(member_id, wrapped)| WrappedKey {
-                        member_id,
-                        wrapped_key: b64(&wrapped),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
 
 /// A trimmed title, `None` when blank.
 fn title(input: Option<String>) -> Result<Option<String>, ApiError> {
@@ -80,7 +37,7 @@ fn title(input: Option<String>) -> Result<Option<String>, ApiError> {
 
 /// Checks the member set and the key set: the creator is a member, nobody
 /// twice, at most [`MAX_MEMBERS`], keys for exactly the members.
-fn key_set(creator: UserId, new: &NewConversation) -> Result<Vec<(UserId, Vec<u8>)>, ApiError> {
+fn key_set(creator: UserId, new: &NewConversation) -> Result<(), ApiError> {
     let members: BTreeSet<UserId> = new.member_ids.iter().copied().collect();
     if members.len() != new.member_ids.len() {
         return Err(ApiError::invalid("member_ids", "a member is named twice"));
@@ -106,7 +63,6 @@ fn key_set(creator: UserId, new: &NewConversation) -> Result<Vec<(UserId, Vec<u8
             "a new conversation starts at epoch 0",
         ));
     }
-    let mut keys = Vec::with_capacity(new.keys.len());
     let mut covered = BTreeSet::new();
     for (i, key) in new.keys.iter().enumerate() {
         if !members.contains(&key.member_id) || !covered.insert(key.member_id) {
@@ -115,18 +71,17 @@ fn key_set(creator: UserId, new: &NewConversation) -> Result<Vec<(UserId, Vec<u8
                 "each member's key exactly once, for members only",
             ));
         }
-        let wrapped = fields::bytes(
+        fields::sized(
             &format!("keys[{i}].wrapped_key"),
             &key.wrapped_key,
             Some(WRAPPED_KEY_LEN),
             WRAPPED_KEY_LEN,
         )?;
-        keys.push((key.member_id, wrapped));
     }
     if covered != members {
         return Err(ApiError::invalid("keys", "a key is missing for a member"));
     }
-    Ok(keys)
+    Ok(())
 }
 
 /// Creates a conversation for `creator`. Repeating the same create (same
@@ -134,11 +89,11 @@ fn key_set(creator: UserId, new: &NewConversation) -> Result<Vec<(UserId, Vec<u8
 pub async fn create(
     state: &AppState,
     creator: &UserRecord,
-    new: NewConversation,
+    mut new: NewConversation,
 ) -> Result<Conversation, ApiError> {
-    let title = title(new.title.clone())?;
-    let keys = key_set(creator.id, &new)?;
-    let keys_signature = fields::bytes(
+    new.title = title(new.title.take())?;
+    key_set(creator.id, &new)?;
+    fields::sized(
         "keys_signature",
         &new.keys_signature,
         Some(SIGNATURE_LEN),
@@ -152,29 +107,20 @@ pub async fn create(
             ));
         }
     }
-    let record = NewConversationRecord {
-        id: new.conversation_id,
-        title,
+    let creation = Creation {
+        new,
         created_by: creator.id,
         created_at: fields::now_rfc3339(),
-        member_ids: new.member_ids.clone(),
-        epoch: EpochRecord {
-            epoch: 0,
-            signer_id: creator.id,
-            keys_signature,
-            keys,
-        },
     };
-    match state.store.create_conversation(&record).await {
+    match state.store.create_conversation(&creation).await {
         Ok(()) => {}
-        Err(StoreError::Conflict) => return repeat(state, creator, &new).await,
+        Err(StoreError::Conflict) => return repeat(state, creator, &creation.new).await,
         Err(e) => return Err(e.into()),
     }
     let conversation = state
         .store
-        .conversation(record.id)
+        .conversation(creation.new.conversation_id)
         .await?
-        .map(to_wire)
         .ok_or_else(ApiError::internal)?;
     tracing::info!(
         conversation = %conversation.id,
@@ -201,7 +147,7 @@ async fn repeat(
     let asked: BTreeSet<UserId> = new.member_ids.iter().copied().collect();
     let held: BTreeSet<UserId> = stored.members.iter().map(|m| m.id).collect();
     if stored.created_by == creator.id && asked == held {
-        Ok(to_wire(stored))
+        Ok(stored)
     } else {
         Err(conflict())
     }
@@ -248,8 +194,8 @@ pub async fn list(
     };
     for listed in state.store.conversations_of(user, &known).await? {
         match listed {
-            Listed::Full(c) => answer.conversations.push(to_wire(c)),
-            Listed::Head { id, last_seq } => answer.heads.push(Head { id, last_seq }),
+            Listed::Full(c) => answer.conversations.push(c),
+            Listed::Head(head) => answer.heads.push(head),
         }
     }
     Ok(answer)

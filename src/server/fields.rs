@@ -1,40 +1,38 @@
-//! Checking request fields: strict base64url of the right length, P-256
-//! points, ids. Each refusal names the field, so a client learns exactly
-//! what to fix (400 `invalid_encoding` or `invalid_request`).
+//! Checking request fields: byte fields of the right length (their
+//! base64url was checked as they decoded), P-256 points. Each refusal names
+//! the field, so a client learns exactly what to fix (400
+//! `invalid_encoding`).
 //!
 //! A public key is checked with `p256`'s point decoding alone: the server
 //! links no code that could open a message or unwrap a key.
 
 use p256::PublicKey;
 
-use crate::model::encoding::unb64;
 use crate::model::error::ApiError;
 use crate::model::suite::{PUBLIC_KEY_LEN, is_uncompressed_point};
 
-/// Decodes a base64url field of exactly `len` bytes (any length if `None`,
-/// from 1 up to `max`).
-pub fn bytes(name: &str, text: &str, len: Option<usize>, max: usize) -> Result<Vec<u8>, ApiError> {
-    let expected = match len {
-        Some(n) => format!("{n} bytes of base64url without padding"),
-        None => format!("at most {max} bytes of base64url without padding"),
-    };
-    let bytes = unb64(text).ok_or_else(|| ApiError::encoding(name, &expected))?;
+/// Checks a byte field holds exactly `len` bytes (if `None`, from 1 up to
+/// `max`).
+pub fn sized(name: &str, bytes: &[u8], len: Option<usize>, max: usize) -> Result<(), ApiError> {
     let fits = match len {
         Some(n) => bytes.len() == n,
         None => !bytes.is_empty() && bytes.len() <= max,
     };
     if fits {
-        Ok(bytes)
-    } else {
-        Err(ApiError::encoding(name, &expected))
+        return Ok(());
     }
+    let expected = match len {
+        Some(n) => format!("{n} bytes of base64url without padding"),
+        None => format!("at most {max} bytes of base64url without padding"),
+    };
+    Err(ApiError::encoding(name, &expected))
 }
 
-/// Decodes a raw P-256 public key: 65 bytes, uncompressed, on the curve.
-pub fn public_key(name: &str, text: &str) -> Result<Vec<u8>, ApiError> {
-    let bytes = bytes(name, text, Some(PUBLIC_KEY_LEN), PUBLIC_KEY_LEN)?;
-    if is_p256_point(&bytes) {
-        Ok(bytes)
+/// Checks a raw P-256 public key: 65 bytes, uncompressed, on the curve.
+pub fn public_key(name: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    sized(name, bytes, Some(PUBLIC_KEY_LEN), PUBLIC_KEY_LEN)?;
+    if is_p256_point(bytes) {
+        Ok(())
     } else {
         Err(ApiError::encoding(
             name,
@@ -68,7 +66,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::encoding::b64;
+    use crate::model::encoding::unb64;
 
     #[test]
     fn now_is_rfc3339_utc_with_milliseconds() {
@@ -94,7 +92,7 @@ mod tests {
     fn a_point_on_the_curve_passes() {
         assert_eq!(point(G).len(), PUBLIC_KEY_LEN);
         assert!(is_p256_point(&point(G)));
-        assert_eq!(public_key("dh_public", G).unwrap(), point(G));
+        assert_eq!(public_key("dh_public", &point(G)), Ok(()));
     }
 
     #[test]
@@ -127,17 +125,18 @@ mod tests {
     fn a_refused_key_names_its_field() {
         let mut off = point(G);
         off[64] ^= 1;
-        let e = public_key("sig_public", &b64(&off)).unwrap_err();
+        let e = public_key("sig_public", &off).unwrap_err();
         assert!(e.message.starts_with("sig_public:"), "{}", e.message);
-        assert!(public_key("dh_public", "not base64!").is_err());
+        assert!(public_key("dh_public", &off[..64]).is_err());
     }
 
     #[test]
     fn lengths_are_exact() {
-        assert_eq!(bytes("n", "AAAA", Some(3), 3).unwrap(), vec![0, 0, 0]);
-        let e = bytes("n", "AAAA", Some(4), 4).unwrap_err();
+        assert_eq!(sized("n", &[0, 0, 0], Some(3), 3), Ok(()));
+        let e = sized("n", &[0, 0, 0], Some(4), 4).unwrap_err();
         assert!(e.message.starts_with("n:"), "{}", e.message);
-        assert!(bytes("n", "", None, 4).is_err());
-        assert!(bytes("n", "AAAA=", None, 4).is_err());
+        assert!(sized("n", &[], None, 4).is_err());
+        assert_eq!(sized("n", &[1; 4], None, 4), Ok(()));
+        assert!(sized("n", &[1; 5], None, 4).is_err());
     }
 }

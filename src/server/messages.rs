@@ -9,29 +9,12 @@ use socketioxide::BroadcastError;
 
 use super::fields;
 use super::state::AppState;
-use super::store::{AppendRefusal, Appended, MessageRecord, NewMessageRecord, Page, UserRecord};
+use super::store::{AppendRefusal, Appended, NewMessage, Page, UserRecord};
 use crate::model::conversation::{MAX_HISTORY_LIMIT, Message, Outgoing, Sent};
-use crate::model::encoding::{b64, unb64};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::suite::{NONCE_LEN, SIGNATURE_LEN, TAG_LEN};
 use crate::protocol::{self, NEW_MESSAGE};
-
-/// A stored message as the wire carries it.
-pub fn to_wire(m: MessageRecord) -> Message {
-    Message {
-        id: m.id,
-        conversation_id: m.conversation_id,
-        seq: m.seq,
-        sender_id: m.sender_id,
-        sender: m.sender,
-        epoch: m.epoch,
-        nonce: b64(&m.nonce),
-        ciphertext: b64(&m.ciphertext),
-        signature: b64(&m.signature),
-        created_at: m.created_at,
-    }
-}
 
 fn not_a_member() -> ApiError {
     ApiError::new(
@@ -72,37 +55,33 @@ pub async fn send(
     message: Outgoing,
 ) -> Result<Sent, ApiError> {
     let limit = state.settings.max_message_bytes as usize;
-    let ciphertext = unb64(&message.ciphertext)
-        .ok_or_else(|| ApiError::encoding("ciphertext", "base64url without padding"))?;
-    if ciphertext.len() > limit {
+    let ciphertext = message.ciphertext.len();
+    if ciphertext > limit {
         return Err(ApiError::new(
             ErrorCode::MessageTooLarge,
             format!("ciphertext: at most {limit} bytes"),
         ));
     }
-    if ciphertext.len() < TAG_LEN {
+    if ciphertext < TAG_LEN {
         return Err(ApiError::encoding(
             "ciphertext",
             &format!("at least {TAG_LEN} bytes (the tag)"),
         ));
     }
-    let record = NewMessageRecord {
-        id: message.message_id,
-        conversation_id: message.conversation_id,
+    fields::sized("nonce", &message.nonce, Some(NONCE_LEN), NONCE_LEN)?;
+    fields::sized(
+        "signature",
+        &message.signature,
+        Some(SIGNATURE_LEN),
+        SIGNATURE_LEN,
+    )?;
+    let new = NewMessage {
+        sent: message,
         sender_id: sender.id,
         sender: sender.username.clone(),
-        epoch: message.epoch,
-        nonce: fields::bytes("nonce", &message.nonce, Some(NONCE_LEN), NONCE_LEN)?,
-        signature: fields::bytes(
-            "signature",
-            &message.signature,
-            Some(SIGNATURE_LEN),
-            SIGNATURE_LEN,
-        )?,
-        ciphertext,
         created_at: fields::now_rfc3339(),
     };
-    let stored = match state.store.append_message(&record).await? {
+    let stored = match state.store.append_message(new).await? {
         Ok(Appended::New(stored)) => {
             tracing::debug!(
                 conversation = %stored.conversation_id,
@@ -115,7 +94,7 @@ pub async fn send(
                 seq: stored.seq,
                 created_at: stored.created_at.clone(),
             };
-            push(state, to_wire(stored)).await;
+            push(state, stored).await;
             return Ok(sent);
         }
         Ok(Appended::Repeat(stored)) => stored,
@@ -162,11 +141,5 @@ pub async fn history(
         before_seq,
         limit,
     };
-    Ok(state
-        .store
-        .history(conversation, page)
-        .await?
-        .into_iter()
-        .map(to_wire)
-        .collect())
+    Ok(state.store.history(conversation, page).await?)
 }

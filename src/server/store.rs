@@ -14,117 +14,98 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::settings::Settings;
-use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::model::account::{Identity, KdfParams, PublicUser};
+use crate::model::conversation::{Conversation, Head, Message, NewConversation, Outgoing};
+use crate::model::ids::{ConversationId, UserId};
 pub use sqlite::SqliteStore;
 
 /// An account as stored. Everything here is what the server may see: the
 /// private keys are wrapped under a key only the password can derive.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
     pub id: UserId,
     /// Canonical (lowercase) form.
     pub username: String,
     /// PHC string of Argon2id(auth_key).
     pub auth_hash: String,
-    pub kdf_salt: Vec<u8>,
-    pub kdf_iterations: u32,
-    pub dh_public: Vec<u8>,
-    pub sig_public: Vec<u8>,
-    pub dh_private_wrapped: Vec<u8>,
-    pub sig_private_wrapped: Vec<u8>,
+    #[sqlx(flatten)]
+    pub kdf: KdfParams,
+    #[sqlx(flatten)]
+    pub identity: Identity,
     /// Tokens carry the version they were issued under; logout bumps it.
+    #[sqlx(try_from = "i64")]
     pub token_version: u32,
     /// RFC 3339 UTC.
     pub created_at: String,
 }
 
-/// A member of a conversation, with the public keys its epochs name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRecord {
-    pub id: UserId,
-    pub username: String,
-    pub dh_public: Vec<u8>,
-    pub sig_public: Vec<u8>,
-}
-
-/// One epoch's signed set of wrapped content keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EpochRecord {
-    pub epoch: u32,
-    pub signer_id: UserId,
-    pub keys_signature: Vec<u8>,
-    /// `(member_id, wrapped_key)`, one per member.
-    pub keys: Vec<(UserId, Vec<u8>)>,
-}
-
-/// A conversation with its members and epochs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversationRecord {
-    pub id: ConversationId,
-    pub title: Option<String>,
-    pub created_by: UserId,
-    pub created_at: String,
-    pub last_seq: u64,
-    pub members: Vec<MemberRecord>,
-    pub epochs: Vec<EpochRecord>,
+impl UserRecord {
+    /// The user as others see them: name and public keys.
+    pub fn public(&self) -> PublicUser {
+        PublicUser {
+            id: self.id,
+            username: self.username.clone(),
+            dh_public: self.identity.dh_public.clone(),
+            sig_public: self.identity.sig_public.clone(),
+        }
+    }
 }
 
 /// One conversation of a user's list: in full, or only where it stands when
 /// the caller already holds its members and epochs (they never change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listed {
-    Full(ConversationRecord),
-    Head { id: ConversationId, last_seq: u64 },
+    Full(Conversation),
+    Head(Head),
 }
 
-/// What creating a conversation stores, in one transaction.
+/// What creating a conversation stores, in one transaction: the request as
+/// checked (its title trimmed), by its creator, who signed epoch 0.
 #[derive(Debug, Clone)]
-pub struct NewConversationRecord {
-    pub id: ConversationId,
-    pub title: Option<String>,
+pub struct Creation {
+    pub new: NewConversation,
     pub created_by: UserId,
     pub created_at: String,
-    pub member_ids: Vec<UserId>,
-    pub epoch: EpochRecord,
 }
 
-/// A sealed message as stored; `sender` is the sender's name, joined in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageRecord {
-    pub id: MessageId,
-    pub conversation_id: ConversationId,
-    pub seq: u64,
-    pub sender_id: UserId,
-    pub sender: String,
-    pub epoch: u32,
-    pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-    pub signature: Vec<u8>,
-    pub created_at: String,
-}
-
-/// A message to append; the store gives it the next `seq`.
+/// A message to append: as its sender sealed it, with who sent it and when
+/// the server took it; the store gives it the next `seq`.
 #[derive(Debug, Clone)]
-pub struct NewMessageRecord {
-    pub id: MessageId,
-    pub conversation_id: ConversationId,
+pub struct NewMessage {
+    pub sent: Outgoing,
     pub sender_id: UserId,
+    /// The sender's name, which the stored message carries.
     pub sender: String,
-    pub epoch: u32,
-    pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-    pub signature: Vec<u8>,
     pub created_at: String,
+}
+
+impl NewMessage {
+    /// The message as stored with `seq`.
+    pub fn stored(&self, seq: u64) -> Message {
+        let sent = &self.sent;
+        Message {
+            id: sent.message_id,
+            conversation_id: sent.conversation_id,
+            seq,
+            sender_id: self.sender_id,
+            sender: self.sender.clone(),
+            epoch: sent.epoch,
+            nonce: sent.nonce.clone(),
+            ciphertext: sent.ciphertext.clone(),
+            signature: sent.signature.clone(),
+            created_at: self.created_at.clone(),
+        }
+    }
 }
 
 /// What appending a message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
     /// Stored now, with the next `seq`: broadcast it.
-    New(MessageRecord),
+    New(Message),
     /// The same id with the same bytes from the same sender was stored
     /// before: this is the original, nothing was written.
-    Repeat(MessageRecord),
+    Repeat(Message),
 }
 
 /// Why a message was not appended (checked in the append's transaction).
@@ -214,13 +195,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a conversation, its members and its epoch 0 in one
     /// transaction; [`StoreError::Conflict`] if the id is taken.
-    async fn create_conversation(&self, new: &NewConversationRecord) -> Result<(), StoreError>;
+    async fn create_conversation(&self, creation: &Creation) -> Result<(), StoreError>;
 
     /// The conversation with this id, members and epochs included.
-    async fn conversation(
-        &self,
-        id: ConversationId,
-    ) -> Result<Option<ConversationRecord>, StoreError>;
+    async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
 
     /// Every conversation `user` is a member of, most recently active
     /// first; those in `known` as heads only.
@@ -244,7 +222,7 @@ pub trait Store: Send + Sync + 'static {
     /// membership, the epoch and the id in the same transaction.
     async fn append_message(
         &self,
-        message: &NewMessageRecord,
+        message: NewMessage,
     ) -> Result<Result<Appended, AppendRefusal>, StoreError>;
 
     /// One page of a conversation's messages, in ascending `seq`: with
@@ -254,7 +232,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         conversation: ConversationId,
         page: Page,
-    ) -> Result<Vec<MessageRecord>, StoreError>;
+    ) -> Result<Vec<Message>, StoreError>;
 
     /// The backend and where it lives, for the start-up line; never a
     /// credential.
@@ -304,12 +282,16 @@ pub(crate) fn test_user(name: &str) -> UserRecord {
         id: UserId::new(),
         username: name.into(),
         auth_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        kdf_salt: vec![1; 16],
-        kdf_iterations: 600_000,
-        dh_public: vec![4; 65],
-        sig_public: vec![4; 65],
-        dh_private_wrapped: vec![9; 166],
-        sig_private_wrapped: vec![8; 166],
+        kdf: KdfParams {
+            kdf_salt: [1; 16].into(),
+            kdf_iterations: 600_000,
+        },
+        identity: Identity {
+            dh_public: [4; 65].into(),
+            sig_public: [4; 65].into(),
+            dh_private_wrapped: [9; 166].into(),
+            sig_private_wrapped: [8; 166].into(),
+        },
         token_version: 0,
         created_at: "2026-11-25T22:10:00Z".into(),
     }

@@ -2,29 +2,16 @@
 
 use leptos::prelude::*;
 
-use crate::api::codec::Api;
-use crate::model::account::{Identity, Session};
+use crate::api::codec::{Api, Whole};
+use crate::model::account::{Session, Signup};
 use crate::model::error::ApiError;
 
-#[server(prefix = "/api", endpoint = "signup", input = Api, output = Api)]
-pub async fn signup(
-    username: String,
-    auth_key: String,
-    kdf_salt: String,
-    kdf_iterations: u32,
-    identity: Identity,
-) -> Result<Session, ApiError> {
-    use crate::server::accounts::{self, SignupInput};
-    use crate::server::request;
+/// The body is a [`Signup`], whole.
+#[server(name = CreateAccount, prefix = "/api", endpoint = "signup", input = Api, output = Api, custom = Whole)]
+pub async fn signup(signup: Signup) -> Result<Session, ApiError> {
+    use crate::server::{accounts, request};
     let state = request::state();
-    let input = SignupInput {
-        username,
-        auth_key,
-        kdf_salt,
-        kdf_iterations,
-        identity,
-    };
-    let session = accounts::signup(&state, input).await?;
+    let session = accounts::signup(&state, signup).await?;
     request::set_session_cookie(&session.token, state.settings.token_ttl_secs);
     Ok(session)
 }

@@ -4,30 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::api::codec::Api;
-use crate::model::conversation::{Conversation, WrappedKey};
+use crate::api::codec::{Api, Whole};
+use crate::model::conversation::{Conversation, NewConversation};
 use crate::model::error::ApiError;
-use crate::model::ids::{ConversationId, UserId};
 
-#[server(name = CreateConversation, prefix = "/api", endpoint = "conversations/create", input = Api, output = Api)]
-pub async fn create(
-    conversation_id: ConversationId,
-    title: Option<String>,
-    member_ids: Vec<UserId>,
-    epoch: u32,
-    keys: Vec<WrappedKey>,
-    keys_signature: String,
-) -> Result<Conversation, ApiError> {
-    use crate::model::conversation::NewConversation;
+/// The body is a [`NewConversation`], whole.
+#[server(name = CreateConversation, prefix = "/api", endpoint = "conversations/create", input = Api, output = Api, custom = Whole)]
+pub async fn create(new: NewConversation) -> Result<Conversation, ApiError> {
     use crate::server::{conversations, request};
     let creator = request::current_user().await?;
-    let new = NewConversation {
-        conversation_id,
-        title,
-        member_ids,
-        epoch,
-        keys,
-        keys_signature,
-    };
     conversations::create(&request::state(), &creator, new).await
 }

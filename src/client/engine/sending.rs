@@ -148,18 +148,8 @@ impl Engine {
     pub(super) fn send_parcel(self: &Rc<Self>, parcel: Parcel) {
         let engine = self.clone();
         spawn_local(async move {
-            let sealed = parcel.outgoing;
-            let id = sealed.message_id;
-            let event = match messages::send(
-                sealed.conversation_id,
-                sealed.message_id,
-                sealed.epoch,
-                sealed.nonce,
-                sealed.ciphertext,
-                sealed.signature,
-            )
-            .await
-            {
+            let id = parcel.outgoing.message_id;
+            let event = match messages::send(parcel.outgoing).await {
                 Ok(sent) => Event::Sent {
                     id,
                     seq: sent.seq,

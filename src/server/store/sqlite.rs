@@ -10,19 +10,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 mod appender;
 mod messaging;
 
 use super::{
-    AppendRefusal, Appended, ConversationRecord, Listed, MessageRecord, NewConversationRecord,
-    NewMessageRecord, OpenError, Page, Store, StoreError, UserRecord,
+    AppendRefusal, Appended, Creation, Listed, NewMessage, OpenError, Page, Store, StoreError,
+    UserRecord,
 };
+use crate::model::conversation::{Conversation, Message};
 use crate::model::ids::{ConversationId, UserId};
 
 /// `SELECT <every user column> FROM users <rest>`, as one static string.
@@ -121,15 +120,15 @@ impl Store for SqliteStore {
              sig_public, dh_private_wrapped, sig_private_wrapped, token_version, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(u.id.to_string())
+        .bind(u.id)
         .bind(&u.username)
         .bind(&u.auth_hash)
-        .bind(&u.kdf_salt)
-        .bind(u.kdf_iterations)
-        .bind(&u.dh_public)
-        .bind(&u.sig_public)
-        .bind(&u.dh_private_wrapped)
-        .bind(&u.sig_private_wrapped)
+        .bind(&u.kdf.kdf_salt)
+        .bind(u.kdf.kdf_iterations)
+        .bind(&u.identity.dh_public)
+        .bind(&u.identity.sig_public)
+        .bind(&u.identity.dh_private_wrapped)
+        .bind(&u.identity.sig_private_wrapped)
         .bind(u.token_version)
         .bind(&u.created_at)
         .execute(&self.pool)
@@ -138,39 +137,34 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(select_user!("WHERE username = ?"))
+        Ok(sqlx::query_as(select_user!("WHERE username = ?"))
             .bind(username)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(user_from_row).transpose()
+            .await?)
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(select_user!("WHERE id = ?"))
-            .bind(id.to_string())
+        Ok(sqlx::query_as(select_user!("WHERE id = ?"))
+            .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(user_from_row).transpose()
+            .await?)
     }
 
     async fn bump_token_version(&self, id: UserId) -> Result<u32, StoreError> {
         let version: i64 = sqlx::query_scalar(
             "UPDATE users SET token_version = token_version + 1 WHERE id = ? RETURNING token_version",
         )
-        .bind(id.to_string())
+        .bind(id)
         .fetch_one(&self.pool)
         .await?;
         Ok(version as u32)
     }
 
-    async fn create_conversation(&self, new: &NewConversationRecord) -> Result<(), StoreError> {
-        messaging::create_conversation(&self.pool, new).await
+    async fn create_conversation(&self, creation: &Creation) -> Result<(), StoreError> {
+        messaging::create_conversation(&self.pool, creation).await
     }
 
-    async fn conversation(
-        &self,
-        id: ConversationId,
-    ) -> Result<Option<ConversationRecord>, StoreError> {
+    async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
         messaging::conversation(&self.pool, id).await
     }
 
@@ -196,16 +190,16 @@ impl Store for SqliteStore {
 
     async fn append_message(
         &self,
-        message: &NewMessageRecord,
+        message: NewMessage,
     ) -> Result<Result<Appended, AppendRefusal>, StoreError> {
-        self.appender.append(message.clone()).await
+        self.appender.append(message).await
     }
 
     async fn history(
         &self,
         conversation: ConversationId,
         page: Page,
-    ) -> Result<Vec<MessageRecord>, StoreError> {
+    ) -> Result<Vec<Message>, StoreError> {
         messaging::history(&self.pool, conversation, page).await
     }
 
@@ -216,22 +210,6 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-fn user_from_row(row: SqliteRow) -> Result<UserRecord, StoreError> {
-    Ok(UserRecord {
-        id: messaging::id_column(&row, "id")?,
-        username: row.try_get("username")?,
-        auth_hash: row.try_get("auth_hash")?,
-        kdf_salt: row.try_get("kdf_salt")?,
-        kdf_iterations: row.try_get("kdf_iterations")?,
-        dh_public: row.try_get("dh_public")?,
-        sig_public: row.try_get("sig_public")?,
-        dh_private_wrapped: row.try_get("dh_private_wrapped")?,
-        sig_private_wrapped: row.try_get("sig_private_wrapped")?,
-        token_version: row.try_get("token_version")?,
-        created_at: row.try_get("created_at")?,
-    })
 }
 
 #[cfg(test)]

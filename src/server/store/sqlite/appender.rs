@@ -24,10 +24,11 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::super::{AppendRefusal, Appended, NewMessageRecord, StoreError};
-use super::messaging::{id_column, message_from_row, select_message};
+use super::super::{AppendRefusal, Appended, NewMessage, StoreError};
+use super::messaging::select_message;
+use crate::model::conversation::Message;
 use crate::model::ids::{ConversationId, UserId};
-use decide::{Decision, Found, Plan, decide, stored};
+use decide::{Decision, Found, Plan, decide};
 
 /// Most messages in one transaction (9 bound values each, well under
 /// SQLite's limit of 32,766).
@@ -36,7 +37,7 @@ pub const MAX_BATCH: usize = 256;
 type Outcome = Result<Result<Appended, AppendRefusal>, StoreError>;
 
 struct Job {
-    message: NewMessageRecord,
+    message: NewMessage,
     answer: oneshot::Sender<Outcome>,
 }
 
@@ -56,7 +57,7 @@ impl Appender {
 
     /// Appends `message`; answers once its transaction has committed (or
     /// failed).
-    pub async fn append(&self, message: NewMessageRecord) -> Outcome {
+    pub async fn append(&self, message: NewMessage) -> Outcome {
         let (answer, answered) = oneshot::channel();
         self.queue
             .send(Job { message, answer })
@@ -99,7 +100,7 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        let messages: Vec<&NewMessageRecord> = batch.iter().map(|j| &j.message).collect();
+        let messages: Vec<&NewMessage> = batch.iter().map(|j| &j.message).collect();
         match append_batch(&pool, &messages).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
@@ -163,7 +164,7 @@ fn placeholders(n: usize, width: usize) -> String {
 /// Appends `messages` in one transaction; one outcome per message, in order.
 pub async fn append_batch(
     pool: &SqlitePool,
-    messages: &[&NewMessageRecord],
+    messages: &[&NewMessage],
 ) -> Result<Vec<Result<Appended, AppendRefusal>>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let found = read(&mut tx, messages).await?;
@@ -178,9 +179,9 @@ pub async fn append_batch(
             Decision::Refused(why) => Err(why),
             Decision::Repeat(record) => Ok(Appended::Repeat(record)),
             Decision::RepeatOfBatch(first) => {
-                Ok(Appended::Repeat(stored(messages[first], seqs[first])))
+                Ok(Appended::Repeat(messages[first].stored(seqs[first])))
             }
-            Decision::New { .. } => Ok(Appended::New(stored(messages[i], seqs[i]))),
+            Decision::New { .. } => Ok(Appended::New(messages[i].stored(seqs[i]))),
         })
         .collect())
 }
@@ -190,12 +191,12 @@ pub async fn append_batch(
 /// ids, and their conversations' current epochs.
 async fn read(
     tx: &mut Transaction<'static, Sqlite>,
-    messages: &[&NewMessageRecord],
+    messages: &[&NewMessage],
 ) -> Result<Found, StoreError> {
     let mut found = Found::default();
     let mut pairs: Vec<(ConversationId, UserId)> = messages
         .iter()
-        .map(|m| (m.conversation_id, m.sender_id))
+        .map(|m| (m.sent.conversation_id, m.sender_id))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
@@ -205,14 +206,12 @@ async fn read(
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for (conversation, user) in &pairs {
-        query = query.bind(conversation.to_string()).bind(user.to_string());
+        query = query.bind(conversation).bind(user);
     }
     for row in query.fetch_all(&mut **tx).await? {
-        let pair = (
-            id_column(&row, "conversation_id")?,
-            id_column(&row, "user_id")?,
-        );
-        found.members.insert(pair);
+        found
+            .members
+            .insert((row.try_get("conversation_id")?, row.try_get("user_id")?));
     }
 
     let sql = format!(
@@ -220,13 +219,12 @@ async fn read(
         select_message!(""),
         placeholders(messages.len(), 1)
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, Message>(AssertSqlSafe(sql));
     for m in messages {
-        query = query.bind(m.id.to_string());
+        query = query.bind(m.sent.message_id);
     }
-    for row in query.fetch_all(&mut **tx).await? {
-        let record = message_from_row(&row)?;
-        found.earlier.insert(record.id, record);
+    for message in query.fetch_all(&mut **tx).await? {
+        found.earlier.insert(message.id, message);
     }
 
     // `pairs` is sorted by conversation first.
@@ -239,11 +237,12 @@ async fn read(
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for conversation in &conversations {
-        query = query.bind(conversation.to_string());
+        query = query.bind(conversation);
     }
     for row in query.fetch_all(&mut **tx).await? {
-        let conversation = id_column(&row, "conversation_id")?;
-        found.epochs.insert(conversation, row.try_get("epoch")?);
+        found
+            .epochs
+            .insert(row.try_get("conversation_id")?, row.try_get("epoch")?);
     }
     Ok(found)
 }
@@ -253,7 +252,7 @@ async fn read(
 /// Returns each message's seq (0 for those not new).
 async fn write(
     tx: &mut Transaction<'static, Sqlite>,
-    messages: &[&NewMessageRecord],
+    messages: &[&NewMessage],
     plan: &Plan<'_>,
 ) -> Result<Vec<u64>, StoreError> {
     let mut seqs = vec![0u64; messages.len()];
@@ -267,15 +266,12 @@ async fn write(
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for (conversation, (n, at)) in &plan.reserve {
-        query = query
-            .bind(conversation.to_string())
-            .bind(*n as i64)
-            .bind(*at);
+        query = query.bind(conversation).bind(*n as i64).bind(*at);
     }
     // Each conversation's last_seq before this batch.
     let mut before: HashMap<ConversationId, i64> = HashMap::with_capacity(plan.reserve.len());
     for row in query.fetch_all(&mut **tx).await? {
-        let conversation = id_column(&row, "id")?;
+        let conversation: ConversationId = row.try_get("id")?;
         let last: i64 = row.try_get("last_seq")?;
         let n = plan
             .reserve
@@ -296,21 +292,22 @@ async fn write(
             continue;
         };
         let m = messages[i];
-        let Some(before) = before.get(&m.conversation_id) else {
+        let Some(before) = before.get(&m.sent.conversation_id) else {
             return Err(StoreError::Other(sqlx::Error::Protocol(
                 "a conversation vanished inside its append".into(),
             )));
         };
         seqs[i] = (before + *offset as i64) as u64;
+        let sent = &m.sent;
         query = query
-            .bind(m.id.to_string())
-            .bind(m.conversation_id.to_string())
+            .bind(sent.message_id)
+            .bind(sent.conversation_id)
             .bind(seqs[i] as i64)
-            .bind(m.sender_id.to_string())
-            .bind(m.epoch)
-            .bind(&m.nonce)
-            .bind(&m.ciphertext)
-            .bind(&m.signature)
+            .bind(m.sender_id)
+            .bind(sent.epoch)
+            .bind(&sent.nonce)
+            .bind(&sent.ciphertext)
+            .bind(&sent.signature)
             .bind(&m.created_at);
     }
     query.execute(&mut **tx).await?;
@@ -320,28 +317,33 @@ async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::conversation::{NewConversation, Outgoing, WrappedKey};
     use crate::model::ids::{ConversationId, MessageId};
     use crate::server::store::sqlite::SqliteStore;
     use crate::server::store::test_user as user;
-    use crate::server::store::{
-        EpochRecord, MessageRecord, NewConversationRecord, Store, UserRecord,
-    };
+    use crate::server::store::{Creation, Store, UserRecord};
 
     async fn conversation(store: &SqliteStore, members: &[&UserRecord]) -> ConversationId {
         let id = ConversationId::new();
+        let keys = members
+            .iter()
+            .map(|m| WrappedKey {
+                member_id: m.id,
+                wrapped_key: [5; 125].into(),
+            })
+            .collect();
         store
-            .create_conversation(&NewConversationRecord {
-                id,
-                title: None,
+            .create_conversation(&Creation {
+                new: NewConversation {
+                    conversation_id: id,
+                    title: None,
+                    member_ids: members.iter().map(|m| m.id).collect(),
+                    epoch: 0,
+                    keys,
+                    keys_signature: [3; 64].into(),
+                },
                 created_by: members[0].id,
                 created_at: "2026-11-26T05:00:00.000Z".into(),
-                member_ids: members.iter().map(|m| m.id).collect(),
-                epoch: EpochRecord {
-                    epoch: 0,
-                    signer_id: members[0].id,
-                    keys_signature: vec![3; 64],
-                    keys: members.iter().map(|m| (m.id, vec![5; 125])).collect(),
-                },
             })
             .await
             .unwrap();
@@ -352,18 +354,27 @@ mod tests {
         conversation: ConversationId,
         sender: &UserRecord,
         byte: u8,
-    ) -> NewMessageRecord {
-        NewMessageRecord {
-            id: MessageId::new(),
-            conversation_id: conversation,
+    ) -> NewMessage {
+        NewMessage {
+            sent: Outgoing {
+                conversation_id: conversation,
+                message_id: MessageId::new(),
+                epoch: 0,
+                nonce: [byte; 12].into(),
+                ciphertext: [byte; 40].into(),
+                signature: [byte; 64].into(),
+            },
             sender_id: sender.id,
             sender: sender.username.clone(),
-            epoch: 0,
-            nonce: vec![byte; 12],
-            ciphertext: vec![byte; 40],
-            signature: vec![byte; 64],
             created_at: "2026-11-26T05:00:01.000Z".into(),
         }
+    }
+
+    /// A copy of `m` with `change` made.
+    pub(super) fn altered(m: &NewMessage, change: impl FnOnce(&mut NewMessage)) -> NewMessage {
+        let mut m = m.clone();
+        change(&mut m);
+        m
     }
 
     fn seq(outcome: &Result<Appended, AppendRefusal>) -> (&'static str, u64) {
@@ -394,20 +405,11 @@ mod tests {
         let x2 = message(x, &b, 2);
         let y1 = message(y, &c, 3);
         let x2_again = x2.clone();
-        let x2_forged = NewMessageRecord {
-            ciphertext: vec![7; 40],
-            ..x2.clone()
-        };
+        let x2_forged = altered(&x2, |m| m.sent.ciphertext = [7; 40].into());
         let before_again = before.clone();
-        let before_other = NewMessageRecord {
-            nonce: vec![8; 12],
-            ..before.clone()
-        };
+        let before_other = altered(&before, |m| m.sent.nonce = [8; 12].into());
         let outsider = message(x, &c, 4);
-        let stale = NewMessageRecord {
-            epoch: 1,
-            ..message(y, &b, 5)
-        };
+        let stale = altered(&message(y, &b, 5), |m| m.sent.epoch = 1);
         let x3 = message(x, &a, 6);
         let y2 = message(y, &b, 7);
         let batch = [
@@ -448,10 +450,14 @@ mod tests {
         let page = |c| store.history(c, all);
         let stored_x = page(x).await.unwrap();
         let stored_y = page(y).await.unwrap();
-        let ids = |rows: &[MessageRecord]| rows.iter().map(|m| (m.seq, m.id)).collect::<Vec<_>>();
-        assert_eq!(ids(&stored_x), [(1, before.id), (2, x2.id), (3, x3.id)]);
-        assert_eq!(ids(&stored_y), [(1, y1.id), (2, y2.id)]);
-        assert_eq!(stored_x[1].ciphertext, x2.ciphertext);
+        let ids = |rows: &[Message]| rows.iter().map(|m| (m.seq, m.id)).collect::<Vec<_>>();
+        let id = |m: &NewMessage| m.sent.message_id;
+        assert_eq!(
+            ids(&stored_x),
+            [(1, id(&before)), (2, id(&x2)), (3, id(&x3))]
+        );
+        assert_eq!(ids(&stored_y), [(1, id(&y1)), (2, id(&y2))]);
+        assert_eq!(stored_x[1].ciphertext, x2.sent.ciphertext);
         // The next lone append continues each conversation's numbering.
         let next = append_batch(&store.pool, &[&message(y, &c, 9)])
             .await
@@ -472,7 +478,7 @@ mod tests {
         let append = |i: u32| {
             let m = message(x, &a, i as u8);
             let store = &store;
-            async move { store.append_message(&m).await.unwrap().unwrap() }
+            async move { store.append_message(m).await.unwrap().unwrap() }
         };
         // What a lone commit adds to the log, before any checkpoint.
         let start = log_bytes();
@@ -509,7 +515,7 @@ mod tests {
                     store.clone(),
                     message(x, if i % 2 == 0 { &a } else { &b }, i as u8),
                 );
-                tokio::spawn(async move { store.append_message(&m).await })
+                tokio::spawn(async move { store.append_message(m).await })
             })
             .collect();
         let mut seqs = Vec::new();

@@ -5,15 +5,13 @@
 //! Nothing here logs a row's contents.
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{FromRow, Row, Sqlite, Transaction};
 
-use super::super::{
-    ConversationRecord, EpochRecord, Listed, MemberRecord, MessageRecord, NewConversationRecord,
-    Page, StoreError,
-};
+use super::super::{Creation, Listed, Page, StoreError};
+use crate::model::account::PublicUser;
+use crate::model::conversation::{Conversation, Epoch, Head, Message, WrappedKey};
 use crate::model::ids::{ConversationId, UserId};
 
 /// `SELECT <every message column, the sender's name joined> … <rest>`.
@@ -30,88 +28,66 @@ macro_rules! select_message {
 
 pub(super) use select_message;
 
-/// Parses an id column.
-pub(super) fn id_column<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    let text: String = row.try_get(column)?;
-    text.parse()
-        .map_err(|e| StoreError::Other(sqlx::Error::Decode(Box::new(e))))
-}
-
-fn seq_column(row: &SqliteRow, column: &str) -> Result<u64, StoreError> {
-    let seq: i64 = row.try_get(column)?;
-    Ok(seq as u64)
-}
-
-pub(super) fn message_from_row(row: &SqliteRow) -> Result<MessageRecord, StoreError> {
-    Ok(MessageRecord {
-        id: id_column(row, "id")?,
-        conversation_id: id_column(row, "conversation_id")?,
-        seq: seq_column(row, "seq")?,
-        sender_id: id_column(row, "sender_id")?,
-        sender: row.try_get("sender")?,
-        epoch: row.try_get("epoch")?,
-        nonce: row.try_get("nonce")?,
-        ciphertext: row.try_get("ciphertext")?,
-        signature: row.try_get("signature")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
+/// Stores a new conversation, its members and its epoch 0, signed by its
+/// creator.
 pub(super) async fn create_conversation(
     pool: &SqlitePool,
-    new: &NewConversationRecord,
+    creation: &Creation,
 ) -> Result<(), StoreError> {
-    let id = new.id.to_string();
+    let new = &creation.new;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "INSERT INTO conversations (id, title, created_by, created_at, last_seq, active_at) \
          VALUES (?, ?, ?, ?, 0, ?)",
     )
-    .bind(&id)
+    .bind(new.conversation_id)
     .bind(&new.title)
-    .bind(new.created_by.to_string())
-    .bind(&new.created_at)
-    .bind(&new.created_at)
+    .bind(creation.created_by)
+    .bind(&creation.created_at)
+    .bind(&creation.created_at)
     .execute(&mut *tx)
     .await?;
     for member in &new.member_ids {
         sqlx::query("INSERT INTO members (conversation_id, user_id) VALUES (?, ?)")
-            .bind(&id)
-            .bind(member.to_string())
+            .bind(new.conversation_id)
+            .bind(member)
             .execute(&mut *tx)
             .await?;
     }
-    insert_epoch(&mut tx, &id, &new.epoch).await?;
+    let epoch = Epoch {
+        epoch: new.epoch,
+        signer_id: creation.created_by,
+        keys_signature: new.keys_signature.clone(),
+        keys: new.keys.clone(),
+    };
+    insert_epoch(&mut tx, new.conversation_id, &epoch).await?;
     tx.commit().await?;
     Ok(())
 }
 
 async fn insert_epoch(
     tx: &mut Transaction<'static, Sqlite>,
-    conversation: &str,
-    epoch: &EpochRecord,
+    conversation: ConversationId,
+    epoch: &Epoch,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO epochs (conversation_id, epoch, signer_id, keys_signature) VALUES (?, ?, ?, ?)",
     )
     .bind(conversation)
     .bind(epoch.epoch)
-    .bind(epoch.signer_id.to_string())
+    .bind(epoch.signer_id)
     .bind(&epoch.keys_signature)
     .execute(&mut **tx)
     .await?;
-    for (member, wrapped) in &epoch.keys {
+    for key in &epoch.keys {
         sqlx::query(
             "INSERT INTO wrapped_keys (conversation_id, epoch, member_id, wrapped_key) \
              VALUES (?, ?, ?, ?)",
         )
         .bind(conversation)
         .bind(epoch.epoch)
-        .bind(member.to_string())
-        .bind(wrapped)
+        .bind(key.member_id)
+        .bind(&key.wrapped_key)
         .execute(&mut **tx)
         .await?;
     }
@@ -189,64 +165,42 @@ macro_rules! read_conversations {
     }};
 }
 
-/// One epoch's `(member_id, wrapped_key)` pairs.
-type WrappedKeys = Vec<(UserId, Vec<u8>)>;
-
 /// Puts conversation rows together with their members, epochs and keys.
 fn assemble(
     rows: &[SqliteRow],
     members: &[SqliteRow],
     epochs: &[SqliteRow],
     keys: &[SqliteRow],
-) -> Result<Vec<ConversationRecord>, StoreError> {
-    let mut members_of: HashMap<String, Vec<MemberRecord>> = HashMap::new();
-    for r in members {
+) -> Result<Vec<Conversation>, StoreError> {
+    let mut members_of: HashMap<ConversationId, Vec<PublicUser>> = HashMap::new();
+    for row in members {
         members_of
-            .entry(r.try_get("conversation_id")?)
+            .entry(row.try_get("conversation_id")?)
             .or_default()
-            .push(MemberRecord {
-                id: id_column(r, "id")?,
-                username: r.try_get("username")?,
-                dh_public: r.try_get("dh_public")?,
-                sig_public: r.try_get("sig_public")?,
-            });
+            .push(PublicUser::from_row(row)?);
     }
-    let mut keys_of: HashMap<(String, u32), WrappedKeys> = HashMap::new();
-    for k in keys {
+    let mut keys_of: HashMap<(ConversationId, u32), Vec<WrappedKey>> = HashMap::new();
+    for row in keys {
         keys_of
-            .entry((k.try_get("conversation_id")?, k.try_get("epoch")?))
+            .entry((row.try_get("conversation_id")?, row.try_get("epoch")?))
             .or_default()
-            .push((id_column(k, "member_id")?, k.try_get("wrapped_key")?));
+            .push(WrappedKey::from_row(row)?);
     }
-    let mut epochs_of: HashMap<String, Vec<EpochRecord>> = HashMap::new();
-    for e in epochs {
-        let conversation: String = e.try_get("conversation_id")?;
-        let epoch: u32 = e.try_get("epoch")?;
-        let keys = keys_of
-            .remove(&(conversation.clone(), epoch))
+    let mut epochs_of: HashMap<ConversationId, Vec<Epoch>> = HashMap::new();
+    for row in epochs {
+        let conversation: ConversationId = row.try_get("conversation_id")?;
+        let mut epoch = Epoch::from_row(row)?;
+        epoch.keys = keys_of
+            .remove(&(conversation, epoch.epoch))
             .unwrap_or_default();
-        epochs_of
-            .entry(conversation)
-            .or_default()
-            .push(EpochRecord {
-                epoch,
-                signer_id: id_column(e, "signer_id")?,
-                keys_signature: e.try_get("keys_signature")?,
-                keys,
-            });
+        epochs_of.entry(conversation).or_default().push(epoch);
     }
     rows.iter()
         .map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(ConversationRecord {
-                id: id_column(row, "id")?,
-                title: row.try_get("title")?,
-                created_by: id_column(row, "created_by")?,
-                created_at: row.try_get("created_at")?,
-                last_seq: seq_column(row, "last_seq")?,
-                members: members_of.remove(&id).unwrap_or_default(),
-                epochs: epochs_of.remove(&id).unwrap_or_default(),
-            })
+            let mut conversation = Conversation::from_row(row)?;
+            conversation.members = members_of.remove(&conversation.id).unwrap_or_default();
+            conversation.epochs = epochs_of.remove(&conversation.id).unwrap_or_default();
+            Ok(conversation)
         })
         .collect()
 }
@@ -254,7 +208,7 @@ fn assemble(
 pub(super) async fn conversation(
     pool: &SqlitePool,
     id: ConversationId,
-) -> Result<Option<ConversationRecord>, StoreError> {
+) -> Result<Option<Conversation>, StoreError> {
     let mut found = read_conversations!(pool, one, id.to_string())?;
     Ok(found.pop())
 }
@@ -275,16 +229,21 @@ pub(super) async fn conversations_of(
         scoped!("SELECT id, last_seq FROM conversations WHERE id", user),
         " ORDER BY active_at DESC, id DESC"
     ))
-    .bind(user.to_string())
+    .bind(user)
     .fetch_all(pool)
     .await?
     .iter()
-    .map(|r| Ok((id_column(r, "id")?, seq_column(r, "last_seq")?)))
-    .collect::<Result<Vec<(ConversationId, u64)>, StoreError>>()?;
+    .map(|row| {
+        Ok(Head {
+            id: row.try_get("id")?,
+            last_seq: row.try_get::<i64, _>("last_seq")? as u64,
+        })
+    })
+    .collect::<Result<Vec<Head>, StoreError>>()?;
     let unknown: Vec<String> = heads
         .iter()
-        .filter(|(id, _)| !known.contains(id))
-        .map(|(id, _)| id.to_string())
+        .filter(|head| !known.contains(&head.id))
+        .map(|head| head.id.to_string())
         .collect();
     let mut listed: Vec<Listed> = if unknown.is_empty() {
         Vec::new()
@@ -298,8 +257,8 @@ pub(super) async fn conversations_of(
     listed.extend(
         heads
             .into_iter()
-            .filter(|(id, _)| known.contains(id))
-            .map(|(id, last_seq)| Listed::Head { id, last_seq }),
+            .filter(|head| known.contains(&head.id))
+            .map(Listed::Head),
     );
     Ok(listed)
 }
@@ -308,13 +267,12 @@ pub(super) async fn conversation_ids_of(
     pool: &SqlitePool,
     user: UserId,
 ) -> Result<Vec<ConversationId>, StoreError> {
-    sqlx::query("SELECT conversation_id FROM members WHERE user_id = ?")
-        .bind(user.to_string())
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| id_column(r, "conversation_id"))
-        .collect()
+    Ok(
+        sqlx::query_scalar("SELECT conversation_id FROM members WHERE user_id = ?")
+            .bind(user)
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub(super) async fn is_member(
@@ -324,8 +282,8 @@ pub(super) async fn is_member(
 ) -> Result<bool, StoreError> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?")
-            .bind(conversation.to_string())
-            .bind(user.to_string())
+            .bind(conversation)
+            .bind(user)
             .fetch_optional(pool)
             .await?;
     Ok(found.is_some())
@@ -335,30 +293,27 @@ pub(super) async fn history(
     pool: &SqlitePool,
     conversation: ConversationId,
     page: Page,
-) -> Result<Vec<MessageRecord>, StoreError> {
+) -> Result<Vec<Message>, StoreError> {
     let after = page.after_seq.map_or(0, |s| s.min(i64::MAX as u64) as i64);
     let before = page
         .before_seq
         .map_or(i64::MAX, |s| s.min(i64::MAX as u64) as i64);
     let query = if page.after_seq.is_some() {
-        sqlx::query(select_message!(
+        sqlx::query_as::<_, Message>(select_message!(
             "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq ASC LIMIT ?"
         ))
     } else {
-        sqlx::query(select_message!(
+        sqlx::query_as::<_, Message>(select_message!(
             "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
         ))
     };
     let mut messages = query
-        .bind(conversation.to_string())
+        .bind(conversation)
         .bind(after)
         .bind(before)
         .bind(page.limit)
         .fetch_all(pool)
-        .await?
-        .iter()
-        .map(message_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+        .await?;
     if page.after_seq.is_none() {
         messages.reverse();
     }

@@ -5,7 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::super::super::{AppendRefusal, MessageRecord, NewMessageRecord};
+use super::super::super::{AppendRefusal, NewMessage};
+use crate::model::conversation::Message;
 use crate::model::ids::{ConversationId, MessageId, UserId};
 
 /// What the checks of a batch need, read in its transaction.
@@ -15,7 +16,7 @@ pub struct Found {
     /// memberships.
     pub members: HashSet<(ConversationId, UserId)>,
     /// Messages stored before under any of the batch's ids.
-    pub earlier: HashMap<MessageId, MessageRecord>,
+    pub earlier: HashMap<MessageId, Message>,
     /// The current epoch of each of the batch's conversations (none for a
     /// conversation that does not exist).
     pub epochs: HashMap<ConversationId, u32>,
@@ -30,7 +31,7 @@ pub enum Decision {
         offset: u64,
     },
     /// Stored before: the original; nothing is written.
-    Repeat(MessageRecord),
+    Repeat(Message),
     /// The same send as the message at this index of the batch, which is
     /// [`Decision::New`].
     RepeatOfBatch(usize),
@@ -50,32 +51,33 @@ pub struct Plan<'a> {
 /// Decides each message in order, as lone appends would be: membership,
 /// then an earlier id (stored, or accepted earlier in this batch), then the
 /// epoch.
-pub fn decide<'a>(found: &Found, messages: &[&'a NewMessageRecord]) -> Plan<'a> {
+pub fn decide<'a>(found: &Found, messages: &[&'a NewMessage]) -> Plan<'a> {
     let mut decisions = Vec::with_capacity(messages.len());
     let mut accepted: HashMap<MessageId, usize> = HashMap::new();
     let mut reserve: HashMap<ConversationId, (u64, &'a str)> = HashMap::new();
     for (i, &m) in messages.iter().enumerate() {
-        let decision = if !found.members.contains(&(m.conversation_id, m.sender_id)) {
+        let (id, conversation) = (m.sent.message_id, m.sent.conversation_id);
+        let decision = if !found.members.contains(&(conversation, m.sender_id)) {
             Decision::Refused(AppendRefusal::NotAMember)
-        } else if let Some(before) = found.earlier.get(&m.id) {
+        } else if let Some(before) = found.earlier.get(&id) {
             if same_send(before, m) {
                 Decision::Repeat(before.clone())
             } else {
                 Decision::Refused(AppendRefusal::IdConflict)
             }
-        } else if let Some(&first) = accepted.get(&m.id) {
-            if same_send(&stored(messages[first], 0), m) {
+        } else if let Some(&first) = accepted.get(&id) {
+            if same_send(&messages[first].stored(0), m) {
                 Decision::RepeatOfBatch(first)
             } else {
                 Decision::Refused(AppendRefusal::IdConflict)
             }
         } else {
-            let current = found.epochs.get(&m.conversation_id).copied().unwrap_or(0);
-            if current != m.epoch {
+            let current = found.epochs.get(&conversation).copied().unwrap_or(0);
+            if current != m.sent.epoch {
                 Decision::Refused(AppendRefusal::StaleEpoch { current })
             } else {
-                accepted.insert(m.id, i);
-                let count = reserve.entry(m.conversation_id).or_insert((0, ""));
+                accepted.insert(id, i);
+                let count = reserve.entry(conversation).or_insert((0, ""));
                 *count = (count.0 + 1, &m.created_at);
                 Decision::New { offset: count.0 }
             }
@@ -86,34 +88,19 @@ pub fn decide<'a>(found: &Found, messages: &[&'a NewMessageRecord]) -> Plan<'a> 
 }
 
 /// Whether a stored message is the same send as a new one.
-fn same_send(earlier: &MessageRecord, new: &NewMessageRecord) -> bool {
-    earlier.conversation_id == new.conversation_id
+fn same_send(earlier: &Message, new: &NewMessage) -> bool {
+    let sent = &new.sent;
+    earlier.conversation_id == sent.conversation_id
         && earlier.sender_id == new.sender_id
-        && earlier.epoch == new.epoch
-        && earlier.nonce == new.nonce
-        && earlier.ciphertext == new.ciphertext
-        && earlier.signature == new.signature
-}
-
-/// The record `new` becomes with `seq`.
-pub fn stored(new: &NewMessageRecord, seq: u64) -> MessageRecord {
-    MessageRecord {
-        id: new.id,
-        conversation_id: new.conversation_id,
-        seq,
-        sender_id: new.sender_id,
-        sender: new.sender.clone(),
-        epoch: new.epoch,
-        nonce: new.nonce.clone(),
-        ciphertext: new.ciphertext.clone(),
-        signature: new.signature.clone(),
-        created_at: new.created_at.clone(),
-    }
+        && earlier.epoch == sent.epoch
+        && earlier.nonce == sent.nonce
+        && earlier.ciphertext == sent.ciphertext
+        && earlier.signature == sent.signature
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::message;
+    use super::super::tests::{altered, message};
     use super::*;
     use crate::server::store::UserRecord;
     use crate::server::store::test_user as user;
@@ -149,7 +136,7 @@ mod tests {
         }
     }
 
-    fn decisions(found: &Found, batch: &[&NewMessageRecord]) -> Vec<Decision> {
+    fn decisions(found: &Found, batch: &[&NewMessage]) -> Vec<Decision> {
         decide(found, batch).decisions
     }
 
@@ -157,10 +144,9 @@ mod tests {
     fn new_messages_take_consecutive_offsets_per_conversation_in_order() {
         let w = world();
         let (x1, y1) = (message(w.x, &w.ann, 1), message(w.y, &w.cyd, 2));
-        let x2 = NewMessageRecord {
-            created_at: "2026-11-26T05:00:02.000Z".into(),
-            ..message(w.x, &w.bob, 3)
-        };
+        let x2 = altered(&message(w.x, &w.bob, 3), |m| {
+            m.created_at = "2026-11-26T05:00:02.000Z".into()
+        });
         let (y2, x3) = (message(w.y, &w.bob, 4), message(w.x, &w.ann, 5));
         let plan = decide(&w.found, &[&x1, &y1, &x2, &y2, &x3]);
         let offsets = [1, 1, 2, 2, 3].map(|offset| New { offset });
@@ -176,11 +162,13 @@ mod tests {
     fn a_repeat_of_a_stored_message_is_the_original() {
         let mut w = world();
         let again = message(w.x, &w.ann, 1);
-        let original = MessageRecord {
+        let original = Message {
             created_at: "2026-11-26T04:00:00.000Z".into(),
-            ..stored(&again, 7)
+            ..again.stored(7)
         };
-        w.found.earlier.insert(again.id, original.clone());
+        w.found
+            .earlier
+            .insert(again.sent.message_id, original.clone());
         let plan = decide(&w.found, &[&again]);
         assert_eq!(plan.decisions, [Repeat(original)]);
         assert!(plan.reserve.is_empty());
@@ -191,10 +179,7 @@ mod tests {
         let w = world();
         let (first, other) = (message(w.x, &w.ann, 1), message(w.x, &w.bob, 2));
         // Only the time differs: still the same send.
-        let again = NewMessageRecord {
-            created_at: "2026-11-26T05:00:09.000Z".into(),
-            ..first.clone()
-        };
+        let again = altered(&first, |m| m.created_at = "2026-11-26T05:00:09.000Z".into());
         let plan = decide(&w.found, &[&first, &other, &again]);
         let expected = [New { offset: 1 }, New { offset: 2 }, RepeatOfBatch(0)];
         assert_eq!(plan.decisions, expected);
@@ -203,30 +188,19 @@ mod tests {
 
     /// The same id as `m` with other bytes, another sender and another
     /// conversation (each still a membership, at the current epoch).
-    fn forgeries(w: &World, m: &NewMessageRecord) -> [NewMessageRecord; 5] {
+    fn forgeries(w: &World, m: &NewMessage) -> [NewMessage; 5] {
         [
-            NewMessageRecord {
-                nonce: vec![8; 12],
-                ..m.clone()
-            },
-            NewMessageRecord {
-                ciphertext: vec![8; 40],
-                ..m.clone()
-            },
-            NewMessageRecord {
-                signature: vec![8; 64],
-                ..m.clone()
-            },
-            NewMessageRecord {
-                sender_id: w.bob.id,
-                sender: w.bob.username.clone(),
-                ..m.clone()
-            },
-            NewMessageRecord {
-                conversation_id: w.y,
-                sender_id: w.bob.id,
-                ..m.clone()
-            },
+            altered(m, |m| m.sent.nonce = [8; 12].into()),
+            altered(m, |m| m.sent.ciphertext = [8; 40].into()),
+            altered(m, |m| m.sent.signature = [8; 64].into()),
+            altered(m, |m| {
+                m.sender_id = w.bob.id;
+                m.sender = w.bob.username.clone();
+            }),
+            altered(m, |m| {
+                m.sent.conversation_id = w.y;
+                m.sender_id = w.bob.id;
+            }),
         ]
     }
 
@@ -234,7 +208,9 @@ mod tests {
     fn the_same_id_with_other_bytes_sender_or_conversation_conflicts_with_a_stored_one() {
         let mut w = world();
         let original = message(w.x, &w.ann, 1);
-        w.found.earlier.insert(original.id, stored(&original, 1));
+        w.found
+            .earlier
+            .insert(original.sent.message_id, original.stored(1));
         for forged in forgeries(&w, &original) {
             assert_eq!(decisions(&w.found, &[&forged]), [Refused(IdConflict)]);
         }
@@ -264,7 +240,9 @@ mod tests {
         let got = decisions(&w.found, &[&outsider, &nowhere]);
         assert_eq!(got, [Refused(NotAMember), Refused(NotAMember)]);
         // Membership is checked first, even before a stored id.
-        w.found.earlier.insert(outsider.id, stored(&outsider, 1));
+        w.found
+            .earlier
+            .insert(outsider.sent.message_id, outsider.stored(1));
         assert_eq!(decisions(&w.found, &[&outsider]), [Refused(NotAMember)]);
     }
 
@@ -272,18 +250,9 @@ mod tests {
     fn a_stale_epoch_is_refused_with_the_current_one_and_reserves_nothing() {
         let mut w = world();
         w.found.epochs.insert(w.y, 2);
-        let old = NewMessageRecord {
-            epoch: 1,
-            ..message(w.y, &w.bob, 1)
-        };
-        let ahead = NewMessageRecord {
-            epoch: 1,
-            ..message(w.x, &w.bob, 2)
-        };
-        let current = NewMessageRecord {
-            epoch: 2,
-            ..message(w.y, &w.cyd, 3)
-        };
+        let old = altered(&message(w.y, &w.bob, 1), |m| m.sent.epoch = 1);
+        let ahead = altered(&message(w.x, &w.bob, 2), |m| m.sent.epoch = 1);
+        let current = altered(&message(w.y, &w.cyd, 3), |m| m.sent.epoch = 2);
         let plan = decide(&w.found, &[&old, &ahead, &current]);
         let expected = [
             Refused(StaleEpoch { current: 2 }),
@@ -297,16 +266,10 @@ mod tests {
     #[test]
     fn a_refused_message_leaves_its_id_free_for_a_later_one() {
         let w = world();
-        let stale = NewMessageRecord {
-            epoch: 1,
-            ..message(w.x, &w.ann, 1)
-        };
+        let stale = altered(&message(w.x, &w.ann, 1), |m| m.sent.epoch = 1);
         // The same id, now at the current epoch: a lone append of it after
         // the refused one would be stored.
-        let fixed = NewMessageRecord {
-            epoch: 0,
-            ..stale.clone()
-        };
+        let fixed = altered(&stale, |m| m.sent.epoch = 0);
         let got = decisions(&w.found, &[&stale, &fixed]);
         assert_eq!(got, [Refused(StaleEpoch { current: 0 }), New { offset: 1 }]);
     }
@@ -315,13 +278,12 @@ mod tests {
     fn one_batch_across_conversations_decides_each_as_alone() {
         let mut w = world();
         let before = message(w.x, &w.ann, 1);
-        w.found.earlier.insert(before.id, stored(&before, 1));
+        w.found
+            .earlier
+            .insert(before.sent.message_id, before.stored(1));
         let x2 = message(w.x, &w.bob, 2);
         let y1 = message(w.y, &w.cyd, 3);
-        let before_other = NewMessageRecord {
-            nonce: vec![8; 12],
-            ..before.clone()
-        };
+        let before_other = altered(&before, |m| m.sent.nonce = [8; 12].into());
         let outsider = message(w.x, &w.cyd, 4);
         let x3 = message(w.x, &w.ann, 6);
         let y2 = message(w.y, &w.bob, 7);
@@ -330,7 +292,7 @@ mod tests {
             New { offset: 1 },
             New { offset: 1 },
             RepeatOfBatch(0),
-            Repeat(stored(&before, 1)),
+            Repeat(before.stored(1)),
             Refused(IdConflict),
             Refused(NotAMember),
             New { offset: 2 },
