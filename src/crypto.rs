@@ -16,6 +16,9 @@
 
 pub mod suite;
 
+#[cfg(any(feature = "hydrate", feature = "twin"))]
+pub mod keyset;
+
 #[cfg(feature = "twin")]
 pub mod native;
 #[cfg(feature = "twin")]

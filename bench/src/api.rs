@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use hush::crypto::native::{Key32, PrivateKey};
-use hush::crypto::native_client::{self, Identity, Member};
+use hush::crypto::native::PrivateKey;
+use hush::crypto::native_client::{self, EpochKey, Identity, Member};
 use serde_json::{Value, json};
 
 /// PBKDF2 iterations of the benchmark's users: the servers are started
@@ -99,6 +99,8 @@ impl Api {
 /// A signed-up user.
 pub struct User {
     pub id: String,
+    /// Canonical, as the server answered it.
+    pub username: String,
     pub token: String,
     pub dh_public: [u8; 65],
     pub sig_public: [u8; 65],
@@ -125,6 +127,7 @@ impl User {
         let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
         Ok(User {
             id: text(&answer["user"]["id"]),
+            username: text(&answer["user"]["username"]),
             token: text(&answer["token"]),
             dh_public: dh.public(),
             sig_public: sig.public(),
@@ -136,6 +139,7 @@ impl User {
     fn member(&self) -> Member<'_> {
         Member {
             id: &self.id,
+            username: &self.username,
             dh_public: &self.dh_public,
             sig_public: &self.sig_public,
         }
@@ -147,7 +151,7 @@ impl User {
 pub struct Room {
     pub id: String,
     pub members: Vec<usize>,
-    pub ck: Key32,
+    pub ck: EpochKey,
 }
 
 impl Room {

@@ -41,7 +41,14 @@ type Conversation = {
   created_by: string;
   last_seq: number;
   members: { id: string; username: string; dh_public: string; sig_public: string }[];
-  epochs: { epoch: number; signer_id: string; keys_signature: string; keys: { member_id: string; wrapped_key: string }[] }[];
+  epochs: {
+    epoch: number;
+    signer_id: string;
+    commit: string;
+    members: { id: string; username: string; dh_public: string; sig_public: string }[];
+    keys: { member_id: string; wrapped_key: string }[];
+    keys_signature: string;
+  }[];
 };
 type RoomAck = { ok: true } | { error: string };
 type Received = { event: string; payload: unknown };
@@ -217,6 +224,7 @@ test("socket.io-client: refusals, room acks, members-only new-message", async ({
         title: "conformance",
         member_ids: [a.user.id, b.user.id],
         epoch: 0,
+        commit: random(32),
         keys: [
           { member_id: a.user.id, wrapped_key: random(125) },
           { member_id: b.user.id, wrapped_key: random(125) },

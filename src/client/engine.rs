@@ -380,6 +380,7 @@ impl Engine {
             title,
             member_ids: members.iter().map(|m| m.id).collect(),
             epoch: 0,
+            commit: set.commit,
             keys: set.keys,
             keys_signature: set.keys_signature,
         })

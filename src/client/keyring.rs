@@ -9,14 +9,15 @@
 //! Plaintext never leaves this module except as a [`Plain`] to display.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use web_sys::CryptoKey;
 
 use super::keystore::LocalIdentity;
 use crate::crypto::CryptoError;
-use crate::crypto::suite::{self, MemberKeys};
+use crate::crypto::keyset::{self, Refusal};
+use crate::crypto::suite::{self, GENESIS_PREV, MemberKeys};
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::PublicUser;
 use crate::model::blob::Blob;
@@ -51,9 +52,11 @@ impl SignedMember {
     }
 }
 
-/// One epoch's held key and signed member set.
+/// One epoch's held key, head and signed member set.
 struct EpochKey {
     ck: CryptoKey,
+    /// `head_n`: the epoch's messages name it in their associated data.
+    head: [u8; 32],
     members: HashMap<UserId, SignedMember>,
 }
 
@@ -82,13 +85,12 @@ pub struct Plain {
 /// Why a conversation's keys were not accepted (shown to the user).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejected {
-    #[error("its key set is not signed by its creator")]
-    Signer,
-    #[error("its key set does not name exactly its members")]
-    Members,
+    /// A rule of the key-set chain (`crypto::keyset`), with its reason.
+    #[error("{0}")]
+    Chain(#[from] Refusal),
     #[error("it holds no key for you")]
     NoKey,
-    #[error("its key could not be unwrapped or its signature does not verify")]
+    #[error("your key could not be unwrapped")]
     Crypto,
 }
 
@@ -96,76 +98,58 @@ fn crypto(_: CryptoError) -> Rejected {
     Rejected::Crypto
 }
 
-/// Checks every epoch of `conversation` and holds its keys.
+/// Checks the whole key-set chain of `conversation` with the one verifier
+/// (`crypto::keyset`), every signature, and every key this browser holds,
+/// and holds those keys. Names and keys come from the signed sets only.
 pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<Keyring, Rejected> {
     let my_id: UserId = me.user_id.parse().map_err(|_| Rejected::NoKey)?;
     let id_text = conversation.id.to_string();
-    let members: HashMap<UserId, &PublicUser> =
-        conversation.members.iter().map(|m| (m.id, m)).collect();
+    let chain = keyset::check_chain(conversation)?;
+    for checked in &chain {
+        p::verify(&checked.signer_key, &checked.signature, &checked.statement)
+            .await
+            .map_err(|_| Refusal::Signature {
+                epoch: checked.epoch,
+            })?;
+    }
     let mut epochs = HashMap::new();
-    for epoch in &conversation.epochs {
-        if epoch.epoch == 0 && epoch.signer_id != conversation.created_by {
-            return Err(Rejected::Signer);
-        }
-        let signer = members.get(&epoch.signer_id).ok_or(Rejected::Signer)?;
-        let named: BTreeSet<UserId> = epoch.keys.iter().map(|k| k.member_id).collect();
-        if named.len() != epoch.keys.len() || named != members.keys().copied().collect() {
-            return Err(Rejected::Members);
-        }
-        let mine = epoch
-            .keys
-            .iter()
-            .find(|k| k.member_id == my_id)
-            .ok_or(Rejected::NoKey)?;
+    for checked in &chain {
+        let Some(wrapped) = checked.key_for(my_id) else {
+            continue;
+        };
         let ck = web::unwrap_content_key(
-            &mine.wrapped_key,
+            wrapped,
             &id_text,
-            epoch.epoch,
+            checked.epoch,
             &me.user_id,
             &me.dh_private,
             &me.dh_public,
         )
         .await
         .map_err(crypto)?;
-        let commit = web::commit(&ck, &id_text, epoch.epoch)
+        let commit = web::commit(&ck, &id_text, checked.epoch)
             .await
             .map_err(crypto)?;
-        let mut lines = Vec::with_capacity(epoch.keys.len());
-        let mut signed_members = HashMap::with_capacity(epoch.keys.len());
-        for key in &epoch.keys {
-            let member = members[&key.member_id];
-            let line = MemberKeys {
-                member_id: key.member_id.to_string(),
-                dh_public: member.dh_public.to_vec(),
-                sig_public: member.sig_public.to_vec(),
-                wrapped_key_sha256: p::sha256(&key.wrapped_key).await.map_err(crypto)?,
-            };
-            signed_members.insert(
-                key.member_id,
-                SignedMember {
-                    username: member.username.clone(),
-                    sig_public: line.sig_public.clone(),
-                    verify_key: RefCell::new(None),
-                },
-            );
-            lines.push(line);
-        }
-        let signed = suite::keys_signed_message(
-            &id_text,
-            epoch.epoch,
-            &epoch.signer_id.to_string(),
-            &commit,
-            &lines,
-        );
-        p::verify(&signer.sig_public, &epoch.keys_signature, &signed)
-            .await
-            .map_err(crypto)?;
+        checked.confirm(ck.len(), &commit)?;
         let held = p::import_aes_gcm(&ck).await.map_err(crypto)?;
+        let members = checked
+            .members
+            .iter()
+            .map(|m| {
+                let signed = SignedMember {
+                    username: m.username.clone(),
+                    sig_public: m.sig_public.to_vec(),
+                    verify_key: RefCell::new(None),
+                };
+                (m.id, signed)
+            })
+            .collect();
         epochs.insert(
-            epoch.epoch,
+            checked.epoch,
             EpochKey {
                 ck: held,
-                members: signed_members,
+                head: checked.head,
+                members,
             },
         );
     }
@@ -178,8 +162,10 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
 }
 
 /// What a new conversation's creator sends: a fresh content key wrapped for
-/// every member (the creator included), and the creator's signature.
+/// every member (the creator included), its commitment, and the creator's
+/// signature over the statement.
 pub struct NewKeySet {
+    pub commit: Blob,
     pub keys: Vec<WrappedKey>,
     pub keys_signature: Blob,
 }
@@ -216,14 +202,24 @@ pub async fn new_key_set(
     for (member, wrapped) in &wraps {
         lines.push(MemberKeys {
             member_id: member.id.to_string(),
+            username: member.username.clone(),
             dh_public: member.dh_public.to_vec(),
             sig_public: member.sig_public.to_vec(),
             wrapped_key_sha256: p::sha256(wrapped).await?,
         });
     }
-    let signed = suite::keys_signed_message(&id_text, 0, &me.user_id, &commit, &lines);
-    let signature = p::sign(&me.sig_private, &signed).await?;
+    let statement = suite::statement(
+        &id_text,
+        0,
+        &me.user_id,
+        &commit,
+        &GENESIS_PREV,
+        &lines,
+        &[],
+    );
+    let signature = p::sign(&me.sig_private, &statement).await?;
     Ok(NewKeySet {
+        commit: commit.into(),
         keys: wraps
             .into_iter()
             .map(|(member, wrapped)| WrappedKey {
@@ -257,6 +253,7 @@ impl Keyring {
         let aad = suite::message_aad(
             &self.id.to_string(),
             self.current,
+            &epoch.head,
             &message_id.to_string(),
             &me.user_id,
         );
@@ -291,6 +288,7 @@ impl Keyring {
         let aad = suite::message_aad(
             &self.id.to_string(),
             message.epoch,
+            &epoch.head,
             &message.id.to_string(),
             &message.sender_id.to_string(),
         );

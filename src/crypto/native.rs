@@ -21,7 +21,7 @@ use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use super::CryptoError;
-use super::suite::{self, KeyKind, MemberKeys};
+use super::suite::{self, KeyKind};
 use crate::model::suite::{
     KEY_LEN, NONCE_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN, is_uncompressed_point,
 };
@@ -319,47 +319,25 @@ pub fn verify(public: &[u8], message: &[u8], signature: &[u8]) -> Result<(), Cry
         .map_err(|_| CryptoError::BadSignature)
 }
 
-/// Signs a key set (step 3).
-pub fn sign_keys(
-    signer: &PrivateKey,
-    conversation_id: &str,
-    epoch: u32,
-    signer_id: &str,
-    commit: &[u8],
-    members: &[MemberKeys],
-) -> [u8; SIGNATURE_LEN] {
-    sign(
-        signer,
-        &suite::keys_signed_message(conversation_id, epoch, signer_id, commit, members),
-    )
-}
-
 // ---- Step 4: messages ----------------------------------------------------
 
-/// A sealed message's ciphertext under the epoch's content key.
+/// A sealed message's ciphertext under the epoch's content key; `aad` is
+/// `suite::message_aad`.
 pub fn seal_message(
     ck: &Key32,
-    conversation_id: &str,
-    epoch: u32,
-    message_id: &str,
-    sender_id: &str,
+    aad: &str,
     nonce: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let aad = suite::message_aad(conversation_id, epoch, message_id, sender_id);
     aead_seal(ck, nonce, plaintext, aad.as_bytes())
 }
 
 /// Decrypts a message's ciphertext.
 pub fn open_message(
     ck: &Key32,
-    conversation_id: &str,
-    epoch: u32,
-    message_id: &str,
-    sender_id: &str,
+    aad: &str,
     nonce: &[u8],
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let aad = suite::message_aad(conversation_id, epoch, message_id, sender_id);
     aead_open(ck, nonce, ciphertext, aad.as_bytes())
 }

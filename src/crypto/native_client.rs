@@ -6,10 +6,12 @@
 
 use serde_json::{Value, json};
 
+use super::keyset::{self, Refusal};
 use super::native::{self, Key32, PrivateKey};
-use super::suite::{self, KeyKind, MemberKeys};
+use super::suite::{self, GENESIS_PREV, KeyKind, MemberKeys};
+use crate::model::conversation::Conversation;
 use crate::model::encoding::{b64, unb64};
-use crate::model::ids::ConversationId;
+use crate::model::ids::{ConversationId, UserId};
 use crate::model::suite::{KDF_SALT_LEN, KEY_LEN, NONCE_LEN};
 
 /// Fresh random bytes from the operating system.
@@ -82,22 +84,30 @@ pub fn sign_up_body(
     (body, identity)
 }
 
-/// A member as a key set names them: id and public keys.
+/// A member as a key set names them: id, name and public keys.
 pub struct Member<'a> {
     pub id: &'a str,
+    pub username: &'a str,
     pub dh_public: &'a [u8],
     pub sig_public: &'a [u8],
 }
 
+/// An epoch's content key and head: what sealing and opening its messages
+/// needs.
+pub struct EpochKey {
+    pub ck: Key32,
+    pub head: [u8; 32],
+}
+
 /// The `/api/conversations/create` body for `members` (the creator among
 /// them), with a fresh content key, one wrap per member and the creator's
-/// signature over the key set. Returns the body and the content key.
+/// signature over the epoch-0 statement. Returns the body and the key.
 pub fn create_body(
     creator_id: &str,
     creator_sig: &PrivateKey,
     members: &[Member<'_>],
     title: Option<&str>,
-) -> Result<(Value, Key32), crate::crypto::CryptoError> {
+) -> Result<(Value, EpochKey), crate::crypto::CryptoError> {
     let id = ConversationId::new().to_string();
     let ck = Key32::from_bytes(&random::<KEY_LEN>())?;
     let mut wraps = Vec::with_capacity(members.len());
@@ -114,6 +124,7 @@ pub fn create_body(
         )?;
         lines.push(MemberKeys {
             member_id: m.id.to_owned(),
+            username: m.username.to_owned(),
             dh_public: m.dh_public.to_vec(),
             sig_public: m.sig_public.to_vec(),
             wrapped_key_sha256: native::sha256(&wrapped).to_vec(),
@@ -121,16 +132,19 @@ pub fn create_body(
         wraps.push(json!({"member_id": m.id, "wrapped_key": b64(&wrapped)}));
     }
     let commit = native::commit(&ck, &id, 0);
-    let signature = native::sign_keys(creator_sig, &id, 0, creator_id, &commit, &lines);
+    let statement = suite::statement(&id, 0, creator_id, &commit, &GENESIS_PREV, &lines, &[]);
+    let signature = native::sign(creator_sig, &statement);
     let body = json!({
         "conversation_id": id,
         "title": title,
         "member_ids": members.iter().map(|m| m.id).collect::<Vec<_>>(),
         "epoch": 0,
+        "commit": b64(&commit),
         "keys": wraps,
         "keys_signature": b64(&signature),
     });
-    Ok((body, ck))
+    let head = native::sha256(&statement);
+    Ok((body, EpochKey { ck, head }))
 }
 
 /// Why a conversation or a message was not accepted.
@@ -153,61 +167,41 @@ fn bytes(value: &Value, field: &str) -> Result<Vec<u8>, Rejected> {
 }
 
 /// What a member's client does before it trusts a conversation (wire
-/// form): the epoch-0 key set is signed by the creator and names exactly
-/// the members; its own copy of the key unwraps and matches the
-/// commitment. Returns the content key.
-pub fn accept(conversation: &Value, my_id: &str, my_dh: &PrivateKey) -> Result<Key32, Rejected> {
-    let id = text(conversation, "id")?;
-    let creator = text(conversation, "created_by")?;
-    let epoch = &conversation["epochs"][0];
-    if epoch["epoch"] != 0 || epoch["signer_id"] != creator {
-        return Err(rejected("epoch 0 is not signed by the creator"));
+/// form), by the same verifier as the browser's (`crypto::keyset`): the
+/// chain's every rule, every signature, and its own key's commitment.
+/// Returns the key of the newest epoch it holds a key in.
+pub fn accept(conversation: &Value, my_id: &str, my_dh: &PrivateKey) -> Result<EpochKey, Rejected> {
+    let conversation: Conversation = serde_json::from_value(conversation.clone())
+        .map_err(|e| rejected(format!("not a conversation: {e}")))?;
+    let me: UserId = my_id.parse().map_err(|_| rejected("my id"))?;
+    let chain = keyset::check_chain(&conversation).map_err(|e| rejected(e.to_string()))?;
+    for epoch in &chain {
+        native::verify(&epoch.signer_key, &epoch.statement, &epoch.signature)
+            .map_err(|_| rejected(Refusal::Signature { epoch: epoch.epoch }.to_string()))?;
     }
-    let members = conversation["members"]
-        .as_array()
-        .ok_or_else(|| rejected("no members"))?;
-    let keys = epoch["keys"]
-        .as_array()
-        .ok_or_else(|| rejected("no keys"))?;
-    if members.len() != keys.len() {
-        return Err(rejected("the keys do not name exactly the members"));
-    }
-    let key_of = |member: &str| -> Result<Vec<u8>, Rejected> {
-        let key = keys
-            .iter()
-            .find(|k| k["member_id"] == member)
-            .ok_or_else(|| rejected(format!("no key for {member}")))?;
-        bytes(key, "wrapped_key")
-    };
-    let ck = native::unwrap_content_key(&key_of(my_id)?, id, 0, my_id, my_dh)
-        .map_err(|e| rejected(format!("my key: {e}")))?;
-    let mut lines = Vec::with_capacity(members.len());
-    for m in members {
-        let member = text(m, "id")?.to_owned();
-        lines.push(MemberKeys {
-            wrapped_key_sha256: native::sha256(&key_of(&member)?).to_vec(),
-            member_id: member,
-            dh_public: bytes(m, "dh_public")?,
-            sig_public: bytes(m, "sig_public")?,
-        });
-    }
-    let signer = &lines
+    let id = conversation.id.to_string();
+    let mine = chain
         .iter()
-        .find(|l| l.member_id == creator)
-        .ok_or_else(|| rejected("the creator is not a member"))?
-        .sig_public;
-    let commit = native::commit(&ck, id, 0);
-    let signed = suite::keys_signed_message(id, 0, creator, &commit, &lines);
-    native::verify(signer, &signed, &bytes(epoch, "keys_signature")?)
-        .map_err(|e| rejected(format!("key set: {e}")))?;
-    Ok(ck)
+        .rev()
+        .find_map(|epoch| epoch.key_for(me).map(|wrapped| (epoch, wrapped)))
+        .ok_or_else(|| rejected("it holds no key for me"))?;
+    let (epoch, wrapped) = mine;
+    let ck = native::unwrap_content_key(wrapped, &id, epoch.epoch, my_id, my_dh)
+        .map_err(|e| rejected(format!("my key: {e}")))?;
+    epoch
+        .confirm(KEY_LEN, &native::commit(&ck, &id, epoch.epoch))
+        .map_err(|e| rejected(e.to_string()))?;
+    Ok(EpochKey {
+        ck,
+        head: epoch.head,
+    })
 }
 
 /// A `/api/messages/send` body: `text` as a `hush-v1` text message sealed
-/// under `ck` (epoch 0) and signed by the sender.
+/// under `key` (epoch 0) and signed by the sender.
 pub fn seal(
     conversation_id: &str,
-    ck: &Key32,
+    key: &EpochKey,
     sender_id: &str,
     sender_sig: &PrivateKey,
     message_id: &str,
@@ -216,17 +210,9 @@ pub fn seal(
 ) -> Value {
     let plaintext = json!({"v": 1, "kind": "text", "body": text, "sent_at": sent_at});
     let nonce = random::<NONCE_LEN>();
-    let ciphertext = native::seal_message(
-        ck,
-        conversation_id,
-        0,
-        message_id,
-        sender_id,
-        &nonce,
-        plaintext.to_string().as_bytes(),
-    )
-    .expect("a 32-byte key and a 12-byte nonce always seal");
-    let aad = suite::message_aad(conversation_id, 0, message_id, sender_id);
+    let aad = suite::message_aad(conversation_id, 0, &key.head, message_id, sender_id);
+    let ciphertext = native::seal_message(&key.ck, &aad, &nonce, plaintext.to_string().as_bytes())
+        .expect("a 32-byte key and a 12-byte nonce always seal");
     let signature = native::sign(
         sender_sig,
         &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
@@ -244,7 +230,7 @@ pub fn seal(
 /// What a member's client does with a stored or pushed message (wire
 /// form): verify the signature under the sender's key from the signed
 /// member set, then decrypt. Returns the text.
-pub fn open(message: &Value, ck: &Key32, sender_sig_public: &[u8]) -> Result<String, Rejected> {
+pub fn open(message: &Value, key: &EpochKey, sender_sig_public: &[u8]) -> Result<String, Rejected> {
     let (chat, id, sender) = (
         text(message, "conversation_id")?,
         text(message, "id")?,
@@ -255,14 +241,14 @@ pub fn open(message: &Value, ck: &Key32, sender_sig_public: &[u8]) -> Result<Str
         .and_then(|e| u32::try_from(e).ok())
         .ok_or_else(|| rejected("`epoch` is not a number"))?;
     let (nonce, ciphertext) = (bytes(message, "nonce")?, bytes(message, "ciphertext")?);
-    let aad = suite::message_aad(chat, epoch, id, sender);
+    let aad = suite::message_aad(chat, epoch, &key.head, id, sender);
     native::verify(
         sender_sig_public,
         &suite::message_signed_bytes(&aad, &nonce, &ciphertext),
         &bytes(message, "signature")?,
     )
     .map_err(|e| rejected(format!("signature: {e}")))?;
-    let plaintext = native::open_message(ck, chat, epoch, id, sender, &nonce, &ciphertext)
+    let plaintext = native::open_message(&key.ck, &aad, &nonce, &ciphertext)
         .map_err(|e| rejected(format!("ciphertext: {e}")))?;
     let plaintext: Value =
         serde_json::from_slice(&plaintext).map_err(|_| rejected("plaintext is not JSON"))?;

@@ -56,47 +56,71 @@ pub fn commit_label(conversation_id: &str, epoch: u32) -> String {
     format!("hush-v1|commit|{conversation_id}|{epoch}")
 }
 
-/// One member's line in a signed key set.
+/// Step 6: `prev` of epoch 0, which has no epoch before it.
+pub const GENESIS_PREV: [u8; 32] = [0; 32];
+
+/// One member's line in a key-set statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberKeys {
     pub member_id: String,
+    /// Canonical: the name every client shows for the member.
+    pub username: String,
     pub dh_public: Vec<u8>,
     pub sig_public: Vec<u8>,
     /// SHA-256 of the member's `wrapped_key`.
     pub wrapped_key_sha256: Vec<u8>,
 }
 
-/// Step 3: the exact bytes the signer's `sig` key signs for a key set; the
-/// members are put in ascending byte order of their ids here, whatever
-/// order they come in.
-pub fn keys_signed_message(
+/// Step 6: `statement_n`, the exact bytes the signer's `sig` key signs for
+/// epoch `n` and whose SHA-256 is the epoch's head. Members go in ascending
+/// byte order of their ids and departures after them, whatever order they
+/// come in.
+pub fn statement(
     conversation_id: &str,
     epoch: u32,
     signer_id: &str,
     commit: &[u8],
+    prev: &[u8],
     members: &[MemberKeys],
+    departures: &[&str],
 ) -> Vec<u8> {
     let mut sorted: Vec<&MemberKeys> = members.iter().collect();
     sorted.sort_by(|a, b| a.member_id.as_bytes().cmp(b.member_id.as_bytes()));
     let mut text = format!(
-        "hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:{}|",
-        b64(commit)
+        "hush-v1|keys2|{conversation_id}|{epoch}|{signer_id}|commit:{}|prev:{}|",
+        b64(commit),
+        b64(prev)
     );
     for m in sorted {
         text.push_str(&format!(
-            "{}:{}:{}:{};",
+            "{}:{}:{}:{}:{};",
             m.member_id,
+            m.username,
             b64(&m.dh_public),
             b64(&m.sig_public),
             b64(&m.wrapped_key_sha256)
         ));
     }
+    let mut left: Vec<&str> = departures.to_vec();
+    left.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    for member in left {
+        text.push_str(&format!("left:{member};"));
+    }
     text.into_bytes()
 }
 
-/// Step 4: the associated data of a message.
-pub fn message_aad(conversation_id: &str, epoch: u32, message_id: &str, sender_id: &str) -> String {
-    format!("hush-v1|msg|{conversation_id}|{epoch}|{message_id}|{sender_id}")
+/// Step 6: the associated data of a message, naming its epoch's head.
+pub fn message_aad(
+    conversation_id: &str,
+    epoch: u32,
+    head: &[u8],
+    message_id: &str,
+    sender_id: &str,
+) -> String {
+    format!(
+        "hush-v1|msg|{conversation_id}|{epoch}|{}|{message_id}|{sender_id}",
+        b64(head)
+    )
 }
 
 /// Step 4: the bytes a sender signs: `aad || nonce || ciphertext`.

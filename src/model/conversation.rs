@@ -34,10 +34,18 @@ pub struct Epoch {
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub epoch: u32,
     pub signer_id: UserId,
-    pub keys_signature: Blob,
-    /// One per member, read apart from the epoch's row.
+    /// `HMAC-SHA256(ck, …)` (suite step 3): binds the content key to the
+    /// statement, and reveals nothing of it.
+    pub commit: Blob,
+    /// The members as the statement signs them, names and keys included;
+    /// read apart from the epoch's row, as are the keys.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub members: Vec<PublicUser>,
+    /// One per member.
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub keys: Vec<WrappedKey>,
+    /// The signer's signature over the epoch's statement (suite step 6).
+    pub keys_signature: Blob,
 }
 
 /// A conversation as create, list and `conversation-added` give it.
@@ -53,8 +61,9 @@ pub struct Conversation {
     /// The `seq` of the newest message; 0 while there is none.
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub last_seq: u64,
-    /// Every member with the public keys the epochs were wrapped for (read
-    /// apart from the conversation's row, as are the epochs).
+    /// Who may read it now, as the server keeps it (its access list; read
+    /// apart from the conversation's row, as are the epochs). Clients take
+    /// names and keys from the epochs' signed members, never from here.
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub members: Vec<PublicUser>,
     #[cfg_attr(feature = "ssr", sqlx(skip))]
@@ -81,6 +90,8 @@ pub struct NewConversation {
     pub title: Option<String>,
     pub member_ids: Vec<UserId>,
     pub epoch: u32,
+    /// The commitment to the new content key (suite step 3).
+    pub commit: Blob,
     pub keys: Vec<WrappedKey>,
     pub keys_signature: Blob,
 }

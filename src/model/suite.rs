@@ -19,6 +19,8 @@ pub const KEY_LEN: usize = 32;
 pub const KDF_SALT_LEN: usize = 16;
 /// Bytes of an ECDSA P-256 signature (`r || s`, never DER).
 pub const SIGNATURE_LEN: usize = 64;
+/// Bytes of an epoch's commitment to its content key, and of its head.
+pub const DIGEST_LEN: usize = 32;
 /// Bytes of a wrapped content key: the ephemeral public key, the nonce, and
 /// the sealed content key with its tag (`E.public || nonce || AES-GCM(ck)`).
 pub const WRAPPED_KEY_LEN: usize = PUBLIC_KEY_LEN + NONCE_LEN + KEY_LEN + TAG_LEN;

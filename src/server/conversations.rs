@@ -16,7 +16,7 @@ use crate::model::conversation::{
 };
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
-use crate::model::suite::{SIGNATURE_LEN, WRAPPED_KEY_LEN};
+use crate::model::suite::{DIGEST_LEN, SIGNATURE_LEN, WRAPPED_KEY_LEN};
 use crate::protocol::{self, CONVERSATION_ADDED};
 
 /// A trimmed title, `None` when blank.
@@ -93,6 +93,7 @@ pub async fn create(
 ) -> Result<Conversation, ApiError> {
     new.title = title(new.title.take())?;
     key_set(creator.id, &new)?;
+    fields::sized("commit", &new.commit, Some(DIGEST_LEN), DIGEST_LEN)?;
     fields::sized(
         "keys_signature",
         &new.keys_signature,

@@ -75,7 +75,7 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
     }
     secrets.push(("the password".into(), password.as_bytes().to_vec()));
     for (name, key) in [("pair ck", &pair.ck), ("group ck", &group.ck)] {
-        let bytes = key.expose().to_vec();
+        let bytes = key.ck.expose().to_vec();
         secrets.push((format!("{name} (b64)"), b64(&bytes).into_bytes()));
         secrets.push((format!("{name} (hex)"), hex(&bytes).into_bytes()));
         secrets.push((name.to_owned(), bytes));

@@ -3,7 +3,7 @@
 //! sign the key set, create; seal, sign and send; open and verify what
 //! arrives. Tests use it to speak the wire contract like a real client.
 
-use hush::crypto::native::Key32;
+use hush::crypto::native_client::EpochKey;
 use hush::crypto::native_client::{self, Member};
 use hush::model::ids::MessageId;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use crate::util::{Account, Client};
 /// A conversation as its creator made it, with the content key of epoch 0.
 pub struct Chat {
     pub id: String,
-    pub ck: Key32,
+    pub ck: EpochKey,
     /// The conversation as create answered it.
     pub wire: Value,
 }
@@ -21,6 +21,7 @@ pub struct Chat {
 fn member(account: &Account) -> Member<'_> {
     Member {
         id: &account.id,
+        username: &account.username,
         dh_public: &account.dh_public,
         sig_public: &account.sig_public,
     }
@@ -28,7 +29,11 @@ fn member(account: &Account) -> Member<'_> {
 
 /// The create body for `members` (the creator included), with a fresh
 /// content key, one wrap per member and the creator's signature.
-pub fn create_body(creator: &Account, members: &[&Account], title: Option<&str>) -> (Value, Key32) {
+pub fn create_body(
+    creator: &Account,
+    members: &[&Account],
+    title: Option<&str>,
+) -> (Value, EpochKey) {
     let members: Vec<Member<'_>> = members.iter().map(|m| member(m)).collect();
     native_client::create_body(&creator.id, &creator.sig, &members, title).unwrap()
 }
@@ -55,16 +60,16 @@ pub async fn create(
 /// What a member's browser does before it trusts a conversation: check the
 /// epoch-0 key set signed by the creator names exactly the members, unwrap
 /// its own copy of the key and check the commitment. Returns the key.
-pub fn accept(conversation: &Value, me: &Account) -> Key32 {
+pub fn accept(conversation: &Value, me: &Account) -> EpochKey {
     native_client::accept(conversation, &me.id, &me.dh).expect("the conversation is accepted")
 }
 
 /// A send body: `text` sealed under `ck` and signed by `sender`.
-pub fn seal(chat_id: &str, ck: &Key32, sender: &Account, text: &str) -> Value {
+pub fn seal(chat_id: &str, ck: &EpochKey, sender: &Account, text: &str) -> Value {
     seal_with_id(chat_id, ck, sender, text, &MessageId::new().to_string())
 }
 
-pub fn seal_with_id(chat_id: &str, ck: &Key32, sender: &Account, text: &str, id: &str) -> Value {
+pub fn seal_with_id(chat_id: &str, ck: &EpochKey, sender: &Account, text: &str, id: &str) -> Value {
     let sent_at = "2026-11-26T01:00:00.000Z";
     native_client::seal(chat_id, ck, &sender.id, &sender.sig, id, text, sent_at)
 }
@@ -84,7 +89,7 @@ pub async fn send_numbered(
     server: &Client,
     sender: &Account,
     chat_id: &str,
-    ck: &Key32,
+    ck: &EpochKey,
     numbers: std::ops::RangeInclusive<u64>,
 ) {
     for i in numbers {
@@ -97,7 +102,7 @@ pub async fn send_numbered(
 /// What a member's browser does with a stored message: verify the
 /// signature under the sender's key from the signed member set, then
 /// decrypt. Returns the plaintext body.
-pub fn open(message: &Value, ck: &Key32, sender_sig_public: &[u8]) -> String {
+pub fn open(message: &Value, ck: &EpochKey, sender_sig_public: &[u8]) -> String {
     native_client::open(message, ck, sender_sig_public).expect("the message opens")
 }
 

@@ -62,7 +62,8 @@ async fn every_member_can_check_and_unwrap_the_key_and_nobody_else_sees_it() {
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0], group.wire, "list gives what create gave");
         let ck = chat::accept(&listed[0], member);
-        assert_eq!(ck.expose(), group.ck.expose());
+        assert_eq!(ck.ck.expose(), group.ck.ck.expose());
+        assert_eq!(ck.head, group.ck.head);
     }
 
     let pair = chat::create(&server, &lo, &[&lo, &mid], None).await;

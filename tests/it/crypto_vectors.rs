@@ -157,40 +157,59 @@ fn step3_content_key_wrap() {
 }
 
 #[test]
-fn step3_keys_signature() {
+fn step6_statement_head_and_keys_signature() {
     let all = vectors();
     for v in each(&all, "keys_signature") {
         let (conversation, signer) = (text(v, "conversation_id"), text(v, "signer_id"));
         let ck = key(v, "ck");
         let commit = native::commit(&ck, conversation, epoch(v));
         assert_eq!(commit.as_slice(), bytes(v, "commit"));
+        assert_eq!(bytes(v, "prev"), suite::GENESIS_PREV);
         let lines: Vec<MemberKeys> = v["members"]
             .as_array()
             .unwrap()
             .iter()
             .map(|m| MemberKeys {
                 member_id: text(m, "member_id").to_owned(),
+                username: text(m, "username").to_owned(),
                 dh_public: bytes(m, "dh_public"),
                 sig_public: bytes(m, "sig_public"),
                 wrapped_key_sha256: native::sha256(&bytes(m, "wrapped_key")).to_vec(),
             })
             .collect();
-        let message = suite::keys_signed_message(conversation, epoch(v), signer, &commit, &lines);
-        assert_eq!(
-            String::from_utf8(message.clone()).unwrap(),
-            text(v, "signed_message")
+        let statement = suite::statement(
+            conversation,
+            epoch(v),
+            signer,
+            &commit,
+            &bytes(v, "prev"),
+            &lines,
+            &[],
         );
+        assert_eq!(
+            String::from_utf8(statement.clone()).unwrap(),
+            text(v, "statement")
+        );
+        assert_eq!(native::sha256(&statement).as_slice(), bytes(v, "head"));
         let public = bytes(v, "signer_sig_public");
-        native::verify(&public, &message, &bytes(v, "signature")).unwrap();
+        native::verify(&public, &statement, &bytes(v, "signature")).unwrap();
         // RFC 6979 signing is deterministic: our signature is the vector's.
         let signer_key = PrivateKey::from_pkcs8(&bytes(v, "signer_sig_pkcs8")).unwrap();
-        let ours = native::sign_keys(&signer_key, conversation, epoch(v), signer, &commit, &lines);
+        let ours = native::sign(&signer_key, &statement);
         assert_eq!(ours.as_slice(), bytes(v, "signature"));
         let mut reordered = lines.clone();
         reordered.reverse();
         assert_eq!(
-            suite::keys_signed_message(conversation, epoch(v), signer, &commit, &reordered),
-            message,
+            suite::statement(
+                conversation,
+                epoch(v),
+                signer,
+                &commit,
+                &bytes(v, "prev"),
+                &reordered,
+                &[]
+            ),
+            statement,
             "member order does not matter"
         );
     }
@@ -205,23 +224,15 @@ fn step4_message_seal_and_signature() {
             text(v, "message_id"),
             text(v, "sender_id"),
         );
-        let aad = suite::message_aad(ids.0, epoch(v), ids.1, ids.2);
+        let head = bytes(v, "head");
+        let aad = suite::message_aad(ids.0, epoch(v), &head, ids.1, ids.2);
         assert_eq!(aad, text(v, "aad"));
         let ck = key(v, "ck");
         let nonce = bytes(v, "nonce");
-        let ciphertext = native::seal_message(
-            &ck,
-            ids.0,
-            epoch(v),
-            ids.1,
-            ids.2,
-            &nonce,
-            text(v, "plaintext").as_bytes(),
-        )
-        .unwrap();
+        let ciphertext =
+            native::seal_message(&ck, &aad, &nonce, text(v, "plaintext").as_bytes()).unwrap();
         assert_eq!(ciphertext, bytes(v, "ciphertext"));
-        let plaintext =
-            native::open_message(&ck, ids.0, epoch(v), ids.1, ids.2, &nonce, &ciphertext).unwrap();
+        let plaintext = native::open_message(&ck, &aad, &nonce, &ciphertext).unwrap();
         assert_eq!(plaintext.as_slice(), text(v, "plaintext").as_bytes());
         let signed = suite::message_signed_bytes(&aad, &nonce, &ciphertext);
         native::verify(
@@ -235,11 +246,17 @@ fn step4_message_seal_and_signature() {
             native::sign(&sender, &signed).as_slice(),
             bytes(v, "signature")
         );
+        let other_sender = suite::message_aad(ids.0, epoch(v), &head, ids.1, ids.0);
         assert_eq!(
-            native::open_message(&ck, ids.0, epoch(v), ids.1, ids.0, &nonce, &ciphertext)
-                .unwrap_err(),
+            native::open_message(&ck, &other_sender, &nonce, &ciphertext).unwrap_err(),
             CryptoError::Decrypt,
             "another sender id is another aad"
+        );
+        let other_head = suite::message_aad(ids.0, epoch(v), &[7; 32], ids.1, ids.2);
+        assert_eq!(
+            native::open_message(&ck, &other_head, &nonce, &ciphertext).unwrap_err(),
+            CryptoError::Decrypt,
+            "another head is another aad"
         );
     }
 }

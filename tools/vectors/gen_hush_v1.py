@@ -431,20 +431,26 @@ def step3_commit(ck: bytes, conversation_id: str, epoch: int) -> bytes:
     return hmac_sha256(ck, f"hush-v1|commit|{conversation_id}|{epoch}".encode())
 
 
-def step3_keys_signed_message(conversation_id: str, epoch: int, signer_id: str, commit: bytes,
-                              members: list[dict]) -> str:
-    """Spec step 3: the text signed by keys_signature.
+def step6_statement(conversation_id: str, epoch: int, signer_id: str, commit: bytes, prev: bytes,
+                    members: list[dict], departures: list[str]) -> str:
+    """Spec step 6 (second edition): statement_n, which keys_signature signs.
 
-    "hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:" || base64url(commit) || "|"
+    "hush-v1|keys2|{conversation_id}|{n}|{signer_id}|commit:" || b64u(commit) || "|prev:" || b64u(prev) || "|"
     then, for each member in ascending byte order of the id,
-    "{member_id}:{base64url(dh_public)}:{base64url(sig_public)}:{base64url(SHA-256(wrapped_key))};"
-    `members` items hold bytes: member_id (str), dh_public, sig_public, wrapped_key.
+    "{member_id}:{username}:{b64u(dh_public)}:{b64u(sig_public)}:{b64u(SHA-256(wrapped_key))};"
+    then, for each departure in ascending byte order of the id, "left:{member_id};".
+    `members` items hold bytes: member_id (str), username (str), dh_public, sig_public, wrapped_key.
     """
-    text = f"hush-v1|keys|{conversation_id}|{epoch}|{signer_id}|commit:{b64u(commit)}|"
+    text = f"hush-v1|keys2|{conversation_id}|{epoch}|{signer_id}|commit:{b64u(commit)}|prev:{b64u(prev)}|"
     for m in sorted(members, key=lambda m: m["member_id"].encode("utf-8")):
-        text += (f"{m['member_id']}:{b64u(m['dh_public'])}:{b64u(m['sig_public'])}:"
+        text += (f"{m['member_id']}:{m['username']}:{b64u(m['dh_public'])}:{b64u(m['sig_public'])}:"
                  f"{b64u(hashlib.sha256(m['wrapped_key']).digest())};")
+    for member_id in sorted(departures, key=lambda d: d.encode("utf-8")):
+        text += f"left:{member_id};"
     return text
+
+
+GENESIS_PREV = bytes(32)
 
 
 # ---------------------------------------------------------------------------
@@ -452,9 +458,9 @@ def step3_keys_signed_message(conversation_id: str, epoch: int, signer_id: str, 
 # ---------------------------------------------------------------------------
 
 
-def message_aad(conversation_id: str, epoch: int, message_id: str, sender_id: str) -> str:
-    """Spec step 4: aad = "hush-v1|msg|{conversation_id}|{epoch}|{message_id}|{sender_id}"."""
-    return f"hush-v1|msg|{conversation_id}|{epoch}|{message_id}|{sender_id}"
+def message_aad(conversation_id: str, epoch: int, head: bytes, message_id: str, sender_id: str) -> str:
+    """Spec step 6: aad = "hush-v1|msg|{conversation_id}|{epoch}|" || b64u(head) || "|{message_id}|{sender_id}"."""
+    return f"hush-v1|msg|{conversation_id}|{epoch}|{b64u(head)}|{message_id}|{sender_id}"
 
 
 def message_plaintext(body: str, sent_at: str) -> str:
@@ -463,19 +469,20 @@ def message_plaintext(body: str, sent_at: str) -> str:
                       separators=(",", ":"), ensure_ascii=False)
 
 
-def step4_seal_message(conversation_id: str, epoch: int, message_id: str, sender_id: str,
+def step4_seal_message(conversation_id: str, epoch: int, head: bytes, message_id: str, sender_id: str,
                        sender_sig: KeyPair, ck: bytes, nonce: bytes, plaintext: str) -> dict:
     """Spec step 4.
 
     ciphertext = AES-256-GCM(ck[epoch], nonce, plaintext, aad)
     signature  = ECDSA-P256-SHA256(sender.sig, aad || nonce || ciphertext), r || s
     """
-    aad = message_aad(conversation_id, epoch, message_id, sender_id)
+    aad = message_aad(conversation_id, epoch, head, message_id, sender_id)
     ciphertext = aes256gcm_encrypt(ck, nonce, plaintext.encode("utf-8"), aad.encode())
     signature = p1363_sign(sender_sig, aad.encode() + nonce + ciphertext)
     return {
         "conversation_id": conversation_id,
         "epoch": epoch,
+        "head": b64u(head),
         "message_id": message_id,
         "sender_id": sender_id,
         "ck": b64u(ck),
@@ -543,12 +550,13 @@ def build_document() -> dict:
 
     commit = step3_commit(ck0, CONV_ID, 0)
     member_rows = [  # deliberately NOT in id order (bob's id sorts first)
-        {"member_id": mid, "dh_public": pairs[f"{user}.dh"].public, "sig_public": pairs[f"{user}.sig"].public,
+        {"member_id": mid, "username": user, "dh_public": pairs[f"{user}.dh"].public, "sig_public": pairs[f"{user}.sig"].public,
          "wrapped_key": unb64u(w["wrapped_key"])}
         for (user, mid), w in zip(members, wraps[:2])
     ]
     assert [m["member_id"] for m in member_rows] != sorted(m["member_id"] for m in member_rows)
-    signed = step3_keys_signed_message(CONV_ID, 0, ALICE_ID, commit, member_rows)
+    signed = step6_statement(CONV_ID, 0, ALICE_ID, commit, GENESIS_PREV, member_rows, [])
+    head = hashlib.sha256(signed.encode()).digest()
     keys_sig = [{
         "conversation_id": CONV_ID,
         "epoch": 0,
@@ -557,19 +565,21 @@ def build_document() -> dict:
         "signer_sig_public": b64u(pairs["alice.sig"].public),
         "ck": b64u(ck0),
         "commit": b64u(commit),
-        "members": [{"member_id": m["member_id"], "dh_public": b64u(m["dh_public"]),
+        "prev": b64u(GENESIS_PREV),
+        "members": [{"member_id": m["member_id"], "username": m["username"], "dh_public": b64u(m["dh_public"]),
                      "sig_public": b64u(m["sig_public"]), "wrapped_key": b64u(m["wrapped_key"])}
                     for m in member_rows],
-        "signed_message": signed,
+        "statement": signed,
+        "head": b64u(head),
         "signature": b64u(p1363_sign(pairs["alice.sig"], signed.encode())),
     }]
 
     # Step 4
     seals = [
-        step4_seal_message(CONV_ID, 0, MSG1_ID, ALICE_ID, pairs["alice.sig"], ck0,
+        step4_seal_message(CONV_ID, 0, head, MSG1_ID, ALICE_ID, pairs["alice.sig"], ck0,
                            fixed_bytes(f"msg nonce|{MSG1_ID}", 12),
                            message_plaintext("Grüße aus Zürich — 你好 🔐👋🏽", "2026-11-25T22:10:00Z")),
-        step4_seal_message(CONV_ID, 0, MSG2_ID, BOB_ID, pairs["bob.sig"], ck0,
+        step4_seal_message(CONV_ID, 0, head, MSG2_ID, BOB_ID, pairs["bob.sig"], ck0,
                            fixed_bytes(f"msg nonce|{MSG2_ID}", 12),
                            message_plaintext('She said "hi"\nand left \\o/', "2026-11-25T22:11:30Z")),
     ]
@@ -603,7 +613,7 @@ def build_document() -> dict:
     aead_neg = [
         {"key": m0["ck"], "nonce": m0["nonce"], "aad": m0["aad"], "ciphertext": b64u(bytes(ct)),
          "comment": "wrong tag"},
-        {"key": m0["ck"], "nonce": m0["nonce"], "aad": message_aad(CONV_ID, 0, MSG1_ID, BOB_ID),
+        {"key": m0["ck"], "nonce": m0["nonce"], "aad": message_aad(CONV_ID, 0, head, MSG1_ID, BOB_ID),
          "ciphertext": m0["ciphertext"], "comment": "wrong aad"},
         {"key": b64u(ck7), "nonce": m0["nonce"], "aad": m0["aad"], "ciphertext": m0["ciphertext"],
          "comment": "wrong key"},
@@ -612,14 +622,15 @@ def build_document() -> dict:
     return {
         "suite": SUITE,
         "note": (
-            "Test vectors for the hush-v1 crypto suite (DESIGN.md, steps 1-4), generated by "
+            "Test vectors for the hush-v1 crypto suite (DESIGN.md, steps 1-4 and the second edition's "
+            "statement, head and message aad of step 6), generated by "
             "tools/vectors/gen_hush_v1.py. Bytes are base64url without padding; text is JSON strings "
             "(UTF-8 once decoded; non-ASCII is \\u-escaped in this file so no tool can re-normalise it). "
             "Every random input is fixed. Signatures are RFC 6979 deterministic ECDSA-P256-SHA256, "
             "r||s, s not normalised; WebCrypto signs randomly, so signature fields are verify-only "
             "(a deterministic RFC 6979 signer without low-S normalisation reproduces them exactly). "
             "keys_signature.members is deliberately not sorted: sort by id bytes before building "
-            "the signed message. AES-GCM ciphertexts carry the 16-byte tag at the end."
+            "the statement. AES-GCM ciphertexts carry the 16-byte tag at the end."
         ),
         "password_to_keys": p2k,
         "keypairs": [kp.to_json() for kp in pairs.values()],
@@ -716,25 +727,32 @@ def self_check(doc: dict) -> None:
         ids = [m["member_id"] for m in e["members"]]
         assert ids != sorted(ids), "members must be listed unsorted"
         assert e["signer_id"] in ids
-        text = f"hush-v1|keys|{e['conversation_id']}|{e['epoch']}|{e['signer_id']}|commit:{e['commit']}|"
+        assert e["prev"] == b64u(GENESIS_PREV)
+        text = (f"hush-v1|keys2|{e['conversation_id']}|{e['epoch']}|{e['signer_id']}|commit:{e['commit']}|"
+                f"prev:{e['prev']}|")
         for m in sorted(e["members"], key=lambda m: m["member_id"].encode()):
             _check_public(unb64u(m["dh_public"]))
             _check_public(unb64u(m["sig_public"]))
             wk_ = unb64u(m["wrapped_key"])
-            text += f"{m['member_id']}:{m['dh_public']}:{m['sig_public']}:{b64u(hashlib.sha256(wk_).digest())};"
+            text += (f"{m['member_id']}:{m['username']}:{m['dh_public']}:{m['sig_public']}:"
+                     f"{b64u(hashlib.sha256(wk_).digest())};")
             # The wrapped key in the set unwraps (content_key_wrap entry) to this ck.
             w = wraps[(e["conversation_id"], e["epoch"], m["member_id"])]
             assert w["wrapped_key"] == m["wrapped_key"] and w["ck"] == e["ck"]
             assert w["member_dh_public"] == m["dh_public"]
-        assert text == e["signed_message"]
+        assert text == e["statement"]
+        assert e["head"] == b64u(hashlib.sha256(text.encode()).digest())
         _load_pkcs8(unb64u(e["signer_sig_pkcs8"]), unb64u(e["signer_sig_public"]))
         sig = unb64u(e["signature"])
         assert len(sig) == 64 and p1363_verify(unb64u(e["signer_sig_public"]), text.encode(), sig)
 
+    heads = {e["head"] for e in doc["keys_signature"]}
     for e in doc["message_seal"]:
         ck, nonce, ct = unb64u(e["ck"]), unb64u(e["nonce"]), unb64u(e["ciphertext"])
         assert len(ck) == 32 and len(nonce) == 12
-        assert e["aad"] == f"hush-v1|msg|{e['conversation_id']}|{e['epoch']}|{e['message_id']}|{e['sender_id']}"
+        assert e["head"] in heads
+        assert e["aad"] == (f"hush-v1|msg|{e['conversation_id']}|{e['epoch']}|{e['head']}|"
+                            f"{e['message_id']}|{e['sender_id']}")
         pt = aes256gcm_decrypt(ck, nonce, ct, e["aad"].encode())
         assert pt == e["plaintext"].encode("utf-8")
         obj = json.loads(pt)

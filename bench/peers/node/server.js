@@ -384,6 +384,7 @@ function buildApp(store, secret, io) {
       return { memberId, wrappedKey };
     });
     if (covered.size !== members.size) throw invalid('keys', 'a key is missing for a member');
+    const commit = bytes(field(body, 'commit'), 'commit', 32);
     const keysSignature = bytes(field(body, 'keys_signature'), 'keys_signature', 64);
 
     const unknown = store.firstUnknownUser(memberIds);
@@ -401,6 +402,7 @@ function buildApp(store, secret, io) {
       createdBy: creator,
       createdAt: now(),
       memberIds,
+      commit,
       keys,
       keysSignature,
     });

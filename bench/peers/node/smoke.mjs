@@ -320,6 +320,7 @@ async function run() {
     title: '  Book club  ',
     member_ids: [alice.id, bob.id],
     epoch: 0,
+    commit: random(32),
     keys: [
       { member_id: bob.id, wrapped_key: random(125) },
       { member_id: alice.id, wrapped_key: random(125) },
@@ -343,7 +344,16 @@ async function run() {
       created_at: conversation.created_at,
       last_seq: 0,
       members: byName.map((u) => ({ id: u.id, username: u.username, dh_public: u.identity.dh_public, sig_public: u.identity.sig_public })),
-      epochs: [{ epoch: 0, signer_id: alice.id, keys_signature: createBody.keys_signature, keys }],
+      epochs: [{
+        epoch: 0,
+        signer_id: alice.id,
+        commit: createBody.commit,
+        members: [alice, bob]
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((u) => ({ id: u.id, username: u.username, dh_public: u.identity.dh_public, sig_public: u.identity.sig_public })),
+        keys,
+        keys_signature: createBody.keys_signature,
+      }],
     }, 'conversation');
     await until(() => aliceSock.events['conversation-added'].length === 1, 'conversation-added');
     same(JSON.stringify(aliceSock.events['conversation-added'][0]), conversationText, 'conversation-added payload');
@@ -360,6 +370,7 @@ async function run() {
       conversation_id: uuidv7(),
       title: '   ',
       member_ids: [carol.id, bob.id],
+      commit: random(32),
       keys: [{ member_id: bob.id, wrapped_key: random(125) }, { member_id: carol.id, wrapped_key: random(125) }],
     }, carol.token);
     same(r.json.title, null, 'title');
@@ -374,6 +385,7 @@ async function run() {
     await refused('/api/conversations/create', {
       ...createBody,
       member_ids: [carol.id, bob.id],
+      commit: random(32),
       keys: [{ member_id: bob.id, wrapped_key: random(125) }, { member_id: carol.id, wrapped_key: random(125) }],
     }, carol.token, 409, 'id_conflict');
   });
@@ -442,6 +454,7 @@ async function run() {
       ...createBody,
       conversation_id: other,
       member_ids: [alice.id, carol.id],
+      commit: random(32),
       keys: [{ member_id: alice.id, wrapped_key: random(125) }, { member_id: carol.id, wrapped_key: random(125) }],
     }, alice.token);
     await refused('/api/messages/send', { ...first, conversation_id: other }, alice.token, 409, 'id_conflict');

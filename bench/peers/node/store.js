@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS epochs (
     conversation_id TEXT NOT NULL REFERENCES conversations (id),
     epoch           INTEGER NOT NULL,
     signer_id       TEXT NOT NULL REFERENCES users (id),
+    key_commit      BLOB NOT NULL,
     keys_signature  BLOB NOT NULL,
     PRIMARY KEY (conversation_id, epoch)
 ) STRICT;
@@ -149,7 +150,8 @@ class Store {
       ),
       insertMember: db.prepare('INSERT INTO members (conversation_id, user_id) VALUES (?, ?)'),
       insertEpoch: db.prepare(
-        'INSERT INTO epochs (conversation_id, epoch, signer_id, keys_signature) VALUES (?, ?, ?, ?)',
+        'INSERT INTO epochs (conversation_id, epoch, signer_id, key_commit, keys_signature) ' +
+          'VALUES (?, ?, ?, ?, ?)',
       ),
       insertKey: db.prepare(
         'INSERT INTO wrapped_keys (conversation_id, epoch, member_id, wrapped_key) ' +
@@ -163,12 +165,13 @@ class Store {
           'JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ? ORDER BY u.username',
       ),
       epochs: db.prepare(
-        'SELECT epoch, signer_id, keys_signature FROM epochs WHERE conversation_id = ? ' +
+        'SELECT epoch, signer_id, key_commit, keys_signature FROM epochs WHERE conversation_id = ? ' +
           'ORDER BY epoch',
       ),
       keys: db.prepare(
-        'SELECT member_id, wrapped_key FROM wrapped_keys ' +
-          'WHERE conversation_id = ? AND epoch = ? ORDER BY member_id',
+        'SELECT k.member_id, k.wrapped_key, u.username, u.dh_public, u.sig_public ' +
+          'FROM wrapped_keys k JOIN users u ON u.id = k.member_id ' +
+          'WHERE k.conversation_id = ? AND k.epoch = ? ORDER BY k.member_id',
       ),
       conversationsOf: db.prepare(
         'SELECT c.id, c.title, c.created_by, c.created_at, c.last_seq FROM conversations c ' +
@@ -273,7 +276,7 @@ class Store {
     }
     this.q.insertConversation.run(c.id, c.title, c.createdBy, c.createdAt, c.createdAt);
     for (const member of c.memberIds) this.q.insertMember.run(c.id, member);
-    this.q.insertEpoch.run(c.id, 0, c.createdBy, c.keysSignature);
+    this.q.insertEpoch.run(c.id, 0, c.createdBy, c.commit, c.keysSignature);
     for (const k of c.keys) this.q.insertKey.run(c.id, 0, k.memberId, k.wrappedKey);
     return { created: this._complete(this.q.conversation.get(c.id)) };
   }
@@ -286,15 +289,26 @@ class Store {
       dh_public: b64(m.dh_public),
       sig_public: b64(m.sig_public),
     }));
-    const epochs = this.q.epochs.all(row.id).map((e) => ({
-      epoch: e.epoch,
-      signer_id: e.signer_id,
-      keys_signature: b64(e.keys_signature),
-      keys: this.q.keys.all(row.id, e.epoch).map((k) => ({
-        member_id: k.member_id,
-        wrapped_key: b64(k.wrapped_key),
-      })),
-    }));
+    // Each epoch's signed members are those its keys name (second edition).
+    const epochs = this.q.epochs.all(row.id).map((e) => {
+      const keys = this.q.keys.all(row.id, e.epoch);
+      return {
+        epoch: e.epoch,
+        signer_id: e.signer_id,
+        commit: b64(e.key_commit),
+        members: keys.map((k) => ({
+          id: k.member_id,
+          username: k.username,
+          dh_public: b64(k.dh_public),
+          sig_public: b64(k.sig_public),
+        })),
+        keys: keys.map((k) => ({
+          member_id: k.member_id,
+          wrapped_key: b64(k.wrapped_key),
+        })),
+        keys_signature: b64(e.keys_signature),
+      };
+    });
     return {
       id: row.id,
       title: row.title,

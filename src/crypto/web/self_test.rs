@@ -187,17 +187,24 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
             let hash = ok("hash", p::sha256(&bytes(m, "wrapped_key")?).await)?;
             lines.push(MemberKeys {
                 member_id: text(m, "member_id")?.to_owned(),
+                username: text(m, "username")?.to_owned(),
                 dh_public: bytes(m, "dh_public")?,
                 sig_public: bytes(m, "sig_public")?,
                 wrapped_key_sha256: hash,
             });
         }
-        let message = suite::keys_signed_message(conversation, epoch, signer, &commit, &lines);
-        same(
-            "keys signed message",
-            &message,
-            text(v, "signed_message")?.as_bytes(),
-        )?;
+        let message = suite::statement(
+            conversation,
+            epoch,
+            signer,
+            &commit,
+            &bytes(v, "prev")?,
+            &lines,
+            &[],
+        );
+        same("statement", &message, text(v, "statement")?.as_bytes())?;
+        let head = ok("head", p::sha256(&message).await)?;
+        same("head", &head, &bytes(v, "head")?)?;
         ok(
             "keys signature",
             p::verify(
@@ -216,13 +223,14 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
             "our keys signature",
             p::verify(&bytes(v, "signer_sig_public")?, &ours, &message).await,
         )?;
-        checks += 4;
+        checks += 5;
     }
 
     for v in each(&all, "message_seal")? {
         let aad = suite::message_aad(
             text(v, "conversation_id")?,
             num(v, "epoch")?,
+            &bytes(v, "head")?,
             text(v, "message_id")?,
             text(v, "sender_id")?,
         );

@@ -339,6 +339,7 @@ mod tests {
                     title: None,
                     member_ids: members.iter().map(|m| m.id).collect(),
                     epoch: 0,
+                    commit: [6; 32].into(),
                     keys,
                     keys_signature: [3; 64].into(),
                 },

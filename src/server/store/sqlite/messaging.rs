@@ -57,8 +57,10 @@ pub(super) async fn create_conversation(
     let epoch = Epoch {
         epoch: new.epoch,
         signer_id: creation.created_by,
-        keys_signature: new.keys_signature.clone(),
+        commit: new.commit.clone(),
+        members: Vec::new(),
         keys: new.keys.clone(),
+        keys_signature: new.keys_signature.clone(),
     };
     insert_epoch(&mut tx, new.conversation_id, &epoch).await?;
     tx.commit().await?;
@@ -71,11 +73,13 @@ async fn insert_epoch(
     epoch: &Epoch,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO epochs (conversation_id, epoch, signer_id, keys_signature) VALUES (?, ?, ?, ?)",
+        "INSERT INTO epochs (conversation_id, epoch, signer_id, key_commit, keys_signature) \
+         VALUES (?, ?, ?, ?, ?)",
     )
     .bind(conversation)
     .bind(epoch.epoch)
     .bind(epoch.signer_id)
+    .bind(&epoch.commit)
     .bind(&epoch.keys_signature)
     .execute(&mut **tx)
     .await?;
@@ -141,8 +145,8 @@ macro_rules! read_conversations {
         .await?;
         let epochs = sqlx::query(concat!(
             scoped!(
-                "SELECT conversation_id, epoch, signer_id, keys_signature FROM epochs \
-                 WHERE conversation_id",
+                "SELECT conversation_id, epoch, signer_id, key_commit AS \"commit\", \
+                 keys_signature FROM epochs WHERE conversation_id",
                 $scope
             ),
             " ORDER BY epoch"
@@ -150,13 +154,15 @@ macro_rules! read_conversations {
         .bind(&key)
         .fetch_all($pool)
         .await?;
+        // Each epoch's keys with its signed members: those the keys name.
         let keys = sqlx::query(concat!(
             scoped!(
-                "SELECT conversation_id, epoch, member_id, wrapped_key FROM wrapped_keys \
-                 WHERE conversation_id",
+                "SELECT k.conversation_id, k.epoch, k.member_id, k.wrapped_key, u.id, \
+                 u.username, u.dh_public, u.sig_public \
+                 FROM wrapped_keys k JOIN users u ON u.id = k.member_id WHERE k.conversation_id",
                 $scope
             ),
-            " ORDER BY member_id"
+            " ORDER BY k.member_id"
         ))
         .bind(&key)
         .fetch_all($pool)
@@ -179,18 +185,20 @@ fn assemble(
             .or_default()
             .push(PublicUser::from_row(row)?);
     }
-    let mut keys_of: HashMap<(ConversationId, u32), Vec<WrappedKey>> = HashMap::new();
+    let mut keys_of: HashMap<(ConversationId, u32), (Vec<PublicUser>, Vec<WrappedKey>)> =
+        HashMap::new();
     for row in keys {
-        keys_of
+        let (members, keys) = keys_of
             .entry((row.try_get("conversation_id")?, row.try_get("epoch")?))
-            .or_default()
-            .push(WrappedKey::from_row(row)?);
+            .or_default();
+        members.push(PublicUser::from_row(row)?);
+        keys.push(WrappedKey::from_row(row)?);
     }
     let mut epochs_of: HashMap<ConversationId, Vec<Epoch>> = HashMap::new();
     for row in epochs {
         let conversation: ConversationId = row.try_get("conversation_id")?;
         let mut epoch = Epoch::from_row(row)?;
-        epoch.keys = keys_of
+        (epoch.members, epoch.keys) = keys_of
             .remove(&(conversation, epoch.epoch))
             .unwrap_or_default();
         epochs_of.entry(conversation).or_default().push(epoch);

@@ -1,0 +1,510 @@
+//! The one verifier of a conversation's key-set chain (suite steps 6 and 7),
+//! for the browser and the native twin alike: every rule that accepts or
+//! refuses the chain, apart from the two things only a crypto backend can
+//! do, which the caller does with what this returns: check each epoch's
+//! signature over its statement under the key named here, and, where it
+//! holds a wrapped key, unwrap it and compare the commit
+//! ([`Checked::confirm`]).
+//!
+//! Nothing the server adds is trusted: the names and keys a client uses come
+//! from each epoch's signed `members`, never from the conversation's
+//! top-level member list (the server's access list).
+
+use std::collections::{BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use super::suite::{self, GENESIS_PREV, MemberKeys};
+use crate::model::account::PublicUser;
+use crate::model::conversation::{Conversation, Epoch, WrappedKey};
+use crate::model::ids::UserId;
+use crate::model::suite::{
+    DIGEST_LEN, KEY_LEN, SIGNATURE_LEN, WRAPPED_KEY_LEN, is_uncompressed_point,
+};
+use crate::model::username;
+
+/// Why a key-set chain is refused. Each rule has its own reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("it has no key set")]
+    NoEpochs,
+    #[error("its epochs do not run 0, 1, 2, … (found {found} where {expected} belongs)")]
+    EpochOrder { expected: u32, found: u32 },
+    #[error("epoch {epoch}: its {what} has the wrong length")]
+    Length { epoch: u32, what: &'static str },
+    #[error("epoch {epoch}: a member's name is not in canonical form")]
+    Name { epoch: u32 },
+    #[error("epoch {epoch}: a member's public key is not an uncompressed P-256 point")]
+    PublicKey { epoch: u32 },
+    #[error("epoch {epoch}: a member is named twice")]
+    Duplicate { epoch: u32 },
+    #[error("epoch {epoch}: its keys do not name exactly its members")]
+    Keys { epoch: u32 },
+    #[error("epoch 0 is not signed by the conversation's creator")]
+    Creator,
+    #[error("epoch {epoch}: its signer is not a member who may sign it")]
+    Signer { epoch: u32 },
+    #[error("epoch {epoch}: a member was removed by someone other than the creator")]
+    Removal { epoch: u32 },
+    #[error("epoch {epoch}: its signature does not verify")]
+    Signature { epoch: u32 },
+    #[error("epoch {epoch}: its key does not match its commitment")]
+    Commit { epoch: u32 },
+}
+
+/// One epoch whose statement checks out, short of its signature.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub epoch: u32,
+    pub signer_id: UserId,
+    /// `statement_n`: what [`Checked::signature`] must verify over.
+    pub statement: Vec<u8>,
+    /// `head_n = SHA-256(statement_n)`: messages of this epoch name it.
+    pub head: [u8; 32],
+    /// The signer's `sig_public`, from the epoch that admits the signer.
+    pub signer_key: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub commit: Vec<u8>,
+    /// The signed member set: the names and keys clients use.
+    pub members: Vec<PublicUser>,
+    pub keys: Vec<WrappedKey>,
+}
+
+impl Checked {
+    /// The wrapped key this epoch holds for `member`, if any.
+    pub fn key_for(&self, member: UserId) -> Option<&[u8]> {
+        self.keys
+            .iter()
+            .find(|k| k.member_id == member)
+            .map(|k| &k.wrapped_key[..])
+    }
+
+    /// The member with this id in the signed set.
+    pub fn member(&self, id: UserId) -> Option<&PublicUser> {
+        self.members.iter().find(|m| m.id == id)
+    }
+
+    /// The last rule, once the caller has unwrapped its content key: 32
+    /// bytes whose commitment (recomputed by the caller) is the signed one.
+    pub fn confirm(&self, ck_len: usize, recomputed_commit: &[u8]) -> Result<(), Refusal> {
+        if ck_len == KEY_LEN && recomputed_commit == self.commit.as_slice() {
+            Ok(())
+        } else {
+            Err(Refusal::Commit { epoch: self.epoch })
+        }
+    }
+}
+
+/// SHA-256, as the statement and its head need it.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Checks every rule of the chain that needs no key, in order from epoch
+/// 0, and builds each epoch's statement and head. The caller then verifies
+/// each [`Checked::signature`] over its [`Checked::statement`] under
+/// [`Checked::signer_key`], and refuses the whole chain with
+/// [`Refusal::Signature`] if one fails.
+pub fn check_chain(conversation: &Conversation) -> Result<Vec<Checked>, Refusal> {
+    if conversation.epochs.is_empty() {
+        return Err(Refusal::NoEpochs);
+    }
+    let mut epochs: Vec<&Epoch> = conversation.epochs.iter().collect();
+    epochs.sort_by_key(|e| e.epoch);
+    let conversation_id = conversation.id.to_string();
+    let mut chain: Vec<Checked> = Vec::with_capacity(epochs.len());
+    for (expected, epoch) in (0u32..).zip(epochs) {
+        if epoch.epoch != expected {
+            return Err(Refusal::EpochOrder {
+                expected,
+                found: epoch.epoch,
+            });
+        }
+        let checked = check_epoch(
+            &conversation_id,
+            conversation.created_by,
+            chain.last(),
+            epoch,
+        )?;
+        chain.push(checked);
+    }
+    Ok(chain)
+}
+
+/// The rules of one epoch, given the one before it (none for epoch 0).
+fn check_epoch(
+    conversation_id: &str,
+    created_by: UserId,
+    before: Option<&Checked>,
+    epoch: &Epoch,
+) -> Result<Checked, Refusal> {
+    let n = epoch.epoch;
+    let length = |what| Refusal::Length { epoch: n, what };
+    if epoch.commit.len() != DIGEST_LEN {
+        return Err(length("commit"));
+    }
+    if epoch.keys_signature.len() != SIGNATURE_LEN {
+        return Err(length("signature"));
+    }
+    let mut ids = BTreeSet::new();
+    for member in &epoch.members {
+        if !username::canonical(&member.username).is_ok_and(|c| c == member.username) {
+            return Err(Refusal::Name { epoch: n });
+        }
+        if !is_uncompressed_point(&member.dh_public) || !is_uncompressed_point(&member.sig_public) {
+            return Err(Refusal::PublicKey { epoch: n });
+        }
+        if !ids.insert(member.id) {
+            return Err(Refusal::Duplicate { epoch: n });
+        }
+    }
+    let mut wrapped: HashMap<UserId, &[u8]> = HashMap::with_capacity(epoch.keys.len());
+    for key in &epoch.keys {
+        if key.wrapped_key.len() != WRAPPED_KEY_LEN {
+            return Err(length("wrapped key"));
+        }
+        if wrapped.insert(key.member_id, &key.wrapped_key).is_some() {
+            return Err(Refusal::Keys { epoch: n });
+        }
+    }
+    if ids.is_empty()
+        || wrapped.len() != ids.len()
+        || !ids.iter().all(|id| wrapped.contains_key(id))
+    {
+        return Err(Refusal::Keys { epoch: n });
+    }
+    // Who may sign: the creator at epoch 0 (a member of it); later, a
+    // member of the epoch before, under the key that epoch gives them.
+    let (signer_key, prev) = match before {
+        None => {
+            if epoch.signer_id != created_by {
+                return Err(Refusal::Creator);
+            }
+            let signer = epoch
+                .members
+                .iter()
+                .find(|m| m.id == epoch.signer_id)
+                .ok_or(Refusal::Creator)?;
+            (signer.sig_public.to_vec(), GENESIS_PREV)
+        }
+        Some(before) => {
+            let signer = before
+                .member(epoch.signer_id)
+                .ok_or(Refusal::Signer { epoch: n })?;
+            // The removal rule without departures (they come with groups
+            // that change): only the creator removes.
+            let removes = before.members.iter().any(|m| !ids.contains(&m.id));
+            if removes && epoch.signer_id != created_by {
+                return Err(Refusal::Removal { epoch: n });
+            }
+            (signer.sig_public.to_vec(), before.head)
+        }
+    };
+    let lines: Vec<MemberKeys> = epoch
+        .members
+        .iter()
+        .map(|m| MemberKeys {
+            member_id: m.id.to_string(),
+            username: m.username.clone(),
+            dh_public: m.dh_public.to_vec(),
+            sig_public: m.sig_public.to_vec(),
+            wrapped_key_sha256: sha256(wrapped[&m.id]).to_vec(),
+        })
+        .collect();
+    let statement = suite::statement(
+        conversation_id,
+        n,
+        &epoch.signer_id.to_string(),
+        &epoch.commit,
+        &prev,
+        &lines,
+        &[],
+    );
+    Ok(Checked {
+        epoch: n,
+        signer_id: epoch.signer_id,
+        head: sha256(&statement),
+        statement,
+        signer_key,
+        signature: epoch.keys_signature.to_vec(),
+        commit: epoch.commit.to_vec(),
+        members: epoch.members.clone(),
+        keys: epoch.keys.clone(),
+    })
+}
+
+#[cfg(all(test, feature = "twin"))]
+mod tests {
+    use super::*;
+    use crate::crypto::native::{self, Key32, PrivateKey};
+    use crate::model::ids::ConversationId;
+
+    struct Person {
+        id: UserId,
+        name: &'static str,
+        dh: PrivateKey,
+        sig: PrivateKey,
+    }
+
+    fn person(name: &'static str) -> Person {
+        Person {
+            id: UserId::new(),
+            name,
+            dh: PrivateKey::generate(),
+            sig: PrivateKey::generate(),
+        }
+    }
+
+    fn public(p: &Person) -> PublicUser {
+        PublicUser {
+            id: p.id,
+            username: p.name.into(),
+            dh_public: p.dh.public().into(),
+            sig_public: p.sig.public().into(),
+        }
+    }
+
+    /// A genuine conversation of `people`, created and signed by the first.
+    fn genuine(people: &[&Person]) -> Conversation {
+        let id = ConversationId::new();
+        let ck = Key32::from_bytes(&[9; 32]).unwrap();
+        let keys: Vec<WrappedKey> = people
+            .iter()
+            .map(|p| WrappedKey {
+                member_id: p.id,
+                wrapped_key: native::wrap_content_key(
+                    &ck,
+                    &id.to_string(),
+                    0,
+                    &p.id.to_string(),
+                    &p.dh.public(),
+                    &PrivateKey::generate(),
+                    &[1; 12],
+                )
+                .unwrap()
+                .into(),
+            })
+            .collect();
+        let mut epoch = Epoch {
+            epoch: 0,
+            signer_id: people[0].id,
+            commit: native::commit(&ck, &id.to_string(), 0).into(),
+            members: people.iter().map(|p| public(p)).collect(),
+            keys,
+            keys_signature: Default::default(),
+        };
+        sign(&id, &mut epoch, &people[0].sig);
+        Conversation {
+            id,
+            title: None,
+            created_by: people[0].id,
+            created_at: "2026-11-30T08:00:00.000Z".into(),
+            last_seq: 0,
+            members: people.iter().map(|p| public(p)).collect(),
+            epochs: vec![epoch],
+        }
+    }
+
+    /// Signs `epoch` as epoch 0 of `id` with `key`.
+    fn sign(id: &ConversationId, epoch: &mut Epoch, key: &PrivateKey) {
+        let chat = Conversation {
+            id: *id,
+            title: None,
+            created_by: epoch.signer_id,
+            created_at: String::new(),
+            last_seq: 0,
+            members: Vec::new(),
+            epochs: vec![Epoch {
+                keys_signature: [0; 64].into(),
+                ..epoch.clone()
+            }],
+        };
+        let statement = check_chain(&chat).unwrap().remove(0).statement;
+        epoch.keys_signature = native::sign(key, &statement).into();
+    }
+
+    /// The verifier's answer with every signature checked, as a client does.
+    fn verdict(conversation: &Conversation) -> Result<(), Refusal> {
+        for checked in check_chain(conversation)? {
+            native::verify(&checked.signer_key, &checked.statement, &checked.signature).map_err(
+                |_| Refusal::Signature {
+                    epoch: checked.epoch,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn tampered(chat: &Conversation, change: impl FnOnce(&mut Epoch)) -> Conversation {
+        let mut chat = chat.clone();
+        change(&mut chat.epochs[0]);
+        chat
+    }
+
+    #[test]
+    fn a_genuine_chain_passes_with_its_heads_and_signed_names() {
+        let (ann, bob) = (person("ann"), person("bob.2"));
+        let chat = genuine(&[&ann, &bob]);
+        assert_eq!(verdict(&chat), Ok(()));
+        let chain = check_chain(&chat).unwrap();
+        assert_eq!(chain[0].head, sha256(&chain[0].statement));
+        assert_eq!(chain[0].member(bob.id).unwrap().username, "bob.2");
+        let text = String::from_utf8(chain[0].statement.clone()).unwrap();
+        assert!(text.starts_with(&format!("hush-v1|keys2|{}|0|{}|commit:", chat.id, ann.id)));
+        assert!(text.contains("|prev:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA|"));
+    }
+
+    #[test]
+    fn each_tampered_field_is_refused_with_its_reason() {
+        let (ann, bob, cyd) = (person("ann"), person("bob"), person("cyd"));
+        let chat = genuine(&[&ann, &bob]);
+        let signature = |epoch| Err(Refusal::Signature { epoch });
+        let cases: Vec<(&str, Conversation, Result<(), Refusal>)> = vec![
+            (
+                "no epochs",
+                Conversation {
+                    epochs: vec![],
+                    ..chat.clone()
+                },
+                Err(Refusal::NoEpochs),
+            ),
+            (
+                "epoch 1 alone",
+                tampered(&chat, |e| e.epoch = 1),
+                Err(Refusal::EpochOrder {
+                    expected: 0,
+                    found: 1,
+                }),
+            ),
+            (
+                "short commit",
+                tampered(&chat, |e| e.commit = [1; 31].into()),
+                Err(Refusal::Length {
+                    epoch: 0,
+                    what: "commit",
+                }),
+            ),
+            (
+                "another commit",
+                tampered(&chat, |e| e.commit = [1; 32].into()),
+                signature(0),
+            ),
+            (
+                "a name not canonical",
+                tampered(&chat, |e| e.members[1].username = "Bob".into()),
+                Err(Refusal::Name { epoch: 0 }),
+            ),
+            (
+                "swapped names",
+                tampered(&chat, |e| {
+                    e.members[0].username = "bob".into();
+                    e.members[1].username = "ann".into();
+                }),
+                signature(0),
+            ),
+            (
+                "another user's keys",
+                tampered(&chat, |e| e.members[1].dh_public = cyd.dh.public().into()),
+                signature(0),
+            ),
+            (
+                "a compressed point",
+                tampered(&chat, |e| {
+                    let mut point = bob.sig.public()[..33].to_vec();
+                    point[0] = 2;
+                    e.members[1].sig_public = point.into();
+                }),
+                Err(Refusal::PublicKey { epoch: 0 }),
+            ),
+            (
+                "a member twice",
+                tampered(&chat, |e| e.members[1] = e.members[0].clone()),
+                Err(Refusal::Duplicate { epoch: 0 }),
+            ),
+            (
+                "a member without a key",
+                tampered(&chat, |e| e.members.push(public(&cyd))),
+                Err(Refusal::Keys { epoch: 0 }),
+            ),
+            (
+                "a key for no member",
+                tampered(&chat, |e| {
+                    let mut extra = e.keys[0].clone();
+                    extra.member_id = cyd.id;
+                    e.keys.push(extra);
+                }),
+                Err(Refusal::Keys { epoch: 0 }),
+            ),
+            (
+                "a member missing",
+                tampered(&chat, |e| {
+                    e.members.pop();
+                }),
+                Err(Refusal::Keys { epoch: 0 }),
+            ),
+            (
+                "another signer",
+                tampered(&chat, |e| e.signer_id = bob.id),
+                Err(Refusal::Creator),
+            ),
+            (
+                "a short signature",
+                tampered(&chat, |e| e.keys_signature = [1; 63].into()),
+                Err(Refusal::Length {
+                    epoch: 0,
+                    what: "signature",
+                }),
+            ),
+            (
+                "a wrapped key altered",
+                tampered(&chat, |e| {
+                    let mut key = e.keys[1].wrapped_key.to_vec();
+                    key[100] ^= 1;
+                    e.keys[1].wrapped_key = key.into();
+                }),
+                signature(0),
+            ),
+        ];
+        for (what, conversation, expected) in cases {
+            assert_eq!(verdict(&conversation), expected, "{what}");
+        }
+        // Epoch 0 signed by a member who is not the creator: refused even
+        // though the signature is genuine.
+        let mut forged = tampered(&chat, |e| e.signer_id = bob.id);
+        let id = forged.id;
+        sign(&id, &mut forged.epochs[0], &bob.sig);
+        assert_eq!(verdict(&forged), Err(Refusal::Creator));
+    }
+
+    #[test]
+    fn the_top_level_member_list_is_never_trusted() {
+        let (ann, bob, eve) = (person("ann"), person("bob"), person("eve"));
+        let mut chat = genuine(&[&ann, &bob]);
+        // The server's access list names eve with bob's id: nothing changes.
+        chat.members[1] = PublicUser {
+            id: bob.id,
+            ..public(&eve)
+        };
+        assert_eq!(verdict(&chat), Ok(()));
+        let chain = check_chain(&chat).unwrap();
+        assert_eq!(chain[0].member(bob.id).unwrap().username, "bob");
+    }
+
+    #[test]
+    fn the_commitment_must_match_a_32_byte_key() {
+        let (ann, bob) = (person("ann"), person("bob"));
+        let chat = genuine(&[&ann, &bob]);
+        let checked = check_chain(&chat).unwrap().remove(0);
+        let ck = Key32::from_bytes(&[9; 32]).unwrap();
+        let commit = native::commit(&ck, &chat.id.to_string(), 0);
+        assert_eq!(checked.confirm(32, &commit), Ok(()));
+        assert_eq!(
+            checked.confirm(16, &commit),
+            Err(Refusal::Commit { epoch: 0 })
+        );
+        assert_eq!(
+            checked.confirm(32, &[0; 32]),
+            Err(Refusal::Commit { epoch: 0 })
+        );
+    }
+}
