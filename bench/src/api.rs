@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use hush::crypto::native::PrivateKey;
-use hush::crypto::native_client::{self, EpochKey, Identity, Member};
+use hush::crypto::native_client::{self, EpochKey, Identity};
+use hush::model::account::PublicUser;
 use serde_json::{Value, json};
 
 /// PBKDF2 iterations of the benchmark's users: the servers are started
@@ -136,12 +137,13 @@ impl User {
         })
     }
 
-    fn member(&self) -> Member<'_> {
-        Member {
-            id: &self.id,
-            username: &self.username,
-            dh_public: &self.dh_public,
-            sig_public: &self.sig_public,
+    /// The user as others see them.
+    fn member(&self) -> PublicUser {
+        PublicUser {
+            id: self.id.parse().expect("the server's ids are canonical"),
+            username: self.username.clone(),
+            dh_public: self.dh_public.into(),
+            sig_public: self.sig_public.into(),
         }
     }
 }
@@ -174,7 +176,7 @@ impl Room {
 /// creates it), and checks the last member accepts its key set.
 pub async fn create_room(api: &Api, users: &[User], members: Vec<usize>) -> Result<Room, Failure> {
     let creator = &users[members[0]];
-    let wire: Vec<Member<'_>> = members.iter().map(|&m| users[m].member()).collect();
+    let wire: Vec<PublicUser> = members.iter().map(|&m| users[m].member()).collect();
     let (body, ck) =
         native_client::create_body(&creator.id, &creator.sig, &wire, None).map_err(|e| {
             Failure {

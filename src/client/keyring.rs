@@ -17,11 +17,11 @@ use web_sys::CryptoKey;
 use super::keystore::LocalIdentity;
 use crate::crypto::CryptoError;
 use crate::crypto::keyset::{self, Refusal};
-use crate::crypto::suite::{self, GENESIS_PREV, MemberKeys};
+use crate::crypto::suite::{self, GENESIS_PREV};
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::PublicUser;
 use crate::model::blob::Blob;
-use crate::model::conversation::{Conversation, Message, Outgoing, WrappedKey};
+use crate::model::conversation::{Conversation, Epoch, Message, Outgoing, WrappedKey};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::suite::{KEY_LEN, NONCE_LEN};
 
@@ -178,7 +178,7 @@ pub async fn new_key_set(
 ) -> Result<NewKeySet, CryptoError> {
     let id_text = id.to_string();
     let mut ck = p::random::<KEY_LEN>()?.to_vec();
-    let mut wraps = Vec::with_capacity(members.len());
+    let mut keys = Vec::with_capacity(members.len());
     for member in members {
         let (ephemeral_pkcs8, ephemeral_public) = p::generate_pair(false).await?;
         let ephemeral = p::import_pkcs8(&ephemeral_pkcs8, false, false).await?;
@@ -193,41 +193,31 @@ pub async fn new_key_set(
             &p::random::<NONCE_LEN>()?,
         )
         .await?;
-        wraps.push((member, wrapped));
+        keys.push(WrappedKey {
+            member_id: member.id,
+            wrapped_key: wrapped.into(),
+        });
     }
     let commit = web::commit(&ck, &id_text, 0).await;
     ck.fill(0);
-    let commit = commit?;
-    let mut lines = Vec::with_capacity(wraps.len());
-    for (member, wrapped) in &wraps {
-        lines.push(MemberKeys {
-            member_id: member.id.to_string(),
-            username: member.username.clone(),
-            dh_public: member.dh_public.to_vec(),
-            sig_public: member.sig_public.to_vec(),
-            wrapped_key_sha256: p::sha256(wrapped).await?,
-        });
-    }
-    let statement = suite::statement(
-        &id_text,
-        0,
-        &me.user_id,
-        &commit,
-        &GENESIS_PREV,
-        &lines,
-        &[],
-    );
-    let signature = p::sign(&me.sig_private, &statement).await?;
+    let mut epoch = Epoch {
+        epoch: 0,
+        signer_id: me
+            .user_id
+            .parse()
+            .map_err(|_| CryptoError::Invalid { what: "own id" })?,
+        commit: commit?.into(),
+        members: members.to_vec(),
+        keys,
+        keys_signature: Blob::default(),
+    };
+    let statement = keyset::statement(&id_text, &epoch, &GENESIS_PREV)
+        .ok_or(CryptoError::Invalid { what: "key set" })?;
+    epoch.keys_signature = p::sign(&me.sig_private, &statement).await?.into();
     Ok(NewKeySet {
-        commit: commit.into(),
-        keys: wraps
-            .into_iter()
-            .map(|(member, wrapped)| WrappedKey {
-                member_id: member.id,
-                wrapped_key: wrapped.into(),
-            })
-            .collect(),
-        keys_signature: signature.into(),
+        commit: epoch.commit,
+        keys: epoch.keys,
+        keys_signature: epoch.keys_signature,
     })
 }
 

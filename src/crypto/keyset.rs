@@ -10,7 +10,7 @@
 //! from each epoch's signed `members`, never from the conversation's
 //! top-level member list (the server's access list).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
@@ -56,7 +56,6 @@ pub enum Refusal {
 #[derive(Debug, Clone)]
 pub struct Checked {
     pub epoch: u32,
-    pub signer_id: UserId,
     /// `statement_n`: what [`Checked::signature`] must verify over.
     pub statement: Vec<u8>,
     /// `head_n = SHA-256(statement_n)`: messages of this epoch name it.
@@ -98,6 +97,35 @@ impl Checked {
 /// SHA-256, as the statement and its head need it.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
+}
+
+/// `statement_n` of `epoch` after `prev` (suite step 6): what its signer
+/// signs, made the same way by whoever signs and whoever checks. `None` if
+/// a member has no wrapped key.
+pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Vec<u8>> {
+    let lines = epoch
+        .members
+        .iter()
+        .map(|m| {
+            let key = epoch.keys.iter().find(|k| k.member_id == m.id)?;
+            Some(MemberKeys {
+                member_id: m.id.to_string(),
+                username: m.username.clone(),
+                dh_public: m.dh_public.to_vec(),
+                sig_public: m.sig_public.to_vec(),
+                wrapped_key_sha256: sha256(&key.wrapped_key).to_vec(),
+            })
+        })
+        .collect::<Option<Vec<MemberKeys>>>()?;
+    Some(suite::statement(
+        conversation_id,
+        epoch.epoch,
+        &epoch.signer_id.to_string(),
+        &epoch.commit,
+        prev,
+        &lines,
+        &[],
+    ))
 }
 
 /// Checks every rule of the chain that needs no key, in order from epoch
@@ -158,19 +186,16 @@ fn check_epoch(
             return Err(Refusal::Duplicate { epoch: n });
         }
     }
-    let mut wrapped: HashMap<UserId, &[u8]> = HashMap::with_capacity(epoch.keys.len());
+    let mut keyed = BTreeSet::new();
     for key in &epoch.keys {
         if key.wrapped_key.len() != WRAPPED_KEY_LEN {
             return Err(length("wrapped key"));
         }
-        if wrapped.insert(key.member_id, &key.wrapped_key).is_some() {
+        if !keyed.insert(key.member_id) {
             return Err(Refusal::Keys { epoch: n });
         }
     }
-    if ids.is_empty()
-        || wrapped.len() != ids.len()
-        || !ids.iter().all(|id| wrapped.contains_key(id))
-    {
+    if ids.is_empty() || keyed != ids {
         return Err(Refusal::Keys { epoch: n });
     }
     // Who may sign: the creator at epoch 0 (a member of it); later, a
@@ -200,29 +225,9 @@ fn check_epoch(
             (signer.sig_public.to_vec(), before.head)
         }
     };
-    let lines: Vec<MemberKeys> = epoch
-        .members
-        .iter()
-        .map(|m| MemberKeys {
-            member_id: m.id.to_string(),
-            username: m.username.clone(),
-            dh_public: m.dh_public.to_vec(),
-            sig_public: m.sig_public.to_vec(),
-            wrapped_key_sha256: sha256(wrapped[&m.id]).to_vec(),
-        })
-        .collect();
-    let statement = suite::statement(
-        conversation_id,
-        n,
-        &epoch.signer_id.to_string(),
-        &epoch.commit,
-        &prev,
-        &lines,
-        &[],
-    );
+    let statement = statement(conversation_id, epoch, &prev).ok_or(Refusal::Keys { epoch: n })?;
     Ok(Checked {
         epoch: n,
-        signer_id: epoch.signer_id,
         head: sha256(&statement),
         statement,
         signer_key,
@@ -307,19 +312,7 @@ mod tests {
 
     /// Signs `epoch` as epoch 0 of `id` with `key`.
     fn sign(id: &ConversationId, epoch: &mut Epoch, key: &PrivateKey) {
-        let chat = Conversation {
-            id: *id,
-            title: None,
-            created_by: epoch.signer_id,
-            created_at: String::new(),
-            last_seq: 0,
-            members: Vec::new(),
-            epochs: vec![Epoch {
-                keys_signature: [0; 64].into(),
-                ..epoch.clone()
-            }],
-        };
-        let statement = check_chain(&chat).unwrap().remove(0).statement;
+        let statement = statement(&id.to_string(), epoch, &GENESIS_PREV).unwrap();
         epoch.keys_signature = native::sign(key, &statement).into();
     }
 

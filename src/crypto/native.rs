@@ -298,11 +298,6 @@ pub fn commit(ck: &Key32, conversation_id: &str, epoch: u32) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// SHA-256, for the wrapped-key hashes in a signed key set.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
 // ---- Signatures (steps 3 and 4) -------------------------------------------
 
 /// ECDSA P-256 / SHA-256, `r || s`.

@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 
 use super::keyset::{self, Refusal};
 use super::native::{self, Key32, PrivateKey};
-use super::suite::{self, GENESIS_PREV, KeyKind, MemberKeys};
-use crate::model::conversation::Conversation;
+use super::suite::{self, GENESIS_PREV, KeyKind};
+use crate::model::account::PublicUser;
+use crate::model::blob::Blob;
+use crate::model::conversation::{Conversation, Epoch, WrappedKey};
 use crate::model::encoding::{b64, unb64};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::suite::{KDF_SALT_LEN, KEY_LEN, NONCE_LEN};
@@ -84,14 +86,6 @@ pub fn sign_up_body(
     (body, identity)
 }
 
-/// A member as a key set names them: id, name and public keys.
-pub struct Member<'a> {
-    pub id: &'a str,
-    pub username: &'a str,
-    pub dh_public: &'a [u8],
-    pub sig_public: &'a [u8],
-}
-
 /// An epoch's content key and head: what sealing and opening its messages
 /// needs.
 pub struct EpochKey {
@@ -105,45 +99,50 @@ pub struct EpochKey {
 pub fn create_body(
     creator_id: &str,
     creator_sig: &PrivateKey,
-    members: &[Member<'_>],
+    members: &[PublicUser],
     title: Option<&str>,
 ) -> Result<(Value, EpochKey), crate::crypto::CryptoError> {
     let id = ConversationId::new().to_string();
     let ck = Key32::from_bytes(&random::<KEY_LEN>())?;
-    let mut wraps = Vec::with_capacity(members.len());
-    let mut lines = Vec::with_capacity(members.len());
+    let mut keys = Vec::with_capacity(members.len());
     for m in members {
         let wrapped = native::wrap_content_key(
             &ck,
             &id,
             0,
-            m.id,
-            m.dh_public,
+            &m.id.to_string(),
+            &m.dh_public,
             &PrivateKey::generate(),
             &random::<NONCE_LEN>(),
         )?;
-        lines.push(MemberKeys {
-            member_id: m.id.to_owned(),
-            username: m.username.to_owned(),
-            dh_public: m.dh_public.to_vec(),
-            sig_public: m.sig_public.to_vec(),
-            wrapped_key_sha256: native::sha256(&wrapped).to_vec(),
+        keys.push(WrappedKey {
+            member_id: m.id,
+            wrapped_key: wrapped.into(),
         });
-        wraps.push(json!({"member_id": m.id, "wrapped_key": b64(&wrapped)}));
     }
-    let commit = native::commit(&ck, &id, 0);
-    let statement = suite::statement(&id, 0, creator_id, &commit, &GENESIS_PREV, &lines, &[]);
-    let signature = native::sign(creator_sig, &statement);
+    let mut epoch = Epoch {
+        epoch: 0,
+        signer_id: creator_id
+            .parse()
+            .map_err(|_| crate::crypto::CryptoError::Invalid { what: "creator id" })?,
+        commit: native::commit(&ck, &id, 0).into(),
+        members: members.to_vec(),
+        keys,
+        keys_signature: Blob::default(),
+    };
+    let statement =
+        keyset::statement(&id, &epoch, &GENESIS_PREV).expect("every member has a wrapped key");
+    epoch.keys_signature = native::sign(creator_sig, &statement).into();
     let body = json!({
         "conversation_id": id,
         "title": title,
         "member_ids": members.iter().map(|m| m.id).collect::<Vec<_>>(),
         "epoch": 0,
-        "commit": b64(&commit),
-        "keys": wraps,
-        "keys_signature": b64(&signature),
+        "commit": epoch.commit,
+        "keys": epoch.keys,
+        "keys_signature": epoch.keys_signature,
     });
-    let head = native::sha256(&statement);
+    let head = keyset::sha256(&statement);
     Ok((body, EpochKey { ck, head }))
 }
 

@@ -18,22 +18,9 @@ pub const NOT_BASE64URL: &str = "expected base64url without padding";
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Blob(pub Vec<u8>);
 
-impl Blob {
-    /// The bytes, given up.
-    pub fn into_inner(self) -> Vec<u8> {
-        self.0
-    }
-}
-
 impl Deref for Blob {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl AsRef<[u8]> for Blob {
-    fn as_ref(&self) -> &[u8] {
         &self.0
     }
 }

@@ -76,12 +76,12 @@ pub async fn prelogin(
 /// Creates an account and signs it in.
 pub async fn signup(state: &AppState, input: Signup) -> Result<Session, ApiError> {
     let name = canonical_username(&input.username)?;
-    fields::sized("auth_key", &input.auth_key, Some(KEY_LEN), KEY_LEN)?;
+    fields::exact("auth_key", &input.auth_key, KEY_LEN)?;
     let kdf = KdfParams {
         kdf_salt: input.kdf_salt,
         kdf_iterations: input.kdf_iterations,
     };
-    fields::sized("kdf_salt", &kdf.kdf_salt, Some(KDF_SALT_LEN), KDF_SALT_LEN)?;
+    fields::exact("kdf_salt", &kdf.kdf_salt, KDF_SALT_LEN)?;
     if kdf.kdf_iterations < state.settings.kdf_min_iterations {
         return Err(ApiError::new(
             ErrorCode::KdfTooWeak,
@@ -97,16 +97,14 @@ pub async fn signup(state: &AppState, input: Signup) -> Result<Session, ApiError
     let identity = input.identity;
     fields::public_key("identity.dh_public", &identity.dh_public)?;
     fields::public_key("identity.sig_public", &identity.sig_public)?;
-    fields::sized(
+    fields::at_most(
         "identity.dh_private_wrapped",
         &identity.dh_private_wrapped,
-        None,
         MAX_WRAPPED_KEY,
     )?;
-    fields::sized(
+    fields::at_most(
         "identity.sig_private_wrapped",
         &identity.sig_private_wrapped,
-        None,
         MAX_WRAPPED_KEY,
     )?;
 
@@ -152,7 +150,7 @@ pub async fn login(
     address: IpAddr,
 ) -> Result<LoginAnswer, ApiError> {
     let name = canonical_username(username)?;
-    fields::sized("auth_key", &auth_key, Some(KEY_LEN), KEY_LEN)?;
+    fields::exact("auth_key", &auth_key, KEY_LEN)?;
     let keys = throttle::login_keys(&name, address);
     let now = Instant::now();
     // Counted before the hash is checked, given back if it checks out.

@@ -71,10 +71,9 @@ fn key_set(creator: UserId, new: &NewConversation) -> Result<(), ApiError> {
                 "each member's key exactly once, for members only",
             ));
         }
-        fields::sized(
+        fields::exact(
             &format!("keys[{i}].wrapped_key"),
             &key.wrapped_key,
-            Some(WRAPPED_KEY_LEN),
             WRAPPED_KEY_LEN,
         )?;
     }
@@ -93,13 +92,8 @@ pub async fn create(
 ) -> Result<Conversation, ApiError> {
     new.title = title(new.title.take())?;
     key_set(creator.id, &new)?;
-    fields::sized("commit", &new.commit, Some(DIGEST_LEN), DIGEST_LEN)?;
-    fields::sized(
-        "keys_signature",
-        &new.keys_signature,
-        Some(SIGNATURE_LEN),
-        SIGNATURE_LEN,
-    )?;
+    fields::exact("commit", &new.commit, DIGEST_LEN)?;
+    fields::exact("keys_signature", &new.keys_signature, SIGNATURE_LEN)?;
     for (i, member) in new.member_ids.iter().enumerate() {
         if state.store.user_by_id(*member).await?.is_none() {
             return Err(ApiError::new(

@@ -11,26 +11,31 @@ use p256::PublicKey;
 use crate::model::error::ApiError;
 use crate::model::suite::{PUBLIC_KEY_LEN, is_uncompressed_point};
 
-/// Checks a byte field holds exactly `len` bytes (if `None`, from 1 up to
-/// `max`).
-pub fn sized(name: &str, bytes: &[u8], len: Option<usize>, max: usize) -> Result<(), ApiError> {
-    let fits = match len {
-        Some(n) => bytes.len() == n,
-        None => !bytes.is_empty() && bytes.len() <= max,
-    };
-    if fits {
+/// Checks a byte field holds exactly `len` bytes.
+pub fn exact(name: &str, bytes: &[u8], len: usize) -> Result<(), ApiError> {
+    if bytes.len() == len {
         return Ok(());
     }
-    let expected = match len {
-        Some(n) => format!("{n} bytes of base64url without padding"),
-        None => format!("at most {max} bytes of base64url without padding"),
-    };
-    Err(ApiError::encoding(name, &expected))
+    Err(ApiError::encoding(
+        name,
+        &format!("{len} bytes of base64url without padding"),
+    ))
+}
+
+/// Checks a byte field holds from 1 to `max` bytes.
+pub fn at_most(name: &str, bytes: &[u8], max: usize) -> Result<(), ApiError> {
+    if !bytes.is_empty() && bytes.len() <= max {
+        return Ok(());
+    }
+    Err(ApiError::encoding(
+        name,
+        &format!("at most {max} bytes of base64url without padding"),
+    ))
 }
 
 /// Checks a raw P-256 public key: 65 bytes, uncompressed, on the curve.
 pub fn public_key(name: &str, bytes: &[u8]) -> Result<(), ApiError> {
-    sized(name, bytes, Some(PUBLIC_KEY_LEN), PUBLIC_KEY_LEN)?;
+    exact(name, bytes, PUBLIC_KEY_LEN)?;
     if is_p256_point(bytes) {
         Ok(())
     } else {
@@ -132,11 +137,17 @@ mod tests {
 
     #[test]
     fn lengths_are_exact() {
-        assert_eq!(sized("n", &[0, 0, 0], Some(3), 3), Ok(()));
-        let e = sized("n", &[0, 0, 0], Some(4), 4).unwrap_err();
+        assert_eq!(exact("n", &[0, 0, 0], 3), Ok(()));
+        let e = exact("n", &[0, 0, 0], 4).unwrap_err();
         assert!(e.message.starts_with("n:"), "{}", e.message);
-        assert!(sized("n", &[], None, 4).is_err());
-        assert_eq!(sized("n", &[1; 4], None, 4), Ok(()));
-        assert!(sized("n", &[1; 5], None, 4).is_err());
+        assert!(exact("n", &[0; 5], 4).is_err());
+        assert!(at_most("n", &[], 4).is_err());
+        assert_eq!(at_most("n", &[1; 4], 4), Ok(()));
+        let e = at_most("n", &[1; 5], 4).unwrap_err();
+        assert!(
+            e.message.starts_with("n: expected at most 4 bytes"),
+            "{}",
+            e.message
+        );
     }
 }

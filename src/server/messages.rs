@@ -68,13 +68,8 @@ pub async fn send(
             &format!("at least {TAG_LEN} bytes (the tag)"),
         ));
     }
-    fields::sized("nonce", &message.nonce, Some(NONCE_LEN), NONCE_LEN)?;
-    fields::sized(
-        "signature",
-        &message.signature,
-        Some(SIGNATURE_LEN),
-        SIGNATURE_LEN,
-    )?;
+    fields::exact("nonce", &message.nonce, NONCE_LEN)?;
+    fields::exact("signature", &message.signature, SIGNATURE_LEN)?;
     let new = NewMessage {
         sent: message,
         sender_id: sender.id,

@@ -3,8 +3,8 @@
 //! sign the key set, create; seal, sign and send; open and verify what
 //! arrives. Tests use it to speak the wire contract like a real client.
 
-use hush::crypto::native_client::EpochKey;
-use hush::crypto::native_client::{self, Member};
+use hush::crypto::native_client::{self, EpochKey};
+use hush::model::account::PublicUser;
 use hush::model::ids::MessageId;
 use serde_json::Value;
 
@@ -18,12 +18,13 @@ pub struct Chat {
     pub wire: Value,
 }
 
-fn member(account: &Account) -> Member<'_> {
-    Member {
-        id: &account.id,
-        username: &account.username,
-        dh_public: &account.dh_public,
-        sig_public: &account.sig_public,
+/// The account as others see it.
+fn member(account: &Account) -> PublicUser {
+    PublicUser {
+        id: account.id.parse().expect("the server's ids are canonical"),
+        username: account.username.clone(),
+        dh_public: account.dh_public.into(),
+        sig_public: account.sig_public.into(),
     }
 }
 
@@ -34,7 +35,7 @@ pub fn create_body(
     members: &[&Account],
     title: Option<&str>,
 ) -> (Value, EpochKey) {
-    let members: Vec<Member<'_>> = members.iter().map(|m| member(m)).collect();
+    let members: Vec<PublicUser> = members.iter().map(|m| member(m)).collect();
     native_client::create_body(&creator.id, &creator.sig, &members, title).unwrap()
 }
 

@@ -4,6 +4,7 @@
 //! the same file in end2end/.
 
 use hush::crypto::CryptoError;
+use hush::crypto::keyset;
 use hush::crypto::native::{self, Key32, PrivateKey};
 use hush::crypto::suite::{self, KeyKind, MemberKeys};
 use hush::model::encoding::unb64;
@@ -174,7 +175,7 @@ fn step6_statement_head_and_keys_signature() {
                 username: text(m, "username").to_owned(),
                 dh_public: bytes(m, "dh_public"),
                 sig_public: bytes(m, "sig_public"),
-                wrapped_key_sha256: native::sha256(&bytes(m, "wrapped_key")).to_vec(),
+                wrapped_key_sha256: keyset::sha256(&bytes(m, "wrapped_key")).to_vec(),
             })
             .collect();
         let statement = suite::statement(
@@ -190,7 +191,7 @@ fn step6_statement_head_and_keys_signature() {
             String::from_utf8(statement.clone()).unwrap(),
             text(v, "statement")
         );
-        assert_eq!(native::sha256(&statement).as_slice(), bytes(v, "head"));
+        assert_eq!(keyset::sha256(&statement).as_slice(), bytes(v, "head"));
         let public = bytes(v, "signer_sig_public");
         native::verify(&public, &statement, &bytes(v, "signature")).unwrap();
         // RFC 6979 signing is deterministic: our signature is the vector's.

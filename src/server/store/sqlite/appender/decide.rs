@@ -136,6 +136,13 @@ mod tests {
         }
     }
 
+    impl World {
+        /// `stored` as the transaction finds it stored before the batch.
+        fn found_earlier(&mut self, stored: Message) {
+            self.found.earlier.insert(stored.id, stored);
+        }
+    }
+
     fn decisions(found: &Found, batch: &[&NewMessage]) -> Vec<Decision> {
         decide(found, batch).decisions
     }
@@ -166,9 +173,7 @@ mod tests {
             created_at: "2026-11-26T04:00:00.000Z".into(),
             ..again.stored(7)
         };
-        w.found
-            .earlier
-            .insert(again.sent.message_id, original.clone());
+        w.found_earlier(original.clone());
         let plan = decide(&w.found, &[&again]);
         assert_eq!(plan.decisions, [Repeat(original)]);
         assert!(plan.reserve.is_empty());
@@ -208,9 +213,7 @@ mod tests {
     fn the_same_id_with_other_bytes_sender_or_conversation_conflicts_with_a_stored_one() {
         let mut w = world();
         let original = message(w.x, &w.ann, 1);
-        w.found
-            .earlier
-            .insert(original.sent.message_id, original.stored(1));
+        w.found_earlier(original.stored(1));
         for forged in forgeries(&w, &original) {
             assert_eq!(decisions(&w.found, &[&forged]), [Refused(IdConflict)]);
         }
@@ -240,9 +243,7 @@ mod tests {
         let got = decisions(&w.found, &[&outsider, &nowhere]);
         assert_eq!(got, [Refused(NotAMember), Refused(NotAMember)]);
         // Membership is checked first, even before a stored id.
-        w.found
-            .earlier
-            .insert(outsider.sent.message_id, outsider.stored(1));
+        w.found_earlier(outsider.stored(1));
         assert_eq!(decisions(&w.found, &[&outsider]), [Refused(NotAMember)]);
     }
 
@@ -278,9 +279,7 @@ mod tests {
     fn one_batch_across_conversations_decides_each_as_alone() {
         let mut w = world();
         let before = message(w.x, &w.ann, 1);
-        w.found
-            .earlier
-            .insert(before.sent.message_id, before.stored(1));
+        w.found_earlier(before.stored(1));
         let x2 = message(w.x, &w.bob, 2);
         let y1 = message(w.y, &w.cyd, 3);
         let before_other = altered(&before, |m| m.sent.nonce = [8; 12].into());
