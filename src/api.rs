@@ -5,5 +5,6 @@
 
 pub mod accounts;
 pub mod codec;
+pub mod contacts;
 pub mod conversations;
 pub mod messages;

@@ -9,6 +9,7 @@ pub mod api_status;
 pub mod auth;
 pub mod boot;
 pub mod cli;
+pub mod contacts;
 pub mod conversations;
 pub mod data_dir;
 pub mod error;

@@ -18,7 +18,12 @@ pub enum ErrorCode {
     NotFound,
     UsernameTaken,
     IdConflict,
+    /// A contact book put whose version is not the stored one + 1: the
+    /// book changed elsewhere (another browser put first).
+    VersionConflict,
     MessageTooLarge,
+    /// A contact book over [`MAX_BOOK_BYTES`](super::contacts::MAX_BOOK_BYTES).
+    BookTooLarge,
     RateLimited,
     StoreUnavailable,
     /// A fault on the server's side; the message says nothing more.
@@ -36,8 +41,8 @@ impl ErrorCode {
             Unauthorized => 401,
             NotAMember | ForbiddenOrigin => 403,
             NotFound => 404,
-            UsernameTaken | IdConflict => 409,
-            MessageTooLarge => 413,
+            UsernameTaken | IdConflict | VersionConflict => 409,
+            MessageTooLarge | BookTooLarge => 413,
             RateLimited => 429,
             Internal => 500,
             StoreUnavailable | Unreachable => 503,
@@ -164,6 +169,14 @@ mod tests {
             serde_json::to_string(&ErrorCode::NotAMember).unwrap(),
             r#""not_a_member""#
         );
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::VersionConflict).unwrap(),
+            r#""version_conflict""#
+        );
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::BookTooLarge).unwrap(),
+            r#""book_too_large""#
+        );
     }
 
     #[test]
@@ -172,7 +185,9 @@ mod tests {
         assert_eq!(ErrorCode::Unauthorized.status(), 401);
         assert_eq!(ErrorCode::ForbiddenOrigin.status(), 403);
         assert_eq!(ErrorCode::IdConflict.status(), 409);
+        assert_eq!(ErrorCode::VersionConflict.status(), 409);
         assert_eq!(ErrorCode::MessageTooLarge.status(), 413);
+        assert_eq!(ErrorCode::BookTooLarge.status(), 413);
         assert_eq!(ErrorCode::RateLimited.status(), 429);
         assert_eq!(ErrorCode::StoreUnavailable.status(), 503);
     }

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 use super::settings::Settings;
 use crate::model::account::{Identity, KdfParams, PublicUser};
+use crate::model::contacts::{PutBook, StoredBook};
 use crate::model::conversation::{Conversation, Head, Message, NewConversation, Outgoing};
 use crate::model::ids::{ConversationId, UserId};
 pub use sqlite::SqliteStore;
@@ -233,6 +234,19 @@ pub trait Store: Send + Sync + 'static {
         conversation: ConversationId,
         page: Page,
     ) -> Result<Vec<Message>, StoreError>;
+
+    /// `user`'s contact book, if they have put one.
+    async fn contact_book(&self, user: UserId) -> Result<Option<StoredBook>, StoreError>;
+
+    /// Stores `put` as `user`'s contact book if, and only if, `put.version`
+    /// is the stored version + 1 (1 when there is none), in one atomic
+    /// compare-and-set. `Err` holds the stored version (0 for none) when it
+    /// is not.
+    async fn put_contact_book(
+        &self,
+        user: UserId,
+        put: &PutBook,
+    ) -> Result<Result<(), u64>, StoreError>;
 
     /// The backend and where it lives, for the start-up line; never a
     /// credential.

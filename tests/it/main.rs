@@ -10,6 +10,7 @@ mod blindness;
 mod catch_up;
 mod chat;
 mod cli;
+mod contacts;
 mod conversations;
 mod crypto_vectors;
 mod delivery;

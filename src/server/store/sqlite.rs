@@ -15,12 +15,14 @@ use sqlx::sqlite::{
 };
 
 mod appender;
+mod contacts;
 mod messaging;
 
 use super::{
     AppendRefusal, Appended, Creation, Listed, NewMessage, OpenError, Page, Store, StoreError,
     UserRecord,
 };
+use crate::model::contacts::{PutBook, StoredBook};
 use crate::model::conversation::{Conversation, Message};
 use crate::model::ids::{ConversationId, UserId};
 
@@ -201,6 +203,18 @@ impl Store for SqliteStore {
         page: Page,
     ) -> Result<Vec<Message>, StoreError> {
         messaging::history(&self.pool, conversation, page).await
+    }
+
+    async fn contact_book(&self, user: UserId) -> Result<Option<StoredBook>, StoreError> {
+        contacts::contact_book(&self.pool, user).await
+    }
+
+    async fn put_contact_book(
+        &self,
+        user: UserId,
+        put: &PutBook,
+    ) -> Result<Result<(), u64>, StoreError> {
+        contacts::put_contact_book(&self.pool, user, put).await
     }
 
     fn describe(&self) -> String {
