@@ -4,11 +4,13 @@
 //! that ties them to the page.
 
 pub mod cache;
+pub mod contacts;
 pub mod engine;
 pub mod idb;
 pub mod keyring;
 pub mod keystore;
 pub mod outbox;
+pub mod qr;
 pub mod service_worker;
 pub mod session;
 pub mod socket;

@@ -18,6 +18,10 @@ pub mod suite;
 
 #[cfg(any(feature = "hydrate", feature = "twin"))]
 pub mod keyset;
+#[cfg(any(feature = "hydrate", feature = "twin"))]
+pub mod pins;
+#[cfg(any(feature = "hydrate", feature = "twin"))]
+pub mod safety;
 
 #[cfg(feature = "twin")]
 pub mod native;

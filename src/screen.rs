@@ -38,12 +38,51 @@ pub struct Summary {
     pub id: ConversationId,
     /// The title, else the other members' names.
     pub name: String,
+    /// The members' names, from the signed key set.
     pub members: Vec<String>,
+    pub member_ids: Vec<UserId>,
+    /// The members this user marked verified (a key change clears it).
+    pub verified: Vec<UserId>,
     pub group: bool,
     /// Set when this browser refused the conversation's keys.
     pub problem: Option<String>,
+    /// Set while a member's key change waits for the user: nothing is
+    /// sent here until it is accepted.
+    pub warning: Option<KeyWarning>,
     /// RFC 3339 of the last activity, for ordering.
     pub active_at: String,
+}
+
+/// A key change the user has not accepted yet (`crypto::pins::Change`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyWarning {
+    /// The id the person is pinned under: accepting names it.
+    pub pinned: UserId,
+    /// The person's name as pinned.
+    pub name: String,
+    /// The change in plain words.
+    pub text: String,
+}
+
+/// A contact's "Verify" view: the safety number of the user and them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub id: UserId,
+    pub name: String,
+    /// 60 digits in 12 groups of 5.
+    pub groups: Vec<String>,
+    /// The number's QR code, as SVG markup drawn in this browser.
+    pub qr_svg: String,
+    pub verified: bool,
+}
+
+/// Why a name could not be added to a new conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Unknown, unreachable, or refused, in words.
+    Other(String),
+    /// The person's keys or name changed since they were pinned.
+    Changed(KeyWarning),
 }
 
 /// The chat page's state, provided as context.

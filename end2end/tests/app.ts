@@ -54,3 +54,24 @@ export function clock(date: Date): string {
   return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
 }
 
+
+/** Signs in as an existing user, in a fresh browser (nothing kept locally). */
+export async function logIn(browser: Browser, name: string, prepare?: (page: Page) => Promise<void>): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (prepare) await prepare(page);
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
+  return page;
+}
+
+/** A user's public keys as the server's lookup answers them. */
+export async function lookUp(page: Page, name: string): Promise<{ id: string; username: string; dh_public: string; sig_public: string }> {
+  const answer = await page.request.post("/api/users/lookup", { data: { username: name } });
+  expect(answer.ok()).toBe(true);
+  return answer.json();
+}

@@ -6,11 +6,14 @@
 mod avatar;
 mod composer;
 mod conversation;
+mod dialog;
+mod key_change;
 pub mod live;
 mod me_menu;
 mod new_conversation;
 mod sidebar;
 mod timeline;
+mod verify;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

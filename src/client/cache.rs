@@ -11,18 +11,12 @@ use crate::model::conversation::Conversation;
 
 /// Keeps `user_id`'s conversation list.
 pub async fn save(user_id: &str, conversations: &[Conversation]) -> Result<(), JsValue> {
-    let json = serde_json::to_string(conversations)
-        .map_err(|e| JsValue::from_str(&format!("conversation cache: {e}")))?;
-    idb::put(Store::Conversations, user_id, &JsValue::from_str(&json)).await
+    idb::put_json(Store::Conversations, user_id, &conversations).await
 }
 
 /// `user_id`'s last conversation list (empty if none was kept).
 pub async fn load(user_id: &str) -> Vec<Conversation> {
-    idb::get(Store::Conversations, user_id)
+    idb::get_json(Store::Conversations, user_id)
         .await
-        .ok()
-        .flatten()
-        .and_then(|v| v.as_string())
-        .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default()
 }

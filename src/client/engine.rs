@@ -12,7 +12,7 @@
 //! sealer and the outbox) in [`sending`]; this file holds the state, the
 //! page's entry points and the command loop.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
@@ -21,20 +21,25 @@ use leptos::task::spawn_local;
 
 mod receiving;
 mod sending;
+mod syncing;
 
 use self::receiving::Receiving;
 use self::sending::Sealer;
 use super::cache;
-use super::keyring::{self, Keyring};
+use super::contacts;
+use super::keyring::{self, Keyring, Rejected};
 use super::keystore::{self, LocalIdentity};
 use super::session;
 use super::socket::{Link, Realtime, sleep};
 use crate::api::{accounts, conversations};
+use crate::crypto::keyset;
+use crate::crypto::pins::{Book, Change, Sight, Unpinned};
+use crate::crypto::safety::SafetyNumber;
 use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, Head, MAX_KNOWN, NewConversation};
 use crate::model::ids::{ConversationId, MessageId, UserId};
-use crate::screen::{Chats, Line, LinkState, Me, Summary};
+use crate::screen::{Chats, KeyWarning, Line, LinkState, Me, NameProblem, Summary, Verification};
 
 /// The keys this page holds, and every conversation it has seen.
 #[derive(Default)]
@@ -53,8 +58,18 @@ struct Engine {
     /// Every delivery decision.
     core: RefCell<Core<Line>>,
     realtime: RefCell<Option<Realtime>>,
+    /// The contact book: pins, held key changes, admitted heads.
+    book: RefCell<Book>,
+    book_sync: BookSync,
     receiving: Receiving,
     sealer: Sealer,
+}
+
+/// Whether the contact book is being synced, and whether to go again.
+#[derive(Default)]
+struct BookSync {
+    running: Cell<bool>,
+    again: Cell<bool>,
 }
 
 thread_local! {
@@ -92,6 +107,7 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             return;
         };
         let fingerprint = session::fingerprint(&me).await.unwrap_or_default();
+        let book = contacts::load(&me.user_id).await;
         chats.me.set(Some(Me {
             id: my_id,
             username: me.username.clone(),
@@ -104,10 +120,13 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             keys: Keys::default(),
             core: RefCell::new(core),
             realtime: RefCell::new(None),
+            book: RefCell::new(book),
+            book_sync: BookSync::default(),
             receiving: Receiving::default(),
             sealer: Sealer::default(),
         });
         ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        engine.sync_book();
         for (fetch, answer) in early {
             engine.fetch(fetch, Some(answer));
         }
@@ -194,11 +213,27 @@ pub fn discard(conversation: ConversationId, id: MessageId) {
     }
 }
 
-/// Checks that `name` is a user one can talk to; answers the canonical name.
-pub fn check_name(name: String, done: impl FnOnce(Result<PublicUser, String>) + 'static) {
+/// Checks that `name` is a user one can talk to, against the pins (a first
+/// sight pins them); answers the user as pinned.
+pub fn check_name(name: String, done: impl FnOnce(Result<PublicUser, NameProblem>) + 'static) {
+    let Some(engine) = running() else {
+        return done(Err(NameProblem::Other("Not signed in.".into())));
+    };
     spawn_local(async move {
-        done(accounts::lookup(name).await.map_err(|e| e.message));
+        let outcome = match accounts::lookup(name).await {
+            Ok(user) => engine.sighted(&user).await.map(|()| user),
+            Err(e) => Err(NameProblem::Other(e.message)),
+        };
+        done(outcome);
     });
+}
+
+/// The user accepts the key change held for the contact pinned under
+/// `pinned`, after the warning: re-pins, and opens what it held back.
+pub fn accept_change(pinned: UserId) {
+    if let Some(engine) = running() {
+        spawn_local(async move { engine.accept_change(pinned).await });
+    }
 }
 
 /// Creates a conversation with `members` (not including me).
@@ -211,6 +246,34 @@ pub fn create(
         return done(Err("Not signed in.".into()));
     };
     spawn_local(async move { done(engine.create(members, title).await) });
+}
+
+/// The "Verify" view of a pinned contact: the safety number of the user
+/// and them, from the pinned keys.
+pub fn verification(contact: UserId) -> Option<Verification> {
+    let engine = running()?;
+    let pinned = engine.book.borrow().contact(contact)?.clone();
+    let number = SafetyNumber::of(&engine.me_public(), &pinned.user);
+    Some(Verification {
+        id: contact,
+        name: pinned.user.username,
+        groups: number.groups().into_iter().map(str::to_owned).collect(),
+        qr_svg: super::qr::svg(&number.qr)?,
+        verified: pinned.verified,
+    })
+}
+
+/// Marks a pinned contact verified (after comparing safety numbers), or
+/// takes the mark off.
+pub fn set_verified(contact: UserId, verified: bool) {
+    if let Some(engine) = running() {
+        spawn_local(async move {
+            if engine.book.borrow_mut().set_verified(contact, verified) {
+                engine.save_book().await;
+                engine.refresh_marks();
+            }
+        });
+    }
 }
 
 /// Logs out here and on the server.
@@ -233,6 +296,24 @@ fn conversation_in_address() -> Option<ConversationId> {
 fn known_ids(ids: impl Iterator<Item = ConversationId>) -> Option<Vec<ConversationId>> {
     let known: Vec<ConversationId> = ids.collect();
     (known.len() <= MAX_KNOWN).then_some(known)
+}
+
+/// A held key change as the page shows it.
+fn warning_of(change: &Change) -> KeyWarning {
+    KeyWarning {
+        pinned: change.pinned.user.id,
+        name: change.pinned.user.username.clone(),
+        text: change.describe(),
+    }
+}
+
+/// Those of `members` marked verified in `book`.
+fn verified_among(book: &Book, members: &[UserId]) -> Vec<UserId> {
+    members
+        .iter()
+        .filter(|id| book.contact(**id).is_some_and(|c| c.verified))
+        .copied()
+        .collect()
 }
 
 /// Whether the browser believes it has a network (`navigator.onLine`).
@@ -308,56 +389,178 @@ impl Engine {
         self.keys.rings.borrow().get(&id).cloned()
     }
 
-    fn summary_of(&self, c: &Conversation, problem: Option<String>) -> Summary {
-        let others: Vec<String> = c
-            .members
+    /// The list's entry for `c`, with the names of `members` (from its
+    /// signed key set; none if it could not be checked).
+    fn summary_of(
+        &self,
+        c: &Conversation,
+        members: Vec<(UserId, String)>,
+        problem: Option<String>,
+    ) -> Summary {
+        let others: Vec<String> = members
             .iter()
-            .filter(|m| m.id != self.my_id)
-            .map(|m| m.username.clone())
+            .filter(|(id, _)| *id != self.my_id)
+            .map(|(_, name)| name.clone())
             .collect();
-        let name = c.title.clone().unwrap_or_else(|| others.join(", "));
+        let name = c.title.clone().unwrap_or_else(|| match others.is_empty() {
+            true => "A conversation that could not be checked".to_owned(),
+            false => others.join(", "),
+        });
         let timeline = self.chats.timeline(c.id);
         let active_at = timeline
             .with_untracked(|t| t.newest().map(|l| l.at.clone()))
             .filter(|at| at.as_str() > c.created_at.as_str())
             .unwrap_or_else(|| c.created_at.clone());
+        let member_ids: Vec<UserId> = members.iter().map(|(id, _)| *id).collect();
+        let book = self.book.borrow();
         Summary {
             id: c.id,
             name,
-            members: c.members.iter().map(|m| m.username.clone()).collect(),
-            group: c.members.len() > 2,
+            group: members.len() > 2,
+            members: members.into_iter().map(|(_, name)| name).collect(),
+            warning: book.change_among(member_ids.iter()).map(warning_of),
+            verified: verified_among(&book, &member_ids),
+            member_ids,
             problem,
             active_at,
         }
     }
 
-    /// Checks and holds a conversation's keys, and lists it; a page of it
-    /// answered before its keys were held is opened now.
+    /// The key change held for one of `members`, as the page shows it.
+    fn warning_among(&self, members: &[UserId]) -> Option<KeyWarning> {
+        self.book
+            .borrow()
+            .change_among(members.iter())
+            .map(warning_of)
+    }
+
+    /// Puts every held key change on the conversations it concerns (and
+    /// takes accepted ones off), and the verified marks.
+    fn refresh_marks(&self) {
+        let book = self.book.borrow();
+        self.chats.list.update(|list| {
+            for summary in list {
+                summary.warning = book.change_among(summary.member_ids.iter()).map(warning_of);
+                summary.verified = verified_among(&book, &summary.member_ids);
+            }
+        });
+    }
+
+    /// Keeps the contact book here.
+    async fn keep_book(&self) {
+        let book = self.book.borrow().clone();
+        if contacts::save(&self.me.user_id, &book).await.is_err() {
+            leptos::logging::warn!("the contact book could not be kept");
+        }
+    }
+
+    /// Keeps the contact book here, and on the server if it changed.
+    async fn save_book(self: &Rc<Self>) {
+        self.keep_book().await;
+        if self.book.borrow().dirty() {
+            self.sync_book();
+        }
+    }
+
+    /// A lookup's answer, against the pins.
+    async fn sighted(self: &Rc<Self>, user: &PublicUser) -> Result<(), NameProblem> {
+        let sight = self.book.borrow_mut().sight(&self.me_public(), user);
+        match sight {
+            Sight::Me | Sight::Known => Ok(()),
+            Sight::New => {
+                self.save_book().await;
+                Ok(())
+            }
+            Sight::NotMe => Err(NameProblem::Other(
+                "The server answered with your own name or id and keys that are not yours. Nothing was added."
+                    .into(),
+            )),
+            Sight::Changed(change) => {
+                self.save_book().await;
+                self.refresh_marks();
+                Err(NameProblem::Changed(warning_of(&change)))
+            }
+        }
+    }
+
+    async fn accept_change(self: &Rc<Self>, pinned: UserId) {
+        if !self.book.borrow_mut().accept(pinned) {
+            return;
+        }
+        self.save_book().await;
+        self.refresh_marks();
+        // What the change held back is checked again now.
+        let held: Vec<Conversation> = self
+            .keys
+            .known
+            .borrow()
+            .values()
+            .filter(|c| self.ring(c.id).is_none())
+            .cloned()
+            .collect();
+        let mut heads = Vec::new();
+        for c in held {
+            if self.adopt(&c).await.is_some() {
+                heads.push(Head {
+                    id: c.id,
+                    last_seq: c.last_seq,
+                });
+            }
+        }
+        self.save_book().await;
+        self.feed(Event::Heads(heads));
+    }
+
+    /// Checks and holds a conversation's keys, against the pins, and lists
+    /// it; a page of it answered before its keys were held is opened now.
+    /// A key change holds it back (listed, with the warning) until the user
+    /// accepts the change.
     async fn adopt(self: &Rc<Self>, c: &Conversation) -> Option<Rc<Keyring>> {
         if let Some(ring) = self.ring(c.id) {
             return Some(ring);
         }
         self.keys.known.borrow_mut().insert(c.id, c.clone());
-        match keyring::accept(c, &self.me).await {
+        let me = self.me_public();
+        let admit = |chain: &[keyset::Checked]| self.book.borrow_mut().admit(&me, c.id, chain);
+        match keyring::accept(c, &self.me, admit).await {
             Ok(ring) => {
                 let ring = Rc::new(ring);
                 self.keys.rings.borrow_mut().insert(c.id, ring.clone());
-                self.chats.put_summary(self.summary_of(c, None));
+                self.chats
+                    .put_summary(self.summary_of(c, ring.members(), None));
                 self.open_waiting(&ring);
                 Some(ring)
             }
             Err(why) => {
-                let problem = format!("This conversation cannot be opened safely: {why}.");
-                self.chats.put_summary(self.summary_of(c, Some(problem)));
+                // Names from the signed set, once its signatures verified.
+                let signed = !matches!(why, Rejected::Chain(_));
+                let members = keyset::check_chain(c)
+                    .ok()
+                    .filter(|_| signed)
+                    .and_then(|chain| chain.last().map(|e| e.members.clone()))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| (m.id, m.username))
+                    .collect();
+                let problem = match why {
+                    Rejected::Pins(Unpinned::Changed(_)) => {
+                        self.refresh_marks();
+                        None
+                    }
+                    why => Some(format!("This conversation cannot be opened safely: {why}.")),
+                };
+                self.chats.put_summary(self.summary_of(c, members, problem));
                 None
             }
         }
     }
 
-    /// Keeps the conversations known here for the next offline start.
-    async fn remember(&self) {
+    /// Keeps the conversations known here, for the next offline start, and
+    /// the contact book.
+    async fn remember(self: &Rc<Self>) {
         let all: Vec<Conversation> = self.keys.known.borrow().values().cloned().collect();
         let _ = cache::save(&self.me.user_id, &all).await;
+        self.save_book().await;
     }
 
     async fn create(
@@ -365,8 +568,20 @@ impl Engine {
         others: Vec<PublicUser>,
         title: Option<String>,
     ) -> Result<ConversationId, String> {
-        let mut members = vec![self.me_public()];
+        let me = self.me_public();
+        let mut members = vec![me.clone()];
         for other in others {
+            // Nothing is wrapped for keys that are not exactly as pinned.
+            match self.book.borrow().compare(&me, &other) {
+                Sight::Known => {}
+                Sight::Me => continue,
+                _ => {
+                    return Err(format!(
+                        "{}'s keys are not the ones you know. Remove them and add them again to review the change.",
+                        other.username
+                    ));
+                }
+            }
             if !members.iter().any(|m| m.id == other.id) {
                 members.push(other);
             }

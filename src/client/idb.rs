@@ -1,7 +1,8 @@
 //! The browser's IndexedDB database `hush`, opened in one place, with its
 //! object stores: `identity` (the signed-in user's keys), `outbox` (sealed
-//! messages waiting for the server's answer) and `conversations` (the last
-//! conversation list, so the app opens without a network). Only sealed or
+//! messages waiting for the server's answer), `conversations` (the last
+//! conversation list, so the app opens without a network) and `contacts`
+//! (each user's contact book: pinned names and public keys). Only sealed or
 //! public data and non-extractable keys are stored; never a plaintext.
 
 use std::cell::RefCell;
@@ -14,7 +15,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransactionMode};
 
 const DATABASE: &str = "hush";
 /// Bumped whenever a store is added; the upgrade creates what is missing.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// The object stores.
 #[derive(Debug, Clone, Copy)]
@@ -22,16 +23,23 @@ pub enum Store {
     Identity,
     Outbox,
     Conversations,
+    Contacts,
 }
 
 impl Store {
-    const ALL: [Store; 3] = [Store::Identity, Store::Outbox, Store::Conversations];
+    const ALL: [Store; 4] = [
+        Store::Identity,
+        Store::Outbox,
+        Store::Conversations,
+        Store::Contacts,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Store::Identity => "identity",
             Store::Outbox => "outbox",
             Store::Conversations => "conversations",
+            Store::Contacts => "contacts",
         }
     }
 }
@@ -152,6 +160,27 @@ pub async fn get(which: Store, key: &str) -> Result<Option<JsValue>, JsValue> {
         .get(&key.into())?;
     let value = wait(&request).await?;
     Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+}
+
+/// Puts `value` under `key` as JSON text.
+pub async fn put_json<T: serde::Serialize>(
+    which: Store,
+    key: &str,
+    value: &T,
+) -> Result<(), JsValue> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| JsValue::from_str(&format!("{}: {e}", which.name())))?;
+    put(which, key, &JsValue::from_str(&json)).await
+}
+
+/// The JSON value under `key`, if there is one that reads as a `T`.
+pub async fn get_json<T: serde::de::DeserializeOwned>(which: Store, key: &str) -> Option<T> {
+    get(which, key)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|v| v.as_string())
+        .and_then(|json| serde_json::from_str(&json).ok())
 }
 
 /// Deletes the value at `key`.

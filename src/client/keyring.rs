@@ -16,7 +16,8 @@ use web_sys::CryptoKey;
 
 use super::keystore::LocalIdentity;
 use crate::crypto::CryptoError;
-use crate::crypto::keyset::{self, Refusal};
+use crate::crypto::keyset::{self, Checked, Refusal};
+use crate::crypto::pins::Unpinned;
 use crate::crypto::suite::{self, GENESIS_PREV};
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::PublicUser;
@@ -88,6 +89,9 @@ pub enum Rejected {
     /// A rule of the key-set chain (`crypto::keyset`), with its reason.
     #[error("{0}")]
     Chain(#[from] Refusal),
+    /// The contact book does not admit it (`crypto::pins`).
+    #[error("{0}")]
+    Pins(#[from] Unpinned),
     #[error("it holds no key for you")]
     NoKey,
     #[error("your key could not be unwrapped")]
@@ -99,9 +103,14 @@ fn crypto(_: CryptoError) -> Rejected {
 }
 
 /// Checks the whole key-set chain of `conversation` with the one verifier
-/// (`crypto::keyset`), every signature, and every key this browser holds,
-/// and holds those keys. Names and keys come from the signed sets only.
-pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<Keyring, Rejected> {
+/// (`crypto::keyset`) and every signature, has `admit` check it against the
+/// pins (`crypto::pins`), then checks every key this browser holds, and
+/// holds those keys. Names and keys come from the signed sets only.
+pub async fn accept(
+    conversation: &Conversation,
+    me: &LocalIdentity,
+    admit: impl FnOnce(&[Checked]) -> Result<(), Unpinned>,
+) -> Result<Keyring, Rejected> {
     let my_id: UserId = me.user_id.parse().map_err(|_| Rejected::NoKey)?;
     let id_text = conversation.id.to_string();
     let chain = keyset::check_chain(conversation)?;
@@ -112,6 +121,7 @@ pub async fn accept(conversation: &Conversation, me: &LocalIdentity) -> Result<K
                 epoch: checked.epoch,
             })?;
     }
+    admit(&chain)?;
     let mut epochs = HashMap::new();
     for checked in &chain {
         let Some(wrapped) = checked.key_for(my_id) else {
@@ -222,6 +232,17 @@ pub async fn new_key_set(
 }
 
 impl Keyring {
+    /// The members of the current epoch, as its signed set names them.
+    pub fn members(&self) -> Vec<(UserId, String)> {
+        let mut members: Vec<(UserId, String)> = self.epochs[&self.current]
+            .members
+            .iter()
+            .map(|(id, m)| (*id, m.username.clone()))
+            .collect();
+        members.sort();
+        members
+    }
+
     /// Seals and signs `text` as a new message from `me` in the current
     /// epoch; `sent_at` is the client's clock.
     pub async fn seal(

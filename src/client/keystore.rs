@@ -21,6 +21,8 @@ pub struct LocalIdentity {
     pub sig_public: Vec<u8>,
     pub dh_private: CryptoKey,
     pub sig_private: CryptoKey,
+    /// Seals the contact book kept on the server (`cbk`, suite step 8).
+    pub cbk: CryptoKey,
 }
 
 impl std::fmt::Debug for LocalIdentity {
@@ -54,6 +56,7 @@ pub async fn save(identity: &LocalIdentity) -> Result<(), JsValue> {
     );
     set(&record, "dh_private", &identity.dh_private);
     set(&record, "sig_private", &identity.sig_private);
+    set(&record, "cbk", &identity.cbk);
     idb::put(Store::Identity, KEY, &record).await
 }
 
@@ -71,6 +74,9 @@ pub async fn load() -> Result<Option<LocalIdentity>, JsValue> {
         sig_public: bytes("sig_public")?,
         dh_private: get(&record, "dh_private")?.unchecked_into(),
         sig_private: get(&record, "sig_private")?.unchecked_into(),
+        cbk: get(&record, "cbk")?
+            .dyn_into()
+            .map_err(|_| JsValue::from_str("kept identity has no contact book key"))?,
     }))
 }
 

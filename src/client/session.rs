@@ -1,6 +1,7 @@
 //! Signing up, logging in and out, in the browser. The password is used here
 //! and nowhere else: it becomes `mk` (PBKDF2), then `auth_key` (the only thing
-//! sent) and `kek` (which wraps the identity keys). Every step follows suite
+//! sent), `kek` (which wraps the identity keys) and `cbk` (which seals the
+//! contact book kept on the server). Every step follows suite
 //! `hush-v1` through `crypto::web`.
 
 use super::keystore::{self, LocalIdentity};
@@ -35,10 +36,12 @@ async fn keep(
     username: String,
     dh: (&[u8], Vec<u8>),
     sig: (&[u8], Vec<u8>),
+    cbk: web_sys::CryptoKey,
 ) -> Result<LocalIdentity, Failure> {
     let identity = LocalIdentity {
         user_id,
         username,
+        cbk,
         dh_private: p::import_pkcs8(dh.0, false, false).await.map_err(crypto)?,
         sig_private: p::import_pkcs8(sig.0, true, false).await.map_err(crypto)?,
         dh_public: dh.1,
@@ -90,6 +93,7 @@ pub async fn sign_up(typed: &str, password: &str) -> Result<LocalIdentity, Failu
         session.user.username,
         (&dh_pkcs8, dh_public),
         (&sig_pkcs8, sig_public),
+        keys.cbk,
     )
     .await
 }
@@ -99,7 +103,7 @@ pub async fn log_in(typed: &str, password: &str) -> Result<LocalIdentity, Failur
     let name = username::canonical(typed).map_err(|e| e.to_string())?;
     let params = accounts::prelogin(name.clone()).await.map_err(api)?;
     let kdf_salt = &params.kdf_salt;
-    if kdf_salt.len() != KDF_SALT_LEN || !KDF_ITERATIONS.contains(&params.kdf_iterations) {
+    if !crate::model::suite::kdf_params_ok(kdf_salt.len(), params.kdf_iterations) {
         return Err("The server asked for unsafe key settings, so nothing was sent.".into());
     }
     let mk = web::master_key(&name, password, kdf_salt, params.kdf_iterations)
@@ -111,6 +115,9 @@ pub async fn log_in(typed: &str, password: &str) -> Result<LocalIdentity, Failur
         .map_err(api)?;
     let tampered =
         || Failure::from("Your keys from the server do not match your account. Nothing was kept.");
+    if answer.user.username != name {
+        return Err(tampered());
+    }
     let mut unwrapped = Vec::new();
     for (kind, wrapped, public) in [
         (
@@ -145,6 +152,7 @@ pub async fn log_in(typed: &str, password: &str) -> Result<LocalIdentity, Failur
         answer.user.username,
         (&dh.0, dh.1),
         (&sig.0, sig.1),
+        keys.cbk,
     )
     .await
 }

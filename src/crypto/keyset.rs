@@ -10,7 +10,7 @@
 //! from each epoch's signed `members`, never from the conversation's
 //! top-level member list (the server's access list).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
@@ -46,10 +46,33 @@ pub enum Refusal {
     Signer { epoch: u32 },
     #[error("epoch {epoch}: a member was removed by someone other than the creator")]
     Removal { epoch: u32 },
+    #[error("epoch {epoch}: a member's name or keys differ from an earlier epoch")]
+    Changed { epoch: u32 },
     #[error("epoch {epoch}: its signature does not verify")]
     Signature { epoch: u32 },
     #[error("epoch {epoch}: its key does not match its commitment")]
     Commit { epoch: u32 },
+}
+
+impl Refusal {
+    /// A stable name for the rule, as the test vectors write it.
+    pub fn code(&self) -> String {
+        match self {
+            Refusal::NoEpochs => "no_epochs".into(),
+            Refusal::EpochOrder { .. } => "epoch_order".into(),
+            Refusal::Length { what, .. } => format!("length:{what}"),
+            Refusal::Name { .. } => "name".into(),
+            Refusal::PublicKey { .. } => "public_key".into(),
+            Refusal::Duplicate { .. } => "duplicate".into(),
+            Refusal::Keys { .. } => "keys".into(),
+            Refusal::Creator => "creator".into(),
+            Refusal::Signer { .. } => "signer".into(),
+            Refusal::Removal { .. } => "removal".into(),
+            Refusal::Changed { .. } => "changed".into(),
+            Refusal::Signature { .. } => "signature".into(),
+            Refusal::Commit { .. } => "commit".into(),
+        }
+    }
 }
 
 /// One epoch whose statement checks out, short of its signature.
@@ -141,6 +164,8 @@ pub fn check_chain(conversation: &Conversation) -> Result<Vec<Checked>, Refusal>
     epochs.sort_by_key(|e| e.epoch);
     let conversation_id = conversation.id.to_string();
     let mut chain: Vec<Checked> = Vec::with_capacity(epochs.len());
+    let mut seen: HashMap<UserId, &PublicUser> = HashMap::new();
+    let mut names: HashMap<&str, UserId> = HashMap::new();
     for (expected, epoch) in (0u32..).zip(epochs) {
         if epoch.epoch != expected {
             return Err(Refusal::EpochOrder {
@@ -154,6 +179,15 @@ pub fn check_chain(conversation: &Conversation) -> Result<Vec<Checked>, Refusal>
             chain.last(),
             epoch,
         )?;
+        // Hush has no key reset: a member is the same name and keys in
+        // every epoch, and a name belongs to one id.
+        for member in &epoch.members {
+            let by_id = *seen.entry(member.id).or_insert(member);
+            let by_name = *names.entry(&member.username).or_insert(member.id);
+            if by_id != member || by_name != member.id {
+                return Err(Refusal::Changed { epoch: expected });
+            }
+        }
         chain.push(checked);
     }
     Ok(chain)
@@ -499,5 +533,46 @@ mod tests {
             checked.confirm(32, &[0; 32]),
             Err(Refusal::Commit { epoch: 0 })
         );
+    }
+
+    /// `chat` with an epoch 1 of `members` (the wrapped keys of epoch 0
+    /// reused: the chain's rules never unwrap), signed by `signer`.
+    fn with_epoch_1(
+        chat: &Conversation,
+        members: Vec<PublicUser>,
+        signer: &Person,
+    ) -> Conversation {
+        let head_0 = check_chain(chat).unwrap()[0].head;
+        let mut next = Epoch {
+            epoch: 1,
+            signer_id: signer.id,
+            members,
+            ..chat.epochs[0].clone()
+        };
+        let statement = statement(&chat.id.to_string(), &next, &head_0).unwrap();
+        next.keys_signature = native::sign(&signer.sig, &statement).into();
+        let mut chat = chat.clone();
+        chat.epochs.push(next);
+        chat
+    }
+
+    #[test]
+    fn a_member_is_the_same_name_and_keys_in_every_epoch() {
+        let (ann, bob, cyd) = (person("ann"), person("bob"), person("cyd"));
+        let chat = genuine(&[&ann, &bob]);
+        let same = with_epoch_1(&chat, chat.epochs[0].members.clone(), &bob);
+        assert_eq!(verdict(&same), Ok(()));
+        let new_keys = PublicUser {
+            sig_public: cyd.sig.public().into(),
+            ..public(&bob)
+        };
+        let renamed = PublicUser {
+            username: "bobby".into(),
+            ..public(&bob)
+        };
+        for changed in [new_keys, renamed] {
+            let rekeyed = with_epoch_1(&chat, vec![public(&ann), changed], &ann);
+            assert_eq!(verdict(&rekeyed), Err(Refusal::Changed { epoch: 1 }));
+        }
     }
 }

@@ -172,6 +172,27 @@ pub fn aead_open(
         .map_err(|_| CryptoError::Decrypt)
 }
 
+/// `nonce || AES-256-GCM(key, nonce, plaintext, aad)`: how identity keys
+/// and the contact book are sealed.
+fn seal_prefixed(
+    key: &Key32,
+    nonce: &[u8],
+    plaintext: &[u8],
+    aad: &str,
+) -> Result<Vec<u8>, CryptoError> {
+    let sealed = aead_seal(key, nonce, plaintext, aad.as_bytes())?;
+    Ok([nonce, &sealed].concat())
+}
+
+/// The other way of [`seal_prefixed`].
+fn open_prefixed(key: &Key32, sealed: &[u8], aad: &str) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if sealed.len() <= NONCE_LEN {
+        return Err(CryptoError::Decrypt);
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    aead_open(key, nonce, ciphertext, aad.as_bytes())
+}
+
 // ---- Step 1: password → keys ---------------------------------------------
 
 /// `mk = PBKDF2-HMAC-SHA256(NFKC(password), SHA-256(salt_input), iterations, 32)`.
@@ -204,9 +225,7 @@ pub fn wrap_identity(
     pkcs8: &[u8],
     nonce: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let aad = suite::identity_aad(username, kind);
-    let sealed = aead_seal(kek, nonce, pkcs8, aad.as_bytes())?;
-    Ok([nonce, &sealed].concat())
+    seal_prefixed(kek, nonce, pkcs8, &suite::identity_aad(username, kind))
 }
 
 /// Unwraps an identity private key and checks it matches `public`.
@@ -217,12 +236,7 @@ pub fn unwrap_identity(
     wrapped: &[u8],
     public: &[u8],
 ) -> Result<PrivateKey, CryptoError> {
-    if wrapped.len() <= NONCE_LEN {
-        return Err(CryptoError::Decrypt);
-    }
-    let (nonce, sealed) = wrapped.split_at(NONCE_LEN);
-    let aad = suite::identity_aad(username, kind);
-    let pkcs8 = aead_open(kek, nonce, sealed, aad.as_bytes())?;
+    let pkcs8 = open_prefixed(kek, wrapped, &suite::identity_aad(username, kind))?;
     let key = PrivateKey::from_pkcs8(&pkcs8)?;
     if key.public().as_slice() != public {
         return Err(CryptoError::Invalid {
@@ -335,4 +349,37 @@ pub fn open_message(
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     aead_open(ck, nonce, ciphertext, aad.as_bytes())
+}
+
+// ---- Step 8: the contact book ---------------------------------------------
+
+/// `cbk = HKDF-SHA256(mk, salt = empty, "hush-v1|contacts")`.
+pub fn contacts_key(mk: &Key32) -> Key32 {
+    hkdf(mk.expose(), None, suite::CONTACTS_INFO)
+}
+
+/// `nonce || AES-256-GCM(cbk, nonce, book, "hush-v1|contacts|{user_id}|{version}")`.
+pub fn seal_book(
+    cbk: &Key32,
+    user_id: &str,
+    version: u64,
+    nonce: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    seal_prefixed(
+        cbk,
+        nonce,
+        plaintext,
+        &suite::contacts_aad(user_id, version),
+    )
+}
+
+/// The other way of [`seal_book`].
+pub fn open_book(
+    cbk: &Key32,
+    user_id: &str,
+    version: u64,
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    open_prefixed(cbk, sealed, &suite::contacts_aad(user_id, version))
 }

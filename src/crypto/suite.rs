@@ -9,6 +9,14 @@ use crate::model::encoding::b64;
 pub const AUTH_INFO: &str = "hush-v1|auth";
 /// HKDF `info` for the key that wraps the identity private keys.
 pub const KEK_INFO: &str = "hush-v1|kek";
+/// HKDF `info` for `cbk`, the key of the contact book kept on the server
+/// (step 8).
+pub const CONTACTS_INFO: &str = "hush-v1|contacts";
+
+/// Step 8: the associated data of the contact book's `version` (from 1).
+pub fn contacts_aad(user_id: &str, version: u64) -> String {
+    format!("hush-v1|contacts|{user_id}|{version}")
+}
 
 /// The two identity key pairs of a user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,12 @@
 //! The browser's implementation of `hush-v1`, on WebCrypto (`SubtleCrypto`).
 //! Same steps and bytes as the native twin, proven by the same vectors
-//! (see [`self_test`]). Private keys stay `CryptoKey`s, non-extractable
+//! (see `self_test`, in debug builds). Private keys stay `CryptoKey`s, non-extractable
 //! wherever the suite allows.
 
 pub mod primitives;
+// The self test is for the browser tests, which run the debug build; a
+// release build (what users load) does not carry it.
+#[cfg(debug_assertions)]
 pub mod self_test;
 
 use js_sys::JsString;
@@ -20,6 +23,9 @@ pub struct PasswordKeys {
     pub auth_key: Vec<u8>,
     /// Wraps the identity private keys.
     pub kek: Vec<u8>,
+    /// Seals the contact book kept on the server (step 8), held as a
+    /// non-extractable key.
+    pub cbk: CryptoKey,
 }
 
 impl std::fmt::Debug for PasswordKeys {
@@ -40,12 +46,44 @@ pub async fn master_key(
     p::pbkdf2_sha256(normalized.as_bytes(), &salt, iterations).await
 }
 
-/// Step 1, after `mk`.
+/// Step 1, after `mk`, and step 8's `cbk`.
 pub async fn password_keys(mk: &[u8]) -> Result<PasswordKeys, CryptoError> {
+    let mut cbk = p::hkdf_sha256(mk, &[], suite::CONTACTS_INFO).await?;
+    let held = p::import_aes_gcm(&cbk).await;
+    cbk.fill(0);
     Ok(PasswordKeys {
         auth_key: p::hkdf_sha256(mk, &[], suite::AUTH_INFO).await?,
         kek: p::hkdf_sha256(mk, &[], suite::KEK_INFO).await?,
+        cbk: held?,
     })
+}
+
+/// Step 8: `nonce || AES-256-GCM(cbk, nonce, book, contacts aad)`.
+pub async fn seal_book(
+    cbk: &CryptoKey,
+    user_id: &str,
+    version: u64,
+    nonce: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let aad = suite::contacts_aad(user_id, version);
+    let sealed = p::aes_gcm_encrypt_with(cbk, nonce, plaintext, aad.as_bytes()).await?;
+    Ok([nonce, &sealed].concat())
+}
+
+/// Step 8, the other way.
+pub async fn open_book(
+    cbk: &CryptoKey,
+    user_id: &str,
+    version: u64,
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if sealed.len() <= NONCE_LEN {
+        return Err(CryptoError::Decrypt);
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let aad = suite::contacts_aad(user_id, version);
+    p::aes_gcm_decrypt_with(cbk, nonce, ciphertext, aad.as_bytes()).await
 }
 
 /// Step 2: `nonce || AES-256-GCM(kek, nonce, pkcs8, identity aad)`.

@@ -25,6 +25,11 @@ macro_rules! id_type {
             pub fn new() -> Self {
                 $name(Uuid::now_v7())
             }
+
+            /// The 16 bytes of the id in RFC 9562 (network) order.
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
         }
 
         impl Default for $name {

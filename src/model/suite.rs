@@ -27,6 +27,15 @@ pub const WRAPPED_KEY_LEN: usize = PUBLIC_KEY_LEN + NONCE_LEN + KEY_LEN + TAG_LE
 /// PBKDF2 iterations the browser accepts from a prelogin answer.
 pub const KDF_ITERATIONS: RangeInclusive<u32> = 600_000..=10_000_000;
 
+/// Whether a prelogin answer's key settings are safe to derive from (suite
+/// step 1): a `kdf_salt` of exactly [`KDF_SALT_LEN`] bytes and iterations
+/// within [`KDF_ITERATIONS`]. A client refuses any other answer before it
+/// derives or sends anything, so a hostile server cannot make a password
+/// cheap to guess.
+pub fn kdf_params_ok(salt_len: usize, iterations: u32) -> bool {
+    salt_len == KDF_SALT_LEN && KDF_ITERATIONS.contains(&iterations)
+}
+
 /// A raw public key as the suite requires it: 65 bytes, uncompressed. Only
 /// the form: whether the point is on the curve is for P-256 code to say.
 pub fn is_uncompressed_point(bytes: &[u8]) -> bool {
@@ -40,6 +49,18 @@ mod tests {
     #[test]
     fn a_wrapped_key_is_125_bytes() {
         assert_eq!(WRAPPED_KEY_LEN, 125);
+    }
+
+    #[test]
+    fn only_a_16_byte_salt_and_iterations_in_range_are_safe() {
+        assert!(kdf_params_ok(16, 600_000));
+        assert!(kdf_params_ok(16, 10_000_000));
+        for iterations in [0, 1, 599_999, 10_000_001, u32::MAX] {
+            assert!(!kdf_params_ok(16, iterations), "{iterations} iterations");
+        }
+        for salt_len in [0, 15, 17, 32] {
+            assert!(!kdf_params_ok(salt_len, 600_000), "a {salt_len}-byte salt");
+        }
     }
 
     #[test]

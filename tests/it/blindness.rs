@@ -3,10 +3,14 @@
 //! file in the data directory (database, WAL, secrets) and everything the
 //! server logged at TRACE level (through the server's own log caps) are
 //! searched for the canaries, for the content keys and private keys in
-//! every encoding, and for the session tokens. Nothing may be found. The
+//! every encoding, for the session tokens, and for a contact book's key and
+//! contents (it is stored sealed, as the browser seals it). Nothing may be found. The
 //! captured log must show the sends and the sockets happened, so the search
 //! cannot pass by capturing nothing.
 
+use hush::crypto::native::{self, Key32};
+use hush::crypto::pins::{Contact, Shared};
+use hush::model::account::PublicUser;
 use hush::model::encoding::b64;
 
 use crate::chat::{self, seal, send};
@@ -69,7 +73,35 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
     let pushed = sockets[0].expect("new-message").await;
     assert_eq!(pushed["conversation_id"], pair.id.as_str());
 
+    // hi89's contact book, sealed under its cbk as the browser seals it.
+    let book_canary = "bookcanary9431";
+    let cbk = native::contacts_key(&Key32::from_bytes(&[0x5a; 32]).unwrap());
+    let shared = Shared {
+        prev: String::new(),
+        contacts: vec![Contact {
+            user: PublicUser {
+                id: lo.id.parse().unwrap(),
+                username: book_canary.into(),
+                dh_public: lo.dh_public.into(),
+                sig_public: lo.sig_public.into(),
+            },
+            verified: true,
+        }],
+    };
+    let plain = serde_json::to_vec(&shared).unwrap();
+    let sealed = native::seal_book(&cbk, &hi.id, 1, &[7; 12], &plain).unwrap();
+    assert_eq!(crate::contacts::put(&server, &hi, 1, &sealed).await.0, 200);
+
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
+    secrets.push((
+        "the contact book's canary".into(),
+        book_canary.as_bytes().to_vec(),
+    ));
+    secrets.push(("the contact book's plaintext".into(), plain.clone()));
+    let cbk_bytes = cbk.expose().to_vec();
+    secrets.push(("cbk (b64)".into(), b64(&cbk_bytes).into_bytes()));
+    secrets.push(("cbk (hex)".into(), hex(&cbk_bytes).into_bytes()));
+    secrets.push(("cbk".into(), cbk_bytes));
     for canary in canaries {
         secrets.push((format!("canary {canary:?}"), canary.as_bytes().to_vec()));
     }
@@ -99,6 +131,10 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
         .expect("the server stops cleanly");
     let log = log.lock().unwrap().clone();
     let log_text = String::from_utf8_lossy(&log);
+    assert!(
+        log_text.contains("contact book stored"),
+        "the capture saw the book stored"
+    );
     assert!(
         log_text.contains("socket connected"),
         "the capture saw the sockets: {} bytes",

@@ -26,7 +26,7 @@ async fn get(server: &TestServer, who: &Account) -> (u16, Value) {
     call(server, "contacts/get", json!({}), Some(&who.token)).await
 }
 
-async fn put(server: &TestServer, who: &Account, version: u64, book: &[u8]) -> (u16, Value) {
+pub async fn put(server: &TestServer, who: &Account, version: u64, book: &[u8]) -> (u16, Value) {
     let body = json!({"version": version, "book": b64(book)});
     call(server, "contacts/put", body, Some(&who.token)).await
 }

@@ -1,5 +1,6 @@
 //! The composer: a textarea that grows to a few lines; Enter sends,
 //! Shift+Enter starts a new line; the send button is disabled while empty.
+//! A paused composer says why and sends nothing.
 
 use leptos::prelude::*;
 
@@ -10,7 +11,8 @@ use crate::model::ids::ConversationId;
 const MAX_ROWS: usize = 6;
 
 #[component]
-pub fn Composer(id: ConversationId) -> impl IntoView {
+pub fn Composer(id: ConversationId, paused: Option<String>) -> impl IntoView {
+    let is_paused = paused.is_some();
     let text = RwSignal::new(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
     let blank = move || text.with(|t| t.trim().is_empty());
@@ -23,7 +25,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
 
     let send = move || {
         let body = text.get_untracked();
-        if body.trim().is_empty() {
+        if is_paused || body.trim().is_empty() {
             return;
         }
         live::send(id, body.trim_end().to_owned());
@@ -44,7 +46,8 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                 id="compose"
                 node_ref=area
                 rows=move || rows().to_string()
-                placeholder="Write a message"
+                placeholder=paused.unwrap_or_else(|| "Write a message".to_owned())
+                disabled=is_paused
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -54,7 +57,7 @@ pub fn Composer(id: ConversationId) -> impl IntoView {
                     }
                 }
             ></textarea>
-            <button type="submit" class="send" disabled=blank aria-label="Send">
+            <button type="submit" class="send" disabled=move || is_paused || blank() aria-label="Send">
                 <svg viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M3.4 20.4 21 12 3.4 3.6l-.1 6.5L15 12 3.3 13.9Z" fill="currentColor" />
                 </svg>

@@ -1,6 +1,8 @@
 //! The open conversation (`/chats/{id}`): a header with the name and the
 //! members, the timeline, and the composer. A conversation whose keys did
-//! not check out shows why, and cannot be written to.
+//! not check out shows why, and cannot be written to; one with a member
+//! whose key change waits for the user shows the warning, and its composer
+//! is paused until the change is accepted.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -8,8 +10,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::avatar::Avatar;
 use super::composer::Composer;
+use super::key_change::KeyChangeNotice;
 use super::timeline::Timeline;
-use crate::model::ids::ConversationId;
+use super::verify::VerifyDialog;
+use crate::model::ids::{ConversationId, UserId};
 use crate::screen::Chats;
 
 #[component]
@@ -27,9 +31,16 @@ pub fn ConversationPane() -> impl IntoView {
             let header = Memo::new(move |_| {
                 chats
                     .summary(id)
-                    .map(|s| (s.name, s.members, s.group, s.problem))
+                    .map(|s| {
+                        let people: Vec<(UserId, String)> =
+                            s.member_ids.into_iter().zip(s.members).collect();
+                        (s.name, people, s.group, s.problem, s.warning)
+                    })
             });
             let summary = move || header.get();
+            // The verified marks change without rebuilding the pane.
+            let verified = Memo::new(move |_| chats.summary(id).map(|s| s.verified).unwrap_or_default());
+            let verifying = RwSignal::new(false);
             view! {
                 <Show
                     when=move || summary().is_some()
@@ -39,8 +50,26 @@ pub fn ConversationPane() -> impl IntoView {
                         </div>
                     }
                 >
-                    {move || summary().map(|(name, members, group, problem)| {
-                        let members = members.join(", ");
+                    {move || summary().map(|(name, people, group, problem, warning)| {
+                        let me = chats.me.get_untracked().map(|m| m.id);
+                        let others: Vec<(UserId, String)> =
+                            people.iter().filter(|(id, _)| Some(*id) != me).cloned().collect();
+                        let can_verify = !others.is_empty() && problem.is_none();
+                        let members = people
+                            .iter()
+                            .enumerate()
+                            .map(|(at, (member, name))| {
+                                let member = *member;
+                                let mark = move || verified.with(|v| v.contains(&member));
+                                view! {
+                                    {(at > 0).then_some(", ")}
+                                    {name.clone()}
+                                    <Show when=mark>
+                                        <span class="verified-badge" title="Verified" aria-label="verified">"✓"</span>
+                                    </Show>
+                                }
+                            })
+                            .collect_view();
                         view! {
                             <section class="conversation" aria-labelledby="conversation-title">
                                 <header class="conversation-head">
@@ -52,13 +81,27 @@ pub fn ConversationPane() -> impl IntoView {
                                         <h1 id="conversation-title">{name.clone()}</h1>
                                         <p class="members">{members}</p>
                                     </div>
+                                    <Show when=move || can_verify>
+                                        <button type="button" class="secondary verify-open" on:click=move |_| verifying.set(true)>
+                                            "Verify"
+                                        </button>
+                                    </Show>
                                 </header>
+                                <Show when=move || verifying.get()>
+                                    <VerifyDialog people=others.clone() close=move || verifying.set(false) />
+                                </Show>
                                 {match problem {
                                     Some(why) => view! { <p class="conversation-problem" role="alert">{why}</p> }.into_any(),
-                                    None => view! {
-                                        <Timeline id=id group=group />
-                                        <Composer id=id />
-                                    }.into_any(),
+                                    None => {
+                                        let paused = warning.as_ref().map(|w| {
+                                            format!("Paused until you review the change to {}'s keys.", w.name)
+                                        });
+                                        view! {
+                                            {warning.map(|w| view! { <KeyChangeNotice warning=w /> })}
+                                            <Timeline id=id group=group />
+                                            <Composer id=id paused=paused />
+                                        }.into_any()
+                                    }
                                 }}
                             </section>
                         }

@@ -19,7 +19,8 @@ pub struct LocalTime {
 #[cfg(feature = "hydrate")]
 mod imp {
     pub use crate::client::engine::{
-        check_name, create, discard, load_older, log_out, send, start, stop,
+        accept_change, check_name, create, discard, load_older, log_out, send, set_verified, start,
+        stop, verification,
     };
 
     use super::LocalTime;
@@ -60,15 +61,20 @@ mod imp {
 mod imp {
     use super::LocalTime;
     use crate::model::account::PublicUser;
-    use crate::model::ids::{ConversationId, MessageId};
-    use crate::screen::Chats;
+    use crate::model::ids::{ConversationId, MessageId, UserId};
+    use crate::screen::{Chats, NameProblem, Verification};
 
     pub fn start(_: Chats, _: impl Fn() + 'static) {}
     pub fn stop() {}
     pub fn send(_: ConversationId, _: String) {}
     pub fn load_older(_: ConversationId, _: impl FnOnce() + 'static) {}
     pub fn discard(_: ConversationId, _: MessageId) {}
-    pub fn check_name(_: String, _: impl FnOnce(Result<PublicUser, String>) + 'static) {}
+    pub fn check_name(_: String, _: impl FnOnce(Result<PublicUser, NameProblem>) + 'static) {}
+    pub fn accept_change(_: UserId) {}
+    pub fn verification(_: UserId) -> Option<Verification> {
+        None
+    }
+    pub fn set_verified(_: UserId, _: bool) {}
     pub fn create(
         _: Vec<PublicUser>,
         _: Option<String>,

@@ -5,10 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::dialog::Dialog;
+use super::key_change::KeyChangeNotice;
 use super::live;
 use crate::model::account::PublicUser;
 use crate::model::conversation::{MAX_MEMBERS, MAX_TITLE_CHARS};
 use crate::model::username;
+use crate::screen::{KeyWarning, NameProblem};
 
 #[component]
 pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
@@ -16,6 +19,7 @@ pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl
     let typed = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
     let name_error = RwSignal::new(None::<String>);
+    let changed = RwSignal::new(None::<KeyWarning>);
     let checking = RwSignal::new(false);
     let creating = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
@@ -43,6 +47,7 @@ pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl
             )));
         }
         checking.set(true);
+        changed.set(None);
         live::check_name(name, move |found| {
             checking.set(false);
             match found {
@@ -51,7 +56,8 @@ pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl
                     typed.set(String::new());
                     name_error.set(None);
                 }
-                Err(why) => name_error.set(Some(why)),
+                Err(NameProblem::Other(why)) => name_error.set(Some(why)),
+                Err(NameProblem::Changed(warning)) => changed.set(Some(warning)),
             }
         });
     };
@@ -83,24 +89,7 @@ pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl
 
     let close_button = close.clone();
     view! {
-        <div class="dialog-backdrop" on:click={
-            let close = close.clone();
-            move |_| close()
-        }></div>
-        <div
-            class="dialog"
-            role="dialog"
-            aria-modal="true"
-            aria-labelledby="new-chat-title"
-            on:keydown={
-                let close = close.clone();
-                move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Escape" {
-                        close();
-                    }
-                }
-            }
-        >
+        <Dialog labelled_by="new-chat-title" close=close.clone()>
             <h2 id="new-chat-title" class="dialog-title">"New conversation"</h2>
             <form class="form" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
@@ -129,6 +118,12 @@ pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl
                         </button>
                     </div>
                     <p id="add-person-error" class="field-error" role="alert">{move || name_error.get()}</p>
+                    {move || changed.get().map(|warning| view! {
+                        <KeyChangeNotice warning=warning accepted=move || {
+                            changed.set(None);
+                            add();
+                        } />
+                    })}
                 </div>
                 <ul class="chips" aria-label="People in the conversation">
                     <For
@@ -178,6 +173,6 @@ pub fn NewConversation(close: impl Fn() + Clone + Send + Sync + 'static) -> impl
                     </button>
                 </div>
             </form>
-        </div>
+        </Dialog>
     }
 }

@@ -50,7 +50,7 @@ pub fn Sidebar() -> impl IntoView {
                     <ul class="chat-list">
                         <For
                             each=move || chats.list.get()
-                            key=|s| (s.id, s.name.clone(), s.problem.is_some())
+                            key=|s| (s.id, s.name.clone(), s.problem.is_some(), s.warning.is_some())
                             children=move |s| view! { <ChatItem summary=s /> }
                         />
                     </ul>
@@ -113,7 +113,12 @@ fn ChatItem(summary: Summary) -> impl IntoView {
             })
         })
     };
-    let problem = summary.problem.clone();
+    let problem = summary.problem.clone().or_else(|| {
+        summary
+            .warning
+            .as_ref()
+            .map(|w| format!("{}'s keys changed: review before writing", w.name))
+    });
     let warning = problem.is_some();
     view! {
         <li>

@@ -80,8 +80,14 @@ impl Engine {
     }
 
     /// Shows `text` as pending at once and queues it to be sealed and sent.
+    /// Nothing is written to a conversation while a member's key change
+    /// waits for the user (the page disables its composer too).
     pub(super) fn enqueue(self: &Rc<Self>, conversation: ConversationId, text: String) {
-        if self.ring(conversation).is_none() {
+        let Some(ring) = self.ring(conversation) else {
+            return;
+        };
+        let members: Vec<_> = ring.members().into_iter().map(|(id, _)| id).collect();
+        if self.warning_among(&members).is_some() {
             return;
         }
         let (id, at) = (MessageId::new(), now());
