@@ -1,13 +1,22 @@
 //! The native twin of `hush-v1` against the committed vectors, which an
 //! independent implementation (tools/vectors/gen_hush_v1.py, pyca
-//! cryptography) produced. The browser's WebCrypto code is checked against
-//! the same file in end2end/.
+//! cryptography) produced, each through the app's own code: the twin, the
+//! key-set verifier (`crypto::keyset`), the contact book (`crypto::pins`),
+//! safety numbers (`crypto::safety`) and the prelogin rule
+//! (`model::suite::kdf_params_ok`). The browser's WebCrypto code is checked
+//! against the same file in end2end/ (`crypto::web::self_test`).
 
 use hush::crypto::CryptoError;
-use hush::crypto::keyset;
+use hush::crypto::keyset::{self, Refusal};
 use hush::crypto::native::{self, Key32, PrivateKey};
-use hush::crypto::suite::{self, KeyKind, MemberKeys};
-use hush::model::encoding::unb64;
+use hush::crypto::pins::{Anchor, Book, Shared, Sight};
+use hush::crypto::safety::{self, SafetyNumber};
+use hush::crypto::suite::{self, GENESIS_PREV, KeyKind, MemberKeys};
+use hush::model::account::{KdfParams, PublicUser};
+use hush::model::conversation::Conversation;
+use hush::model::encoding::{b64, unb64};
+use hush::model::ids::UserId;
+use hush::model::suite::{is_uncompressed_point, kdf_params_ok};
 use serde_json::Value;
 
 fn vectors() -> Value {
@@ -266,6 +275,7 @@ fn step4_message_seal_and_signature() {
 fn signatures_verify_only_when_genuine_high_s_included() {
     let all = vectors();
     let mut saw_high_s = false;
+    let mut makers = std::collections::BTreeSet::new();
     for v in each(&all, "signature_verify") {
         let outcome = native::verify(
             &bytes(v, "public"),
@@ -278,8 +288,16 @@ fn signatures_verify_only_when_genuine_high_s_included() {
             assert_eq!(outcome.unwrap_err(), CryptoError::BadSignature);
         }
         saw_high_s |= valid && v["high_s"].as_bool().unwrap();
+        if valid {
+            makers.insert(text(v, "made_by").to_owned());
+        }
     }
     assert!(saw_high_s, "the vectors include a valid high-S signature");
+    assert_eq!(
+        makers.into_iter().collect::<Vec<_>>(),
+        ["python-rfc6979", "rust-p256", "webcrypto-chromium"],
+        "a valid signature from each direction"
+    );
 }
 
 #[test]
@@ -327,4 +345,229 @@ fn key_material_debug_is_redacted() {
         format!("{:?}", PrivateKey::generate()),
         "PrivateKey(<redacted>)"
     );
+}
+
+#[test]
+fn step8_contact_book_seal_and_open() {
+    let all = vectors();
+    let mks: Vec<(&str, Vec<u8>)> = each(&all, "password_to_keys")
+        .iter()
+        .map(|v| (text(v, "username"), bytes(v, "mk")))
+        .collect();
+    let mut before: Option<(&str, u64, Vec<u8>)> = None;
+    for v in each(&all, "contact_book") {
+        let (username, user_id) = (text(v, "username"), text(v, "user_id"));
+        let version = v["version"].as_u64().unwrap();
+        let mk = &mks.iter().find(|(name, _)| *name == username).unwrap().1;
+        assert_eq!(
+            *mk,
+            bytes(v, "mk"),
+            "mk is password_to_keys' for {username}"
+        );
+        let cbk = native::contacts_key(&Key32::from_bytes(mk).unwrap());
+        assert_eq!(cbk.expose().as_slice(), bytes(v, "cbk"));
+        assert_eq!(suite::contacts_aad(user_id, version), text(v, "aad"));
+        let plaintext = text(v, "plaintext").as_bytes();
+        let sealed =
+            native::seal_book(&cbk, user_id, version, &bytes(v, "nonce"), plaintext).unwrap();
+        assert_eq!(b64(&sealed), text(v, "sealed"), "{username} v{version}");
+        let opened = native::open_book(&cbk, user_id, version, &sealed).unwrap();
+        assert_eq!(String::from_utf8_lossy(&opened), text(v, "plaintext"));
+        for other in [version.saturating_sub(1), version + 1] {
+            assert_eq!(
+                native::open_book(&cbk, user_id, other, &sealed).unwrap_err(),
+                CryptoError::Decrypt,
+                "version {other} is another aad"
+            );
+        }
+        // The plaintext is crypto::pins::Shared as serde_json writes it...
+        let shared: Shared = serde_json::from_slice(&opened).unwrap();
+        assert_eq!(
+            serde_json::to_string(&shared).unwrap(),
+            text(v, "plaintext")
+        );
+        // ...and exactly what the app's book writes once it holds these contacts.
+        let me = PublicUser {
+            id: user_id.parse().unwrap(),
+            username: username.to_owned(),
+            dh_public: Default::default(),
+            sig_public: Default::default(),
+        };
+        let mut book = Book::default();
+        for contact in &shared.contacts {
+            assert_eq!(book.sight(&me, &contact.user), Sight::New);
+            assert!(book.set_verified(contact.user.id, contact.verified));
+        }
+        let written = book.shared(shared.prev.clone());
+        assert_eq!(
+            serde_json::to_string(&written).unwrap(),
+            text(v, "plaintext"),
+            "the book writes it so"
+        );
+        // prev names the sealed copy before it, as the book's rollback check reads it.
+        match before.take() {
+            Some((who, at, sealed_before)) if who == user_id && at + 1 == version => {
+                assert_eq!(shared.prev, b64(&keyset::sha256(&sealed_before)));
+                book.anchored(
+                    Anchor {
+                        version: at,
+                        hash: keyset::sha256(&sealed_before).into(),
+                    },
+                    true,
+                );
+                assert_eq!(book.check_prev(version, &shared), Ok(()));
+                book.anchored(
+                    Anchor {
+                        version: at,
+                        hash: keyset::sha256(&sealed).into(),
+                    },
+                    true,
+                );
+                assert!(book.check_prev(version, &shared).is_err(), "another prev");
+            }
+            _ => assert_eq!((version, shared.prev.as_str()), (1, ""), "v1 names nothing"),
+        }
+        before = Some((user_id, version, sealed));
+    }
+}
+
+#[test]
+fn step9_safety_numbers() {
+    let all = vectors();
+    let mut saw_libsignal = false;
+    for v in each(&all, "safety_number") {
+        let parties = v["parties"].as_array().unwrap();
+        let hashes: Vec<[u8; 64]> = parties
+            .iter()
+            .map(|p| {
+                let hash = safety::party_hash(&bytes(p, "key"), &bytes(p, "id"));
+                assert_eq!(hash.as_slice(), bytes(p, "hash"), "{}", text(v, "comment"));
+                assert_eq!(safety::party_digits(&hash), text(p, "digits"));
+                hash
+            })
+            .collect();
+        for (a, b) in [(0, 1), (1, 0)] {
+            let number = SafetyNumber::from_hashes(hashes[a], hashes[b]);
+            assert_eq!(number.digits, text(v, "digits"), "{}", text(v, "comment"));
+            assert_eq!(number.qr.as_slice(), bytes(v, "qr"));
+            assert_eq!(number.groups().concat(), number.digits);
+        }
+        if let Some(users) = v["users"].as_array() {
+            let users: Vec<PublicUser> = users
+                .iter()
+                .map(|u| serde_json::from_value(u.clone()).unwrap())
+                .collect();
+            for (user, p) in users.iter().zip(parties) {
+                assert_eq!(
+                    [&user.sig_public[..], &user.dh_public[..]].concat(),
+                    bytes(p, "key")
+                );
+                assert_eq!(user.id.as_bytes().as_slice(), bytes(p, "id"));
+            }
+            for (a, b) in [(0, 1), (1, 0)] {
+                let number = SafetyNumber::of(&users[a], &users[b]);
+                assert_eq!(number.digits, text(v, "digits"));
+                assert_eq!(number.qr.as_slice(), bytes(v, "qr"));
+            }
+        } else {
+            saw_libsignal |=
+                text(v, "digits") == "300354477692869396892869876765458257569162576843440918079131";
+        }
+    }
+    assert!(saw_libsignal, "libsignal's published vector is there");
+}
+
+/// What a member (the vector's `holder`) makes of a conversation: the
+/// chain's rules, every signature, then its own key's length and commit.
+fn verdict(conversation: &Conversation, holder: &Value) -> Result<(), String> {
+    let chain = keyset::check_chain(conversation).map_err(|r| r.code())?;
+    for checked in &chain {
+        let refused = Refusal::Signature {
+            epoch: checked.epoch,
+        };
+        native::verify(&checked.signer_key, &checked.statement, &checked.signature)
+            .map_err(|_| refused.code())?;
+    }
+    let member: UserId = text(holder, "member_id").parse().unwrap();
+    let dh = PrivateKey::from_pkcs8(&bytes(holder, "dh_private_pkcs8")).unwrap();
+    let id = conversation.id.to_string();
+    for checked in &chain {
+        let Some(wrapped) = checked.key_for(member) else {
+            continue;
+        };
+        let ck = native::unwrap_content_key(wrapped, &id, checked.epoch, &member.to_string(), &dh)
+            .map_err(|e| format!("unwrap: {e}"))?;
+        let commit = native::commit(&ck, &id, checked.epoch);
+        checked
+            .confirm(ck.expose().len(), &commit)
+            .map_err(|r| r.code())?;
+    }
+    Ok(())
+}
+
+#[test]
+fn step6_forged_key_sets_are_refused_for_the_stated_reason() {
+    let all = vectors();
+    for v in each(&all, "keys_signature_negative") {
+        let case = text(v, "case");
+        let conversation: Conversation = serde_json::from_value(v["conversation"].clone())
+            .unwrap_or_else(|e| panic!("{case}: not a wire conversation: {e}"));
+        assert_eq!(
+            serde_json::to_value(&conversation).unwrap(),
+            v["conversation"],
+            "{case}: the wire shape round-trips"
+        );
+        let expected = v["refusal"].as_str().map(str::to_owned);
+        assert_eq!(
+            verdict(&conversation, &v["holder"]).err(),
+            expected,
+            "{case}"
+        );
+        // Whether the signature itself is genuine, apart from the other rules:
+        // a rule that refuses a genuinely signed set is that rule's doing.
+        let epoch = &conversation.epochs[0];
+        let signer = epoch.members.iter().find(|m| m.id == epoch.signer_id);
+        let genuine = keyset::statement(&conversation.id.to_string(), epoch, &GENESIS_PREV)
+            .zip(signer.filter(|s| is_uncompressed_point(&s.sig_public)))
+            .map(|(statement, signer)| {
+                native::verify(&signer.sig_public, &statement, &epoch.keys_signature).is_ok()
+            });
+        assert_eq!(genuine, v["signature_genuine"].as_bool(), "{case}");
+        if expected.as_deref() == Some("length:wrapped key") {
+            // The unwrap itself refuses a content key that is not 32 bytes.
+            let member = text(&v["holder"], "member_id");
+            let dh = PrivateKey::from_pkcs8(&bytes(&v["holder"], "dh_private_pkcs8")).unwrap();
+            let wrapped = epoch
+                .keys
+                .iter()
+                .find(|k| k.member_id.to_string() == member)
+                .unwrap();
+            assert_eq!(
+                native::unwrap_content_key(
+                    &wrapped.wrapped_key,
+                    &conversation.id.to_string(),
+                    epoch.epoch,
+                    member,
+                    &dh
+                )
+                .unwrap_err(),
+                CryptoError::Invalid { what: "key length" },
+                "{case}"
+            );
+        }
+    }
+}
+
+#[test]
+fn step1_unsafe_prelogin_answers_are_refused() {
+    let all = vectors();
+    for v in each(&all, "kdf_params_negative") {
+        let answer: KdfParams = serde_json::from_value(v["answer"].clone()).unwrap();
+        assert_eq!(
+            kdf_params_ok(answer.kdf_salt.len(), answer.kdf_iterations),
+            v["accept"].as_bool().unwrap(),
+            "{}",
+            text(v, "comment")
+        );
+    }
 }

@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
 """Reference implementation and test-vector generator for the Hush crypto suite `hush-v1`.
 
-This script is an independent re-implementation, in Python, of steps 1-4 of the
-section "Crypto suite `hush-v1`" of the design (docs: /work/shared/DESIGN.md):
+This script is an independent re-implementation, in Python, of the section
+"Crypto suite `hush-v1`" of the design (docs: /work/shared/DESIGN.md), steps 1-4 and
+the second edition's steps 6-9:
 
-  1. Password -> keys        (PBKDF2-HMAC-SHA256 over NFKC(password), HKDF-SHA256)
+  1. Password -> keys        (PBKDF2-HMAC-SHA256 over NFKC(password), HKDF-SHA256), and the
+                             prelogin answers a client must refuse (iterations, salt length)
   2. Identity                (P-256 key pairs; PKCS#8 private keys wrapped with AES-256-GCM under kek)
-  3. Conversation keys       (ECDH + HKDF key wrap of ck, HMAC commit, ECDSA keys_signature)
+  3. Conversation keys       (ECDH + HKDF key wrap of ck, HMAC commit)
   4. Messages                (AES-256-GCM seal, ECDSA signature over aad || nonce || ciphertext)
+  6. Key-set statement       (keys2 statement, head, keys_signature, message aad naming the head),
+  7. and the chain's rules   with whole wire conversations the verifier must refuse, each with
+                             the first rule that refuses it (an independent reading of the rules)
+  8. Contact book            (cbk by HKDF from mk; the book sealed under it, its version in the aad)
+  9. Safety numbers          (Signal's numeric fingerprint v0; libsignal's published vector)
+
+Signatures also come the other way: one made by Chromium's WebCrypto and one by the Rust
+twin (p256) are pasted in below (CROSS_SIGNATURES) and verified here.
 
 It writes `tests/vectors/hush-v1.json`, which the Rust native twin (`cargo test`)
 and the browser WebCrypto implementation are checked against.
@@ -40,6 +50,7 @@ import hmac
 import json
 import sys
 import unicodedata
+import uuid
 from pathlib import Path
 
 import cryptography
@@ -497,6 +508,261 @@ def step4_seal_message(conversation_id: str, epoch: int, head: bytes, message_id
 
 
 # ---------------------------------------------------------------------------
+# Step 8: the contact book kept on the server
+# ---------------------------------------------------------------------------
+
+
+def step8_contacts_key(mk: bytes) -> bytes:
+    """Spec step 8: cbk = HKDF-SHA256(mk, salt=empty, info="hush-v1|contacts", 32)."""
+    return hkdf_sha256(mk, None, b"hush-v1|contacts")
+
+
+def contacts_aad(user_id: str, version: int) -> str:
+    """Spec step 8: aad = "hush-v1|contacts|{user_id}|{version}" (version from 1, decimal)."""
+    assert version >= 1
+    return f"hush-v1|contacts|{user_id}|{version}"
+
+
+def public_user(user_id: str, username: str, dh: KeyPair, sig: KeyPair) -> dict:
+    """A user as the wire and the contact book carry it: {id, username, dh_public, sig_public}."""
+    return {"id": user_id, "username": username, "dh_public": b64u(dh.public), "sig_public": b64u(sig.public)}
+
+
+def book_plaintext(prev: str, contacts: list[tuple[dict, bool]]) -> str:
+    """Spec step 8 plaintext as the app writes it (crypto::pins::Shared through serde_json):
+    compact, fields in declaration order, contacts in ascending id order (the book is a map by id)."""
+    rows = [{"user": user, "verified": verified}
+            for user, verified in sorted(contacts, key=lambda c: c[0]["id"].encode())]
+    return json.dumps({"prev": prev, "contacts": rows}, separators=(",", ":"), ensure_ascii=False)
+
+
+def step8_seal_book(username: str, user_id: str, mk: bytes, version: int, nonce: bytes,
+                    plaintext: str) -> dict:
+    """Spec step 8: sealed = nonce(12) || AES-256-GCM(cbk, nonce, json, aad)."""
+    cbk = step8_contacts_key(mk)
+    aad = contacts_aad(user_id, version)
+    sealed = nonce + aes256gcm_encrypt(cbk, nonce, plaintext.encode("utf-8"), aad.encode())
+    return {
+        "username": username,
+        "user_id": user_id,
+        "mk": b64u(mk),
+        "cbk": b64u(cbk),
+        "version": version,
+        "nonce": b64u(nonce),
+        "aad": aad,
+        "plaintext": plaintext,
+        "sealed": b64u(sealed),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Step 9: safety numbers (Signal's numeric fingerprint, version 0)
+# ---------------------------------------------------------------------------
+
+SAFETY_ROUNDS = 5200
+
+
+def step9_party_hash(key: bytes, ident: bytes) -> bytes:
+    """h = SHA-512(0x00 0x00 || key || id || key), then 5,199 more times h = SHA-512(h || key)."""
+    h = hashlib.sha512(b"\x00\x00" + key + ident + key).digest()
+    first = hashes.Hash(hashes.SHA512())
+    first.update(b"\x00\x00" + key + ident + key)
+    assert first.finalize() == h, "SHA-512 cross-check"
+    for _ in range(SAFETY_ROUNDS - 1):
+        h = hashlib.sha512(h + key).digest()
+    return h
+
+
+def step9_digits(h: bytes) -> str:
+    """The first 30 bytes as six 5-byte big-endian numbers, each mod 100000, 5 digits each."""
+    return "".join(f"{int.from_bytes(h[i:i + 5], 'big') % 100000:05d}" for i in range(0, 30, 5))
+
+
+def step9_safety_number(parties: list[tuple[bytes, bytes]], comment: str, users: list[dict] | None) -> dict:
+    """Both parties' 30 digits, the lower string first (60 digits), and the 65-byte QR payload
+    0x00 || first 32 bytes of the lower party's hash || first 32 bytes of the higher's."""
+    rows = []
+    for key, ident in parties:
+        h = step9_party_hash(key, ident)
+        rows.append({"key": b64u(key), "id": b64u(ident), "hash": b64u(h), "digits": step9_digits(h)})
+    low, high = sorted(rows, key=lambda r: r["digits"].encode())
+    qr = b"\x00" + unb64u(low["hash"])[:32] + unb64u(high["hash"])[:32]
+    return {
+        "comment": comment,
+        "users": users,
+        "parties": rows,
+        "digits": low["digits"] + high["digits"],
+        "qr": b64u(qr),
+    }
+
+
+# libsignal's published fingerprint vector (its fingerprint tests, version 0, 5200 iterations):
+# two identity keys (33-byte Curve25519 keys with their 0x05 type byte) and two phone numbers.
+LIBSIGNAL_KEYS = (
+    bytes.fromhex("0506863bc66d02b40d27b8d49ca7c09e9239236f9d7d25d6fcca5ce13c7064d868"),
+    bytes.fromhex("05f781b6fb32fed9ba1cf2de978d4d5da28dc34046ae814402b5c0dbd96fda907b"),
+)
+LIBSIGNAL_IDS = (b"+14152222222", b"+14153333333")
+LIBSIGNAL_DIGITS = "300354477692869396892869876765458257569162576843440918079131"
+
+
+def _selftest_libsignal() -> None:
+    """Our construction reproduces libsignal's published displayable fingerprint."""
+    entry = step9_safety_number(list(zip(LIBSIGNAL_KEYS, LIBSIGNAL_IDS)), "libsignal", None)
+    assert entry["digits"] == LIBSIGNAL_DIGITS, "libsignal fingerprint known-answer test failed"
+
+
+# ---------------------------------------------------------------------------
+# Steps 6-7 refused: whole conversations the key-set verifier must refuse
+# ---------------------------------------------------------------------------
+
+
+def epoch_statement(conversation_id: str, epoch: dict, prev: bytes) -> str | None:
+    """statement_n of one wire epoch (JSON as the server sends it): members joined with their
+    wrapped keys by id; None if a member has no key (no statement can be built)."""
+    rows = []
+    for m in epoch["members"]:
+        keys = [k for k in epoch["keys"] if k["member_id"] == m["id"]]
+        if not keys:
+            return None
+        rows.append({"member_id": m["id"], "username": m["username"], "dh_public": unb64u(m["dh_public"]),
+                     "sig_public": unb64u(m["sig_public"]), "wrapped_key": unb64u(keys[0]["wrapped_key"])})
+    return step6_statement(conversation_id, epoch["epoch"], epoch["signer_id"], unb64u(epoch["commit"]), prev,
+                           rows, [])
+
+
+def wire_conversation(members: list[dict], keys: list[dict], commit: bytes, signer_id: str,
+                      signer: KeyPair | None, signature: bytes | None = None,
+                      access: list[dict] | None = None) -> dict:
+    """A one-epoch conversation as model::conversation::Conversation serialises it. With `signer`,
+    epoch 0's statement (as built from these members and keys) is signed with it."""
+    epoch = {"epoch": 0, "signer_id": signer_id, "commit": b64u(commit), "members": members,
+             "keys": keys, "keys_signature": ""}
+    if signer is not None:
+        statement = epoch_statement(CONV_ID, epoch, GENESIS_PREV)
+        assert statement is not None
+        signature = p1363_sign(signer, statement.encode())
+    assert signature is not None
+    epoch["keys_signature"] = b64u(signature)
+    return {
+        "id": CONV_ID,
+        "title": "Lunch on Thursday",
+        "created_by": ALICE_ID,
+        "created_at": "2026-11-25T22:00:00.000Z",
+        "last_seq": 0,
+        "members": access if access is not None else members,
+        "epochs": [epoch],
+    }
+
+
+def _unwrap_ck(wrapped: bytes, conversation_id: str, epoch: int, member_id: str, dh_pkcs8: bytes) -> bytes:
+    """Spec step 3 the member's way round: ECDH with E.public, HKDF, AES-GCM open."""
+    member = serialization.load_der_private_key(dh_pkcs8, password=None)
+    eph_pub, nonce, body = wrapped[:65], wrapped[65:77], wrapped[77:]
+    z = member.exchange(ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), eph_pub))
+    member_pub = member.public_key().public_bytes(serialization.Encoding.X962,
+                                                  serialization.PublicFormat.UncompressedPoint)
+    info = wrap_info(conversation_id, epoch, member_id)
+    wk = hkdf_sha256(z, eph_pub + member_pub, info.encode())
+    return aes256gcm_decrypt(wk, nonce, body, info.encode())
+
+
+def refusal_of(conversation: dict, holder: dict) -> str | None:
+    """An independent reading of the second edition's rules (steps 6-7; one epoch, no
+    departures), in the order the Rust verifier (crypto::keyset) applies them: first the rules
+    that need no key, then each signature, then, for the epoch the holder holds a key for, the
+    unwrapped key's length and commit. Answers the first refusal as a stable string, or None."""
+    epochs = sorted(conversation["epochs"], key=lambda e: e["epoch"])
+    if not epochs:
+        return "no_epochs"
+    checked = []
+    for n, e in enumerate(epochs):
+        if e["epoch"] != n:
+            return "epoch_order"
+        if len(unb64u(e["commit"])) != 32:
+            return "length:commit"
+        if len(unb64u(e["keys_signature"])) != 64:
+            return "length:signature"
+        ids = set()
+        for m in e["members"]:
+            name = m["username"]
+            if not (3 <= len(name) <= 32 and all(c in "abcdefghijklmnopqrstuvwxyz0123456789_.-" for c in name)):
+                return "name"
+            for field in ("dh_public", "sig_public"):
+                raw = unb64u(m[field])
+                if len(raw) != 65 or raw[0] != 0x04:
+                    return "public_key"
+            if m["id"] in ids:
+                return "duplicate"
+            ids.add(m["id"])
+        keyed = set()
+        for k in e["keys"]:
+            if len(unb64u(k["wrapped_key"])) != 125:
+                return "length:wrapped key"
+            if k["member_id"] in keyed:
+                return "keys"
+            keyed.add(k["member_id"])
+        if not ids or keyed != ids:
+            return "keys"
+        assert n == 0, "only one-epoch conversations here"
+        if e["signer_id"] != conversation["created_by"]:
+            return "creator"
+        signer = [m for m in e["members"] if m["id"] == e["signer_id"]]
+        if not signer:
+            return "creator"
+        statement = epoch_statement(conversation["id"], e, GENESIS_PREV)
+        if statement is None:
+            return "keys"
+        checked.append((e, statement, unb64u(signer[0]["sig_public"])))
+    for e, statement, signer_key in checked:
+        if not p1363_verify(signer_key, statement.encode(), unb64u(e["keys_signature"])):
+            return "signature"
+    for e, _, _ in checked:
+        for k in e["keys"]:
+            if k["member_id"] == holder["member_id"]:
+                ck = _unwrap_ck(unb64u(k["wrapped_key"]), conversation["id"], e["epoch"], k["member_id"],
+                                unb64u(holder["dh_private_pkcs8"]))
+                if len(ck) != 32 or step3_commit(ck, conversation["id"], e["epoch"]) != unb64u(e["commit"]):
+                    return "commit"
+    return None
+
+
+def signature_genuine(conversation: dict) -> bool | None:
+    """Whether epoch 0's signature verifies over the statement its members and keys make, under
+    the sig_public its member list gives the signer (None: no statement or no such key)."""
+    e = conversation["epochs"][0]
+    statement = epoch_statement(conversation["id"], e, GENESIS_PREV)
+    signer = [m for m in e["members"] if m["id"] == e["signer_id"]]
+    if statement is None or not signer:
+        return None
+    key = unb64u(signer[0]["sig_public"])
+    if len(key) != 65 or key[0] != 0x04:
+        return None
+    return p1363_verify(key, statement.encode(), unb64u(e["keys_signature"]))
+
+
+def compressed(public: bytes) -> bytes:
+    """The 33-byte SEC1 compressed form of an uncompressed point: 0x02/0x03 (y's parity) || x."""
+    assert len(public) == 65 and public[0] == 0x04
+    return bytes([0x02 | (public[64] & 1)]) + public[1:33]
+
+
+# ---------------------------------------------------------------------------
+# Step 1, refused: prelogin answers a client must not act on
+# ---------------------------------------------------------------------------
+
+KDF_SALT_LEN = 16
+KDF_ITERATIONS_MIN = 600_000
+KDF_ITERATIONS_MAX = 10_000_000
+
+
+def kdf_params_ok(salt_len: int, iterations: int) -> bool:
+    """Spec step 1: the browser refuses kdf_iterations outside 600,000-10,000,000 and a kdf_salt
+    that is not 16 bytes, before it derives or sends anything."""
+    return salt_len == KDF_SALT_LEN and KDF_ITERATIONS_MIN <= iterations <= KDF_ITERATIONS_MAX
+
+
+# ---------------------------------------------------------------------------
 # The vector set
 # ---------------------------------------------------------------------------
 
@@ -505,6 +771,29 @@ BOB_ID = "0192f0c4-6b2d-7e4f-8a1b-2c3d4e5f6a7b"   # sorts BEFORE alice's id
 CONV_ID = "0192f0c5-1d3e-7a40-b5c6-d7e8f9a0b1c2"
 MSG1_ID = "0192f0c6-02a1-7b3c-8d4e-5f60718293a4"
 MSG2_ID = "0192f0c6-3e4f-7051-9263-748596a7b8c9"
+CAROL_ID = "0192f0c4-9f3a-7b2c-a1d0-3e4f5a6b7c8d"  # sorts AFTER alice's id
+
+# Signatures made by the other implementations with alice's sig key (keypairs "alice.sig"), pasted
+# here so that every direction is checked: (made_by, message, r || s, how it was made). The
+# generator checks each with OpenSSL and its pure verifier; `cargo test` and the browser self test
+# check every signature_verify entry.
+CROSS_SIGNATURES: list[tuple[str, bytes, bytes, str]] = [
+    # Made on 2026-11-30 by Chromium 156.0.8078.108 (Debian 12's /usr/bin/chromium, headless, launched
+    # by Playwright with end2end/chromium.mjs's options from a throwaway script): on a page served for
+    # an https origin (WebCrypto needs a secure context), crypto.subtle.importKey("pkcs8", alice.sig's
+    # pkcs8, {name: "ECDSA", namedCurve: "P-256"}), then crypto.subtle.sign({name: "ECDSA", hash:
+    # "SHA-256"}, key, UTF-8 of the message). WebCrypto's nonce is random: this s happens to be high.
+    ("webcrypto-chromium", b"hush-v1 cross-direction signature|made by webcrypto-chromium",
+     unb64u("ZoyEq5nfn33aH3jtoO1HbUGhcSTODb9J0ryYO3TNDLPzG76RvDSwA_ZpUUQQide52IEmCdgLdI2Axa4oQ5_46Q"),
+     "Chromium 156 WebCrypto"),
+    # Made on 2026-11-30 by the native twin, hush::crypto::native::sign (p256 0.13, RFC 6979 nonce, s not
+    # normalised), over alice.sig's pkcs8 read from this file, in a throwaway test printing
+    # b64(native::sign(&PrivateKey::from_pkcs8(pkcs8), message)). Deterministic: self_check confirms
+    # this script's own RFC 6979 signer makes the same bytes.
+    ("rust-p256", b"hush-v1 cross-direction signature|made by rust-p256",
+     unb64u("3LKnEQUg_e8GE9fjgabXDV6bKRODEe3ukd2X0eZKlwFMTW9Se5cdq0FrRdPw4K0zkcBr_oY_j2OZDs9rnBARJg"),
+     "the Rust twin (p256)"),
+]
 
 # Passwords: one with an "ﬁ" ligature, full-width letters and a decomposed "é"
 # (e + U+0301), all of which NFKC changes; one plain ASCII; one with a
@@ -516,9 +805,11 @@ CAROL_PASSWORD = "p\u00e4ss\u00a0word\u00b2 \u2163"
 
 def build_document() -> dict:
     _selftest_rfc6979()
+    _selftest_libsignal()
     pairs = {name: KeyPair(name) for name in (
         "alice.dh", "alice.sig", "bob.dh", "bob.sig",
         "eph.conv.e0.alice", "eph.conv.e0.bob", "eph.conv.e7.alice",
+        "carol.dh", "carol.sig", "eph.conv.short.alice", "eph.conv.short.bob",
     )}
 
     # Step 1
@@ -584,7 +875,7 @@ def build_document() -> dict:
                            message_plaintext('She said "hi"\nand left \\o/', "2026-11-25T22:11:30Z")),
     ]
 
-    # Signature verify-only vectors.
+    # Signature verify-only vectors: Python's own (RFC 6979), then one from each other signer.
     msg = b"hush-v1 signature vector"
     raw = p1363_sign(pairs["alice.sig"], msg)
     r, s = raw[:32], int.from_bytes(raw[32:], "big")
@@ -593,18 +884,29 @@ def build_document() -> dict:
     flipped = bytearray(low)
     flipped[40] ^= 0x01
     a_pub, b_pub = pairs["alice.sig"].public, pairs["bob.sig"].public
+    PY = "python-rfc6979"
     sigv = [
         {"public": b64u(a_pub), "message": b64u(msg), "signature": b64u(low), "valid": True,
-         "high_s": False, "comment": "valid, low-S"},
+         "high_s": False, "made_by": PY, "comment": "valid, low-S"},
         {"public": b64u(a_pub), "message": b64u(msg), "signature": b64u(high), "valid": True,
-         "high_s": True, "comment": "valid, high-S (s replaced by n - s); plain ECDSA must accept it"},
+         "high_s": True, "made_by": PY, "comment": "valid, high-S (s replaced by n - s); plain ECDSA must accept it"},
         {"public": b64u(a_pub), "message": b64u(msg), "signature": b64u(bytes(flipped)), "valid": False,
-         "high_s": False, "comment": "low-S signature with one bit of s flipped"},
+         "high_s": False, "made_by": PY, "comment": "low-S signature with one bit of s flipped"},
         {"public": b64u(a_pub), "message": b64u(msg + b"!"), "signature": b64u(low), "valid": False,
-         "high_s": False, "comment": "valid signature checked against a different message"},
+         "high_s": False, "made_by": PY, "comment": "valid signature checked against a different message"},
         {"public": b64u(b_pub), "message": b64u(msg), "signature": b64u(low), "valid": False,
-         "high_s": False, "comment": "valid signature checked under another public key"},
+         "high_s": False, "made_by": PY, "comment": "valid signature checked under another public key"},
     ]
+    for made_by, message, signature, how in CROSS_SIGNATURES:
+        high_s = int.from_bytes(signature[32:], "big") > N // 2
+        sigv.append({"public": b64u(a_pub), "message": b64u(message), "signature": b64u(signature),
+                     "valid": True, "high_s": high_s, "made_by": made_by,
+                     "comment": f"valid, {'high' if high_s else 'low'}-S, made by {how}"})
+        flipped = bytearray(signature)
+        flipped[63] ^= 0x01
+        sigv.append({"public": b64u(a_pub), "message": b64u(message), "signature": b64u(bytes(flipped)),
+                     "valid": False, "high_s": high_s, "made_by": made_by,
+                     "comment": f"the signature made by {how}, with the last bit of s flipped"})
 
     # AEAD negative vectors, derived from message_seal[0].
     m0 = seals[0]
@@ -619,18 +921,168 @@ def build_document() -> dict:
          "comment": "wrong key"},
     ]
 
+    # Step 8: alice's contact book at versions 1, 2 and 3 (each naming the sealed copy before
+    # it), and bob's at version 1. mk comes from the password_to_keys entries.
+    mks = {e["username"]: unb64u(e["mk"]) for e in p2k}
+    users = {
+        "alice": public_user(ALICE_ID, "alice", pairs["alice.dh"], pairs["alice.sig"]),
+        "bob": public_user(BOB_ID, "bob", pairs["bob.dh"], pairs["bob.sig"]),
+        "carol.9": public_user(CAROL_ID, "carol.9", pairs["carol.dh"], pairs["carol.sig"]),
+    }
+    books = []
+    for username, user_id, version, contacts in (
+        ("alice", ALICE_ID, 1, [("bob", False)]),
+        ("alice", ALICE_ID, 2, [("bob", False), ("carol.9", False)]),
+        ("alice", ALICE_ID, 3, [("carol.9", False), ("bob", True)]),
+        ("bob", BOB_ID, 1, [("carol.9", True), ("alice", False)]),
+    ):
+        prev = ""
+        if version > 1:
+            before = books[-1]
+            assert (before["user_id"], before["version"]) == (user_id, version - 1)
+            prev = b64u(hashlib.sha256(unb64u(before["sealed"])).digest())
+        plaintext = book_plaintext(prev, [(users[name], verified) for name, verified in contacts])
+        books.append(step8_seal_book(username, user_id, mks[username], version,
+                                     fixed_bytes(f"contacts nonce|{user_id}|{version}", 12), plaintext))
+
+    # Step 9: alice and bob as the app computes them, and libsignal's published vector.
+    def fingerprint_input(name: str, user_id: str) -> tuple[bytes, bytes]:
+        return pairs[f"{name}.sig"].public + pairs[f"{name}.dh"].public, uuid.UUID(user_id).bytes
+
+    safety = [
+        step9_safety_number([fingerprint_input("alice", ALICE_ID), fingerprint_input("bob", BOB_ID)],
+                            "alice and bob: key = sig_public || dh_public, id = the 16 bytes of the user id",
+                            [users["alice"], users["bob"]]),
+        step9_safety_number(list(zip(LIBSIGNAL_KEYS, LIBSIGNAL_IDS)),
+                            "libsignal's published fingerprint vector (version 0), its own keys and phone "
+                            "numbers as key and id; its digits are libsignal's, its qr is this suite's",
+                            None),
+    ]
+    assert safety[1]["digits"] == LIBSIGNAL_DIGITS
+
+    # Steps 6-7 refused: whole conversations derived from keys_signature[0], each with the
+    # first rule that refuses it, seen by bob (who holds a wrapped key).
+    genuine_members = [users["alice"], users["bob"]]  # unsorted, as in keys_signature
+    genuine_keys = [{"member_id": m["member_id"], "wrapped_key": b64u(m["wrapped_key"])} for m in member_rows]
+    base = wire_conversation(genuine_members, genuine_keys, commit, ALICE_ID, None, unb64u(keys_sig[0]["signature"]))
+    assert epoch_statement(CONV_ID, base["epochs"][0], GENESIS_PREV) == signed
+
+    def edited(change) -> dict:
+        conv = json.loads(json.dumps(base))
+        change(conv["epochs"][0])
+        return conv
+
+    def set_commit(e):
+        e["commit"] = b64u(step3_commit(ck7, CONV_ID, 0))
+
+    def swap_names(e):
+        e["members"][0]["username"], e["members"][1]["username"] = (e["members"][1]["username"],
+                                                                     e["members"][0]["username"])
+
+    def drop_bob(e):
+        e["members"] = [m for m in e["members"] if m["id"] != BOB_ID]
+
+    def add_carol(e):
+        e["members"].append(users["carol.9"])
+
+    def key_for_carol(e):
+        e["keys"].append({"member_id": CAROL_ID, "wrapped_key": e["keys"][0]["wrapped_key"]})
+
+    compressed_bob = dict(users["bob"], sig_public=b64u(compressed(pairs["bob.sig"].public)))
+    ck16 = fixed_bytes(f"ck16|{CONV_ID}|0", 16)
+    short_keys = [
+        {"member_id": mid,
+         "wrapped_key": step3_wrap_content_key(CONV_ID, 0, mid, pairs[f"{user}.dh"], pairs[f"eph.conv.short.{user}"],
+                                               ck16, fixed_bytes(f"wrap16 nonce|{CONV_ID}|0|{mid}", 12))["wrapped_key"]}
+        for user, mid in members
+    ]
+    dropped = edited(drop_bob)["epochs"][0]
+    swapped_signer = edited(lambda e: e.update(signer_id=BOB_ID))["epochs"][0]
+    negatives = [
+        ("genuine", base, None,
+         "the genuine conversation of keys_signature[0]: accepted, and bob's key unwraps to the committed ck"),
+        ("commit changed", edited(set_commit), "signature",
+         "epoch 0's commit replaced (a statement field): the signature no longer verifies"),
+        ("names swapped", edited(swap_names), "signature",
+         "alice's and bob's usernames swapped in the signed member list: the signature no longer verifies"),
+        ("compressed public key",
+         wire_conversation([users["alice"], compressed_bob], genuine_keys, commit, ALICE_ID, pairs["alice.sig"]),
+         "public_key",
+         "bob's sig_public as a 33-byte compressed point (the statement built with it and signed by alice, "
+         "so the signature is genuine): refused by the point rule before any string is built"),
+        ("16-byte content key",
+         wire_conversation(genuine_members, short_keys, step3_commit(ck16, CONV_ID, 0), ALICE_ID,
+                           pairs["alice.sig"]),
+         "length:wrapped key",
+         "a 16-byte ck wrapped for both members (109-byte wrapped keys) and committed and signed by alice, so "
+         "the signature is genuine: refused by the length rule on the wrapped key, before any signature is "
+         "checked; Checked::confirm is never reached (it, and the unwrap itself, would refuse a 16-byte ck too)"),
+        ("member missing",
+         wire_conversation(dropped["members"], dropped["keys"], commit, ALICE_ID, pairs["alice.sig"]),
+         "keys",
+         "bob left out of the member list but his wrapped key kept (the statement of what remains signed by "
+         "alice): the keys do not name exactly the members"),
+        ("member extra", edited(add_carol), "keys",
+         "carol added to the member list without a wrapped key (no statement can be built)"),
+        ("key for no member", edited(key_for_carol), "keys",
+         "a wrapped key for carol, who is not a member (the statement ignores it, so the signature still "
+         "verifies): the keys do not name exactly the members"),
+        ("wrong signer",
+         wire_conversation(swapped_signer["members"], swapped_signer["keys"], commit, BOB_ID, pairs["bob.sig"]),
+         "creator",
+         "epoch 0 signed (genuinely) by bob, a member but not created_by"),
+        ("commit of another key",
+         wire_conversation(genuine_members, genuine_keys, step3_commit(ck7, CONV_ID, 0), ALICE_ID,
+                           pairs["alice.sig"]),
+         "commit",
+         "alice signs a commit to another ck than the one she wrapped: the chain and its signature pass, and "
+         "bob's unwrapped ck does not match the commit (Checked::confirm)"),
+    ]
+    holder = {"member_id": BOB_ID, "dh_private_pkcs8": b64u(pairs["bob.dh"].pkcs8)}
+    keyset_neg = [
+        {"case": case, "comment": comment, "refusal": refusal, "signature_genuine": signature_genuine(conv),
+         "holder": holder, "conversation": conv}
+        for case, conv, refusal, comment in negatives
+    ]
+
+    # Step 1 refused: prelogin answers ({kdf_salt, kdf_iterations}) and whether a client may use them.
+    def answer(salt_len: int, iterations: int, comment: str) -> dict:
+        return {"answer": {"kdf_salt": b64u(fixed_bytes("kdf_salt|alice", 32)[:salt_len]),
+                           "kdf_iterations": iterations},
+                "accept": kdf_params_ok(salt_len, iterations), "comment": comment}
+
+    kdf_neg = [
+        answer(16, 600_000, "the minimum: accepted"),
+        answer(16, 10_000_000, "the maximum: accepted"),
+        answer(16, 0, "zero iterations"),
+        answer(16, 1, "one iteration"),
+        answer(16, 599_999, "one below the minimum"),
+        answer(16, 10_000_001, "one above the maximum"),
+        answer(16, 4_294_967_295, "the largest u32"),
+        answer(15, 600_000, "a 15-byte salt"),
+        answer(17, 600_000, "a 17-byte salt"),
+        answer(0, 600_000, "an empty salt"),
+    ]
+
     return {
         "suite": SUITE,
         "note": (
             "Test vectors for the hush-v1 crypto suite (DESIGN.md, steps 1-4 and the second edition's "
-            "statement, head and message aad of step 6), generated by "
+            "steps 6-9: statement, head and message aad; whole conversations the key-set verifier "
+            "must refuse, with the refusal; the contact book; safety numbers), generated by "
             "tools/vectors/gen_hush_v1.py. Bytes are base64url without padding; text is JSON strings "
             "(UTF-8 once decoded; non-ASCII is \\u-escaped in this file so no tool can re-normalise it). "
             "Every random input is fixed. Signatures are RFC 6979 deterministic ECDSA-P256-SHA256, "
             "r||s, s not normalised; WebCrypto signs randomly, so signature fields are verify-only "
             "(a deterministic RFC 6979 signer without low-S normalisation reproduces them exactly). "
-            "keys_signature.members is deliberately not sorted: sort by id bytes before building "
-            "the statement. AES-GCM ciphertexts carry the 16-byte tag at the end."
+            "signature_verify also holds signatures made by Chromium's WebCrypto and by the Rust twin "
+            "(made_by). keys_signature.members is deliberately not sorted: sort by id bytes before "
+            "building the statement. AES-GCM ciphertexts carry the 16-byte tag at the end. "
+            "contact_book.plaintext is the JSON the app writes (compact; prev, contacts; contacts in "
+            "ascending id order); its prev is b64u(SHA-256) of the entry before's sealed bytes. "
+            "keys_signature_negative.refusal names the first rule that refuses (null: accepted) as "
+            "seen by holder: signature, public_key, length:<field>, keys, creator, commit. "
+            "kdf_params_negative.answer is a prelogin answer; accept says whether a client may use it."
         ),
         "password_to_keys": p2k,
         "keypairs": [kp.to_json() for kp in pairs.values()],
@@ -640,6 +1092,10 @@ def build_document() -> dict:
         "message_seal": seals,
         "signature_verify": sigv,
         "aead_negative": aead_neg,
+        "contact_book": books,
+        "safety_number": safety,
+        "keys_signature_negative": keyset_neg,
+        "kdf_params_negative": kdf_neg,
     }
 
 
@@ -772,6 +1228,14 @@ def self_check(doc: dict) -> None:
         assert p1363_verify(unb64u(e["public"]), unb64u(e["message"]), sig) == e["valid"], e["comment"]
         assert (int.from_bytes(sig[32:], "big") > N // 2) == e["high_s"], e["comment"]
     assert any(e["valid"] and e["high_s"] for e in doc["signature_verify"])
+    alice_sig = KeyPair("alice.sig")
+    for e in doc["signature_verify"]:
+        assert e["made_by"] in ("python-rfc6979", "rust-p256", "webcrypto-chromium"), e["made_by"]
+        if e["made_by"] == "rust-p256" and e["valid"]:
+            # p256 signs with RFC 6979 nonces and does not normalise s: our signer agrees.
+            assert p1363_sign(alice_sig, unb64u(e["message"])) == unb64u(e["signature"]), "p256 RFC 6979"
+    for made_by in ("python-rfc6979", "rust-p256", "webcrypto-chromium"):
+        assert any(e["valid"] and e["made_by"] == made_by for e in doc["signature_verify"]), made_by
 
     for e in doc["aead_negative"]:
         try:
@@ -779,6 +1243,91 @@ def self_check(doc: dict) -> None:
         except InvalidTag:
             continue
         raise AssertionError(f"aead_negative decrypted: {e['comment']}")
+
+    mks = {e["username"]: e["mk"] for e in doc["password_to_keys"]}
+    sealed_before: dict[tuple[str, int], bytes] = {}
+    for e in doc["contact_book"]:
+        mk, nonce, sealed = unb64u(e["mk"]), unb64u(e["nonce"]), unb64u(e["sealed"])
+        assert e["mk"] == mks[e["username"]]
+        cbk = unb64u(e["cbk"])
+        assert cbk == step8_contacts_key(mk) and len(cbk) == 32 and len(nonce) == 12
+        assert e["aad"] == f"hush-v1|contacts|{e['user_id']}|{e['version']}" and e["version"] >= 1
+        assert sealed[:12] == nonce
+        pt = aes256gcm_decrypt(cbk, nonce, sealed[12:], e["aad"].encode())
+        assert pt == e["plaintext"].encode("utf-8")
+        for other in (e["version"] - 1, e["version"] + 1):
+            if other < 1:
+                continue
+            try:
+                aes256gcm_decrypt(cbk, nonce, sealed[12:], contacts_aad(e["user_id"], other).encode())
+            except InvalidTag:
+                continue
+            raise AssertionError("a contact book opened under another version")
+        obj = json.loads(pt)
+        assert list(obj) == ["prev", "contacts"]
+        ids = []
+        for c in obj["contacts"]:
+            assert list(c) == ["user", "verified"] and isinstance(c["verified"], bool)
+            assert list(c["user"]) == ["id", "username", "dh_public", "sig_public"]
+            assert b64u(unb64u(c["user"]["dh_public"])) in publics and c["user"]["sig_public"] in publics
+            assert c["user"]["id"] != e["user_id"], "one is not one's own contact"
+            ids.append(c["user"]["id"].encode())
+        assert ids == sorted(ids) and len(set(ids)) == len(ids), "contacts in ascending id order, once each"
+        assert json.dumps(obj, separators=(",", ":"), ensure_ascii=False) == e["plaintext"]
+        if e["version"] == 1:
+            assert obj["prev"] == ""
+        else:
+            assert obj["prev"] == b64u(hashlib.sha256(sealed_before[(e["user_id"], e["version"] - 1)]).digest())
+        sealed_before[(e["user_id"], e["version"])] = sealed
+    alice_p2k = next(p for p in doc["password_to_keys"] if p["username"] == "alice")
+    assert alice_p2k["password"] != alice_p2k["password_nfkc"]
+    assert any(e["username"] == "alice" and e["version"] == 3 and e["user_id"] == ALICE_ID
+               for e in doc["contact_book"])
+
+    for e in doc["safety_number"]:
+        rows = e["parties"]
+        assert len(rows) == 2
+        for r in rows:
+            h = step9_party_hash(unb64u(r["key"]), unb64u(r["id"]))
+            assert unb64u(r["hash"]) == h and len(h) == 64 and r["digits"] == step9_digits(h)
+            assert len(r["digits"]) == 30 and r["digits"].isdigit()
+        low, high = sorted(rows, key=lambda r: r["digits"].encode())
+        assert e["digits"] == low["digits"] + high["digits"] and len(e["digits"]) == 60
+        qr = unb64u(e["qr"])
+        assert len(qr) == 65 and qr == b"\x00" + unb64u(low["hash"])[:32] + unb64u(high["hash"])[:32]
+        if e["users"] is not None:
+            for user, r in zip(e["users"], rows):
+                assert unb64u(r["key"]) == unb64u(user["sig_public"]) + unb64u(user["dh_public"])
+                assert unb64u(r["id"]) == uuid.UUID(user["id"]).bytes
+    assert any(e["digits"] == LIBSIGNAL_DIGITS and e["users"] is None for e in doc["safety_number"])
+    assert any(e["users"] is not None for e in doc["safety_number"])
+
+    wire = json.loads(json.dumps(doc["keys_signature"][0]))
+    for e in doc["keys_signature_negative"]:
+        conv = e["conversation"]
+        assert list(conv) == ["id", "title", "created_by", "created_at", "last_seq", "members", "epochs"]
+        for ep in conv["epochs"]:
+            assert list(ep) == ["epoch", "signer_id", "commit", "members", "keys", "keys_signature"]
+        assert refusal_of(conv, e["holder"]) == e["refusal"], e["case"]
+        assert signature_genuine(conv) == e["signature_genuine"], e["case"]
+    cases = {e["case"]: e for e in doc["keys_signature_negative"]}
+    genuine = cases["genuine"]["conversation"]
+    assert cases["genuine"]["refusal"] is None
+    assert genuine["epochs"][0]["keys_signature"] == wire["signature"]
+    assert epoch_statement(genuine["id"], genuine["epochs"][0], GENESIS_PREV) == wire["statement"]
+    assert {e["refusal"] for e in doc["keys_signature_negative"]} >= {
+        "signature", "public_key", "length:wrapped key", "keys", "creator", "commit"}
+    assert cases["16-byte content key"]["signature_genuine"] is True
+    assert cases["compressed public key"]["signature_genuine"] is True
+
+    for e in doc["kdf_params_negative"]:
+        salt = unb64u(e["answer"]["kdf_salt"])
+        assert list(e["answer"]) == ["kdf_salt", "kdf_iterations"]
+        assert e["accept"] == kdf_params_ok(len(salt), e["answer"]["kdf_iterations"]), e["comment"]
+    refused = {(len(unb64u(e["answer"]["kdf_salt"])), e["answer"]["kdf_iterations"])
+               for e in doc["kdf_params_negative"] if not e["accept"]}
+    assert {(16, 0), (16, 1), (16, 599_999), (16, 10_000_001), (15, 600_000)} <= refused
+    assert any(e["accept"] for e in doc["kdf_params_negative"])
 
 
 def render(doc: dict) -> bytes:
