@@ -206,7 +206,9 @@ impl Engine {
         let (sender, body) = match ring.open(m).await {
             Ok((name, plain)) => (name, Body::Text(plain.body)),
             Err(name) => (
-                name.unwrap_or_else(|| format!("{} (not in this conversation)", m.sender)),
+                // Never the server's `sender`: a name shown comes from a
+                // signed member set, or there is none.
+                name.unwrap_or_else(|| "Someone not in this conversation".to_owned()),
                 Body::Unverified,
             ),
         };
