@@ -88,6 +88,7 @@ impl Target {
                     .arg("--site-dir")
                     .arg(&self.launch.site_dir)
                     .args(["--kdf-min-iterations", "1"])
+                    .args(["--signups-per-address", "1000000"])
                     .env("RUST_LOG", "warn");
                 c
             }

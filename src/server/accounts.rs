@@ -53,6 +53,19 @@ fn rate_limited(retry_after: std::time::Duration) -> ApiError {
     .with_retry_after(secs)
 }
 
+/// The answer when password work could not be done: 503 with
+/// `Retry-After` while the hashing queue is full.
+fn not_hashed(e: password::Offload) -> ApiError {
+    match e {
+        password::Offload::Busy => ApiError::new(
+            ErrorCode::StoreUnavailable,
+            "The server is busy checking passwords. Try again in a moment.",
+        )
+        .with_retry_after(2),
+        password::Offload::Failed => ApiError::internal(),
+    }
+}
+
 /// How to derive `username`'s keys; for a name without an account, a stable
 /// fake salt and the default iterations, so names cannot be probed.
 pub async fn prelogin(
@@ -73,8 +86,9 @@ pub async fn prelogin(
     })
 }
 
-/// Creates an account and signs it in.
-pub async fn signup(state: &AppState, input: Signup) -> Result<Session, ApiError> {
+/// Creates an account and signs it in. Sign-ups count per client address
+/// (the `signups_per_address` setting), once the request is well formed.
+pub async fn signup(state: &AppState, input: Signup, address: IpAddr) -> Result<Session, ApiError> {
     let name = canonical_username(&input.username)?;
     fields::exact("auth_key", &input.auth_key, KEY_LEN)?;
     let kdf = KdfParams {
@@ -108,10 +122,15 @@ pub async fn signup(state: &AppState, input: Signup) -> Result<Session, ApiError
         MAX_WRAPPED_KEY,
     )?;
 
+    let keys = throttle::signup_keys(address, state.settings.signups_per_address);
+    state
+        .throttle
+        .take_all(&keys, Instant::now())
+        .map_err(rate_limited)?;
     let auth_key = input.auth_key;
     let auth_hash = password::offload(move || password::hash(&auth_key))
         .await
-        .ok_or_else(ApiError::internal)?;
+        .map_err(not_hashed)?;
     let user = UserRecord {
         id: UserId::new(),
         username: name,
@@ -152,6 +171,13 @@ pub async fn login(
     let name = canonical_username(username)?;
     fields::exact("auth_key", &auth_key, KEY_LEN)?;
     let keys = throttle::login_keys(&name, address);
+    // A few at a time per account and address; the rest are refused, not
+    // counted, and may try again in a moment.
+    let _checking = state
+        .throttle
+        .in_flight
+        .enter(&keys[0].0, throttle::LOGINS_IN_FLIGHT)
+        .ok_or_else(|| rate_limited(std::time::Duration::from_secs(1)))?;
     let now = Instant::now();
     // Counted before the hash is checked, given back if it checks out.
     state.throttle.take_all(&keys, now).map_err(rate_limited)?;
@@ -165,7 +191,7 @@ pub async fn login(
         }
     })
     .await
-    .ok_or_else(ApiError::internal)?;
+    .map_err(not_hashed)?;
     let Some(user) = user.filter(|_| genuine) else {
         return Err(ApiError::unauthorized());
     };

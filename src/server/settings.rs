@@ -126,6 +126,16 @@ pub const SETTINGS: &[Def] = &[
         secret: false,
         command_line: true,
     },
+    Def {
+        key: "signups_per_address",
+        env: "HUSH_SIGNUPS_PER_ADDRESS",
+        flag: "signups-per-address",
+        value_name: "N",
+        default: "30",
+        help: "Most sign-ups one client address may make in 15 minutes (1 to 1000000)",
+        secret: false,
+        command_line: true,
+    },
 ];
 
 /// The settings the server runs with, every value checked.
@@ -142,6 +152,7 @@ pub struct Settings {
     pub token_ttl_secs: u64,
     pub max_message_bytes: u32,
     pub kdf_min_iterations: u32,
+    pub signups_per_address: usize,
 }
 
 impl Default for Settings {
@@ -362,6 +373,9 @@ impl Settings {
             kdf_min_iterations: parse(take("kdf_min_iterations"), |v| {
                 number(v, 1, 10_000_000).map(|n| n as u32)
             })?,
+            signups_per_address: parse(take("signups_per_address"), |v| {
+                number(v, 1, 1_000_000).map(|n| n as usize)
+            })?,
         })
     }
 }
@@ -503,6 +517,7 @@ mod tests {
         assert_eq!(s.token_ttl_secs, 604_800);
         assert_eq!(s.max_message_bytes, 65_536);
         assert_eq!(s.kdf_min_iterations, 600_000);
+        assert_eq!(s.signups_per_address, 30);
     }
 
     #[test]
@@ -565,7 +580,7 @@ mod tests {
 
     #[test]
     fn malformed_values_name_the_setting_and_the_source() {
-        let cases: [(Sources, &str, &str); 4] = [
+        let cases: [(Sources, &str, &str); 5] = [
             (
                 Sources {
                     env: env(&[("HUSH_MAX_MESSAGE_BYTES", "lots")]),
@@ -597,6 +612,14 @@ mod tests {
                 },
                 "kdf_min_iterations",
                 "HUSH_KDF_MIN_ITERATIONS",
+            ),
+            (
+                Sources {
+                    env: env(&[("HUSH_SIGNUPS_PER_ADDRESS", "0")]),
+                    ..Sources::default()
+                },
+                "signups_per_address",
+                "HUSH_SIGNUPS_PER_ADDRESS",
             ),
         ];
         for (sources, key, origin) in cases {

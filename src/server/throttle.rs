@@ -10,7 +10,10 @@
 //! An attempt is counted when it starts, under one lock with the check
 //! ([`Throttle::take_all`]), and given back if it succeeds: counted after
 //! the password hash instead, concurrent wrong logins all passed the check
-//! before any was counted.
+//! before any was counted. Beside the counts, at most
+//! [`LOGINS_IN_FLIGHT`] logins per account and address are being checked at
+//! any moment ([`InFlight`]), and sign-ups count per address (their limit
+//! is the `signups_per_address` setting).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -51,10 +54,65 @@ pub const PRELOGIN_ADDRESS: Limit = Limit {
     window: WINDOW,
 };
 
+/// Logins being checked at once, per account and address.
+pub const LOGINS_IN_FLIGHT: usize = 2;
+
+/// Sign-ups per address in a window, at most `max` (a setting).
+pub fn signup_limit(max: usize) -> Limit {
+    Limit {
+        max,
+        window: WINDOW,
+    }
+}
+
+/// What is in progress per key, each entry held by a [`Slot`].
+#[derive(Debug, Default)]
+pub struct InFlight {
+    running: Mutex<HashMap<String, usize>>,
+}
+
+/// One entry of [`InFlight`], given up when dropped (the request ended,
+/// however it ended).
+#[derive(Debug)]
+pub struct Slot<'a> {
+    owner: &'a InFlight,
+    key: String,
+}
+
+impl InFlight {
+    /// A slot under `key` if fewer than `max` are held.
+    pub fn enter(&self, key: &str, max: usize) -> Option<Slot<'_>> {
+        let mut running = self.running.lock().expect("in-flight lock");
+        let held = running.entry(key.to_owned()).or_default();
+        if *held >= max {
+            return None;
+        }
+        *held += 1;
+        Some(Slot {
+            owner: self,
+            key: key.to_owned(),
+        })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut running = self.owner.running.lock().expect("in-flight lock");
+        if let Some(held) = running.get_mut(&self.key) {
+            *held -= 1;
+            if *held == 0 {
+                running.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// Event times per key.
 #[derive(Debug, Default)]
 pub struct Throttle {
     events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Logins being checked now.
+    pub in_flight: InFlight,
 }
 
 /// `Err(retry_after)` if `times` has used up `limit` (forgetting the times
@@ -135,6 +193,11 @@ pub fn login_keys(username: &str, address: IpAddr) -> [(String, Limit); 3] {
     ]
 }
 
+/// The key a sign-up is counted under.
+pub fn signup_keys(address: IpAddr, max: usize) -> [(String, Limit); 1] {
+    [(format!("signup-ip|{address}"), signup_limit(max))]
+}
+
 /// The keys a prelogin is counted under. Every request counts (a prelogin
 /// cannot fail), so the per-account limit is per address too: a stranger
 /// cannot stop the real user from logging in.
@@ -151,6 +214,22 @@ pub fn prelogin_keys(username: &str, address: IpAddr) -> [(String, Limit); 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_flight_holds_at_most_max_per_key_until_slots_drop() {
+        let running = InFlight::default();
+        let first = running.enter("a", 2).unwrap();
+        let second = running.enter("a", 2).unwrap();
+        assert!(running.enter("a", 2).is_none(), "a third is refused");
+        assert!(running.enter("b", 2).is_some(), "keys are separate");
+        drop(first);
+        let third = running.enter("a", 2).expect("a slot came free");
+        drop((second, third));
+        assert!(
+            running.running.lock().unwrap().is_empty(),
+            "nothing is kept for keys no longer in flight"
+        );
+    }
 
     #[test]
     fn refuses_after_the_limit_until_the_window_passes() {

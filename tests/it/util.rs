@@ -129,6 +129,9 @@ impl TestServer {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),
+            // Every test user signs up from 127.0.0.1; the limit has its
+            // own test.
+            signups_per_address: 1_000_000,
             ..Settings::default()
         };
         adjust(&mut settings);

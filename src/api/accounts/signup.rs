@@ -11,7 +11,8 @@ use crate::model::error::ApiError;
 pub async fn signup(signup: Signup) -> Result<Session, ApiError> {
     use crate::server::{accounts, request};
     let state = request::state();
-    let session = accounts::signup(&state, signup).await?;
+    let address = request::client_address().await?;
+    let session = accounts::signup(&state, signup, address).await?;
     request::set_session_cookie(&session.token, state.settings.token_ttl_secs);
     Ok(session)
 }

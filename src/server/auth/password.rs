@@ -3,6 +3,7 @@
 //! unknown name still runs one verification against a dummy hash, so both
 //! failures take the same time.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -43,16 +44,75 @@ static HASHERS: LazyLock<Sender<Job>> = LazyLock::new(|| {
     jobs
 });
 
-/// Runs `work` (a [`hash`] or a [`verify`]) on the hashing threads.
-/// `None` only if a hashing thread panicked on it.
-pub async fn offload<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Jobs queued or running at most. Beyond them a request is refused at
+/// once (the caller answers 503 with `Retry-After`) rather than queued
+/// behind seconds of hashing for clients that may have gone.
+pub const MAX_QUEUED: usize = 64;
+
+/// Counts what is queued or running, up to a bound.
+#[derive(Debug)]
+pub struct Gate {
+    max: usize,
+    held: AtomicUsize,
+}
+
+/// One place in a [`Gate`], given back when dropped.
+#[derive(Debug)]
+pub struct Place<'a>(&'a Gate);
+
+impl Gate {
+    pub const fn new(max: usize) -> Self {
+        Gate {
+            max,
+            held: AtomicUsize::new(0),
+        }
+    }
+
+    /// A place, if fewer than the bound are held.
+    pub fn enter(&self) -> Option<Place<'_>> {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Place(self))
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.held.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+static QUEUE: Gate = Gate::new(MAX_QUEUED);
+
+/// Why offloaded work gave no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offload {
+    /// [`MAX_QUEUED`] jobs are waiting or running already.
+    Busy,
+    /// A hashing thread panicked on it.
+    Failed,
+}
+
+/// Runs `work` (a [`hash`] or a [`verify`]) on the hashing threads. Work
+/// whose asker has gone by the time a thread takes it (the client hung up)
+/// is dropped unrun.
+pub async fn offload<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Offload> {
+    let place = QUEUE.enter().ok_or(Offload::Busy)?;
     let (answer, answered) = tokio::sync::oneshot::channel();
     HASHERS
         .send(Box::new(move || {
-            let _ = answer.send(work());
+            let _place = place;
+            if !answer.is_closed() {
+                let _ = answer.send(work());
+            }
         }))
-        .ok()?;
-    answered.await.ok()
+        .map_err(|_| Offload::Failed)?;
+    answered.await.map_err(|_| Offload::Failed)
 }
 
 fn argon2() -> Argon2<'static> {
@@ -110,7 +170,42 @@ mod tests {
             .collect();
         for handle in hashes {
             let (k, stored) = handle.await.unwrap().expect("answered");
-            assert_eq!(offload(move || verify(&[k; 32], &stored)).await, Some(true));
+            assert_eq!(offload(move || verify(&[k; 32], &stored)).await, Ok(true));
         }
+    }
+
+    #[test]
+    fn the_gate_holds_at_most_its_bound() {
+        let gate = Gate::new(2);
+        let (a, b) = (gate.enter().unwrap(), gate.enter().unwrap());
+        assert!(gate.enter().is_none());
+        drop(a);
+        let c = gate.enter().expect("a place came free");
+        drop((b, c));
+        assert_eq!(gate.held.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn work_whose_asker_has_gone_is_dropped_unrun() {
+        use std::time::Duration;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Every hashing thread busy for a moment...
+        let busy: Vec<_> = (0..threads)
+            .map(|_| tokio::spawn(offload(|| std::thread::sleep(Duration::from_millis(300)))))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // ...while five askers queue work and hang up.
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..5 {
+            let ran = ran.clone();
+            let asked = offload(move || ran.fetch_add(1, Ordering::AcqRel));
+            let _ = tokio::time::timeout(Duration::from_millis(1), asked).await;
+        }
+        for handle in busy {
+            handle.await.unwrap().unwrap();
+        }
+        // Work queued after theirs answers; theirs never ran.
+        assert_eq!(offload(|| 7).await, Ok(7));
+        assert_eq!(ran.load(Ordering::Acquire), 0);
     }
 }
