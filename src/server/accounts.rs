@@ -217,16 +217,27 @@ pub async fn authenticate(
     bearer: &str,
 ) -> Result<UserRecord, ApiError> {
     let claims = token::verify(secrets.token_key(), bearer).ok_or_else(ApiError::unauthorized)?;
+    check_session(store, recent, claims.sub, claims.ver).await
+}
+
+/// Whether the sessions of `user` issued at token `version` still stand
+/// (no logout since), from the short cache of recent users or the store.
+pub async fn check_session(
+    store: &dyn Store,
+    recent: &RecentUsers,
+    user: UserId,
+    version: u32,
+) -> Result<UserRecord, ApiError> {
     let now = Instant::now();
-    if let Some(user) = recent.get(claims.sub, now)
-        && user.token_version == claims.ver
+    if let Some(found) = recent.get(user, now)
+        && found.token_version == version
     {
-        return Ok(user);
+        return Ok(found);
     }
-    match store.user_by_id(claims.sub).await? {
-        Some(user) if user.token_version == claims.ver => {
-            recent.put(&user, now);
-            Ok(user)
+    match store.user_by_id(user).await? {
+        Some(found) if found.token_version == version => {
+            recent.put(&found, now);
+            Ok(found)
         }
         _ => Err(ApiError::unauthorized()),
     }

@@ -30,6 +30,8 @@ pub struct Running {
     io: SocketIo,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Closes sockets whose token has expired.
+    sweeper: JoinHandle<()>,
 }
 
 /// Opens the store, binds the listener and starts serving in the background.
@@ -71,6 +73,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     };
     let app = router::router(state, sockets);
 
+    let sweeper = tokio::spawn(realtime::close_expired(io.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(
@@ -88,6 +91,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         io,
         stop,
         task,
+        sweeper,
     })
 }
 
@@ -110,10 +114,16 @@ impl Running {
         &self.store
     }
 
+    /// The Socket.IO handle (rooms, sockets).
+    pub fn io(&self) -> &SocketIo {
+        &self.io
+    }
+
     /// Stops accepting, closes every socket, lets requests in flight finish,
     /// then closes the store.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
+        self.sweeper.abort();
         self.io.close().await;
         self.task.await.context("the server task failed")??;
         self.store.close().await;

@@ -9,8 +9,16 @@
 //! the room of every conversation its user is a member of; a socket is in a
 //! conversation's room only while its user is a member, so it never
 //! receives another conversation's events. Handlers log ids, never payloads.
+//!
+//! A socket lives no longer than its session: [`close_expired`] closes it
+//! once its token expires, and a logout that ran while its handshake was
+//! still being checked (the socket was not in the namespace yet, so the
+//! logout could not close it) is caught by a second check once it is
+//! ([`on_connect`]). A refused handshake leaves no room entry behind
+//! (socketioxide removes the rooms a rejected middleware joined).
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, Uri};
@@ -23,6 +31,7 @@ use socketioxide::layer::SocketIoLayer;
 use super::accounts;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
+use super::auth::token;
 use super::request::token_in;
 use super::store::Store;
 use crate::model::error::ErrorCode;
@@ -51,6 +60,46 @@ struct Sessions {
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
+}
+
+/// How often sockets whose token has expired are looked for and closed.
+pub const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
+
+/// A socket's session, kept in its extensions: whose it is, the token
+/// version it was admitted with, and when its token expires.
+#[derive(Debug, Clone, Copy)]
+struct SocketSession {
+    user: UserId,
+    version: u32,
+    /// Seconds since the Unix epoch.
+    expires: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Closes, every [`EXPIRY_SWEEP`], the sockets whose token has expired;
+/// runs until the server stops (boot aborts it).
+pub async fn close_expired(io: SocketIo) {
+    let mut every = tokio::time::interval(EXPIRY_SWEEP);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let now = unix_now();
+        for socket in io.sockets() {
+            let expired = socket
+                .extensions
+                .get::<SocketSession>()
+                .is_some_and(|s| s.expires <= now);
+            if expired {
+                tracing::debug!(sid = %socket.id, "socket closed: its session expired");
+                let _ = socket.disconnect();
+            }
+        }
+    }
 }
 
 /// The handshake's `auth` payload.
@@ -122,20 +171,21 @@ async fn authenticate(
         .and_then(|a| a.token)
         .or_else(|| token_in(&socket.req_parts().headers))
         .ok_or(Refusal::Unauthorized)?;
-    let user = accounts::authenticate(
+    let claims =
+        token::verify(sessions.secrets.token_key(), &token).ok_or(Refusal::Unauthorized)?;
+    let user = accounts::check_session(
         sessions.store.as_ref(),
-        &sessions.secrets,
         &sessions.recent,
-        &token,
+        claims.sub,
+        claims.ver,
     )
     .await
-    .map_err(|e| match e.error {
-        // A store outage is not a verdict on the session: the client
-        // retries instead of signing out.
-        ErrorCode::StoreUnavailable | ErrorCode::Internal => Refusal::Unavailable,
-        _ => Refusal::Unauthorized,
-    })?;
-    socket.extensions.insert(user.id);
+    .map_err(refusal)?;
+    socket.extensions.insert(SocketSession {
+        user: user.id,
+        version: claims.ver,
+        expires: claims.exp,
+    });
     // The user room first: a conversation created from now on joins this
     // socket through it, so none falls between the lookup and the join.
     socket.join(protocol::user_room(user.id));
@@ -153,7 +203,37 @@ async fn authenticate(
     Ok(())
 }
 
-async fn on_connect(socket: SocketRef) {
+/// A store outage is not a verdict on the session: the client retries
+/// instead of signing out.
+fn refusal(e: crate::model::error::ApiError) -> Refusal {
+    match e.error {
+        ErrorCode::StoreUnavailable | ErrorCode::Internal => Refusal::Unavailable,
+        _ => Refusal::Unauthorized,
+    }
+}
+
+/// The socket is in the namespace now, where a logout reaches it: the
+/// session is checked once more, for a logout that ran while the handshake
+/// was being checked.
+async fn on_connect(socket: SocketRef, State(sessions): State<Sessions>) {
+    let Some(session) = socket.extensions.get::<SocketSession>() else {
+        let _ = socket.disconnect();
+        return;
+    };
+    let checked = accounts::check_session(
+        sessions.store.as_ref(),
+        &sessions.recent,
+        session.user,
+        session.version,
+    )
+    .await;
+    if let Err(e) = checked
+        && matches!(refusal(e), Refusal::Unauthorized)
+    {
+        tracing::debug!(sid = %socket.id, "socket closed: its session ended during the handshake");
+        let _ = socket.disconnect();
+        return;
+    }
     tracing::debug!(sid = %socket.id, "socket connected");
     socket.on(JOIN_CONVERSATION, on_join);
     socket.on(LEAVE_CONVERSATION, on_leave);
@@ -170,7 +250,8 @@ async fn on_join(
     ack: AckSender,
     State(sessions): State<Sessions>,
 ) {
-    let answer = match (id, socket.extensions.get::<UserId>()) {
+    let user = socket.extensions.get::<SocketSession>().map(|s| s.user);
+    let answer = match (id, user) {
         (Ok(id), Some(user)) => match sessions.store.is_member(id, user).await {
             Ok(true) => {
                 socket.join(protocol::conversation_room(id));

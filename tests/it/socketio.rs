@@ -2,9 +2,16 @@
 //! handshake works, a connect without a valid session is refused with a
 //! `connect_error`, and browsers from other origins are kept out.
 
-use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use hush::server::auth::{secrets::ServerSecrets, token};
+use hush::server::realtime::EXPIRY_SWEEP;
+use serde_json::{Value, json};
+
+use crate::live::Live;
 use crate::util::TestServer;
+
+const PASSWORD: &str = "correct horse battery staple";
 
 use crate::live::{POLLING as HANDSHAKE, open as open_session};
 
@@ -198,4 +205,122 @@ async fn own_and_allowed_origins_pass() {
             .unwrap();
         assert_eq!(response.status(), 200, "{origin}");
     }
+}
+
+/// Whether the socket `sid` is closed (a DISCONNECT packet, or its session
+/// gone) within `within`.
+async fn closed_within(server: &TestServer, sid: &str, within: Duration) -> bool {
+    tokio::time::timeout(within, async {
+        loop {
+            let (status, packets) = poll(server, sid).await;
+            if status == 400 || packets.iter().any(|p| p == "41") {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A token for `user` at token `version` that expires `left` seconds from now.
+fn token_expiring(server: &TestServer, user: &str, version: u32, left: u64) -> String {
+    let secrets = ServerSecrets::load_or_create(server.data.path(), None).unwrap();
+    // Issued a minute ago, so it is valid now (`nbf`) whatever `left` is.
+    let issued = unix_now() - 60;
+    token::issue(
+        secrets.token_key(),
+        user.parse().unwrap(),
+        version,
+        issued,
+        60 + left,
+    )
+}
+
+#[tokio::test]
+async fn regression_a_socket_is_closed_when_its_token_expires() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let mut lasting = Live::connect(&server, &alice.token).await;
+    let short = token_expiring(&server, &alice.id, 0, 2);
+    let sid = open(&server).await;
+    let packets = connect(&server, &sid, Some(json!({"token": short}))).await;
+    assert!(
+        packets.iter().any(|p| p.starts_with("40{")),
+        "admitted while its token lasts: {packets:?}"
+    );
+    let within = Duration::from_secs(2) + EXPIRY_SWEEP + Duration::from_secs(3);
+    assert!(
+        closed_within(&server, &sid, within).await,
+        "closed once its token expired"
+    );
+    // A socket whose token lasts is left alone by the same sweeps.
+    let answer = lasting
+        .ask(
+            "leave-conversation",
+            json!("0192f0c5-1d3e-7a40-b5c6-d7e8f9a0b1c2"),
+        )
+        .await;
+    assert_eq!(answer, json!({"ok": true}));
+}
+
+#[tokio::test]
+async fn regression_a_logout_during_the_handshake_still_closes_the_socket() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let id: hush::model::ids::UserId = alice.id.parse().unwrap();
+    for round in 0..20 {
+        let user = server
+            .running
+            .store()
+            .user_by_id(id)
+            .await
+            .unwrap()
+            .unwrap();
+        let token = token_expiring(&server, &alice.id, user.token_version, 600);
+        let sid = open(&server).await;
+        let auth = Some(json!({"token": token}));
+        let (packets, out) = tokio::join!(
+            connect(&server, &sid, auth),
+            server.post("logout", json!({}), Some(&token)),
+        );
+        assert_eq!(out.status(), 200, "round {round}");
+        // Whichever came first, the socket does not stay connected.
+        if connect_error(&packets).is_some() {
+            continue;
+        }
+        assert!(
+            packets.iter().any(|p| p == "41")
+                || closed_within(&server, &sid, Duration::from_secs(5)).await,
+            "round {round}: a socket outlived its logout: {packets:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn regression_a_refused_handshake_leaves_no_room_entry_behind() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    // Her session is in the short cache; then the store goes away. The
+    // handshake passes the session check, joins her room, and is refused
+    // when her conversations cannot be listed.
+    let looked_up = server
+        .post(
+            "users/lookup",
+            json!({"username": "alice"}),
+            Some(&alice.token),
+        )
+        .await;
+    assert_eq!(looked_up.status(), 200);
+    server.running.store().close().await;
+    let refused = refusal(&server, Some(json!({"token": alice.token}))).await;
+    assert_eq!(refused.as_deref(), Some("store_unavailable"));
+    let rooms = server.running.io().rooms().await.unwrap();
+    assert!(rooms.is_empty(), "rooms left behind: {rooms:?}");
 }
