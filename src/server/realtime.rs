@@ -38,6 +38,21 @@ use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
 use crate::protocol::{self, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck};
 
+/// The most a client may send in one Engine.IO payload (a polling POST) or
+/// one WebSocket message or frame. A client sends small packets only: the
+/// CONNECT with its token (well under 1 KiB), joins, leaves and pongs; this
+/// leaves room for small events to come and bounds what an Engine.IO
+/// session, which exists before its CONNECT is authenticated, can make the
+/// server hold. A bigger one closes the connection (a polling POST is
+/// answered 413) before its payload is read. It bounds nothing the server
+/// sends: a polling response batches packets up to it, and one packet
+/// bigger than it still goes, alone.
+pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
+
+/// How long an Engine.IO session may wait for its Socket.IO CONNECT (a
+/// client sends it at once).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Bytes each WebSocket reads at a time. A client only sends small frames
 /// (the connect packet, joins, leaves, pongs); the default of 4 KiB, kept
 /// for every idle connection, was an eighth of its memory.
@@ -117,6 +132,10 @@ pub fn layer(
     let (layer, io) = SocketIo::builder()
         .req_path(protocol::SOCKET_PATH)
         .ws_read_buffer_size(WS_READ_BUFFER)
+        .max_payload(MAX_CLIENT_FRAME as u64)
+        .ws_max_message_size(MAX_CLIENT_FRAME)
+        .ws_max_frame_size(MAX_CLIENT_FRAME)
+        .connect_timeout(CONNECT_TIMEOUT)
         .with_state(Sessions {
             store,
             secrets,

@@ -15,6 +15,7 @@ mod conversations;
 mod crypto_vectors;
 mod delivery;
 mod health;
+mod limits;
 mod live;
 mod messages;
 mod outage;

@@ -8,7 +8,7 @@
 //! once, and the `seq`s have no gap.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,65 +16,25 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::chat::{self, history, seal};
-use crate::util::{Account, Client, TEST_ITERATIONS};
+use crate::util::{Account, Client, ServeProcess, free_addr, healthy};
 
-/// A `hush serve` process on a fixed address and data directory.
-struct Process {
-    child: Child,
-}
-
-impl Process {
-    fn start(addr: &str, data: &std::path::Path) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_hush"))
-            .env("RUST_LOG", "warn")
-            .env_remove("HUSH_CONFIG")
-            .args(["serve", "--listen", addr])
-            .args(["--data-dir", data.to_str().unwrap()])
-            .args(["--kdf-min-iterations", &TEST_ITERATIONS.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("hush starts");
-        Process { child }
-    }
-
-    /// Stops the process the way `stop` says.
-    fn stop(mut self, stop: Stop) {
-        match stop {
-            Stop::Kill => {
-                self.child.kill().unwrap();
-                self.child.wait().unwrap();
-            }
-            Stop::Term => {
-                let sent = Command::new("kill")
-                    .args(["-TERM", &self.child.id().to_string()])
-                    .status()
-                    .unwrap();
-                assert!(sent.success());
-                let status = self.child.wait().unwrap();
-                assert!(status.success(), "a graceful exit: {status:?}");
-            }
+/// Stops `process` the way `stop` says.
+fn stop(mut process: ServeProcess, stop: Stop) {
+    match stop {
+        Stop::Kill => {
+            process.child.kill().unwrap();
+            process.child.wait().unwrap();
+        }
+        Stop::Term => {
+            let sent = Command::new("kill")
+                .args(["-TERM", &process.child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+            let status = process.child.wait().unwrap();
+            assert!(status.success(), "a graceful exit: {status:?}");
         }
     }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn healthy(client: &Client) {
-    for _ in 0..200 {
-        if let Ok(r) = client.http.get(client.url("/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
 }
 
 /// Sends `outbox` in order, each until the server answers it; returns each
@@ -131,11 +91,8 @@ async fn sigterm_mid_burst_finishes_in_flight_sends_and_loses_nothing() {
 
 async fn burst_across_a_restart(stop: Stop) {
     let data = tempfile::tempdir().unwrap();
-    let addr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap()
-    };
-    let server = Process::start(&addr.to_string(), data.path());
+    let addr = free_addr();
+    let server = ServeProcess::start(&addr.to_string(), data.path());
     let client = Arc::new(Client::new(addr));
     healthy(&client).await;
 
@@ -169,9 +126,9 @@ async fn burst_across_a_restart(stop: Stop) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let at_kill = acked.load(Ordering::SeqCst);
-    server.stop(stop);
+    self::stop(server, stop);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let _server = Process::start(&addr.to_string(), data.path());
+    let _server = ServeProcess::start(&addr.to_string(), data.path());
     healthy(&client).await;
 
     let mut answers: HashMap<String, u64> = HashMap::new();

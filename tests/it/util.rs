@@ -221,3 +221,62 @@ pub fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard
         .with(hush::server::logging::caps());
     (log, tracing::subscriber::set_default(subscriber))
 }
+
+/// A `hush serve` process of its own (for tests that watch the process:
+/// its exit, its memory) on `addr` and data directory `data`.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+}
+
+impl ServeProcess {
+    pub fn start(addr: &str, data: &std::path::Path) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_hush"))
+            .env("RUST_LOG", "warn")
+            .env_remove("HUSH_CONFIG")
+            .args(["serve", "--listen", addr])
+            .args(["--data-dir", data.to_str().unwrap()])
+            .args(["--kdf-min-iterations", &TEST_ITERATIONS.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("hush starts");
+        ServeProcess { child }
+    }
+
+    /// A line of the process's `/proc/<pid>/status`, in KiB (`VmRSS`,
+    /// `VmHWM`, …).
+    pub fn status_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in the process status"))
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the server at `client` answers its health check.
+pub async fn healthy(client: &Client) {
+    for _ in 0..200 {
+        if let Ok(r) = client.http.get(client.url("/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+/// A free local address for a server of its own.
+pub fn free_addr() -> std::net::SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap()
+}
