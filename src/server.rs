@@ -5,6 +5,7 @@
 //! ids and sizes only.
 
 pub mod accounts;
+pub mod address;
 pub mod api_status;
 pub mod auth;
 pub mod boot;

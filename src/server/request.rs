@@ -22,12 +22,24 @@ pub fn state() -> AppState {
     expect_context::<AppState>()
 }
 
-/// The client's IP address, as the socket saw it.
+/// The client's IP address: the connection's, or, when that is one of the
+/// `trusted_proxies`, the one they forwarded (`server::address`).
 pub async fn client_address() -> Result<IpAddr, ApiError> {
     let ConnectInfo(addr) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
         .map_err(|_| ApiError::internal())?;
-    Ok(addr.ip())
+    let trusted = &state().settings.trusted_proxies;
+    if trusted.is_empty() {
+        return Ok(addr.ip());
+    }
+    let headers = leptos_axum::extract::<HeaderMap>()
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    Ok(super::address::client_ip(addr.ip(), forwarded, trusted))
 }
 
 /// The token in `Authorization: Bearer …`, else in the session cookie.

@@ -13,6 +13,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use super::address::Cidr;
+
 /// The settings file read when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
 /// The variable that names another settings file.
@@ -87,6 +89,16 @@ pub const SETTINGS: &[Def] = &[
         command_line: true,
     },
     Def {
+        key: "trusted_proxies",
+        env: "HUSH_TRUSTED_PROXIES",
+        flag: "trusted-proxies",
+        value_name: "NETWORKS",
+        default: "",
+        help: "Proxies in front of the server (comma-separated addresses or networks, like 10.0.0.0/8) whose X-Forwarded-For names the client; empty: the connection's own address is the client's",
+        secret: false,
+        command_line: true,
+    },
+    Def {
         key: "token_secret",
         env: "HUSH_TOKEN_SECRET",
         flag: "token-secret",
@@ -147,6 +159,7 @@ pub struct Settings {
     pub database_url: Option<String>,
     pub site_dir: PathBuf,
     pub allowed_origins: Vec<String>,
+    pub trusted_proxies: Vec<Cidr>,
     /// `None`: the key generated into the data directory.
     pub token_secret: Option<String>,
     pub token_ttl_secs: u64,
@@ -365,6 +378,13 @@ impl Settings {
             database_url: parse(take("database_url"), database_url)?,
             site_dir: parse(take("site_dir"), non_empty_path)?,
             allowed_origins: parse(take("allowed_origins"), origins)?,
+            trusted_proxies: parse(take("trusted_proxies"), |v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Cidr::parse)
+                    .collect()
+            })?,
             token_secret: parse(take("token_secret"), token_secret)?,
             token_ttl_secs: parse(take("token_ttl_secs"), |v| number(v, 60, 31_536_000))?,
             max_message_bytes: parse(take("max_message_bytes"), |v| {
@@ -514,6 +534,7 @@ mod tests {
         assert_eq!(s.database_url, None);
         assert_eq!(s.site_dir, PathBuf::from("target/site"));
         assert!(s.allowed_origins.is_empty());
+        assert!(s.trusted_proxies.is_empty());
         assert_eq!(s.token_ttl_secs, 604_800);
         assert_eq!(s.max_message_bytes, 65_536);
         assert_eq!(s.kdf_min_iterations, 600_000);

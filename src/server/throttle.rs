@@ -20,6 +20,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::address::group;
+
 /// One limit: at most `max` events per `window` for a key.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -107,10 +109,19 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// Keys tracked at most, over all shards: past it, a shard forgets its
+/// idle keys, then its least recently used one.
+pub const MAX_KEYS: usize = 100_000;
+/// Shards of the map, each under its own lock: a check locks only the
+/// shards of its keys, and pruning scans one shard, never the whole map.
+const SHARDS: usize = 16;
+
+type Times = HashMap<String, VecDeque<Instant>>;
+
 /// Event times per key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Throttle {
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    shards: [Mutex<Times>; SHARDS],
     /// Logins being checked now.
     pub in_flight: InFlight,
 }
@@ -137,30 +148,84 @@ fn wait(times: Option<&mut VecDeque<Instant>>, limit: Limit, now: Instant) -> Re
         .max(Duration::from_secs(1)))
 }
 
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle {
+            shards: std::array::from_fn(|_| Mutex::default()),
+            in_flight: InFlight::default(),
+        }
+    }
+}
+
+fn shard_of(key: &str) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % SHARDS
+}
+
+/// Makes room in a full shard: idle keys go first, then, down to nine
+/// tenths of the bound, those whose last event is oldest. Done once per
+/// tenth of a shard's keys, so a flood of new keys costs no scan each.
+fn make_room(times: &mut Times, now: Instant) {
+    const BOUND: usize = MAX_KEYS / SHARDS;
+    if times.len() < BOUND {
+        return;
+    }
+    times.retain(|_, t| t.back().is_some_and(|at| now.duration_since(*at) < WINDOW));
+    let keep = BOUND - BOUND / 10;
+    if times.len() > keep {
+        let mut last: Vec<(Instant, String)> = times
+            .iter()
+            .filter_map(|(key, t)| Some((*t.back()?, key.clone())))
+            .collect();
+        let cut = last.len().saturating_sub(keep);
+        last.select_nth_unstable(cut);
+        for (_, key) in &last[..cut] {
+            times.remove(key);
+        }
+    }
+}
+
 impl Throttle {
+    /// The shards of `keys`, locked in index order (so two checks never
+    /// wait on each other the other way round), with each key's shard.
+    fn lock<'a>(
+        &'a self,
+        keys: &[(String, Limit)],
+    ) -> (Vec<usize>, HashMap<usize, std::sync::MutexGuard<'a, Times>>) {
+        let of: Vec<usize> = keys.iter().map(|(key, _)| shard_of(key)).collect();
+        let mut order = of.clone();
+        order.sort_unstable();
+        order.dedup();
+        let guards = order
+            .into_iter()
+            .map(|i| (i, self.shards[i].lock().expect("throttle lock")))
+            .collect();
+        (of, guards)
+    }
+
     /// Counts one attempt under every key, unless one of them has used up
     /// its limit (then nothing is counted and the longest wait is the
     /// answer): the check and the count are one step, so attempts made at
     /// once cannot all pass before any is counted.
     pub fn take_all(&self, keys: &[(String, Limit)], now: Instant) -> Result<(), Duration> {
-        let mut events = self.events.lock().expect("throttle lock");
+        let (of, mut shards) = self.lock(keys);
         let longest = keys
             .iter()
-            .filter_map(|(key, limit)| wait(events.get_mut(key), *limit, now).err())
+            .zip(&of)
+            .filter_map(|((key, limit), i)| {
+                let times = shards.get_mut(i).expect("locked").get_mut(key);
+                wait(times, *limit, now).err()
+            })
             .max();
         if let Some(longest) = longest {
             return Err(longest);
         }
-        // Forget keys idle for a whole window, now and then, so memory stays bounded.
-        if events.len() > 10_000 {
-            events.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
-            });
-        }
-        for (key, _) in keys {
-            events.entry(key.clone()).or_default().push_back(now);
+        for ((key, _), i) in keys.iter().zip(&of) {
+            let times = shards.get_mut(i).expect("locked");
+            if !times.contains_key(key) {
+                make_room(times, now);
+            }
+            times.entry(key.clone()).or_default().push_back(now);
         }
         Ok(())
     }
@@ -168,9 +233,9 @@ impl Throttle {
     /// Un-counts an attempt [`Throttle::take_all`] counted at `at` (it
     /// succeeded).
     pub fn give_back(&self, keys: &[(String, Limit)], at: Instant) {
-        let mut events = self.events.lock().expect("throttle lock");
-        for (key, _) in keys {
-            if let Some(times) = events.get_mut(key)
+        let (of, mut shards) = self.lock(keys);
+        for ((key, _), i) in keys.iter().zip(&of) {
+            if let Some(times) = shards.get_mut(i).expect("locked").get_mut(key)
                 && let Some(i) = times.iter().rposition(|t| *t == at)
             {
                 times.remove(i);
@@ -180,12 +245,16 @@ impl Throttle {
 
     /// Forgets a key (after a successful login for that account and address).
     pub fn clear(&self, key: &str) {
-        self.events.lock().expect("throttle lock").remove(key);
+        self.shards[shard_of(key)]
+            .lock()
+            .expect("throttle lock")
+            .remove(key);
     }
 }
 
 /// The keys a login attempt is counted under.
 pub fn login_keys(username: &str, address: IpAddr) -> [(String, Limit); 3] {
+    let address = group(address);
     [
         (format!("login|{username}|{address}"), LOGIN_ACCOUNT_ADDRESS),
         (format!("login-ip|{address}"), LOGIN_ADDRESS),
@@ -195,13 +264,14 @@ pub fn login_keys(username: &str, address: IpAddr) -> [(String, Limit); 3] {
 
 /// The key a sign-up is counted under.
 pub fn signup_keys(address: IpAddr, max: usize) -> [(String, Limit); 1] {
-    [(format!("signup-ip|{address}"), signup_limit(max))]
+    [(format!("signup-ip|{}", group(address)), signup_limit(max))]
 }
 
 /// The keys a prelogin is counted under. Every request counts (a prelogin
 /// cannot fail), so the per-account limit is per address too: a stranger
 /// cannot stop the real user from logging in.
 pub fn prelogin_keys(username: &str, address: IpAddr) -> [(String, Limit); 2] {
+    let address = group(address);
     [
         (
             format!("prelogin|{username}|{address}"),
@@ -214,6 +284,38 @@ pub fn prelogin_keys(username: &str, address: IpAddr) -> [(String, Limit); 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_map_stays_bounded_and_a_busy_key_outlives_idle_ones() {
+        let throttle = Throttle::default();
+        let limit = Limit {
+            max: 1_000,
+            window: WINDOW,
+        };
+        let start = Instant::now();
+        let busy = [("busy".to_owned(), limit)];
+        for i in 0..(MAX_KEYS + 5_000) {
+            let at = start + Duration::from_micros(i as u64 + 1);
+            throttle.take_all(&[(format!("k{i}"), limit)], at).unwrap();
+            if i % 1_000 == 0 {
+                throttle.take_all(&busy, at).unwrap();
+            }
+        }
+        let held: usize = throttle
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap().len())
+            .sum();
+        assert!(held <= MAX_KEYS, "{held} keys held");
+        let holds = |key: &str| {
+            throttle.shards[shard_of(key)]
+                .lock()
+                .unwrap()
+                .contains_key(key)
+        };
+        assert!(holds("busy"), "a key in use is kept");
+        assert!(!holds("k0"), "the least recently used went");
+    }
 
     #[test]
     fn in_flight_holds_at_most_max_per_key_until_slots_drop() {

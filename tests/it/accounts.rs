@@ -465,3 +465,54 @@ async fn prelogin_is_throttled_per_account_and_address() {
         "another account is not affected"
     );
 }
+
+/// A wrong login for `alice` as forwarded for `client` by a proxy.
+async fn wrong_login_via(server: &TestServer, client: &str) -> u16 {
+    server
+        .http
+        .post(server.url("/api/login"))
+        .header("Accept", "application/json")
+        .header("X-Forwarded-For", client)
+        .json(&json!({"username": "alice", "auth_key": b64(&[9; 32])}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn regression_behind_a_trusted_proxy_each_client_has_its_own_throttle() {
+    let server = TestServer::start_with(|s| {
+        s.kdf_min_iterations = TEST_ITERATIONS;
+        s.trusted_proxies = vec![hush::server::address::Cidr::parse("127.0.0.1").unwrap()];
+    })
+    .await;
+    server.sign_up("alice", PASSWORD).await;
+    for attempt in 0..10 {
+        assert_eq!(
+            wrong_login_via(&server, "203.0.113.5").await,
+            401,
+            "{attempt}"
+        );
+    }
+    assert_eq!(wrong_login_via(&server, "203.0.113.5").await, 429);
+    // Another client behind the same proxy is not locked out with it, nor
+    // one that forges its way in front of the proxy's entry.
+    assert_eq!(wrong_login_via(&server, "203.0.113.6").await, 401);
+    assert_eq!(
+        wrong_login_via(&server, "203.0.113.5, 203.0.113.7").await,
+        401
+    );
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let server = TestServer::start_for_accounts().await;
+    server.sign_up("alice", PASSWORD).await;
+    for attempt in 0..10 {
+        let forged = format!("198.51.100.{attempt}");
+        assert_eq!(wrong_login_via(&server, &forged).await, 401, "{attempt}");
+    }
+    assert_eq!(wrong_login_via(&server, "198.51.100.99").await, 429);
+}
