@@ -15,6 +15,7 @@ pub mod conversations;
 pub mod data_dir;
 pub mod error;
 pub mod fields;
+pub mod headers;
 pub mod health;
 pub mod logging;
 pub mod memory;

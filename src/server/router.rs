@@ -1,5 +1,6 @@
-//! The axum router: health, the Leptos pages, static files, Socket.IO, and
-//! the cross-origin guard in front of them.
+//! The axum router: health, the Leptos pages, static files, Socket.IO, the
+//! cross-origin guard in front of them, and the security headers on every
+//! response.
 
 use axum::Router;
 use axum::middleware;
@@ -8,7 +9,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use socketioxide::layer::SocketIoLayer;
 
 use super::state::AppState;
-use super::{api_status, health, origin, realtime};
+use super::{api_status, headers, health, origin, realtime};
 use crate::app::{App, shell};
 use leptos::prelude::provide_context;
 
@@ -31,5 +32,6 @@ pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
         .layer(sockets)
         .layer(middleware::map_request(realtime::detach_handshake))
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
+        .layer(middleware::map_response(headers::secure))
         .with_state(state)
 }

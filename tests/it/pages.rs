@@ -40,3 +40,40 @@ async fn an_unknown_address_is_404() {
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Nothing here"));
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = TestServer::start().await;
+    let prelogin = server
+        .post("prelogin", serde_json::json!({"username": "nobody"}), None)
+        .await;
+    let responses = [
+        ("a page", server.get("/").await),
+        ("a 404", server.get("/no/such/page").await),
+        ("the health check", server.get("/healthz").await),
+        ("the API", prelogin),
+        (
+            "a Socket.IO handshake",
+            server.get(crate::live::POLLING).await,
+        ),
+    ];
+    for (what, response) in responses {
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{what} lacks {name}"))
+                .to_owned()
+        };
+        assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
+        assert_eq!(header("x-frame-options"), "DENY", "{what}");
+        assert_eq!(
+            header("cross-origin-opener-policy"),
+            "same-origin",
+            "{what}"
+        );
+        assert!(header("permissions-policy").contains("camera=()"), "{what}");
+    }
+}
