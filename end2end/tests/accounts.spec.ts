@@ -1,7 +1,7 @@
 // Accounts in the browser: sign up derives and wraps the keys locally, a
 // reload keeps the user signed in with keys ready, logout forgets them, and
 // logging in from a fresh browser context restores the same identity.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./guard";
 
 const password = "correct horse battery staple";
 

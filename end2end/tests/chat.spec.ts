@@ -3,7 +3,7 @@
 // other side at once, without a reload, with the right sender, alignment,
 // time and decrypted text. A third person in a group sees both. A message
 // that fails verification is shown as such, and text is never HTML.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./guard";
 import { clock, lastMessage, send, side, signUp, startConversation } from "./app";
 import { random, uuidV7 } from "./wire";
 

@@ -3,7 +3,7 @@
 // checked against the same file by `cargo test`).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./guard";
 
 const vectorsText = readFileSync(join(__dirname, "../../tests/vectors/hush-v1.json"), "utf8");
 

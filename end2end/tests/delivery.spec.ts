@@ -4,7 +4,7 @@
 // pending, keeps them across a reload made while still offline (they are
 // sealed in the outbox, and the service worker serves the app), and they
 // are delivered once the network is back.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./guard";
 import { lastMessage, send, signUp, startConversation } from "./app";
 
 const linkState = (page: Page) => page.getByTestId("link-state");

@@ -4,7 +4,7 @@
 // in red, and nothing is wrapped or sent for them until the user accepts
 // the change; names swapped in a signed member set are refused; a prelogin
 // asking for weak key settings is refused before anything is sent.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./guard";
 import { lastMessage, logIn, lookUp, send, signUp, startConversation } from "./app";
 
 test.describe.configure({ timeout: 90_000 });

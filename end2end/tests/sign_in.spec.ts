@@ -1,6 +1,6 @@
 // The sign-in and sign-up screens: rendered by the server, hydrated by the
 // WASM app (the checks below only pass once it runs), and screenshotted.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./guard";
 
 test("the sign-in page hydrates: reveal and inline validation work", async ({ page }) => {
   await page.goto("/");
@@ -67,4 +67,21 @@ test("sign-up refuses a common password before deriving anything", async ({ page
     "This password is too common. Choose something less guessable.",
   );
   await expect(page).toHaveURL(/\/signup$/);
+});
+
+test("the page's content security policy blocks script it did not bring", async ({ page, cspViolations }) => {
+  await page.goto("/");
+  // Hydrated under the policy: the app's own scripts and WASM ran.
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  await page.evaluate(() => {
+    const button = document.createElement("button");
+    button.setAttribute("onclick", "window.__injected = true");
+    document.body.append(button);
+    button.click();
+  });
+  expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+  await expect.poll(() => cspViolations.length).toBeGreaterThan(0);
+  expect(cspViolations.join("\n")).toContain("script-src");
+  // This test's violation was the point; the guard checks the others.
+  cspViolations.length = 0;
 });

@@ -12,7 +12,7 @@
 // wrapped keys, ciphertexts and signatures are random bytes of the right size.
 import { createHash, generateKeyPairSync, hkdfSync, pbkdf2, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { expect, test, type APIRequestContext } from "./guard";
 import { io, type Socket } from "socket.io-client";
 import { b64, random, uuidV7 } from "./wire";
 

@@ -23,7 +23,10 @@ pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    headers::content_security_policy();
+                }
             },
             move || shell(options.clone()),
         )

@@ -77,3 +77,46 @@ async fn every_response_carries_the_security_headers() {
         assert!(header("permissions-policy").contains("camera=()"), "{what}");
     }
 }
+
+/// The nonce a page's content security policy names.
+fn csp_nonce(response: &reqwest::Response) -> String {
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for directive in [
+        "script-src 'nonce-",
+        "'strict-dynamic'",
+        "'wasm-unsafe-eval'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "connect-src 'self'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    let start = policy.find("'nonce-").unwrap() + "'nonce-".len();
+    policy[start..].split('\'').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_page_allows_only_its_own_nonced_scripts() {
+    let server = TestServer::start().await;
+    let first = server.get("/").await;
+    let nonce = csp_nonce(&first);
+    assert!(nonce.len() >= 16, "{nonce}");
+    let html = first.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0, "the page has its hydration scripts");
+    assert_eq!(
+        html.matches(&format!(r#"nonce="{nonce}""#)).count(),
+        scripts,
+        "every script carries this response's nonce: {html}"
+    );
+    let second = csp_nonce(&server.get("/signup").await);
+    assert_ne!(second, nonce, "a nonce is never reused");
+    let api = server
+        .post("prelogin", serde_json::json!({"username": "nobody"}), None)
+        .await;
+    assert!(api.headers().get("content-security-policy").is_none());
+}

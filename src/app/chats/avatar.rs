@@ -1,5 +1,7 @@
 //! An initials avatar whose colour comes from the conversation's or user's
-//! id, so the same one always looks the same.
+//! id, so the same one always looks the same. The colour is one of
+//! [`HUES`] classes (the stylesheet sets each one's hue): a class, not an
+//! inline style, which the content security policy does not allow.
 
 use leptos::prelude::*;
 
@@ -21,19 +23,22 @@ fn initials(name: &str) -> String {
     letters.to_uppercase()
 }
 
-/// A hue from 0 to 359 from any text (FNV-1a).
+/// How many hues avatars come in (`.hue-0` to `.hue-23`, 15° apart).
+pub const HUES: u32 = 24;
+
+/// One of [`HUES`] from any text (FNV-1a).
 fn hue(seed: &str) -> u32 {
     let hash = seed.bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
-    hash % 360
+    hash % HUES
 }
 
 #[component]
 pub fn Avatar(name: String, seed: String, #[prop(optional)] small: bool) -> impl IntoView {
-    let style = format!("--avatar-hue: {}", hue(&seed));
+    let class = format!("avatar hue-{}", hue(&seed));
     view! {
-        <span class="avatar" class:small=small style=style aria-hidden="true">
+        <span class=class class:small=small aria-hidden="true">
             {initials(&name)}
         </span>
     }
@@ -50,6 +55,6 @@ mod tests {
         assert_eq!(initials("lo89, mid89"), "LM");
         assert_eq!(initials(""), "?");
         assert_eq!(hue("abc"), hue("abc"));
-        assert!(hue("abc") < 360);
+        assert!(hue("abc") < HUES);
     }
 }
