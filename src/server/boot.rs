@@ -61,7 +61,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .build();
     let secrets = Arc::new(secrets);
     let recent = Arc::new(RecentUsers::default());
-    let (sockets, io) = realtime::layer(store.clone(), secrets.clone(), recent.clone());
+    let cookie = settings.session_cookie();
+    let (sockets, io) = realtime::layer(store.clone(), secrets.clone(), recent.clone(), cookie);
     let state = AppState {
         leptos_options,
         settings: Arc::new(settings),

@@ -2,9 +2,12 @@
 //! sniffing, no referrer, no powerful browser features, a browsing context
 //! of its own, and no framing; and on every page the app renders, a content
 //! security policy whose scripts must carry that response's nonce (which
-//! leptos_axum makes per response and puts on the hydration scripts).
+//! leptos_axum makes per response and puts on the hydration scripts). Over
+//! HTTPS (`public_url`), Strict-Transport-Security too.
 
+use axum::extract::State;
 use axum::http::HeaderValue;
+use axum::http::header::STRICT_TRANSPORT_SECURITY;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, HeaderName, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
@@ -12,6 +15,8 @@ use axum::response::Response;
 use leptos::nonce::use_nonce;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
+
+use super::state::AppState;
 
 /// Each header and its value, set on every response that lacks it.
 const HEADERS: [(HeaderName, &str); 5] = [
@@ -28,9 +33,15 @@ const HEADERS: [(HeaderName, &str); 5] = [
     ),
 ];
 
-/// Adds [`HEADERS`] to a response.
-pub async fn secure(mut response: Response) -> Response {
+/// Browsers keep to HTTPS for two years once they have seen it.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Adds [`HEADERS`] to a response, and HSTS when served over HTTPS.
+pub async fn secure(State(state): State<AppState>, mut response: Response) -> Response {
     let headers = response.headers_mut();
+    if state.settings.https() {
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     for (name, value) in HEADERS {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));

@@ -30,9 +30,14 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         let headers = request.headers();
         if let Some(origin) = headers.get(ORIGIN) {
             let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-            let allowed = origin
-                .to_str()
-                .is_ok_and(|o| permits(o, host, &state.settings.allowed_origins));
+            let allowed = origin.to_str().is_ok_and(|o| {
+                permits(
+                    o,
+                    host,
+                    state.settings.public_url.as_deref(),
+                    &state.settings.allowed_origins,
+                )
+            });
             if !allowed {
                 tracing::debug!(path, "refused a cross-origin request");
                 return ApiError::new(
@@ -46,14 +51,19 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     next.run(request).await
 }
 
-/// Whether a browser at `origin` may call a server reached as `host`.
-fn permits(origin: &str, host: Option<&str>, allowed: &[String]) -> bool {
+/// Whether a browser at `origin` may call a server reached as `host`: its
+/// own origin is `public` when that is set (scheme, host and port), else
+/// whatever scheme with the request's `Host`.
+fn permits(origin: &str, host: Option<&str>, public: Option<&str>, allowed: &[String]) -> bool {
     let origin = origin.to_ascii_lowercase();
-    let own = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .zip(host)
-        .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host));
+    let own = match public {
+        Some(public) => origin == public,
+        None => origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .zip(host)
+            .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host)),
+    };
     own || allowed.contains(&origin)
 }
 
@@ -72,13 +82,40 @@ mod tests {
     }
 
     #[test]
+    fn with_a_public_url_the_scheme_must_match_too() {
+        let public = Some("https://chat.example");
+        assert!(permits(
+            "https://chat.example",
+            Some("chat.example"),
+            public,
+            &[]
+        ));
+        assert!(
+            !permits("http://chat.example", Some("chat.example"), public, &[]),
+            "a page over plain HTTP is another origin"
+        );
+        assert!(!permits(
+            "https://evil.example",
+            Some("evil.example"),
+            public,
+            &[]
+        ));
+    }
+
+    #[test]
     fn own_origin_passes_whatever_the_case() {
         assert!(permits(
             "http://127.0.0.1:3000",
             Some("127.0.0.1:3000"),
+            None,
             &[]
         ));
-        assert!(permits("https://Chat.Example", Some("chat.example"), &[]));
+        assert!(permits(
+            "https://Chat.Example",
+            Some("chat.example"),
+            None,
+            &[]
+        ));
     }
 
     #[test]
@@ -87,19 +124,22 @@ mod tests {
         assert!(!permits(
             "https://evil.example",
             Some("chat.example"),
+            None,
             &allowed
         ));
         assert!(permits(
             "https://app.example",
             Some("chat.example"),
+            None,
             &allowed
         ));
         assert!(!permits(
             "http://chat.example:81",
             Some("chat.example"),
+            None,
             &allowed
         ));
-        assert!(!permits("null", Some("chat.example"), &allowed));
-        assert!(!permits("http://chat.example", None, &[]));
+        assert!(!permits("null", Some("chat.example"), None, &allowed));
+        assert!(!permits("http://chat.example", None, None, &[]));
     }
 }

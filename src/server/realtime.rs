@@ -75,6 +75,8 @@ struct Sessions {
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
+    /// The session cookie's name (`Settings::session_cookie`).
+    cookie: &'static str,
 }
 
 /// How often sockets whose token has expired are looked for and closed.
@@ -128,6 +130,7 @@ pub fn layer(
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
+    cookie: &'static str,
 ) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
         .req_path(protocol::SOCKET_PATH)
@@ -140,6 +143,7 @@ pub fn layer(
             store,
             secrets,
             recent,
+            cookie,
         })
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -188,7 +192,7 @@ async fn authenticate(
     let token = auth
         .ok()
         .and_then(|a| a.token)
-        .or_else(|| token_in(&socket.req_parts().headers))
+        .or_else(|| token_in(&socket.req_parts().headers, sessions.cookie))
         .ok_or(Refusal::Unauthorized)?;
     let claims =
         token::verify(sessions.secrets.token_key(), &token).ok_or(Refusal::Unauthorized)?;

@@ -15,9 +15,6 @@ use super::state::AppState;
 use super::store::UserRecord;
 use crate::model::error::ApiError;
 
-/// The name of the browser's session cookie.
-pub const SESSION_COOKIE: &str = "hush_session";
-
 pub fn state() -> AppState {
     expect_context::<AppState>()
 }
@@ -42,8 +39,9 @@ pub async fn client_address() -> Result<IpAddr, ApiError> {
     Ok(super::address::client_ip(addr.ip(), forwarded, trusted))
 }
 
-/// The token in `Authorization: Bearer …`, else in the session cookie.
-pub fn token_in(headers: &HeaderMap) -> Option<String> {
+/// The token in `Authorization: Bearer …`, else in the session cookie
+/// (named `cookie`: `Settings::session_cookie`).
+pub fn token_in(headers: &HeaderMap, cookie: &str) -> Option<String> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -59,7 +57,7 @@ pub fn token_in(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie)
         .map(|(_, value)| value.to_owned())
         .filter(|t| !t.is_empty())
 }
@@ -69,23 +67,28 @@ pub async fn current_user() -> Result<UserRecord, ApiError> {
     let headers: HeaderMap = leptos_axum::extract()
         .await
         .map_err(|_| ApiError::internal())?;
-    let token = token_in(&headers).ok_or_else(ApiError::unauthorized)?;
     let state = state();
+    let token =
+        token_in(&headers, state.settings.session_cookie()).ok_or_else(ApiError::unauthorized)?;
     accounts::authenticate(state.store.as_ref(), &state.secrets, &state.recent, &token).await
 }
 
 /// Sets the browser's session cookie (HttpOnly, SameSite=Strict).
 pub fn set_session_cookie(token: &str, max_age_secs: u64) {
-    set_cookie(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
-    ));
+    set_cookie(&session_cookie(token, max_age_secs));
 }
 
 /// Removes the browser's session cookie.
 pub fn clear_session_cookie() {
-    set_cookie(&format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-    ));
+    set_cookie(&session_cookie("", 0));
+}
+
+/// The `Set-Cookie` value for the session: `Secure` over HTTPS.
+fn session_cookie(token: &str, max_age_secs: u64) -> String {
+    let settings = state().settings;
+    let name = settings.session_cookie();
+    let secure = if settings.https() { "; Secure" } else { "" };
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
 fn set_cookie(value: &str) {
@@ -104,13 +107,19 @@ mod tests {
     #[test]
     fn bearer_wins_then_cookie() {
         let mut headers = HeaderMap::new();
-        assert_eq!(token_in(&headers), None);
+        let name = "hush_session";
+        assert_eq!(token_in(&headers, name), None);
         headers.insert(
             COOKIE,
             HeaderValue::from_static("theme=dark; hush_session=abc.def.ghi"),
         );
-        assert_eq!(token_in(&headers).as_deref(), Some("abc.def.ghi"));
+        assert_eq!(token_in(&headers, name).as_deref(), Some("abc.def.ghi"));
+        assert_eq!(
+            token_in(&headers, "__Host-hush_session"),
+            None,
+            "over HTTPS only the prefixed cookie counts"
+        );
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer xyz"));
-        assert_eq!(token_in(&headers).as_deref(), Some("xyz"));
+        assert_eq!(token_in(&headers, name).as_deref(), Some("xyz"));
     }
 }

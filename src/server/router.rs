@@ -35,6 +35,9 @@ pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
         .layer(sockets)
         .layer(middleware::map_request(realtime::detach_handshake))
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
-        .layer(middleware::map_response(headers::secure))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            headers::secure,
+        ))
         .with_state(state)
 }

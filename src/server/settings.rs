@@ -89,6 +89,16 @@ pub const SETTINGS: &[Def] = &[
         command_line: true,
     },
     Def {
+        key: "public_url",
+        env: "HUSH_PUBLIC_URL",
+        flag: "public-url",
+        value_name: "URL",
+        default: "",
+        help: "The address browsers reach the server at, like https://chat.example.com (scheme and host, no path); with https the server sends HSTS, the session cookie is Secure and named __Host-hush_session, and the Origin check compares the scheme too",
+        secret: false,
+        command_line: true,
+    },
+    Def {
         key: "trusted_proxies",
         env: "HUSH_TRUSTED_PROXIES",
         flag: "trusted-proxies",
@@ -159,6 +169,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     pub site_dir: PathBuf,
     pub allowed_origins: Vec<String>,
+    /// The origin browsers use (`https://host[:port]`), if set.
+    pub public_url: Option<String>,
     pub trusted_proxies: Vec<Cidr>,
     /// `None`: the key generated into the data directory.
     pub token_secret: Option<String>,
@@ -378,6 +390,14 @@ impl Settings {
             database_url: parse(take("database_url"), database_url)?,
             site_dir: parse(take("site_dir"), non_empty_path)?,
             allowed_origins: parse(take("allowed_origins"), origins)?,
+            public_url: parse(take("public_url"), |v| {
+                let mut one = origins(v)?;
+                match one.len() {
+                    0 => Ok(None),
+                    1 => Ok(one.pop()),
+                    _ => Err("expected one URL".to_owned()),
+                }
+            })?,
             trusted_proxies: parse(take("trusted_proxies"), |v| {
                 v.split(',')
                     .map(str::trim)
@@ -397,6 +417,26 @@ impl Settings {
                 number(v, 1, 1_000_000).map(|n| n as usize)
             })?,
         })
+    }
+}
+
+impl Settings {
+    /// Whether browsers reach the server over HTTPS (`public_url`).
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The name of the browser's session cookie: `__Host-` prefixed (the
+    /// browser then insists on `Secure`, `Path=/` and no `Domain`) over
+    /// HTTPS.
+    pub fn session_cookie(&self) -> &'static str {
+        if self.https() {
+            "__Host-hush_session"
+        } else {
+            "hush_session"
+        }
     }
 }
 

@@ -120,3 +120,94 @@ async fn a_page_allows_only_its_own_nonced_scripts() {
         .await;
     assert!(api.headers().get("content-security-policy").is_none());
 }
+
+#[tokio::test]
+async fn over_https_the_cookie_is_secure_and_host_bound_hsts_is_sent_and_the_scheme_checked() {
+    let server = TestServer::start_with(|s| {
+        s.kdf_min_iterations = crate::util::TEST_ITERATIONS;
+        s.public_url = Some("https://chat.example.test".into());
+    })
+    .await;
+    let page = server.get("/").await;
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+
+    let cookie = session_cookie_of_signup(&server).await;
+    assert!(cookie.starts_with("__Host-hush_session="), "{cookie}");
+    for part in ["; Path=/", "; HttpOnly", "; SameSite=Strict", "; Secure"] {
+        assert!(cookie.contains(part), "{part} in {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let token = cookie["__Host-hush_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let lookup = |cookie: String| {
+        let request = server
+            .http
+            .post(server.url("/api/users/lookup"))
+            .header("Accept", "application/json")
+            .header("Cookie", cookie)
+            .json(&serde_json::json!({"username": "alice"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(lookup(format!("__Host-hush_session={token}")).await, 200);
+    assert_eq!(
+        lookup(format!("hush_session={token}")).await,
+        401,
+        "the unprefixed cookie does not count over HTTPS"
+    );
+
+    let from = |origin: &'static str| {
+        let request = server
+            .http
+            .post(server.url("/api/prelogin"))
+            .header("Accept", "application/json")
+            .header("Origin", origin)
+            .json(&serde_json::json!({"username": "alice"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(from("https://chat.example.test").await, 200);
+    assert_eq!(
+        from("http://chat.example.test").await,
+        403,
+        "the scheme is checked"
+    );
+}
+
+#[tokio::test]
+async fn over_plain_http_there_is_no_hsts_and_the_cookie_is_not_secure() {
+    let server = TestServer::start_for_accounts().await;
+    assert!(
+        server
+            .get("/")
+            .await
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+    let cookie = session_cookie_of_signup(&server).await;
+    assert!(cookie.starts_with("hush_session="), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+/// The `Set-Cookie` value a sign-up of `alice` answers with.
+async fn session_cookie_of_signup(server: &TestServer) -> String {
+    let salt = [1; 16];
+    let keys = crate::util::PasswordKeys::derive(
+        "alice",
+        "pw pw pw pw",
+        &salt,
+        crate::util::TEST_ITERATIONS,
+    );
+    let body = crate::util::signup_body("alice", keys.auth_key.expose(), &salt);
+    let signed_up = server.post("signup", body, None).await;
+    assert_eq!(signed_up.status(), 200);
+    signed_up.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
