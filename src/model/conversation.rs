@@ -15,6 +15,42 @@ use super::ids::{ConversationId, MessageId, UserId};
 pub const MAX_MEMBERS: usize = 1000;
 /// Most characters of a conversation title.
 pub const MAX_TITLE_CHARS: usize = 100;
+
+/// Whether a title may hold `c`: no control characters, and no Unicode
+/// format characters (category Cf: bidi overrides and isolates, invisible
+/// marks, zero-width spaces), which could make a title read as something
+/// else; except the zero-width joiner and the tag characters, which emoji
+/// sequences need.
+pub fn title_char_ok(c: char) -> bool {
+    const FORMAT: &[(u32, u32)] = &[
+        (0x00AD, 0x00AD),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200C),
+        (0x200E, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+    ];
+    let code = u32::from(c);
+    !c.is_control()
+        && !FORMAT
+            .iter()
+            .any(|(from, to)| (*from..=*to).contains(&code))
+}
 /// Most messages one history call returns.
 pub const MAX_HISTORY_LIMIT: u32 = 200;
 
@@ -162,4 +198,24 @@ pub struct Conversations {
     pub conversations: Vec<Conversation>,
     #[serde(default)]
     pub heads: Vec<Head>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_char_ok;
+
+    #[test]
+    fn titles_refuse_controls_and_invisible_formatting_but_keep_emoji() {
+        for bad in [
+            '\u{202E}', '\u{2066}', '\u{200B}', '\u{200F}', '\u{FEFF}', '\u{00AD}', '\n', '\u{7}',
+        ] {
+            assert!(!title_char_ok(bad), "{:04X}", u32::from(bad));
+        }
+        for good in
+            "Weekend plans ☕ Grüße 你好 👨\u{200D}👩\u{200D}👧 🏴\u{E0067}\u{E0062}\u{E007F}"
+                .chars()
+        {
+            assert!(title_char_ok(good), "{:04X}", u32::from(good));
+        }
+    }
 }

@@ -13,6 +13,7 @@ use super::state::AppState;
 use super::store::{Creation, Listed, StoreError, UserRecord};
 use crate::model::conversation::{
     Conversation, Conversations, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS, NewConversation,
+    title_char_ok,
 };
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
@@ -26,10 +27,12 @@ fn title(input: Option<String>) -> Result<Option<String>, ApiError> {
     if text.is_empty() {
         return Ok(None);
     }
-    if text.chars().count() > MAX_TITLE_CHARS || text.chars().any(char::is_control) {
+    if text.chars().count() > MAX_TITLE_CHARS || !text.chars().all(title_char_ok) {
         return Err(ApiError::invalid(
             "title",
-            &format!("at most {MAX_TITLE_CHARS} characters, no control characters"),
+            &format!(
+                "at most {MAX_TITLE_CHARS} characters, no control or invisible formatting characters"
+            ),
         ));
     }
     Ok(Some(text.to_owned()))

@@ -260,6 +260,7 @@ async fn on_connect(socket: SocketRef, State(sessions): State<Sessions>) {
     tracing::debug!(sid = %socket.id, "socket connected");
     socket.on(JOIN_CONVERSATION, on_join);
     socket.on(LEAVE_CONVERSATION, on_leave);
+    socket.on_fallback(on_unknown);
 }
 
 fn error_ack(error: ErrorCode) -> RoomAck {
@@ -287,6 +288,11 @@ async fn on_join(
         (_, None) => error_ack(ErrorCode::Unauthorized),
     };
     let _ = ack.send(&answer);
+}
+
+/// Any other event: an error ack if it asked for one, and nothing else.
+async fn on_unknown(ack: AckSender) {
+    let _ = ack.send(&error_ack(ErrorCode::InvalidRequest));
 }
 
 /// `leave-conversation` (a conversation id).

@@ -45,8 +45,16 @@ async fn refused(server: &TestServer, who: &Account, body: Value) -> (u16, Strin
 async fn every_member_can_check_and_unwrap_the_key_and_nobody_else_sees_it() {
     let server = TestServer::start_for_accounts().await;
     let (hi, lo, mid) = three(&server).await;
-    let group = chat::create(&server, &hi, &[&hi, &lo, &mid], Some("  Weekend plans ")).await;
-    assert_eq!(group.wire["title"], "Weekend plans");
+    // An emoji sequence (zero-width joiners) is part of a title.
+    let title = "Weekend plans \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+    let group = chat::create(
+        &server,
+        &hi,
+        &[&hi, &lo, &mid],
+        Some(&format!("  {title} ")),
+    )
+    .await;
+    assert_eq!(group.wire["title"], title);
     assert_eq!(group.wire["created_by"], hi.id.as_str());
     assert_eq!(group.wire["last_seq"], 0);
     let names: Vec<&str> = group.wire["members"]
@@ -183,6 +191,14 @@ async fn bad_member_and_key_sets_are_refused_naming_the_field() {
     long_title["title"] = json!("x".repeat(101));
     let (status, _, message) = refused(&server, &hi, long_title).await;
     assert_eq!(status, 400);
+    assert!(message.starts_with("title:"), "{message}");
+
+    // A right-to-left override would make "plans\u{202E}gpj.exe" read as
+    // something else: regression, titles refuse Unicode format characters.
+    let mut disguised = good();
+    disguised["title"] = json!("plans\u{202E}gpj.exe");
+    let (status, code, message) = refused(&server, &hi, disguised).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_request"));
     assert!(message.starts_with("title:"), "{message}");
 
     let mut bad_id = good();

@@ -324,3 +324,20 @@ async fn regression_a_refused_handshake_leaves_no_room_entry_behind() {
     let rooms = server.running.io().rooms().await.unwrap();
     assert!(rooms.is_empty(), "rooms left behind: {rooms:?}");
 }
+
+#[tokio::test]
+async fn an_unknown_event_gets_an_error_ack() {
+    let server = TestServer::start_for_accounts().await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let mut live = Live::connect(&server, &alice.token).await;
+    let answer = live.ask("no-such-event", json!({"x": 1})).await;
+    assert_eq!(answer, json!({"error": "invalid_request"}));
+    // The socket goes on as before.
+    let left = live
+        .ask(
+            "leave-conversation",
+            json!("0192f0c5-1d3e-7a40-b5c6-d7e8f9a0b1c2"),
+        )
+        .await;
+    assert_eq!(left, json!({"ok": true}));
+}
