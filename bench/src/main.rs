@@ -233,7 +233,7 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
         ("Durability".to_owned(), format!("both servers: SQLite {}", target::DURABILITY)),
         ("Scale".to_owned(), if options.smoke { "smoke (tiny; not a measurement)".to_owned() } else { "full".to_owned() }),
         ("Open files".to_owned(), format!("{files} per process (the hard limit here)")),
-        ("Servers".to_owned(), "Hush: `target/release/hush serve --kdf-min-iterations 1 --signups-per-address 1000000`; peer: `node bench/peers/node/server.js --synchronous FULL` (Express 5, socket.io 4.8, better-sqlite3 12)".to_owned()),
+        ("Servers".to_owned(), "Hush: `target/release/hush serve --kdf-min-iterations 1 --signups-per-address 1000000 --sockets-per-user 100000`; peer: `node bench/peers/node/server.js --synchronous FULL` (Express 5, socket.io 4.8, better-sqlite3 12)".to_owned()),
     ];
     all.sort_by_key(|(letter, _)| *letter);
     let sections: Vec<Section> = all.into_iter().map(|(_, s)| s).collect();

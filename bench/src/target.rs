@@ -89,6 +89,7 @@ impl Target {
                     .arg(&self.launch.site_dir)
                     .args(["--kdf-min-iterations", "1"])
                     .args(["--signups-per-address", "1000000"])
+                    .args(["--sockets-per-user", "100000"])
                     .env("RUST_LOG", "warn");
                 c
             }

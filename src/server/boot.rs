@@ -62,7 +62,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let secrets = Arc::new(secrets);
     let recent = Arc::new(RecentUsers::default());
     let cookie = settings.session_cookie();
-    let (sockets, io) = realtime::layer(store.clone(), secrets.clone(), recent.clone(), cookie);
+    let (sockets, io) = realtime::layer(
+        store.clone(),
+        secrets.clone(),
+        recent.clone(),
+        cookie,
+        settings.sockets_per_user,
+    );
     let state = AppState {
         leptos_options,
         settings: Arc::new(settings),

@@ -67,6 +67,9 @@ pub enum Refusal {
     /// The store could not say which conversations to join; try again.
     #[error("store_unavailable")]
     Unavailable,
+    /// The user holds `sockets_per_user` sockets on this node already.
+    #[error("too_many_sockets")]
+    TooMany,
 }
 
 /// What the socket handlers need to check sessions.
@@ -77,6 +80,8 @@ struct Sessions {
     recent: Arc<RecentUsers>,
     /// The session cookie's name (`Settings::session_cookie`).
     cookie: &'static str,
+    /// Sockets one user may hold on this node (`sockets_per_user`).
+    per_user: usize,
 }
 
 /// How often sockets whose token has expired are looked for and closed.
@@ -131,6 +136,7 @@ pub fn layer(
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
     cookie: &'static str,
+    per_user: usize,
 ) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
         .req_path(protocol::SOCKET_PATH)
@@ -144,6 +150,7 @@ pub fn layer(
             secrets,
             recent,
             cookie,
+            per_user,
         })
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -204,6 +211,12 @@ async fn authenticate(
     )
     .await
     .map_err(refusal)?;
+    // A soft cap: handshakes at the very same moment may pass it by one
+    // or two, which the next connect sees.
+    let held = socket.within(protocol::user_room(user.id)).sockets().len();
+    if held >= sessions.per_user {
+        return Err(Refusal::TooMany);
+    }
     socket.extensions.insert(SocketSession {
         user: user.id,
         version: claims.ver,

@@ -89,6 +89,16 @@ pub const SETTINGS: &[Def] = &[
         command_line: true,
     },
     Def {
+        key: "sockets_per_user",
+        env: "HUSH_SOCKETS_PER_USER",
+        flag: "sockets-per-user",
+        value_name: "N",
+        default: "32",
+        help: "Most Socket.IO connections one user may hold on a node at once (1 to 100000); one more is refused with too_many_sockets",
+        secret: false,
+        command_line: true,
+    },
+    Def {
         key: "public_url",
         env: "HUSH_PUBLIC_URL",
         flag: "public-url",
@@ -178,6 +188,7 @@ pub struct Settings {
     pub max_message_bytes: u32,
     pub kdf_min_iterations: u32,
     pub signups_per_address: usize,
+    pub sockets_per_user: usize,
 }
 
 impl Default for Settings {
@@ -416,6 +427,9 @@ impl Settings {
             signups_per_address: parse(take("signups_per_address"), |v| {
                 number(v, 1, 1_000_000).map(|n| n as usize)
             })?,
+            sockets_per_user: parse(take("sockets_per_user"), |v| {
+                number(v, 1, 100_000).map(|n| n as usize)
+            })?,
         })
     }
 }
@@ -579,6 +593,7 @@ mod tests {
         assert_eq!(s.max_message_bytes, 65_536);
         assert_eq!(s.kdf_min_iterations, 600_000);
         assert_eq!(s.signups_per_address, 30);
+        assert_eq!(s.sockets_per_user, 32);
     }
 
     #[test]

@@ -135,6 +135,12 @@ impl Live {
         self.paused.store(false, Ordering::SeqCst);
     }
 
+    /// Closes the Engine.IO session (a CLOSE packet), as a client that
+    /// goes away properly does.
+    pub async fn close(self) {
+        post(&self.http, &self.url, "1".to_owned()).await;
+    }
+
     /// Connects as the holder of `token`, which must be admitted.
     pub async fn connect(server: &Client, token: &str) -> Live {
         Self::try_connect(server, Some(token))

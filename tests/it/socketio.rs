@@ -341,3 +341,31 @@ async fn an_unknown_event_gets_an_error_ack() {
         .await;
     assert_eq!(left, json!({"ok": true}));
 }
+
+#[tokio::test]
+async fn a_user_holds_at_most_sockets_per_user_sockets() {
+    let server = TestServer::start_with(|s| {
+        s.kdf_min_iterations = crate::util::TEST_ITERATIONS;
+        s.sockets_per_user = 2;
+    })
+    .await;
+    let alice = server.sign_up("alice", PASSWORD).await;
+    let bob = server.sign_up("bob", PASSWORD).await;
+    let first = Live::connect(&server, &alice.token).await;
+    let _second = Live::connect(&server, &alice.token).await;
+    let third = Live::try_connect(&server, Some(&alice.token)).await;
+    assert_eq!(third.err().as_deref(), Some("too_many_sockets"));
+    // Another user is not counted against her.
+    let _bob = Live::connect(&server, &bob.token).await;
+    // One closed, one more is admitted.
+    first.close().await;
+    let mut admitted = false;
+    for _ in 0..50 {
+        if Live::try_connect(&server, Some(&alice.token)).await.is_ok() {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(admitted, "a slot came free once a socket closed");
+}
