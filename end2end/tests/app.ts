@@ -4,15 +4,19 @@ import { expect, type Browser, type Locator, type Page } from "@playwright/test"
 
 export const password = "correct horse battery staple";
 
-export async function signUp(browser: Browser, name: string, options = {}): Promise<Page> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  await page.goto("/signup");
-  await expect(page.getByRole("button", { name: "Create account" })).toBeEnabled();
+/** Fills the sign-in or sign-up form at `path` for `name` and submits it. */
+async function submitAs(page: Page, path: string, button: string, name: string) {
+  await page.goto(path);
+  await expect(page.getByRole("button", { name: button })).toBeEnabled();
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: button }).click();
   await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
+}
+
+export async function signUp(browser: Browser, name: string, options = {}): Promise<Page> {
+  const page = await (await browser.newContext(options)).newPage();
+  await submitAs(page, "/signup", "Create account", name);
   await expect(page.getByTestId("link-state")).toHaveText("Connected");
   return page;
 }
@@ -57,15 +61,9 @@ export function clock(date: Date): string {
 
 /** Signs in as an existing user, in a fresh browser (nothing kept locally). */
 export async function logIn(browser: Browser, name: string, prepare?: (page: Page) => Promise<void>): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const page = await (await browser.newContext()).newPage();
   if (prepare) await prepare(page);
-  await page.goto("/");
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
-  await page.getByLabel("Username").fill(name);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/chats$/, { timeout: 20_000 });
+  await submitAs(page, "/", "Sign in", name);
   return page;
 }
 

@@ -426,14 +426,6 @@ impl Engine {
         }
     }
 
-    /// The key change held for one of `members`, as the page shows it.
-    fn warning_among(&self, members: &[UserId]) -> Option<KeyWarning> {
-        self.book
-            .borrow()
-            .change_among(members.iter())
-            .map(warning_of)
-    }
-
     /// Puts every held key change on the conversations it concerns (and
     /// takes accepted ones off), and the verified marks.
     fn refresh_marks(&self) {

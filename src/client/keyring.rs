@@ -232,6 +232,11 @@ pub async fn new_key_set(
 }
 
 impl Keyring {
+    /// The ids of the current epoch's members.
+    pub fn member_ids(&self) -> impl Iterator<Item = &UserId> {
+        self.epochs[&self.current].members.keys()
+    }
+
     /// The members of the current epoch, as its signed set names them.
     pub fn members(&self) -> Vec<(UserId, String)> {
         let mut members: Vec<(UserId, String)> = self.epochs[&self.current]

@@ -328,16 +328,7 @@ async fn sign_ups_are_throttled_per_address() {
     }
     let salt = [1; 16];
     let body = signup_body("dan", &[2; 32], &salt);
-    let response = server.post("signup", body, None).await;
-    assert_eq!(response.status().as_u16(), 429);
-    let retry: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=900).contains(&retry), "{retry}");
-    let (_, error) = json_of(response).await;
-    assert_eq!(error["error"], "rate_limited");
+    assert_rate_limited(server.post("signup", body, None).await).await;
 }
 
 #[tokio::test]
@@ -349,16 +340,7 @@ async fn repeated_failures_are_throttled_per_account_and_address() {
         let (status, _) = json_of(server.post("login", wrong.clone(), None).await).await;
         assert_eq!(status, 401, "attempt {attempt}");
     }
-    let response = server.post("login", wrong.clone(), None).await;
-    assert_eq!(response.status(), 429);
-    let retry: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=900).contains(&retry), "{retry}");
-    let error: Value = response.json().await.unwrap();
-    assert_eq!(error["error"], "rate_limited");
+    assert_rate_limited(server.post("login", wrong.clone(), None).await).await;
 
     // The real user, from another address, is not locked out.
     let elsewhere = reqwest::Client::builder()
@@ -515,4 +497,17 @@ async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
         assert_eq!(wrong_login_via(&server, &forged).await, 401, "{attempt}");
     }
     assert_eq!(wrong_login_via(&server, "198.51.100.99").await, 429);
+}
+
+/// A 429 `rate_limited` with a `Retry-After` within the window.
+async fn assert_rate_limited(response: reqwest::Response) {
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "rate_limited");
 }

@@ -86,8 +86,7 @@ impl Engine {
         let Some(ring) = self.ring(conversation) else {
             return;
         };
-        let members: Vec<_> = ring.members().into_iter().map(|(id, _)| id).collect();
-        if self.warning_among(&members).is_some() {
+        if self.book.borrow().change_among(ring.member_ids()).is_some() {
             return;
         }
         let (id, at) = (MessageId::new(), now());

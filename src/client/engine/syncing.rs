@@ -69,23 +69,22 @@ impl Engine {
         let user_id = &self.me.user_id;
         let mut ahead = true;
         let mut prev = String::new();
-        let held = self.book.borrow().anchor().map(|a| a.version);
-        if stored.version > 0 && held == Some(stored.version) {
-            // Nothing written elsewhere since this browser last read or
-            // wrote it (`check_offer` makes sure it is that copy).
+        if stored.version > 0 {
             let hash = sha256(&stored.book);
             self.book
                 .borrow()
                 .check_offer(stored.version, &hash)
                 .map_err(|e| Stop::Failed(e.to_string()))?;
-            ahead = self.book.borrow().dirty();
             prev = b64(&hash);
-        } else if stored.version > 0 {
-            let hash = sha256(&stored.book);
-            self.book
-                .borrow()
-                .check_offer(stored.version, &hash)
-                .map_err(|e| Stop::Failed(e.to_string()))?;
+            let held = self.book.borrow().anchor().map(|a| a.version);
+            if held == Some(stored.version) {
+                // The copy this browser last read or wrote (`check_offer`
+                // made sure): nothing to merge.
+                if !self.book.borrow().dirty() {
+                    return Ok(());
+                }
+                return self.put_book(stored.version + 1, prev).await;
+            }
             let plain = web::open_book(&self.me.cbk, user_id, stored.version, &stored.book)
                 .await
                 .map_err(|_| failed("the server's copy does not open with your key"))?;
@@ -107,13 +106,18 @@ impl Engine {
                 self.refresh_marks();
             }
             ahead = merged.ahead || self.book.borrow().dirty();
-            prev = b64(&hash);
         }
         self.keep_book().await;
         if !ahead || self.book.borrow().anchor().is_none() && self.book.borrow().is_empty() {
             return Ok(());
         }
-        let version = stored.version + 1;
+        self.put_book(stored.version + 1, prev).await
+    }
+
+    /// Seals the book as `version`, naming `prev`, and puts it.
+    async fn put_book(self: &Rc<Self>, version: u64, prev: String) -> Result<(), Stop> {
+        let failed = |what: &str| Stop::Failed(what.to_owned());
+        let user_id = &self.me.user_id;
         let shared = self.book.borrow().shared(prev);
         let json = serde_json::to_vec(&shared).map_err(|_| failed("the book would not encode"))?;
         let nonce = p::random::<NONCE_LEN>().map_err(|e| Stop::Failed(e.to_string()))?;
