@@ -25,7 +25,7 @@ export default defineConfig({
     // Run from the repository root: the binary serves target/site. A fresh
     // data directory per run (scripts/test empties target/e2e-data).
     cwd: "..",
-    command: `target/debug/hush serve --listen 127.0.0.1:${port} --data-dir target/e2e-data --site-dir target/site --signups-per-address 1000`,
+    command: `target/debug/hush serve --listen 127.0.0.1:${port} --data-dir target/e2e-data --site-dir target/site --signups-per-address 1000 --handshakes-per-address 1000`,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

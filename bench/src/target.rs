@@ -90,6 +90,11 @@ impl Target {
                     .args(["--kdf-min-iterations", "1"])
                     .args(["--signups-per-address", "1000000"])
                     .args(["--sockets-per-user", "100000"])
+                    .args(["--handshakes-per-address", "1000000"])
+                    .args(["--sends-per-minute", "10000000"])
+                    .args(["--creates-per-minute", "10000000"])
+                    .args(["--lookups-per-minute", "10000000"])
+                    .args(["--socket-events-per-minute", "10000000"])
                     .env("RUST_LOG", "warn");
                 c
             }

@@ -191,13 +191,16 @@ pub struct Head {
     pub last_seq: u64,
 }
 
-/// The answer to list: every conversation of the caller, those it named as
-/// `known` as heads only; each part most recently active first.
+/// The answer to list: one page of the caller's conversations, newest
+/// (highest id) first, those it named as `known` as heads only; `next`, when
+/// set, is the `cursor` that asks for the following page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversations {
     pub conversations: Vec<Conversation>,
     #[serde(default)]
     pub heads: Vec<Head>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<ConversationId>,
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub enum ErrorCode {
     Unauthorized,
     NotAMember,
     ForbiddenOrigin,
+    /// A create that would put a member in more conversations than the
+    /// server's `conversations_per_user`.
+    TooManyConversations,
     NotFound,
     UsernameTaken,
     IdConflict,
@@ -24,6 +27,10 @@ pub enum ErrorCode {
     MessageTooLarge,
     /// A contact book over [`MAX_BOOK_BYTES`](super::contacts::MAX_BOOK_BYTES).
     BookTooLarge,
+    /// A request body over what its endpoint could ever need.
+    RequestTooLarge,
+    /// A request body that did not arrive within `body_timeout_secs`.
+    RequestTimeout,
     RateLimited,
     StoreUnavailable,
     /// A fault on the server's side; the message says nothing more.
@@ -39,10 +46,11 @@ impl ErrorCode {
         match self {
             InvalidRequest | InvalidEncoding | KdfTooWeak | StaleEpoch => 400,
             Unauthorized => 401,
-            NotAMember | ForbiddenOrigin => 403,
+            NotAMember | ForbiddenOrigin | TooManyConversations => 403,
             NotFound => 404,
+            RequestTimeout => 408,
             UsernameTaken | IdConflict | VersionConflict => 409,
-            MessageTooLarge | BookTooLarge => 413,
+            MessageTooLarge | BookTooLarge | RequestTooLarge => 413,
             RateLimited => 429,
             Internal => 500,
             StoreUnavailable | Unreachable => 503,

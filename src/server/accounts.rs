@@ -259,7 +259,12 @@ pub async fn logout(state: &AppState, user: UserId) -> Result<(), ApiError> {
 }
 
 /// Another user's public keys, by name.
-pub async fn lookup(state: &AppState, username: &str) -> Result<PublicUser, ApiError> {
+pub async fn lookup(
+    state: &AppState,
+    caller: UserId,
+    username: &str,
+) -> Result<PublicUser, ApiError> {
+    state.limit(caller, super::rate::Action::Lookup)?;
     let name = canonical_username(username)?;
     let user =
         state.store.user_by_name(&name).await?.ok_or_else(|| {

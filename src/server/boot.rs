@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
@@ -21,7 +20,7 @@ use super::auth::secrets::ServerSecrets;
 use super::settings::Settings;
 use super::state::AppState;
 use super::store::{self, Store};
-use super::{realtime, router};
+use super::{listener, realtime, router};
 
 /// A server that is listening.
 pub struct Running {
@@ -29,7 +28,7 @@ pub struct Running {
     store: Arc<dyn Store>,
     io: SocketIo,
     stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
     /// Closes sockets whose token has expired.
     sweeper: JoinHandle<()>,
 }
@@ -44,15 +43,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    // Pushes are small WebSocket frames: without TCP_NODELAY, Nagle's
-    // algorithm holds one back until the client's delayed ACK (up to 40 ms)
-    // whenever another is still unacknowledged. axum does not set it.
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-
     let leptos_options = LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
         .site_root(settings.site_dir.to_string_lossy().into_owned())
@@ -61,20 +51,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .build();
     let secrets = Arc::new(secrets);
     let recent = Arc::new(RecentUsers::default());
-    let cookie = settings.session_cookie();
-    let (sockets, io) = realtime::layer(
-        store.clone(),
-        secrets.clone(),
-        recent.clone(),
-        cookie,
-        settings.sockets_per_user,
-    );
+    let (sockets, io) = realtime::layer(store.clone(), secrets.clone(), recent.clone(), &settings);
+    let header_timeout = settings.header_timeout;
     let state = AppState {
         leptos_options,
         settings: Arc::new(settings),
         store: store.clone(),
         secrets,
         throttle: Arc::default(),
+        limiter: Arc::default(),
         recent,
         io: io.clone(),
     };
@@ -82,16 +67,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     let sweeper = tokio::spawn(realtime::close_expired(io.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let task = tokio::spawn(listener::serve(listener, app, header_timeout, async {
+        let _ = stopped.await;
+    }));
     Ok(Running {
         addr,
         store,
@@ -132,7 +110,7 @@ impl Running {
         let _ = self.stop.send(());
         self.sweeper.abort();
         self.io.close().await;
-        self.task.await.context("the server task failed")??;
+        self.task.await.context("the server task failed")?;
         self.store.close().await;
         Ok(())
     }

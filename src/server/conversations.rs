@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::fields;
+use super::rate::Action;
 use super::state::AppState;
 use super::store::{Creation, Listed, StoreError, UserRecord};
 use crate::model::conversation::{
@@ -93,10 +94,27 @@ pub async fn create(
     creator: &UserRecord,
     mut new: NewConversation,
 ) -> Result<Conversation, ApiError> {
+    state.limit(creator.id, Action::Create)?;
     new.title = title(new.title.take())?;
     key_set(creator.id, &new)?;
     fields::exact("commit", &new.commit, DIGEST_LEN)?;
     fields::exact("keys_signature", &new.keys_signature, SIGNATURE_LEN)?;
+    let cap = state.settings.conversations_per_user;
+    let full = state.store.users_at_cap(&new.member_ids, cap).await?;
+    if full.contains(&creator.id) {
+        return Err(ApiError::new(
+            ErrorCode::TooManyConversations,
+            format!("You are in {cap} conversations, the most one account may be in."),
+        ));
+    }
+    if let Some(i) = new.member_ids.iter().position(|m| full.contains(m)) {
+        return Err(ApiError::new(
+            ErrorCode::TooManyConversations,
+            format!(
+                "member_ids[{i}]: that user is in the most conversations one account may be in."
+            ),
+        ));
+    }
     for (i, member) in new.member_ids.iter().enumerate() {
         if state.store.user_by_id(*member).await?.is_none() {
             return Err(ApiError::new(
@@ -172,12 +190,13 @@ async fn announce(state: &AppState, conversation: &Conversation) {
     }
 }
 
-/// Every conversation of `user`, most recently active first: in full,
-/// except those named in `known`, which come as heads.
+/// One page of the conversations of `user` from `cursor` on, newest first:
+/// in full, except those named in `known`, which come as heads.
 pub async fn list(
     state: &AppState,
     user: UserId,
     known: Vec<ConversationId>,
+    cursor: Option<ConversationId>,
 ) -> Result<Conversations, ApiError> {
     if known.len() > MAX_KNOWN {
         return Err(ApiError::invalid(
@@ -186,11 +205,13 @@ pub async fn list(
         ));
     }
     let known: HashSet<ConversationId> = known.into_iter().collect();
+    let page = state.store.conversations_of(user, &known, cursor).await?;
     let mut answer = Conversations {
         conversations: Vec::new(),
         heads: Vec::new(),
+        next: page.next,
     };
-    for listed in state.store.conversations_of(user, &known).await? {
+    for listed in page.listed {
         match listed {
             Listed::Full(c) => answer.conversations.push(c),
             Listed::Head(head) => answer.heads.push(head),

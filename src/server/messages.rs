@@ -8,6 +8,7 @@
 use socketioxide::BroadcastError;
 
 use super::fields;
+use super::rate::Action;
 use super::state::AppState;
 use super::store::{AppendRefusal, Appended, NewMessage, Page, UserRecord};
 use crate::model::conversation::{MAX_HISTORY_LIMIT, Message, Outgoing, Sent};
@@ -54,6 +55,7 @@ pub async fn send(
     sender: &UserRecord,
     message: Outgoing,
 ) -> Result<Sent, ApiError> {
+    state.limit(sender.id, Action::Send)?;
     let limit = state.settings.max_message_bytes as usize;
     let ciphertext = message.ciphertext.len();
     if ciphertext > limit {

@@ -32,7 +32,9 @@ use super::accounts;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::auth::token;
+use super::rate::{Bucket, Rate};
 use super::request::token_in;
+use super::settings::Settings;
 use super::store::Store;
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
@@ -51,7 +53,7 @@ pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
 
 /// How long an Engine.IO session may wait for its Socket.IO CONNECT (a
 /// client sends it at once).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Bytes each WebSocket reads at a time. A client only sends small frames
 /// (the connect packet, joins, leaves, pongs); the default of 4 KiB, kept
@@ -82,19 +84,23 @@ struct Sessions {
     cookie: &'static str,
     /// Sockets one user may hold on this node (`sockets_per_user`).
     per_user: usize,
+    /// Events one socket may send (`socket_events_per_minute`).
+    events: Rate,
 }
 
 /// How often sockets whose token has expired are looked for and closed.
 pub const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 
 /// A socket's session, kept in its extensions: whose it is, the token
-/// version it was admitted with, and when its token expires.
-#[derive(Debug, Clone, Copy)]
+/// version it was admitted with, when its token expires, and its events'
+/// rate limit.
+#[derive(Debug, Clone)]
 struct SocketSession {
     user: UserId,
     version: u32,
     /// Seconds since the Unix epoch.
     expires: u64,
+    events: Arc<Bucket>,
 }
 
 fn unix_now() -> u64 {
@@ -135,8 +141,7 @@ pub fn layer(
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
-    cookie: &'static str,
-    per_user: usize,
+    settings: &Settings,
 ) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
         .req_path(protocol::SOCKET_PATH)
@@ -149,8 +154,9 @@ pub fn layer(
             store,
             secrets,
             recent,
-            cookie,
-            per_user,
+            cookie: settings.session_cookie(),
+            per_user: settings.sockets_per_user,
+            events: settings.socket_events_per_minute,
         })
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -221,6 +227,7 @@ async fn authenticate(
         user: user.id,
         version: claims.ver,
         expires: claims.exp,
+        events: Arc::default(),
     });
     // The user room first: a conversation created from now on joins this
     // socket through it, so none falls between the lookup and the join.
@@ -280,6 +287,19 @@ fn error_ack(error: ErrorCode) -> RoomAck {
     RoomAck::Error { error }
 }
 
+/// Counts one event of the socket against `socket_events_per_minute`: the
+/// session it runs under, or the error ack to answer instead.
+fn admit(socket: &SocketRef, events: Rate) -> Result<SocketSession, RoomAck> {
+    let session = socket
+        .extensions
+        .get::<SocketSession>()
+        .ok_or(error_ack(ErrorCode::Unauthorized))?;
+    match session.events.take(events) {
+        Ok(()) => Ok(session),
+        Err(_) => Err(error_ack(ErrorCode::RateLimited)),
+    }
+}
+
 /// `join-conversation` (a conversation id): members only.
 async fn on_join(
     socket: SocketRef,
@@ -287,9 +307,10 @@ async fn on_join(
     ack: AckSender,
     State(sessions): State<Sessions>,
 ) {
-    let user = socket.extensions.get::<SocketSession>().map(|s| s.user);
-    let answer = match (id, user) {
-        (Ok(id), Some(user)) => match sessions.store.is_member(id, user).await {
+    let answer = match (admit(&socket, sessions.events), id) {
+        (Err(refused), _) => refused,
+        (Ok(_), Err(_)) => error_ack(ErrorCode::InvalidRequest),
+        (Ok(session), Ok(id)) => match sessions.store.is_member(id, session.user).await {
             Ok(true) => {
                 socket.join(protocol::conversation_room(id));
                 RoomAck::Ok { ok: true }
@@ -297,25 +318,32 @@ async fn on_join(
             Ok(false) => error_ack(ErrorCode::NotAMember),
             Err(_) => error_ack(ErrorCode::StoreUnavailable),
         },
-        (Err(_), _) => error_ack(ErrorCode::InvalidRequest),
-        (_, None) => error_ack(ErrorCode::Unauthorized),
     };
     let _ = ack.send(&answer);
 }
 
 /// Any other event: an error ack if it asked for one, and nothing else.
-async fn on_unknown(ack: AckSender) {
-    let _ = ack.send(&error_ack(ErrorCode::InvalidRequest));
+async fn on_unknown(socket: SocketRef, ack: AckSender, State(sessions): State<Sessions>) {
+    let answer = admit(&socket, sessions.events)
+        .err()
+        .unwrap_or(error_ack(ErrorCode::InvalidRequest));
+    let _ = ack.send(&answer);
 }
 
 /// `leave-conversation` (a conversation id).
-async fn on_leave(socket: SocketRef, TryData(id): TryData<ConversationId>, ack: AckSender) {
-    let answer = match id {
-        Ok(id) => {
+async fn on_leave(
+    socket: SocketRef,
+    TryData(id): TryData<ConversationId>,
+    ack: AckSender,
+    State(sessions): State<Sessions>,
+) {
+    let answer = match (admit(&socket, sessions.events), id) {
+        (Err(refused), _) => refused,
+        (Ok(_), Err(_)) => error_ack(ErrorCode::InvalidRequest),
+        (Ok(_), Ok(id)) => {
             socket.leave(protocol::conversation_room(id));
             RoomAck::Ok { ok: true }
         }
-        Err(_) => error_ack(ErrorCode::InvalidRequest),
     };
     let _ = ack.send(&answer);
 }

@@ -1,6 +1,6 @@
 //! The axum router: health, the Leptos pages, static files, Socket.IO, the
-//! cross-origin guard in front of them, and the security headers on every
-//! response.
+//! cross-origin guard and the intake limits (`intake`) in front of them,
+//! and the security headers on every response.
 
 use axum::Router;
 use axum::middleware;
@@ -9,7 +9,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use socketioxide::layer::SocketIoLayer;
 
 use super::state::AppState;
-use super::{api_status, headers, health, origin, realtime};
+use super::{api_status, headers, health, intake, origin, realtime};
 use crate::app::{App, shell};
 use leptos::prelude::provide_context;
 
@@ -34,6 +34,14 @@ pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
         .layer(middleware::from_fn(api_status::fix_status))
         .layer(sockets)
         .layer(middleware::map_request(realtime::detach_handshake))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            intake::handshakes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            intake::bounded_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), origin::guard))
         .layer(middleware::map_response_with_state(
             state.clone(),

@@ -12,8 +12,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::address::Cidr;
+use super::rate::Rate;
+use crate::model::conversation::MAX_KNOWN;
 
 /// The settings file read when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
@@ -168,6 +171,86 @@ pub const SETTINGS: &[Def] = &[
         secret: false,
         command_line: true,
     },
+    Def {
+        key: "sends_per_minute",
+        env: "HUSH_SENDS_PER_MINUTE",
+        flag: "sends-per-minute",
+        value_name: "N",
+        default: "600",
+        help: "Messages one user may send a minute, a quarter of them at once (1 to 10000000); more are 429 rate_limited",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "lookups_per_minute",
+        env: "HUSH_LOOKUPS_PER_MINUTE",
+        flag: "lookups-per-minute",
+        value_name: "N",
+        default: "120",
+        help: "User lookups one user may make a minute, a quarter of them at once (1 to 10000000)",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "creates_per_minute",
+        env: "HUSH_CREATES_PER_MINUTE",
+        flag: "creates-per-minute",
+        value_name: "N",
+        default: "30",
+        help: "Conversations one user may create a minute, a quarter of them at once (1 to 10000000)",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "socket_events_per_minute",
+        env: "HUSH_SOCKET_EVENTS_PER_MINUTE",
+        flag: "socket-events-per-minute",
+        value_name: "N",
+        default: "600",
+        help: "Events one socket may send a minute, a quarter of them at once (1 to 10000000); more get a rate_limited error ack",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "conversations_per_user",
+        env: "HUSH_CONVERSATIONS_PER_USER",
+        flag: "conversations-per-user",
+        value_name: "N",
+        default: "10000",
+        help: "Most conversations one user may belong to (1 to 10000); a create past it is 403 too_many_conversations",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "handshakes_per_address",
+        env: "HUSH_HANDSHAKES_PER_ADDRESS",
+        flag: "handshakes-per-address",
+        value_name: "N",
+        default: "60",
+        help: "Socket connections one client address may open in 10 seconds (1 to 1000000), which bounds its sockets not yet signed in; more are 429",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "header_timeout_secs",
+        env: "HUSH_HEADER_TIMEOUT_SECS",
+        flag: "header-timeout-secs",
+        value_name: "SECONDS",
+        default: "10",
+        help: "Time a client has to send a request's headers, and that an idle kept-alive connection stays open (1 to 3600)",
+        secret: false,
+        command_line: true,
+    },
+    Def {
+        key: "body_timeout_secs",
+        env: "HUSH_BODY_TIMEOUT_SECS",
+        flag: "body-timeout-secs",
+        value_name: "SECONDS",
+        default: "30",
+        help: "Time a client has to send a whole request body (1 to 3600); slower is 408 request_timeout",
+        secret: false,
+        command_line: true,
+    },
 ];
 
 /// The settings the server runs with, every value checked.
@@ -189,6 +272,14 @@ pub struct Settings {
     pub kdf_min_iterations: u32,
     pub signups_per_address: usize,
     pub sockets_per_user: usize,
+    pub sends_per_minute: Rate,
+    pub lookups_per_minute: Rate,
+    pub creates_per_minute: Rate,
+    pub socket_events_per_minute: Rate,
+    pub conversations_per_user: u64,
+    pub handshakes_per_address: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -430,6 +521,18 @@ impl Settings {
             sockets_per_user: parse(take("sockets_per_user"), |v| {
                 number(v, 1, 100_000).map(|n| n as usize)
             })?,
+            sends_per_minute: parse(take("sends_per_minute"), rate)?,
+            lookups_per_minute: parse(take("lookups_per_minute"), rate)?,
+            creates_per_minute: parse(take("creates_per_minute"), rate)?,
+            socket_events_per_minute: parse(take("socket_events_per_minute"), rate)?,
+            conversations_per_user: parse(take("conversations_per_user"), |v| {
+                number(v, 1, MAX_KNOWN as u64)
+            })?,
+            handshakes_per_address: parse(take("handshakes_per_address"), |v| {
+                number(v, 1, 1_000_000).map(|n| n as usize)
+            })?,
+            header_timeout: parse(take("header_timeout_secs"), seconds)?,
+            body_timeout: parse(take("body_timeout_secs"), seconds)?,
         })
     }
 }
@@ -530,6 +633,18 @@ fn secret_bits(secret: &str) -> f64 {
     secret.chars().count() as f64 * alphabet.log2()
 }
 
+/// A rate a minute.
+fn rate(v: &str) -> Result<Rate, String> {
+    number(v, 1, 10_000_000).map(|n| Rate {
+        per_minute: n as u32,
+    })
+}
+
+/// A timeout in whole seconds.
+fn seconds(v: &str) -> Result<Duration, String> {
+    number(v, 1, 3600).map(Duration::from_secs)
+}
+
 fn number(v: &str, min: u64, max: u64) -> Result<u64, String> {
     match v.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -594,6 +709,33 @@ mod tests {
         assert_eq!(s.kdf_min_iterations, 600_000);
         assert_eq!(s.signups_per_address, 30);
         assert_eq!(s.sockets_per_user, 32);
+        assert_eq!(s.sends_per_minute, Rate { per_minute: 600 });
+        assert_eq!(s.lookups_per_minute, Rate { per_minute: 120 });
+        assert_eq!(s.creates_per_minute, Rate { per_minute: 30 });
+        assert_eq!(s.socket_events_per_minute, Rate { per_minute: 600 });
+        assert_eq!(s.conversations_per_user, 10_000);
+        assert_eq!(s.handshakes_per_address, 60);
+        assert_eq!(s.header_timeout, Duration::from_secs(10));
+        assert_eq!(s.body_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn limits_refuse_zero_and_out_of_range() {
+        for (var, value) in [
+            ("HUSH_SENDS_PER_MINUTE", "0"),
+            ("HUSH_CONVERSATIONS_PER_USER", "10001"),
+            ("HUSH_HANDSHAKES_PER_ADDRESS", "0"),
+            ("HUSH_HEADER_TIMEOUT_SECS", "0"),
+            ("HUSH_BODY_TIMEOUT_SECS", "3601"),
+        ] {
+            let err = Sources {
+                env: env(&[(var, value)]),
+                ..Sources::default()
+            }
+            .load()
+            .unwrap_err();
+            assert!(err.to_string().contains(var), "{err}");
+        }
     }
 
     #[test]

@@ -8,9 +8,12 @@ use socketioxide::SocketIo;
 
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
+use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
 use super::store::Store;
 use super::throttle::Throttle;
+use crate::model::error::ApiError;
+use crate::model::ids::UserId;
 
 /// Shared, cheaply cloned server state; handlers extract the part they need.
 #[derive(Clone, FromRef)]
@@ -20,8 +23,25 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub secrets: Arc<ServerSecrets>,
     pub throttle: Arc<Throttle>,
+    /// Sends, lookups and creates per user.
+    pub limiter: Arc<Limiter>,
     /// Users behind recently checked sessions (shared with the sockets).
     pub recent: Arc<RecentUsers>,
     /// For emitting to rooms and closing sockets from HTTP handlers.
     pub io: SocketIo,
+}
+
+impl AppState {
+    /// Counts one `action` by `user` against its setting, or 429.
+    pub fn limit(&self, user: UserId, action: Action) -> Result<(), ApiError> {
+        let settings = &self.settings;
+        let rate = match action {
+            Action::Send => settings.sends_per_minute,
+            Action::Lookup => settings.lookups_per_minute,
+            Action::Create => settings.creates_per_minute,
+        };
+        self.limiter
+            .take(user, action, rate)
+            .map_err(|wait| rate::refused(action, wait))
+    }
 }

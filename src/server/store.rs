@@ -60,6 +60,61 @@ pub enum Listed {
     Head(Head),
 }
 
+/// One page of a user's list, newest conversation (highest id) first, and
+/// where the next page starts (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage {
+    pub listed: Vec<Listed>,
+    pub next: Option<ConversationId>,
+}
+
+/// Most entries in one page of the list.
+pub const LIST_PAGE: usize = 200;
+/// Most members, summed over a page's conversations sent in full (each
+/// member brings its keys in every epoch): a page of large groups stays a
+/// few megabytes at most. A head weighs one.
+pub const LIST_PAGE_MEMBERS: usize = 4_000;
+
+/// A candidate for a page: a conversation of the user below the cursor,
+/// in descending id order, with its member count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub head: Head,
+    pub members: usize,
+}
+
+/// What goes in a page: the heads of the known candidates, the ids to read
+/// in full, and the cursor of the next page. `candidates` holds up to
+/// [`LIST_PAGE`] + 1 rows (one more than fits says there is more). A page
+/// always takes its first candidate, however large.
+pub fn cut_page(
+    candidates: Vec<Candidate>,
+    known: &HashSet<ConversationId>,
+) -> (Vec<Head>, Vec<ConversationId>, Option<ConversationId>) {
+    let (mut heads, mut full) = (Vec::new(), Vec::new());
+    let mut weight = 0;
+    let mut last = None;
+    for (taken, candidate) in candidates.into_iter().enumerate() {
+        let is_known = known.contains(&candidate.head.id);
+        let adds = if is_known {
+            1
+        } else {
+            candidate.members.max(1)
+        };
+        if taken == LIST_PAGE || (taken > 0 && weight + adds > LIST_PAGE_MEMBERS) {
+            return (heads, full, last);
+        }
+        weight += adds;
+        last = Some(candidate.head.id);
+        if is_known {
+            heads.push(candidate.head);
+        } else {
+            full.push(candidate.head.id);
+        }
+    }
+    (heads, full, None)
+}
+
 /// What creating a conversation stores, in one transaction: the request as
 /// checked (its title trimmed), by its creator, who signed epoch 0.
 #[derive(Debug, Clone)]
@@ -201,13 +256,18 @@ pub trait Store: Send + Sync + 'static {
     /// The conversation with this id, members and epochs included.
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
 
-    /// Every conversation `user` is a member of, most recently active
-    /// first; those in `known` as heads only.
+    /// One page of the conversations `user` is a member of, those with an
+    /// id below `cursor` (all, without one), newest first and cut by
+    /// [`cut_page`]; those in `known` as heads only.
     async fn conversations_of(
         &self,
         user: UserId,
         known: &HashSet<ConversationId>,
-    ) -> Result<Vec<Listed>, StoreError>;
+        cursor: Option<ConversationId>,
+    ) -> Result<ListPage, StoreError>;
+
+    /// Those of `users` who are members of `cap` conversations or more.
+    async fn users_at_cap(&self, users: &[UserId], cap: u64) -> Result<Vec<UserId>, StoreError>;
 
     /// The ids of every conversation `user` is a member of.
     async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError>;
@@ -308,5 +368,53 @@ pub(crate) fn test_user(name: &str) -> UserRecord {
         },
         token_version: 0,
         created_at: "2026-11-25T22:10:00Z".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(members: &[usize]) -> Vec<Candidate> {
+        let mut ids: Vec<ConversationId> = members.iter().map(|_| ConversationId::new()).collect();
+        ids.sort_by(|a, b| b.cmp(a));
+        ids.into_iter()
+            .zip(members)
+            .map(|(id, &members)| Candidate {
+                head: Head { id, last_seq: 0 },
+                members,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_stops_at_its_entry_count_and_names_the_last_as_cursor() {
+        let all = candidates(&[2; LIST_PAGE + 1]);
+        let (heads, full, next) = cut_page(all.clone(), &HashSet::new());
+        assert!(heads.is_empty());
+        assert_eq!(full.len(), LIST_PAGE);
+        assert_eq!(next, Some(all[LIST_PAGE - 1].head.id));
+        let (_, full, next) = cut_page(all[..LIST_PAGE].to_vec(), &HashSet::new());
+        assert_eq!(
+            (full.len(), next),
+            (LIST_PAGE, None),
+            "exactly a page: the last"
+        );
+    }
+
+    #[test]
+    fn a_page_stops_at_its_member_budget_but_always_takes_one() {
+        let all = candidates(&[1_000, 1_000, 1_000, 1_000, 1_000]);
+        let (_, full, next) = cut_page(all.clone(), &HashSet::new());
+        assert_eq!(full.len(), 4, "4,000 members fit, not 5,000");
+        assert_eq!(next, Some(all[3].head.id));
+        // Known ones weigh one each: all five fit as heads.
+        let known: HashSet<ConversationId> = all.iter().map(|c| c.head.id).collect();
+        let (heads, full, next) = cut_page(all.clone(), &known);
+        assert_eq!((heads.len(), full.len(), next), (5, 0, None));
+        // One conversation over the budget still comes, alone.
+        let huge = candidates(&[LIST_PAGE_MEMBERS + 1, 2]);
+        let (_, full, next) = cut_page(huge.clone(), &HashSet::new());
+        assert_eq!((full, next), (vec![huge[0].head.id], Some(huge[0].head.id)));
     }
 }

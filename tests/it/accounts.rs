@@ -11,7 +11,7 @@ use hush::model::encoding::{b64, unb64};
 use hush::server::auth::{secrets::ServerSecrets, token};
 use serde_json::{Value, json};
 
-use crate::util::{PasswordKeys, TEST_ITERATIONS, TestServer, signup_body};
+use crate::util::{PasswordKeys, TEST_ITERATIONS, TestServer, assert_rate_limited, signup_body};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -497,17 +497,4 @@ async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
         assert_eq!(wrong_login_via(&server, &forged).await, 401, "{attempt}");
     }
     assert_eq!(wrong_login_via(&server, "198.51.100.99").await, 429);
-}
-
-/// A 429 `rate_limited` with a `Retry-After` within the window.
-async fn assert_rate_limited(response: reqwest::Response) {
-    assert_eq!(response.status(), 429);
-    let retry: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=900).contains(&retry), "{retry}");
-    let error: Value = response.json().await.unwrap();
-    assert_eq!(error["error"], "rate_limited");
 }

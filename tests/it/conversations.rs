@@ -246,12 +246,12 @@ async fn a_list_naming_held_conversations_answers_those_as_heads_and_reveals_no_
     assert_eq!(full[0], group.wire, "the rest comes in full");
     assert_eq!(answer["heads"], json!([{"id": pair.id, "last_seq": 2}]));
 
-    // Everything held: heads only, most recently active first.
+    // Everything held: heads only, newest conversation first.
     let answer = listed(json!([group.id, pair.id])).await;
     assert_eq!(answer["conversations"], json!([]));
     assert_eq!(
         answer["heads"],
-        json!([{"id": pair.id, "last_seq": 2}, {"id": group.id, "last_seq": 0}])
+        json!([{"id": group.id, "last_seq": 0}, {"id": pair.id, "last_seq": 2}])
     );
 
     // Nothing held, or `known` left out: everything in full.
@@ -267,7 +267,7 @@ async fn a_list_naming_held_conversations_answers_those_as_heads_and_reveals_no_
             .iter()
             .map(|c| c["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, [pair.id.as_str(), group.id.as_str()]);
+        assert_eq!(ids, [group.id.as_str(), pair.id.as_str()]);
         assert_eq!(answer["heads"], json!([]));
     }
 }

@@ -4,6 +4,7 @@
 //! messages done the browser's way, with the native crypto twin) and `live`
 //! (a Socket.IO client).
 
+mod abuse;
 mod accounts;
 mod bench_smoke;
 mod blindness;

@@ -10,6 +10,7 @@ use hush::crypto::native_client::{self, Identity};
 pub use hush::crypto::native_client::{PasswordKeys, random};
 use hush::model::encoding::b64;
 use hush::server::boot::{self, Running};
+use hush::server::rate::Rate;
 use hush::server::settings::Settings;
 use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt;
@@ -129,9 +130,15 @@ impl TestServer {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),
-            // Every test user signs up from 127.0.0.1; the limit has its
-            // own test.
+            // Every test user signs up and connects from 127.0.0.1, and
+            // some tests send, create and connect in bursts; each limit has
+            // its own test, which sets it.
             signups_per_address: 1_000_000,
+            handshakes_per_address: 1_000_000,
+            sends_per_minute: UNLIMITED,
+            lookups_per_minute: UNLIMITED,
+            creates_per_minute: UNLIMITED,
+            socket_events_per_minute: UNLIMITED,
             ..Settings::default()
         };
         adjust(&mut settings);
@@ -222,6 +229,11 @@ pub fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard
     (log, tracing::subscriber::set_default(subscriber))
 }
 
+/// A rate no test reaches.
+pub const UNLIMITED: Rate = Rate {
+    per_minute: 10_000_000,
+};
+
 /// A `hush serve` process of its own (for tests that watch the process:
 /// its exit, its memory) on `addr` and data directory `data`.
 pub struct ServeProcess {
@@ -279,4 +291,17 @@ pub async fn healthy(client: &Client) {
 pub fn free_addr() -> std::net::SocketAddr {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     probe.local_addr().unwrap()
+}
+
+/// A 429 `rate_limited` with a `Retry-After` within the window.
+pub async fn assert_rate_limited(response: reqwest::Response) {
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "rate_limited");
 }

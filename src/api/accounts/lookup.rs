@@ -10,6 +10,6 @@ use crate::model::error::ApiError;
 #[server(prefix = "/api", endpoint = "users/lookup", input = Api, output = Api)]
 pub async fn lookup(username: String) -> Result<PublicUser, ApiError> {
     use crate::server::{accounts, request};
-    request::current_user().await?;
-    accounts::lookup(&request::state(), &username).await
+    let caller = request::current_user().await?;
+    accounts::lookup(&request::state(), caller.id, &username).await
 }

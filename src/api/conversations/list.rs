@@ -1,6 +1,7 @@
-//! `POST /api/conversations/list` `{known?}` → `{conversations, heads}`:
-//! every conversation of the caller, most recently active first; those named
-//! in `known` (whose members and epochs the caller holds) as heads only.
+//! `POST /api/conversations/list` `{known?, cursor?}` →
+//! `{conversations, heads, next?}`: one page of the caller's conversations,
+//! newest first; those named in `known` (whose members and epochs the
+//! caller holds) as heads only. `next` is the `cursor` of the next page.
 
 use leptos::prelude::*;
 
@@ -10,8 +11,17 @@ use crate::model::error::ApiError;
 use crate::model::ids::ConversationId;
 
 #[server(name = ListConversations, prefix = "/api", endpoint = "conversations/list", input = Api, output = Api)]
-pub async fn list(known: Option<Vec<ConversationId>>) -> Result<Conversations, ApiError> {
+pub async fn list(
+    known: Option<Vec<ConversationId>>,
+    cursor: Option<ConversationId>,
+) -> Result<Conversations, ApiError> {
     use crate::server::{conversations, request};
     let user = request::current_user().await?;
-    conversations::list(&request::state(), user.id, known.unwrap_or_default()).await
+    conversations::list(
+        &request::state(),
+        user.id,
+        known.unwrap_or_default(),
+        cursor,
+    )
+    .await
 }

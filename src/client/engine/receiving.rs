@@ -51,6 +51,29 @@ async fn answered<T>(pending: Pending<T>) -> Result<T, ApiError> {
     })
 }
 
+/// Every page of the list, gathered into one answer: the pages come newest
+/// conversation first, each from where the last one ended. A cursor that
+/// does not move down (a faulty or lying server) ends the list with an
+/// error rather than a loop.
+async fn list_all(known: Option<Vec<ConversationId>>) -> Result<Conversations, ApiError> {
+    let mut all = conversations::list(known.clone(), None).await?;
+    let mut last: Option<ConversationId> = None;
+    while let Some(cursor) = all.next.take() {
+        if last.is_some_and(|last| cursor >= last) {
+            return Err(ApiError::new(
+                ErrorCode::Internal,
+                "The server's list of conversations did not move on.",
+            ));
+        }
+        last = Some(cursor);
+        let page = conversations::list(known.clone(), Some(cursor)).await?;
+        all.conversations.extend(page.conversations);
+        all.heads.extend(page.heads);
+        all.next = page.next;
+    }
+    Ok(all)
+}
+
 /// Starts the history requests the core asked for before the engine was
 /// built (the conversation being opened).
 pub(super) fn ask_early(commands: Vec<Command>) -> Vec<(Fetch, Pending<History>)> {
@@ -86,7 +109,7 @@ pub(super) struct Receiving {
 impl Receiving {
     /// Asks for the list now, naming `known` as held.
     pub(super) fn ask_list(&self, known: Option<Vec<ConversationId>>) {
-        *self.early_list.borrow_mut() = Some(ask(conversations::list(known)));
+        *self.early_list.borrow_mut() = Some(ask(list_all(known)));
     }
 }
 
@@ -104,7 +127,7 @@ impl Engine {
                     // epochs never change, so a reconnect costs the server
                     // little.
                     let known = known_ids(engine.keys.known.borrow().keys().copied());
-                    conversations::list(known).await
+                    list_all(known).await
                 }
             };
             let Ok(list) = answer else {

@@ -19,7 +19,7 @@ mod contacts;
 mod messaging;
 
 use super::{
-    AppendRefusal, Appended, Creation, Listed, NewMessage, OpenError, Page, Store, StoreError,
+    AppendRefusal, Appended, Creation, ListPage, NewMessage, OpenError, Page, Store, StoreError,
     UserRecord,
 };
 use crate::model::contacts::{PutBook, StoredBook};
@@ -174,8 +174,13 @@ impl Store for SqliteStore {
         &self,
         user: UserId,
         known: &HashSet<ConversationId>,
-    ) -> Result<Vec<Listed>, StoreError> {
-        messaging::conversations_of(&self.pool, user, known).await
+        cursor: Option<ConversationId>,
+    ) -> Result<ListPage, StoreError> {
+        messaging::conversations_of(&self.pool, user, known, cursor).await
+    }
+
+    async fn users_at_cap(&self, users: &[UserId], cap: u64) -> Result<Vec<UserId>, StoreError> {
+        messaging::users_at_cap(&self.pool, users, cap).await
     }
 
     async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError> {

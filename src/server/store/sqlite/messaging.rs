@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{FromRow, Row, Sqlite, Transaction};
 
-use super::super::{Creation, Listed, Page, StoreError};
+use super::super::{Candidate, Creation, LIST_PAGE, ListPage, Listed, Page, StoreError, cut_page};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, Epoch, Head, Message, WrappedKey};
 use crate::model::ids::{ConversationId, UserId};
@@ -221,54 +221,67 @@ pub(super) async fn conversation(
     Ok(found.pop())
 }
 
-/// Every conversation of `user`, most recently active first; members,
-/// epochs and keys are read only for those not in `known`, so a client
-/// that holds them all costs one query.
+/// One page of the conversations of `user` below `cursor`, newest first
+/// (`store::cut_page`); members, epochs and keys are read only for those
+/// not in `known`, so a client that holds them all costs one query.
 pub(super) async fn conversations_of(
     pool: &SqlitePool,
     user: UserId,
     known: &HashSet<ConversationId>,
-) -> Result<Vec<Listed>, StoreError> {
-    if known.is_empty() {
-        let all = read_conversations!(pool, user, user.to_string())?;
-        return Ok(all.into_iter().map(Listed::Full).collect());
-    }
-    let heads = sqlx::query(concat!(
-        scoped!("SELECT id, last_seq FROM conversations WHERE id", user),
-        " ORDER BY active_at DESC, id DESC"
-    ))
+    cursor: Option<ConversationId>,
+) -> Result<ListPage, StoreError> {
+    let candidates = sqlx::query(
+        "SELECT c.id, c.last_seq, \
+         (SELECT COUNT(*) FROM members n WHERE n.conversation_id = c.id) AS members \
+         FROM members m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.user_id = ? AND (? IS NULL OR m.conversation_id < ?) \
+         ORDER BY m.conversation_id DESC LIMIT ?",
+    )
     .bind(user)
+    .bind(cursor)
+    .bind(cursor)
+    .bind((LIST_PAGE + 1) as i64)
     .fetch_all(pool)
     .await?
     .iter()
     .map(|row| {
-        Ok(Head {
-            id: row.try_get("id")?,
-            last_seq: row.try_get::<i64, _>("last_seq")? as u64,
+        Ok(Candidate {
+            head: Head {
+                id: row.try_get("id")?,
+                last_seq: row.try_get::<i64, _>("last_seq")? as u64,
+            },
+            members: row.try_get::<i64, _>("members")? as usize,
         })
     })
-    .collect::<Result<Vec<Head>, StoreError>>()?;
-    let unknown: Vec<String> = heads
-        .iter()
-        .filter(|head| !known.contains(&head.id))
-        .map(|head| head.id.to_string())
-        .collect();
-    let mut listed: Vec<Listed> = if unknown.is_empty() {
+    .collect::<Result<Vec<Candidate>, StoreError>>()?;
+    let (heads, full, next) = cut_page(candidates, known);
+    let mut listed: Vec<Listed> = if full.is_empty() {
         Vec::new()
     } else {
-        let ids = serde_json::Value::from(unknown).to_string();
-        read_conversations!(pool, ids, ids)?
-            .into_iter()
-            .map(Listed::Full)
-            .collect()
+        let ids = serde_json::Value::from(full.iter().map(|id| id.to_string()).collect::<Vec<_>>())
+            .to_string();
+        let mut read = read_conversations!(pool, ids, ids)?;
+        read.sort_by_key(|c| std::cmp::Reverse(c.id));
+        read.into_iter().map(Listed::Full).collect()
     };
-    listed.extend(
-        heads
-            .into_iter()
-            .filter(|head| known.contains(&head.id))
-            .map(Listed::Head),
-    );
-    Ok(listed)
+    listed.extend(heads.into_iter().map(Listed::Head));
+    Ok(ListPage { listed, next })
+}
+
+pub(super) async fn users_at_cap(
+    pool: &SqlitePool,
+    users: &[UserId],
+    cap: u64,
+) -> Result<Vec<UserId>, StoreError> {
+    let ids = serde_json::Value::from(users.iter().map(|u| u.to_string()).collect::<Vec<_>>());
+    Ok(sqlx::query_scalar(
+        "SELECT user_id FROM members WHERE user_id IN (SELECT value FROM json_each(?)) \
+         GROUP BY user_id HAVING COUNT(*) >= ?",
+    )
+    .bind(ids.to_string())
+    .bind(cap as i64)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub(super) async fn conversation_ids_of(
