@@ -15,6 +15,8 @@ pub mod app;
 pub mod client;
 pub mod crypto;
 pub mod delivery;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzzing;
 pub mod model;
 pub mod protocol;
 pub mod screen;

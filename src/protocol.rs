@@ -47,6 +47,13 @@ pub enum RoomAck {
     Error { error: ErrorCode },
 }
 
+/// The handshake's `auth` payload: `{token}` (a client may also send the
+/// session cookie instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandshakeAuth {
+    pub token: Option<String>,
+}
+
 /// The room of every socket of one user.
 pub fn user_room(user: UserId) -> String {
     format!("user:{user}")

@@ -6,8 +6,8 @@ mod lookup;
 mod prelogin;
 mod signup;
 
-pub use login::login;
-pub use logout::logout;
-pub use lookup::lookup;
-pub use prelogin::prelogin;
-pub use signup::signup;
+pub use login::{Login, login};
+pub use logout::{Logout, logout};
+pub use lookup::{Lookup, lookup};
+pub use prelogin::{Prelogin, prelogin};
+pub use signup::{CreateAccount, signup};

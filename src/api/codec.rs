@@ -1,7 +1,8 @@
 //! The API's JSON codec: plain `serde_json` on the wire, but a body that
 //! does not decode is refused with the path of the field at fault
 //! (`kdf_iterations: invalid type …`), so a client learns what to fix.
-//! Only the server names the path: the browser decodes its own server's
+//! Only the server names the path (and the fuzz targets, feature `fuzz`,
+//! which run the server's decoder): the browser decodes its own server's
 //! answers, and tracking paths there would double every `Deserialize` in
 //! the WASM bundle.
 //!
@@ -40,20 +41,24 @@ impl<T: Serialize> Encodes<T> for FieldJson {
 impl<T: DeserializeOwned> Decodes<T> for FieldJson {
     type Error = String;
 
-    #[cfg(feature = "ssr")]
+    #[cfg(any(feature = "ssr", feature = "fuzz"))]
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
         let mut json = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
             let path = e.path().to_string();
             if path == "." {
                 e.inner().to_string()
             } else {
                 format!("{path}: {}", e.inner())
             }
-        })
+        })?;
+        // The body is one JSON document and nothing else (whitespace
+        // aside), as `serde_json::from_slice` requires.
+        json.end().map_err(|e| e.to_string())?;
+        Ok(value)
     }
 
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(not(any(feature = "ssr", feature = "fuzz")))]
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
         serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     }
@@ -113,6 +118,24 @@ mod tests {
         let missing = Bytes::from_static(br#"{"inner":{"count":1}}"#);
         let error = <FieldJson as Decodes<Body>>::decode(missing).unwrap_err();
         assert!(error.contains("missing field `name`"), "{error}");
+    }
+
+    /// Found by the `request_bodies` fuzz target: the server's decoder
+    /// took the first JSON value of a body and ignored whatever followed
+    /// (`{}\xff` was a good logout), where the browser's, like
+    /// `serde_json::from_slice`, refused it.
+    #[test]
+    fn bytes_after_the_body_are_refused() {
+        for bad in [
+            &br#"{"name":"x","inner":{"count":1}}x"#[..],
+            br#"{"name":"x","inner":{"count":1}}{"name":"y","inner":{"count":2}}"#,
+            b"{\"name\":\"x\",\"inner\":{\"count\":1}}\xff",
+        ] {
+            let error = <FieldJson as Decodes<Body>>::decode(Bytes::from_static(bad)).unwrap_err();
+            assert!(error.starts_with("trailing characters"), "{error}");
+        }
+        let spaced = Bytes::from_static(b" {\"name\":\"x\",\"inner\":{\"count\":1}}\r\n");
+        assert!(<FieldJson as Decodes<Body>>::decode(spaced).is_ok());
     }
 
     #[test]

@@ -4,5 +4,5 @@
 mod get;
 mod put;
 
-pub use get::get;
+pub use get::{GetContactBook, get};
 pub use put::{PutContactBook, put};

@@ -3,5 +3,5 @@
 mod create;
 mod list;
 
-pub use create::create;
-pub use list::list;
+pub use create::{CreateConversation, create};
+pub use list::{ListConversations, list};

@@ -3,5 +3,5 @@
 mod history;
 mod send;
 
-pub use history::history;
+pub use history::{MessageHistory, history};
 pub use send::{SendMessage, send};

@@ -22,7 +22,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, Uri};
-use serde::Deserialize;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
@@ -38,7 +37,7 @@ use super::settings::Settings;
 use super::store::Store;
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
-use crate::protocol::{self, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck};
+use crate::protocol::{self, HandshakeAuth, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck};
 
 /// The most a client may send in one Engine.IO payload (a polling POST) or
 /// one WebSocket message or frame. A client sends small packets only: the
@@ -128,12 +127,6 @@ pub async fn close_expired(io: SocketIo) {
             }
         }
     }
-}
-
-/// The handshake's `auth` payload.
-#[derive(Debug, Deserialize)]
-struct HandshakeAuth {
-    token: Option<String>,
 }
 
 /// Builds the Socket.IO layer for the router and the handle used to emit.

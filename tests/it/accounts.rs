@@ -498,3 +498,31 @@ async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
     }
     assert_eq!(wrong_login_via(&server, "198.51.100.99").await, 429);
 }
+
+/// Found by fuzzing (`request_bodies`): the decoder read the first JSON
+/// value and ignored what followed, so two bodies in one were accepted.
+#[tokio::test]
+async fn regression_bytes_after_a_body_are_refused() {
+    let server = TestServer::start_for_accounts().await;
+    for body in [
+        r#"{"username":"alice"}{"username":"bob"}"#,
+        "{\"username\":\"alice\"}\u{ff}",
+    ] {
+        let response = server
+            .http
+            .post(server.url("/api/prelogin"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request", "{body}");
+    }
+    let whole = server
+        .post("prelogin", json!({"username": "alice"}), None)
+        .await;
+    assert_eq!(whole.status(), 200);
+}
