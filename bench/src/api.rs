@@ -98,6 +98,7 @@ impl Api {
 }
 
 /// A signed-up user.
+#[derive(Clone)]
 pub struct User {
     pub id: String,
     /// Canonical, as the server answered it.

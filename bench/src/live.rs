@@ -130,7 +130,8 @@ pub struct Socket {
     _close: oneshot::Sender<()>,
 }
 
-type Ws = WebSocketStream<TcpStream>;
+/// A client's WebSocket, handshake done.
+pub type Ws = WebSocketStream<TcpStream>;
 
 /// The n-th of the loopback source addresses sockets are spread over
 /// (127.0.0.1 … 127.0.0.100), so that ports do not run out.

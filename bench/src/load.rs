@@ -5,7 +5,7 @@
 //! so queueing cannot hide.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -20,7 +20,7 @@ use crate::target::Target;
 
 /// Sends in flight at once, at most; a send beyond waits for a slot, and
 /// its wait counts in its latency.
-const MAX_IN_FLIGHT: usize = 2048;
+pub const MAX_IN_FLIGHT: usize = 2048;
 
 /// What to send.
 #[derive(Debug, Clone, Copy)]
@@ -88,26 +88,45 @@ pub fn text_of(i: usize) -> String {
 }
 
 /// The server's answer to one send.
-struct Answer {
+pub struct Answer {
     /// Index of the message in the schedule.
-    index: u32,
-    /// `Err`: the status.
-    outcome: Result<(), String>,
+    pub index: u32,
+    /// The `seq` the server stored it at; `Err`: the status.
+    pub outcome: Result<u64, String>,
     /// When the send call began, and when the answer was in.
-    handed: Instant,
-    answered: Instant,
+    pub handed: Instant,
+    pub answered: Instant,
 }
 
 /// One scheduled message.
-struct Due {
-    at: Duration,
-    room: usize,
-    sender: usize,
-    body: String,
+pub struct Due {
+    /// When it is due, from the start of the schedule.
+    pub at: Duration,
+    pub room: usize,
+    pub sender: usize,
+    pub body: String,
 }
 
-/// Seals the run's messages: round-robin over `rooms`, each room's members
-/// taking turns to send. Returns the schedule, the ids and the texts.
+/// The `i`-th message of a schedule at one message every `step`:
+/// round-robin over `rooms`, each room's members taking turns to send,
+/// sealed and signed. Returns it with its id and text.
+pub fn due(i: usize, step: Duration, users: &[User], rooms: &[Room]) -> (Due, String, String) {
+    let room_index = i % rooms.len();
+    let room = &rooms[room_index];
+    let sender = room.members[(i / rooms.len()) % room.members.len()];
+    let id = MessageId::new().to_string();
+    let text = text_of(i);
+    let body = room.seal(&users[sender], &id, &text);
+    let due = Due {
+        at: step * i as u32,
+        room: room_index,
+        sender,
+        body: body.to_string(),
+    };
+    (due, id, text)
+}
+
+/// Seals the run's messages. Returns the schedule, the ids and the texts.
 fn seal_all(plan: &Plan, users: &[User], rooms: &[Room]) -> (Vec<Due>, Vec<String>, Vec<String>) {
     let count = (plan.rate * plan.duration.as_secs_f64()).round().max(1.0) as usize;
     let step = Duration::from_secs_f64(1.0 / plan.rate);
@@ -115,23 +134,64 @@ fn seal_all(plan: &Plan, users: &[User], rooms: &[Room]) -> (Vec<Due>, Vec<Strin
     let mut ids = Vec::with_capacity(count);
     let mut texts = Vec::with_capacity(count);
     for i in 0..count {
-        let room_index = i % rooms.len();
-        let room = &rooms[room_index];
-        let sender = room.members[(i / rooms.len()) % room.members.len()];
-        let user = &users[sender];
-        let id = MessageId::new().to_string();
-        let text = text_of(i);
-        let body = room.seal(user, &id, &text);
-        dues.push(Due {
-            at: step * i as u32,
-            room: room_index,
-            sender,
-            body: body.to_string(),
-        });
+        let (due, id, text) = due(i, step, users, rooms);
+        dues.push(due);
         ids.push(id);
         texts.push(text);
     }
     (dues, ids, texts)
+}
+
+/// Hands each of `dues` to the HTTP send call at `start + due.at`, as
+/// `tokens[due.sender]`, whatever happened to the ones before, with at
+/// most as many in flight as `slots` has permits; every answer goes into
+/// `answers`. `before` sees each message at its time, before its send
+/// begins. The schedule is kept by a thread of its own: tokio's timers
+/// tick in whole milliseconds, which at 1,000 msg/s made every send about
+/// a millisecond late and counted that against the server. Ends once the
+/// last send has begun (not answered: take every permit of `slots` to wait
+/// for that).
+pub fn dispatch(
+    start: Instant,
+    dues: impl Iterator<Item = Due> + Send + 'static,
+    api: &Api,
+    tokens: Vec<String>,
+    slots: Arc<Semaphore>,
+    answers: Arc<Mutex<Vec<Answer>>>,
+    mut before: impl FnMut(&Due) + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let api = api.clone();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        system::precise_sleeps();
+        for (i, due) in dues.enumerate() {
+            let when = start + due.at;
+            if let Some(wait) = when.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            before(&due);
+            let slot = runtime
+                .block_on(slots.clone().acquire_owned())
+                .expect("open semaphore");
+            let (api, answers) = (api.clone(), answers.clone());
+            let token = tokens[due.sender].clone();
+            runtime.spawn(async move {
+                let handed = Instant::now();
+                let answer = api
+                    .post_raw("messages/send", due.body, Some(&token))
+                    .await
+                    .map(|answer| answer["seq"].as_u64().unwrap_or(0))
+                    .map_err(|f| f.status.to_string());
+                answers.lock().expect("answers").push(Answer {
+                    index: i as u32,
+                    outcome: answer,
+                    handed,
+                    answered: Instant::now(),
+                });
+                drop(slot);
+            });
+        }
+    })
 }
 
 /// Runs `plan` into `rooms` and measures it. The members' sockets must be
@@ -155,55 +215,33 @@ pub async fn run(
     let answers: Arc<Mutex<Vec<Answer>>> = Arc::new(Mutex::new(Vec::with_capacity(dues.len())));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let start = Instant::now() + Duration::from_millis(50);
-    // The schedule is kept by a thread of its own: tokio's timers tick in
-    // whole milliseconds, which at 1,000 msg/s made every send about
-    // a millisecond late and counted that against the server.
-    let dispatch = {
-        let (server, api, users, answers, slots) = (
-            target.pid(),
-            api.clone(),
-            users.iter().map(|u| u.token.clone()).collect::<Vec<_>>(),
-            answers.clone(),
-            slots.clone(),
-        );
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            system::precise_sleeps();
-            let mut measured_from = None;
-            for (i, due) in dues.into_iter().enumerate() {
-                let when = start + due.at;
-                if let Some(wait) = when.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
-                if measured_from.is_none() && due.at >= plan.warmup {
+    // The server's and the generator's CPU from the first message after
+    // the warm-up.
+    let measured = Arc::new(OnceLock::new());
+    let mark = {
+        let (measured, server) = (measured.clone(), target.pid());
+        move |due: &Due| {
+            if due.at >= plan.warmup {
+                measured.get_or_init(|| {
                     let server = Usage::of(server).unwrap_or_default();
-                    measured_from = Some((Instant::now(), server, Usage::me()));
-                }
-                let slot = runtime
-                    .block_on(slots.clone().acquire_owned())
-                    .expect("open semaphore");
-                let (api, answers) = (api.clone(), answers.clone());
-                let token = users[due.sender].clone();
-                runtime.spawn(async move {
-                    let handed = Instant::now();
-                    let answer = api
-                        .post_raw("messages/send", due.body, Some(&token))
-                        .await
-                        .map(|_| ())
-                        .map_err(|f| f.status.to_string());
-                    answers.lock().expect("answers").push(Answer {
-                        index: i as u32,
-                        outcome: answer,
-                        handed,
-                        answered: Instant::now(),
-                    });
-                    drop(slot);
+                    (Instant::now(), server, Usage::me())
                 });
             }
-            measured_from
-        })
+        }
     };
-    let measured_from = dispatch.await.expect("the dispatch thread");
+    let tokens = users.iter().map(|u| u.token.clone()).collect();
+    dispatch(
+        start,
+        dues.into_iter(),
+        api,
+        tokens,
+        slots.clone(),
+        answers.clone(),
+        mark,
+    )
+    .await
+    .expect("the dispatch thread");
+    let measured_from = measured.get().copied();
     let sent_all = Instant::now();
     let (window_start, server_before, me_before) =
         measured_from.unwrap_or((start, target.usage(), Usage::me()));
@@ -253,7 +291,7 @@ pub async fn run(
             let _ = outcome.lateness.record(micros(late));
         }
         match a.outcome {
-            Ok(()) => {
+            Ok(_) => {
                 outcome.accepted += 1;
                 if due >= plan.warmup {
                     let _ = outcome.answer.record(micros(a.answered - (start + due)));

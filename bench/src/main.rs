@@ -2,14 +2,18 @@
 //! (`bench/peers/node`) one after the other on the same machine, drives
 //! each with the same scenarios through real clients (native `hush-v1`
 //! sealing, real Socket.IO connections), and writes a Markdown report with
-//! both servers side by side and a latency plot. `--help` lists the flags.
+//! both servers side by side, a latency plot, and for the soak (h, Hush
+//! only) a plot of the server's footprint over time. `--help` lists the
+//! flags.
 
 mod api;
 mod browser;
+mod client;
 mod live;
 mod load;
 mod report;
 mod scenarios;
+mod soak;
 mod storm;
 mod system;
 mod target;
@@ -17,7 +21,7 @@ mod world;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use report::{Curve, Section};
 use scenarios::Scale;
@@ -30,20 +34,38 @@ hush-bench: Hush and the Node.js peer under the same load, side by side.
 USAGE: hush-bench [flags]
 
   --smoke               every scenario at a tiny size (what the tests run)
-  --only LETTERS        scenarios to run, e.g. --only ab (default: abcdefg)
-  --servers LIST        hush,peer (default), or one of them
+  --only LETTERS        scenarios to run, e.g. --only ab (default: abcdefg;
+                        the soak, h, an hour long, runs only when named,
+                        or in --smoke, where it takes seconds)
+  --soak-minutes N      how long the soak (h) runs (default 60; e.g. 2 to
+                        try it; it samples every minute, or 12 times over
+                        a run shorter than 12 minutes)
+  --servers LIST        hush,peer (default), or one of them (g and h run
+                        against Hush only)
   --hush-bin PATH       the server to measure (default target/release/hush)
   --site-dir PATH       its built site (default target/site)
   --peer-dir PATH       the peer (default bench/peers/node)
   --out DIR             where reports go (default bench/results)
   --scratch DIR         the servers' data (default target/bench-data)
   --end2end-dir DIR     the Playwright project, for (g) (default end2end)
+  --commit TEXT         the commit the server was built from, for the
+                        report (default: `git rev-parse --short HEAD` at
+                        the start; say it when the binary was built
+                        elsewhere or the tree has moved on since)
   --quiet               no progress bars
 ";
+
+/// Every scenario, and those run when none are named.
+const SCENARIOS: &str = "abcdefgh";
+const DEFAULT_SCENARIOS: &str = "abcdefg";
+/// Scenarios run against Hush only.
+const HUSH_ONLY: &str = "gh";
 
 struct Options {
     smoke: bool,
     only: String,
+    soak_minutes: Option<f64>,
+    commit: Option<String>,
     servers: Vec<Kind>,
     launch: Launch,
     out: PathBuf,
@@ -55,7 +77,9 @@ struct Options {
 fn parse() -> Result<Options, String> {
     let mut o = Options {
         smoke: false,
-        only: "abcdefg".into(),
+        only: String::new(),
+        soak_minutes: None,
+        commit: None,
         servers: vec![Kind::Hush, Kind::Peer],
         launch: Launch {
             hush_bin: "target/release/hush".into(),
@@ -75,6 +99,17 @@ fn parse() -> Result<Options, String> {
             "--smoke" => o.smoke = true,
             "--quiet" => o.quiet = true,
             "--only" => o.only = value()?,
+            "--soak-minutes" => {
+                let minutes = value()?;
+                o.soak_minutes = Some(
+                    minutes
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|m| m.is_finite() && *m > 0.0)
+                        .ok_or_else(|| format!("--soak-minutes: not a duration: {minutes:?}"))?,
+                );
+            }
+            "--commit" => o.commit = Some(value()?),
             "--servers" => {
                 o.servers = value()?
                     .split(',')
@@ -98,8 +133,16 @@ fn parse() -> Result<Options, String> {
             other => return Err(format!("unknown flag {other:?} (see --help)")),
         }
     }
-    if let Some(bad) = o.only.chars().find(|c| !"abcdefg".contains(*c)) {
-        return Err(format!("--only: no scenario {bad:?} (a to g)"));
+    if o.only.is_empty() {
+        o.only = if o.smoke {
+            SCENARIOS
+        } else {
+            DEFAULT_SCENARIOS
+        }
+        .to_owned();
+    }
+    if let Some(bad) = o.only.chars().find(|c| !SCENARIOS.contains(*c)) {
+        return Err(format!("--only: no scenario {bad:?} (a to h)"));
     }
     Ok(o)
 }
@@ -159,22 +202,33 @@ fn sections(scale: &Scale) -> Vec<(char, Section)> {
             "{} connected clients (sockets spread over the users, each in one room of 10), the server restarted (SIGTERM, start on the same data and port); then one message into every room. Each client reconnects with the browser's policy (full jitter from 0.5 s doubling to 10 s), lists its conversations naming those it holds (Hush answers those as heads, the peer has no such form and sends everything) and fetches what it missed. Timed from the restart until every client is back and holds every message.",
             scale.storm)),
         s('g', "(g) The browser", "The browser app as built (`scripts/bench`: release), WASM + JS compressed with `gzip -9`; then a conversation of 1,000 messages opened in Chromium (Playwright, `end2end/bench/open.mjs`), timed in the page until its newest message is in the timeline: once as a full page load of the conversation's address, once as a click in the list of the already open app.".to_owned()),
+        s('h', "(h) Soak", format!(
+            "Hush only (the peer is not soaked). {} at {} msg/s, open-loop, round-robin over {} conversations ({} groups of {:?} members and {} one-to-one), each conversation's members taking turns to send; each message sealed and signed just before it is due. One socket per member ({} sockets). Every second {} hang up, the kinds in turn: cleanly (Socket.IO DISCONNECT, then the WebSocket close), by a TCP reset, or silently (no more reads or pongs: the connection stays open until the server's ping timeout ends it); each comes back as the browser does (backoff from 0–0.5 s, list naming the conversation it holds, fetch what it missed, through the delivery core). Every {}: the server's RSS (VmRSS, RssAnon), open files (`/proc/<pid>/fd`), threads, CPU and data directory size, and the interval's delivery latency (from the moment a message was due until a member's socket had it; the sender's own copy not counted) and throughput. At the end, with the churn stopped, every member must hold every message of its conversation within 60 s.",
+            soak::length(scale.soak.duration), scale.soak.rate, scale.soak.groups.len() + scale.soak.pairs, scale.soak.groups.len(), scale.soak.groups, scale.soak.pairs, scale.soak.members(), if scale.soak.churn == 1 { "1 socket".to_owned() } else { format!("{} sockets", scale.soak.churn) }, soak::length(scale.soak.interval()))),
     ]
 }
 
 async fn suite(options: &Options, files: u64) -> Result<bool, String> {
-    let scale = if options.smoke {
+    let mut scale = if options.smoke {
         Scale::smoke()
     } else {
         Scale::full()
     };
+    if let Some(minutes) = options.soak_minutes {
+        scale.soak.duration = Duration::from_secs_f64(minutes * 60.0);
+    }
+    let commit = options.commit.clone().unwrap_or_else(commit);
     let mut all = sections(&scale);
     all.retain(|(letter, _)| options.only.contains(*letter));
     let mut curves = Vec::new();
+    let mut soaked = Vec::new();
     let mut failures = Vec::new();
     let started = Instant::now();
     for &kind in &options.servers {
         let hush = kind == Kind::Hush;
+        if !hush && all.iter().all(|(letter, _)| HUSH_ONLY.contains(*letter)) {
+            continue;
+        }
         eprintln!("\u{1b}[1m{}\u{1b}[0m", kind.name());
         let data = options.scratch.join(if hush { "hush" } else { "peer" });
         let target = Target::start(kind, &options.launch, &data)?;
@@ -186,10 +240,10 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
         // The storm before the room of 1,000: each storm client's first,
         // full list would carry that room's 1,000 members, which would make
         // (f)'s set-up a test of (d)'s aftermath rather than of reconnecting.
-        let order = "abcefdg";
+        let order = "abcefdgh";
         all.sort_by_key(|(letter, _)| order.find(*letter));
         for (letter, section) in &mut all {
-            if *letter == 'g' && !hush {
+            if HUSH_ONLY.contains(*letter) && !hush {
                 continue;
             }
             eprintln!("  {}", section.title);
@@ -203,6 +257,7 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
                 'e' => scenarios::history(&world, &scale, section, hush).await,
                 'f' => storm::storm(&mut world, &scale, section, hush).await,
                 'g' => browser::measure(&world, options, section).await,
+                'h' => soak::soak(&world, &scale, section, &mut soaked).await,
                 _ => Ok(()),
             };
             eprintln!("    done in {:.1} s", t.elapsed().as_secs_f64());
@@ -223,17 +278,45 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
     let dir = options.out.join(&stamp);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let header = vec![
-        ("When".to_owned(), format!("{stamp} (UTC), {:.0} s", started.elapsed().as_secs_f64())),
-        ("Commit".to_owned(), commit()),
+        (
+            "When".to_owned(),
+            format!("{stamp} (UTC), {:.0} s", started.elapsed().as_secs_f64()),
+        ),
+        ("Commit".to_owned(), commit),
         ("Machine".to_owned(), system::machine()),
-        ("Pinning".to_owned(), match options.launch.core {
-            Some(core) => format!("generator on core 0 (one tokio worker), servers on core {core}"),
-            None => "none (fewer than 2 cores)".to_owned(),
-        }),
-        ("Durability".to_owned(), format!("both servers: SQLite {}", target::DURABILITY)),
-        ("Scale".to_owned(), if options.smoke { "smoke (tiny; not a measurement)".to_owned() } else { "full".to_owned() }),
-        ("Open files".to_owned(), format!("{files} per process (the hard limit here)")),
-        ("Servers".to_owned(), "Hush: `target/release/hush serve --kdf-min-iterations 1 --signups-per-address 1000000 --sockets-per-user 100000`; peer: `node bench/peers/node/server.js --synchronous FULL` (Express 5, socket.io 4.8, better-sqlite3 12)".to_owned()),
+        (
+            "Pinning".to_owned(),
+            match options.launch.core {
+                Some(core) => {
+                    format!("generator on core 0 (one tokio worker), servers on core {core}")
+                }
+                None => "none (fewer than 2 cores)".to_owned(),
+            },
+        ),
+        (
+            "Durability".to_owned(),
+            format!("both servers: SQLite {}", target::DURABILITY),
+        ),
+        (
+            "Scale".to_owned(),
+            if options.smoke {
+                "smoke (tiny; not a measurement)".to_owned()
+            } else {
+                "full".to_owned()
+            },
+        ),
+        ("Scenarios".to_owned(), options.only.clone()),
+        (
+            "Open files".to_owned(),
+            format!("{files} per process (the hard limit here)"),
+        ),
+        (
+            "Servers".to_owned(),
+            format!(
+                "Hush: `{} serve --kdf-min-iterations 1 --signups-per-address 1000000 --sockets-per-user 100000 --handshakes-per-address 1000000` and every rate limit at 10000000 a minute; peer: `node bench/peers/node/server.js --synchronous FULL` (Express 5, socket.io 4.8, better-sqlite3 12)",
+                options.launch.hush_bin.display()
+            ),
+        ),
     ];
     all.sort_by_key(|(letter, _)| *letter);
     let sections: Vec<Section> = all.into_iter().map(|(_, s)| s).collect();
@@ -241,6 +324,10 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
     if !curves.is_empty() {
         report::plot(&dir.join("latency.svg"), &curves)?;
         text.push_str("\n![Delivery latency against offered rate](latency.svg)\n");
+    }
+    if !soaked.is_empty() {
+        report::plot_footprint(&dir.join("soak.svg"), &soaked, scale.soak.duration)?;
+        text.push_str("\n![The server's footprint during the soak](soak.svg)\n");
     }
     let path = dir.join("report.md");
     std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -266,12 +353,33 @@ fn stamp() -> String {
     )
 }
 
+/// `git rev-parse --short HEAD`, and whether the server's sources differ
+/// from it (a build from this tree then holds more than the commit).
 fn commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".to_owned())
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
+        return "unknown".to_owned();
+    };
+    let sources = [
+        "status",
+        "--porcelain",
+        "--",
+        "src",
+        "migrations",
+        "Cargo.toml",
+        "Cargo.lock",
+    ];
+    match git(&sources) {
+        Some(changes) if !changes.is_empty() => {
+            format!("{head}, with uncommitted changes to the server's sources")
+        }
+        _ => head,
+    }
 }

@@ -1,11 +1,14 @@
 //! The run's report: one Markdown table per scenario with each figure for
-//! both servers, their ratio and the target, and a plot of latency against
-//! offered rate (SVG, plotters).
+//! both servers, their ratio and the target, a plot of latency against
+//! offered rate, and one of the server's footprint over the soak (SVG,
+//! plotters).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
+
+use crate::soak::{self, Sample};
 
 /// Which way a figure is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,5 +236,138 @@ pub fn plot(path: &Path, curves: &[Curve]) -> Result<(), String> {
         .border_style(BLACK)
         .draw()
         .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// One panel of the soak's plot: lines against minutes, and the flatness
+/// rule's baseline and limit.
+struct Panel {
+    caption: &'static str,
+    unit: &'static str,
+    series: Vec<Series>,
+    rule: Option<(f64, f64)>,
+}
+
+/// One line of a panel.
+struct Series {
+    label: &'static str,
+    colour: RGBColor,
+    points: Vec<(f64, f64)>,
+}
+
+/// Writes the soak's plot to `path` (SVG): the server's RSS (VmRSS and
+/// RssAnon) above, its open files and threads below, against time; the
+/// dashed lines are the flatness rule's baseline and limit.
+pub fn plot_footprint(
+    path: &Path,
+    samples: &[Sample],
+    duration: std::time::Duration,
+) -> Result<(), String> {
+    let minutes = |s: &Sample| s.at.as_secs_f64() / 60.0;
+    let end = samples.iter().map(minutes).fold(1.0 / 60.0, f64::max);
+    let root = SVGBackend::new(path, (900, 640)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (top, bottom) = root.split_vertically(320);
+    let mib = |b: u64| b as f64 / 1048576.0;
+    let flat = soak::Flatness::of(samples, duration);
+    let blue = RGBColor(0, 114, 178);
+    let orange = RGBColor(213, 94, 0);
+    let grey = RGBColor(120, 120, 120);
+    let line = |label, colour, value: &dyn Fn(&Sample) -> f64| Series {
+        label,
+        colour,
+        points: samples.iter().map(|s| (minutes(s), value(s))).collect(),
+    };
+    let panels = [
+        Panel {
+            caption: "Server memory during the soak",
+            unit: "MiB",
+            series: vec![
+                line("RSS (VmRSS)", blue, &|s| mib(s.server.rss)),
+                line("anonymous (RssAnon)", orange, &|s| mib(s.server.rss_anon)),
+            ],
+            rule: flat
+                .as_ref()
+                .map(|f| (f.rss.0, f.rss.0 * (1.0 + soak::RSS_GROWTH))),
+        },
+        Panel {
+            caption: "Server open files and threads during the soak",
+            unit: "count",
+            series: vec![
+                line("open files", blue, &|s| s.server.files as f64),
+                line("threads", orange, &|s| s.server.threads as f64),
+            ],
+            rule: flat
+                .as_ref()
+                .map(|f| (f.files.0, f.files.0 + soak::files_tolerance(f.files.0))),
+        },
+    ];
+    for (panel, area) in panels.into_iter().zip([top, bottom]) {
+        let Panel {
+            caption,
+            unit,
+            series,
+            rule,
+        } = panel;
+        let high = series
+            .iter()
+            .flat_map(|line| line.points.iter().map(|p| p.1))
+            .chain(rule.map(|r| r.1))
+            .fold(1.0_f64, f64::max);
+        let mut chart = ChartBuilder::on(&area)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..end, 0.0..high * 1.15)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("minutes from the start")
+            .y_desc(unit)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for Series {
+            label,
+            colour,
+            points,
+        } in series
+        {
+            let style = ShapeStyle {
+                color: colour.to_rgba(),
+                filled: true,
+                stroke_width: 2,
+            };
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(|e| e.to_string())?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
+        if let Some((baseline, limit)) = rule {
+            for (label, y) in [
+                ("after the warm-up (median)", baseline),
+                ("flatness limit", limit),
+            ] {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(0.0, y), (end, y)],
+                        6,
+                        4,
+                        grey.stroke_width(1),
+                    ))
+                    .map_err(|e| e.to_string())?
+                    .label(label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
     root.present().map_err(|e| e.to_string())
 }

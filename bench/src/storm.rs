@@ -1,223 +1,21 @@
 //! (f) The reconnect storm: thousands of connected clients, the server
 //! restarted under them, and every client coming back the way the browser
-//! does (full-jitter backoff, then list and fetch what it missed, decided
-//! by the browser's own delivery core) while a writer sends into every
-//! room. Timed until every client holds every message.
+//! does ([`crate::client`]: full-jitter backoff, then list and fetch what
+//! it missed, decided by the browser's own delivery core) while a writer
+//! sends into every room. Timed until every client holds every message.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use hush::crypto::native_client::random;
-use hush::delivery::backoff::Backoff;
-use hush::delivery::{Command, Core, Event, Fetch};
-use hush::model::conversation::{Head, History, Message};
-use hush::model::ids::{ConversationId, MessageId};
-use hush::protocol::NEW_MESSAGE;
-use hush::protocol::frames::{self, EnginePacket, SocketPacket};
-use serde_json::json;
-use tokio_tungstenite::tungstenite::Message as Frame;
+use hush::model::conversation::Message;
+use hush::model::ids::MessageId;
 
-use crate::api::{Api, Room};
-use crate::live;
+use crate::api::Room;
+use crate::client::{self, Client, State, Tasks, all_back};
 use crate::report::{Better, Section};
 use crate::scenarios::Scale;
 use crate::world::World;
-
-/// What the harness can see of one client.
-struct State {
-    /// Highest `seq` held with nothing missing below it.
-    have: AtomicU64,
-    connected: AtomicBool,
-    reconnects: AtomicU64,
-}
-
-/// The browser's reconnect delay before attempt `n` (from 0).
-fn backoff(n: u32) -> Duration {
-    let [a, b, c, d] = random::<4>();
-    let share = f64::from(u32::from_le_bytes([a, b, c, d])) / f64::from(u32::MAX);
-    Duration::from_millis(u64::from(Backoff::RECONNECT.delay_ms(n + 1, share)))
-}
-
-/// The core's clock: ms since the harness started.
-fn clock() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_millis() as u64
-}
-
-/// One client's delivery: the browser's own core ([`Core`]), its
-/// commands carried out over the harness's HTTP client.
-struct Delivery {
-    core: Core<Message>,
-    room: ConversationId,
-    /// The conversations had in full: a list names them (`known`), and
-    /// the server answers them as heads, as it does for the browser.
-    known: Vec<String>,
-}
-
-impl Delivery {
-    /// Feeds the core one event and carries out what it decides. A request
-    /// that fails is told to the core and ends the run with `Err`: the
-    /// client then reconnects, and the core plans again.
-    async fn feed(&mut self, api: &Api, token: &str, event: Event<Message>) -> Result<(), String> {
-        let mut commands: VecDeque<Command> = self.core.handle(clock(), event).into();
-        while let Some(command) = commands.pop_front() {
-            let answer = match command {
-                Command::List => match self.list(api, token).await {
-                    Ok(heads) => Event::Listed(heads),
-                    Err(e) => {
-                        self.core.handle(clock(), Event::ListFailed);
-                        return Err(e);
-                    }
-                },
-                Command::Fetch(fetch) => match history(api, token, fetch).await {
-                    Ok(entries) => Event::Page { fetch, entries },
-                    Err(e) => {
-                        self.core.handle(clock(), Event::PageFailed(fetch));
-                        return Err(e);
-                    }
-                },
-                // Nothing shown, nothing sent through the core, no timers:
-                // a failure reconnects instead.
-                Command::Show(_) | Command::Send(_) | Command::Unpark(_) | Command::Wake { .. } => {
-                    continue;
-                }
-            };
-            commands.extend(self.core.handle(clock(), answer));
-        }
-        Ok(())
-    }
-
-    /// The list, as heads of the client's own room.
-    async fn list(&mut self, api: &Api, token: &str) -> Result<Vec<Head>, String> {
-        let list = api
-            .post(
-                "conversations/list",
-                &json!({ "known": self.known }),
-                Some(token),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        let full = list["conversations"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        self.known.extend(
-            full.iter()
-                .filter_map(|c| c["id"].as_str().map(str::to_owned)),
-        );
-        let heads = list["heads"].as_array().cloned().unwrap_or_default();
-        Ok(full
-            .into_iter()
-            .chain(heads)
-            .filter_map(|c| serde_json::from_value::<Head>(c).ok())
-            .filter(|h| h.id == self.room)
-            .collect())
-    }
-
-    /// The highest `seq` held with nothing missing below it.
-    fn have(&self) -> u64 {
-        self.core.contiguous(self.room)
-    }
-}
-
-/// One history page.
-async fn history(api: &Api, token: &str, fetch: Fetch) -> Result<Vec<Message>, String> {
-    let page = api
-        .post(
-            "messages/history",
-            &json!({
-                "conversation_id": fetch.conversation,
-                "after_seq": fetch.after,
-                "before_seq": fetch.before,
-                "limit": fetch.limit,
-            }),
-            Some(token),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    serde_json::from_value::<History>(page)
-        .map(|h| h.messages)
-        .map_err(|e| e.to_string())
-}
-
-/// One client, forever (until the task is aborted).
-async fn client(
-    api: Api,
-    server: std::net::SocketAddr,
-    n: usize,
-    token: String,
-    room: String,
-    state: Arc<State>,
-) {
-    let mut attempt = 0u32;
-    let mut delivery = Delivery {
-        core: Core::new(n as u64),
-        room: room.parse().expect("a room id"),
-        known: Vec::new(),
-    };
-    loop {
-        let mut ws = match live::handshake(server, live::source(n), &token).await {
-            Ok(ws) => ws,
-            Err(_) => {
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-                continue;
-            }
-        };
-        attempt = 0;
-        state.connected.store(true, Ordering::SeqCst);
-        let caught_up = delivery.feed(&api, &token, Event::Connected).await;
-        state.have.store(delivery.have(), Ordering::SeqCst);
-        if caught_up.is_err() {
-            state.connected.store(false, Ordering::SeqCst);
-            delivery.core.handle(clock(), Event::Disconnected);
-            tokio::time::sleep(backoff(attempt)).await;
-            continue;
-        }
-        // Pushes, until the socket drops.
-        while let Some(Ok(frame)) = ws.next().await {
-            let Frame::Text(text) = frame else { continue };
-            match frames::decode_engine(text.as_str()) {
-                Ok(EnginePacket::Ping(data))
-                    if ws
-                        .send(Frame::text(frames::encode_pong(data)))
-                        .await
-                        .is_err() =>
-                {
-                    break;
-                }
-                Ok(EnginePacket::Message(packet)) => {
-                    if let Ok(SocketPacket::Event { name, mut args, .. }) =
-                        frames::decode_socket(packet)
-                        && name == NEW_MESSAGE
-                        && !args.is_empty()
-                        && let Ok(entry) = serde_json::from_value::<Message>(args.swap_remove(0))
-                    {
-                        let conversation = entry.conversation_id;
-                        let pushed = Event::Pushed {
-                            conversation,
-                            entry,
-                        };
-                        // A failed gap fetch is planned again by the next
-                        // push or the next connect.
-                        let _ = delivery.feed(&api, &token, pushed).await;
-                        state.have.store(delivery.have(), Ordering::SeqCst);
-                    }
-                }
-                Ok(EnginePacket::Close) => break,
-                _ => {}
-            }
-        }
-        state.connected.store(false, Ordering::SeqCst);
-        delivery.core.handle(clock(), Event::Disconnected);
-        state.reconnects.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(backoff(attempt)).await;
-        attempt += 1;
-    }
-}
 
 /// Sends one message into every room; returns each room's new `seq`.
 async fn write_round(world: &World, rooms: &[Room]) -> Result<Vec<u64>, String> {
@@ -248,44 +46,8 @@ async fn write_round(world: &World, rooms: &[Room]) -> Result<Vec<u64>, String> 
     Ok(seqs)
 }
 
-/// Waits until every client is connected and holds its room's `seq`s;
-/// `Err` with how many are not, after `limit`.
-async fn all_back(
-    states: &[(usize, Arc<State>)],
-    seqs: &[u64],
-    limit: Duration,
-) -> Result<Instant, usize> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let behind = states
-            .iter()
-            .filter(|(room, s)| {
-                !s.connected.load(Ordering::SeqCst) || s.have.load(Ordering::SeqCst) < seqs[*room]
-            })
-            .count();
-        if behind == 0 {
-            return Ok(Instant::now());
-        }
-        if Instant::now() > deadline {
-            return Err(behind);
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 /// Clients connected at once while the storm is set up.
 const WAVE: usize = 250;
-
-/// The clients' tasks, stopped whichever way the scenario ends.
-struct Tasks(Vec<tokio::task::JoinHandle<()>>);
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
-    }
-}
 
 pub async fn storm(
     world: &mut World,
@@ -304,19 +66,20 @@ pub async fn storm(
     for n in 0..scale.storm {
         let room = n % rooms.len();
         let user = rooms[room].members[(n / rooms.len()) % size];
-        let state = Arc::new(State {
-            have: AtomicU64::new(0),
-            connected: AtomicBool::new(false),
-            reconnects: AtomicU64::new(0),
-        });
+        let state = Arc::new(State::default());
         states.push((room, state.clone()));
-        tasks.0.push(tokio::spawn(client(
-            world.api.clone(),
-            world.target.addr,
+        let client = Client {
+            api: world.api.clone(),
+            server: world.target.addr,
             n,
-            world.users[user].token.clone(),
-            rooms[room].id.clone(),
+            token: world.users[user].token.clone(),
+            room: rooms[room].id.parse().expect("a room id"),
             state,
+        };
+        tasks.0.push(tokio::spawn(client::run::<Message>(
+            client,
+            None,
+            |_, _| {},
         )));
         if n % WAVE == WAVE - 1 || n + 1 == scale.storm {
             all_back(&states, &nobody, Duration::from_secs(60))

@@ -1,5 +1,5 @@
 //! The machine under the benchmark: core pinning, file limits, and the CPU
-//! time and memory of a process read from `/proc`.
+//! time, memory, open files and threads of a process read from `/proc`.
 
 use std::time::Duration;
 
@@ -77,19 +77,53 @@ impl Usage {
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let rss_kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
         Some(Usage {
             cpu: Duration::from_millis(ticks * 1000 / hz),
-            rss: rss_kib * 1024,
+            rss: status_field(&status, "VmRSS")? * 1024,
         })
     }
 
     /// This process.
     pub fn me() -> Usage {
         Usage::of(std::process::id()).unwrap_or_default()
+    }
+}
+
+/// A number from `/proc/<pid>/status` (`VmRSS:  1234 kB` → 1234).
+fn status_field(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// File descriptors process `pid` holds (0 if it is gone).
+pub fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// What a process holds at one moment: memory, files, threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Footprint {
+    /// Resident set size (VmRSS), bytes: `rss_anon` plus file-backed and
+    /// shared pages (the database's shared memory among them).
+    pub rss: u64,
+    /// Anonymous resident memory (RssAnon), bytes: the heap and stacks.
+    pub rss_anon: u64,
+    pub files: usize,
+    pub threads: u64,
+}
+
+impl Footprint {
+    /// Reads `/proc/<pid>` (`None`: the process is gone).
+    pub fn of(pid: u32) -> Option<Footprint> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        Some(Footprint {
+            rss: status_field(&status, "VmRSS")? * 1024,
+            rss_anon: status_field(&status, "RssAnon").unwrap_or(0) * 1024,
+            files: open_files(pid),
+            threads: status_field(&status, "Threads")?,
+        })
     }
 }
 

@@ -178,6 +178,11 @@ impl Target {
         self.spawn()
     }
 
+    /// Where the server keeps its data (the database among it).
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -22,11 +22,6 @@ pub struct World {
     pub quiet: bool,
 }
 
-/// File descriptors this process holds.
-fn open_files() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
-}
-
 /// A progress bar for `len` steps (hidden when quiet).
 pub fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
     if quiet {
@@ -77,6 +72,7 @@ impl World {
     /// so one scenario's teardown does not count against the next.
     pub async fn settle(&self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let open_files = || crate::system::open_files(std::process::id());
         let mut files = open_files();
         while std::time::Instant::now() < deadline {
             let before = self.target.usage();
