@@ -2,6 +2,7 @@
 //! and the users a run signs up, each with the identity only its own
 //! client holds.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use hush::crypto::native::PrivateKey;
@@ -36,7 +37,14 @@ impl std::fmt::Display for Failure {
 
 impl Api {
     pub fn new(base: String) -> Api {
+        Api::from_address(base, None)
+    }
+
+    /// A client whose connections come from `source` (a loopback address
+    /// of its own lets the soak tell them apart at the server).
+    pub fn from_address(base: String, source: Option<IpAddr>) -> Api {
         let http = reqwest::Client::builder()
+            .local_address(source)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             // A saturated server leaves up to 2,048 sends in flight, each on

@@ -256,8 +256,9 @@ struct Series {
 }
 
 /// Writes the soak's plot to `path` (SVG): the server's RSS (VmRSS and
-/// RssAnon) above, its open files and threads below, against time; the
-/// dashed lines are the flatness rule's baseline and limit.
+/// RssAnon) above, its open files, those the rule judges, and its threads
+/// below, against time; the dashed lines are the flatness rule's baseline
+/// and limit (of the RSS, and of the judged files).
 pub fn plot_footprint(
     path: &Path,
     samples: &[Sample],
@@ -273,6 +274,7 @@ pub fn plot_footprint(
     let blue = RGBColor(0, 114, 178);
     let orange = RGBColor(213, 94, 0);
     let grey = RGBColor(120, 120, 120);
+    let green = RGBColor(0, 158, 115);
     let line = |label, colour, value: &dyn Fn(&Sample) -> f64| Series {
         label,
         colour,
@@ -291,10 +293,11 @@ pub fn plot_footprint(
                 .map(|f| (f.rss.0, f.rss.0 * (1.0 + soak::RSS_GROWTH))),
         },
         Panel {
-            caption: "Server open files and threads during the soak",
+            caption: "Server open files (all, and judged) and threads during the soak",
             unit: "count",
             series: vec![
                 line("open files", blue, &|s| s.server.files as f64),
+                line("judged files", green, &|s| s.held() as f64),
                 line("threads", orange, &|s| s.server.threads as f64),
             ],
             rule: flat

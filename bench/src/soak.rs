@@ -6,10 +6,13 @@
 //! second a few sockets hang up (cleanly, by a TCP reset, or silently) and
 //! come back as the browser does ([`crate::client`]). Nothing may be lost:
 //! at the end every member must hold every message of its conversation.
-//! The flatness rule is [`Flatness`]; it never judges the generator.
+//! The flatness rule is [`Flatness`]; it judges the server alone, never
+//! the generator, nor the files the generator's own choices hold open at
+//! the server (its HTTP connection pool).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +21,7 @@ use hdrhistogram::Histogram;
 use hush::model::ids::MessageId;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::api::{self, Room};
+use crate::api::{self, Api, Room};
 use crate::client::{self, Client, Hangup, Seen, State, Tasks};
 use crate::load::{self, Answer};
 use crate::report::{Better, Section};
@@ -26,6 +29,12 @@ use crate::scenarios::Scale;
 use crate::system::{self, Footprint, Usage};
 use crate::target::Target;
 use crate::world::World;
+
+/// The address the soak's HTTP client connects from: not one of the
+/// sockets' (127.0.0.1–100, [`crate::live::source`]), so the server's
+/// connections from it are the client's keep-alive pool, which grows while
+/// sends are slow to be answered and idles out after a minute.
+pub const HTTP_SOURCE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 101);
 
 /// How the soak runs.
 #[derive(Debug, Clone)]
@@ -67,6 +76,11 @@ pub struct Sample {
     pub generator: Footprint,
     /// The server's database, WAL and shared memory files.
     pub database: u64,
+    /// The server's established connections from the generator's HTTP
+    /// client ([`HTTP_SOURCE`]), and its open files in its data directory
+    /// (two per SQLite connection, at most 8 of them, and one).
+    pub http: usize,
+    pub database_files: usize,
     /// Cores the server and the generator used over the interval.
     pub server_cpu: f64,
     pub generator_cpu: f64,
@@ -90,6 +104,16 @@ pub struct Sample {
     pub caught_up: u64,
     /// Length of the interval.
     pub span: Duration,
+}
+
+impl Sample {
+    /// The server's open files less its HTTP connections from the
+    /// generator and its database files: what the rule judges.
+    pub fn held(&self) -> usize {
+        self.server
+            .files
+            .saturating_sub(self.http + self.database_files)
+    }
 }
 
 /// What every socket's pushes feed: when each message was due, and the
@@ -252,9 +276,16 @@ impl Sampler<'_> {
         let (then, before, me_before, reconnected, fetched) = self.last;
         self.last = (now, usage, me, reconnects, caught_up);
         let ms = |micros: u64| micros as f64 / 1000.0;
+        let (pid, data) = (self.target.pid(), self.target.data_dir());
+        let http = match self.target.addr {
+            SocketAddr::V4(server) => system::established(server, HTTP_SOURCE),
+            SocketAddr::V6(_) => 0,
+        };
         Sample {
             at: now.saturating_duration_since(self.start),
-            server: Footprint::of(self.target.pid()).unwrap_or_default(),
+            server: Footprint::of(pid).unwrap_or_default(),
+            http,
+            database_files: system::open_files_under(pid, data),
             generator: Footprint::of(std::process::id()).unwrap_or_default(),
             database: database_bytes(self.target),
             server_cpu: system::cpu_share(before, usage, now - then),
@@ -314,7 +345,9 @@ pub const FILES_GROWTH: (f64, f64) = (10.0, 0.03);
 #[derive(Debug, Clone)]
 pub struct Flatness {
     pub rss: (f64, f64),
+    /// What the rule judges ([`Sample::held`]), and all open files.
     pub files: (f64, f64),
+    pub all_files: (f64, f64),
     pub threads: (f64, f64),
     pub rss_flat: bool,
     pub files_flat: bool,
@@ -343,7 +376,8 @@ impl Flatness {
         let both =
             |value: &dyn Fn(&Sample) -> f64| Some((pick(BASELINE, value)?, pick(END, value)?));
         let rss = both(&|s| s.server.rss as f64 / 1048576.0)?;
-        let files = both(&|s| s.server.files as f64)?;
+        let files = both(&|s| s.held() as f64)?;
+        let all_files = both(&|s| s.server.files as f64)?;
         let threads = both(&|s| s.server.threads as f64)?;
         let span = |w: Window| {
             format!(
@@ -355,6 +389,7 @@ impl Flatness {
         Some(Flatness {
             rss,
             files,
+            all_files,
             threads,
             rss_flat: rss.1 <= rss.0 * (1.0 + RSS_GROWTH),
             files_flat: files.1 - files.0 <= files_tolerance(files.0),
@@ -399,17 +434,20 @@ fn clock(d: Duration) -> String {
 pub fn table(samples: &[Sample]) -> String {
     let mib = |b: u64| format!("{:.1}", b as f64 / 1048576.0);
     let mut out = String::from(
-        "| at (m:ss) | RSS (MiB) | anon (MiB) | files | threads | server CPU (cores) | data (MiB) | stored/s | copies pushed/s | p50 (ms) | p99 (ms) | max (ms) | answer p99 (ms) | send late p99 (ms) | reconnects | caught up (msgs) | errors | generator CPU (cores) | generator RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| at (m:ss) | RSS (MiB) | anon (MiB) | files | HTTP conns | DB files | judged files | threads | server CPU (cores) | data (MiB) | stored/s | copies pushed/s | p50 (ms) | p99 (ms) | max (ms) | answer p99 (ms) | send late p99 (ms) | reconnects | caught up (msgs) | errors | generator CPU (cores) | generator RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for s in samples {
         let per_s = |n: u64| format!("{:.1}", n as f64 / s.span.as_secs_f64().max(1e-9));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {:.3} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {:.3} | {} |",
             clock(s.at),
             mib(s.server.rss),
             mib(s.server.rss_anon),
             s.server.files,
+            s.http,
+            s.database_files,
+            s.held(),
             s.server.threads,
             s.server_cpu,
             mib(s.database),
@@ -468,6 +506,7 @@ pub async fn soak(
     }
     let rooms = Arc::new(rooms(world, soak).await?);
     let tally = Arc::new(Tally::new());
+    let api = Api::from_address(world.target.base(), Some(HTTP_SOURCE.into()));
 
     // One client per member, each with its own hang-up channel.
     let mut states = Vec::with_capacity(soak.members());
@@ -478,7 +517,7 @@ pub async fn soak(
             let state = Arc::new(State::default());
             let (hangups, told) = mpsc::channel(1);
             let client = Client {
-                api: world.api.clone(),
+                api: api.clone(),
                 server: world.target.addr,
                 n: states.len(),
                 token: world.users[user].token.clone(),
@@ -522,7 +561,7 @@ pub async fn soak(
     let sending = load::dispatch(
         start,
         dues,
-        &world.api,
+        &api,
         tokens,
         slots.clone(),
         answers.clone(),
@@ -555,11 +594,14 @@ pub async fn soak(
         let s = sampler.take();
         if !world.quiet {
             eprintln!(
-                "    {}: RSS {:.1} MiB (anon {:.1}), {} files, {} threads, CPU {:.2}; {:.0} stored/s, {:.0} copies/s, p50 {:.2} ms, p99 {:.2} ms, answer p99 {:.2} ms; {} reconnects, {} caught up, {} errors; generator CPU {:.2}",
+                "    {}: RSS {:.1} MiB (anon {:.1}), {} files ({} HTTP, {} database, {} judged), {} threads, CPU {:.2}; {:.0} stored/s, {:.0} copies/s, p50 {:.2} ms, p99 {:.2} ms, answer p99 {:.2} ms; {} reconnects, {} caught up, {} errors; generator CPU {:.2}",
                 clock(s.at),
                 s.server.rss as f64 / 1048576.0,
                 s.server.rss_anon as f64 / 1048576.0,
                 s.server.files,
+                s.http,
+                s.database_files,
+                s.held(),
                 s.server.threads,
                 s.server_cpu,
                 s.stored as f64 / s.span.as_secs_f64(),
@@ -766,16 +808,30 @@ pub async fn soak(
             &format!("server open files after the warm-up {windows}"),
             "files",
             Better::Lower,
-            f.files.0,
+            f.all_files.0,
         );
         put(
             section,
             "server open files at the end",
             "files",
             Better::Lower,
+            f.all_files.1,
+        );
+        put(
+            section,
+            "judged files (less the generator's HTTP connections and the database's) after the warm-up",
+            "files",
+            Better::Lower,
+            f.files.0,
+        );
+        put(
+            section,
+            "judged files at the end",
+            "files",
+            Better::Lower,
             f.files.1,
         );
-        let growth = "server open files growth, end over after the warm-up";
+        let growth = "judged files growth, end over after the warm-up";
         put(
             section,
             growth,
@@ -800,9 +856,10 @@ pub async fn soak(
         );
     }
     section.notes.push(format!(
-        "**Flatness rule.** Over the samples from {} to {} of the run (minutes 5–15 of an hour, after the warm-up) and over the last sixth (the last 10 minutes of an hour), the medians of the server's RSS (VmRSS) and of its open files (entries of `/proc/<pid>/fd`) are compared. The run is flat if the RSS at the end is at most {:.0} % above the RSS after the warm-up, and its open files at most {} more, or {:.0} % more, whichever is larger (sockets between a hang-up and their reconnect, and silently dropped ones not yet timed out, come and go). Threads are shown, not judged. {}",
+        "**Flatness rule.** Over the samples from {} to {} of the run (minutes 5–15 of an hour, after the warm-up) and over the last sixth (the last 10 minutes of an hour), the medians of the server's RSS (VmRSS) and of its judged files are compared: its open files (entries of `/proc/<pid>/fd`) less its established connections from the generator's HTTP client (which connects from {} alone: a keep-alive pool that grows while sends are slow to be answered and idles out after a minute, the client's doing) and less its files in its data directory (SQLite: a database and a WAL file per pooled connection, at most 8 connections, and the shared memory). The run is flat if the RSS at the end is at most {:.0} % above the RSS after the warm-up, and the judged files at most {} more, or {:.0} % more, whichever is larger (sockets between a hang-up and their reconnect, and silently dropped ones not yet timed out, come and go). Threads (a worker per SQLite connection among them) are shown, not judged. {}",
         clock(soak.duration.mul_f64(BASELINE.from)),
         clock(soak.duration.mul_f64(BASELINE.to)),
+        HTTP_SOURCE,
         RSS_GROWTH * 100.0,
         FILES_GROWTH.0,
         FILES_GROWTH.1 * 100.0,
@@ -811,7 +868,7 @@ pub async fn soak(
     let verdict = match &flatness {
         None => "**Verdict**: no samples in a window; the run was too short to judge.".to_owned(),
         Some(f) => format!(
-            "**Verdict: {}.** RSS {:.1} → {:.1} MiB ({:+.1} %, limit +{:.0} %: {}); open files {:.0} → {:.0} ({:+.0}, limit +{:.0}: {}); threads {:.0} → {:.0}.",
+            "**Verdict: {}.** RSS {:.1} → {:.1} MiB ({:+.1} %, limit +{:.0} %: {}); judged files {:.0} → {:.0} ({:+.0}, limit +{:.0}: {}; all open files {:.0} → {:.0}); threads {:.0} → {:.0}.",
             if f.flat() { "flat" } else { "not flat" },
             f.rss.0,
             f.rss.1,
@@ -823,6 +880,8 @@ pub async fn soak(
             f.files.1 - f.files.0,
             files_tolerance(f.files.0),
             if f.files_flat { "within" } else { "exceeded" },
+            f.all_files.0,
+            f.all_files.1,
             f.threads.0,
             f.threads.1,
         ),

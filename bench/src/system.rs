@@ -1,6 +1,8 @@
 //! The machine under the benchmark: core pinning, file limits, and the CPU
 //! time, memory, open files and threads of a process read from `/proc`.
 
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::Path;
 use std::time::Duration;
 
 /// Pins the calling thread (and the threads it starts later) to `core`.
@@ -100,6 +102,42 @@ fn status_field(status: &str, key: &str) -> Option<u64> {
 /// File descriptors process `pid` holds (0 if it is gone).
 pub fn open_files(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// File descriptors process `pid` holds on files under `dir`.
+pub fn open_files_under(pid: u32, dir: &Path) -> usize {
+    let Ok(dir) = dir.canonicalize() else {
+        return 0;
+    };
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |fds| {
+        fds.filter_map(Result::ok)
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .filter(|file| file.starts_with(&dir))
+            .count()
+    })
+}
+
+/// Established TCP connections from `peer` to `server` (IPv4), as
+/// `/proc/net/tcp` lists them: each is there from both ends, and this
+/// counts the server's end.
+pub fn established(server: SocketAddrV4, peer: Ipv4Addr) -> usize {
+    // Addresses are hex in the kernel's byte order; ports in big-endian.
+    let hex = |ip: Ipv4Addr| format!("{:08X}", u32::from_ne_bytes(ip.octets()));
+    let local = format!("{}:{:04X}", hex(*server.ip()), server.port());
+    let remote = format!("{}:", hex(peer));
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // sl, local_address, rem_address, st (01: ESTABLISHED)
+            fields.len() > 3
+                && fields[1] == local
+                && fields[2].starts_with(&remote)
+                && fields[3] == "01"
+        })
+        .count()
 }
 
 /// What a process holds at one moment: memory, files, threads.
