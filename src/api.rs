@@ -8,3 +8,9 @@ pub mod codec;
 pub mod contacts;
 pub mod conversations;
 pub mod messages;
+
+use serde::{Deserialize, Serialize};
+
+/// The empty answer, `{}`, of endpoints that only do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {}

@@ -15,7 +15,8 @@
 //!   decodes (the handshake's `auth`, the conversation id of a join or a
 //!   leave) the way socketioxide's parser does, from the packet's JSON
 //!   text; what the browser decodes (`new-message`, `conversation-added`,
-//!   a join's or leave's ack) the way it does, from a `serde_json::Value`.
+//!   `conversation-changed`, `conversation-removed`, a join's or leave's
+//!   ack) the way it does, from a `serde_json::Value`.
 
 use leptos::server_fn::{Bytes, Decodes, Encodes};
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
@@ -24,7 +25,7 @@ use serde_json::Value;
 
 use crate::api::codec::{FieldJson, Whole};
 use crate::api::{accounts, contacts, conversations, messages};
-use crate::model::conversation::{Conversation, Message};
+use crate::model::conversation::{Conversation, Message, Removed};
 use crate::model::ids::ConversationId;
 use crate::model::username;
 use crate::protocol::frames::{
@@ -49,7 +50,7 @@ pub fn frames(data: &[u8]) {
 }
 
 /// Every `/api/…` endpoint with a body, by the name in its path.
-pub const ENDPOINTS: [&str; 11] = [
+pub const ENDPOINTS: [&str; 14] = [
     "prelogin",
     "signup",
     "login",
@@ -61,6 +62,9 @@ pub const ENDPOINTS: [&str; 11] = [
     "conversations/list",
     "messages/history",
     "messages/send",
+    "conversations/get",
+    "conversations/change",
+    "conversations/leave",
 ];
 
 /// The first byte picks an endpoint of [`ENDPOINTS`] (modulo their
@@ -95,18 +99,26 @@ pub fn request_body(endpoint: usize, body: &[u8]) -> Result<(), String> {
         "messages/send" => {
             decode::<Whole<messages::SendMessage>>(body).map(|w| id(w.0.message.conversation_id))
         }
+        "conversations/get" => decode::<Whole<conversations::GetConversationCall>>(body)
+            .map(|w| id(w.0.asked.conversation_id)),
+        "conversations/change" => decode::<Whole<conversations::ChangeConversation>>(body)
+            .map(|w| id(w.0.change.conversation_id)),
+        "conversations/leave" => decode::<Whole<conversations::LeaveConversation>>(body)
+            .map(|w| id(w.0.leave.conversation_id)),
         other => unreachable!("no decoder for {other}"),
     }
 }
 
 /// What kind of payload the first byte of [`socket_payloads`]'s input
 /// picks (modulo their number).
-pub const SOCKET_PAYLOADS: [&str; 5] = [
+pub const SOCKET_PAYLOADS: [&str; 7] = [
     "handshake auth",
     "join-conversation / leave-conversation",
     protocol::NEW_MESSAGE,
     protocol::CONVERSATION_ADDED,
     "room ack",
+    protocol::CONVERSATION_CHANGED,
+    protocol::CONVERSATION_REMOVED,
 ];
 
 /// The first byte picks a payload of [`SOCKET_PAYLOADS`] (modulo their
@@ -128,7 +140,10 @@ pub fn socket_payload(kind: usize, text: &str) -> bool {
         "handshake auth" => handshake_auth(text),
         "join-conversation / leave-conversation" => room_event(text),
         protocol::NEW_MESSAGE => browser_payload::<Message>(text),
-        protocol::CONVERSATION_ADDED => browser_payload::<Conversation>(text),
+        protocol::CONVERSATION_ADDED | protocol::CONVERSATION_CHANGED => {
+            browser_payload::<Conversation>(text)
+        }
+        protocol::CONVERSATION_REMOVED => browser_payload::<Removed>(text),
         "room ack" => browser_payload::<RoomAck>(text),
         other => unreachable!("no decoder for {other}"),
     }

@@ -7,7 +7,9 @@
 //! conversation's room only after the message is committed;
 //! [`CONVERSATION_ADDED`] carries a
 //! [`Conversation`](crate::model::conversation::Conversation), emitted to each
-//! member's user room. Client → server: [`JOIN_CONVERSATION`] and
+//! member's user room; [`CONVERSATION_CHANGED`] (the conversation) to the
+//! members after a change or a leave, and [`CONVERSATION_REMOVED`] to those
+//! who are no longer in it. Client → server: [`JOIN_CONVERSATION`] and
 //! [`LEAVE_CONVERSATION`] with a bare conversation id, answered by a
 //! [`RoomAck`].
 
@@ -34,6 +36,12 @@ pub fn is_socket_path(path: &str) -> bool {
 pub const NEW_MESSAGE: &str = "new-message";
 /// The user was added to a conversation: payload `Conversation`.
 pub const CONVERSATION_ADDED: &str = "conversation-added";
+/// A conversation the user is in changed (people came or went, a new
+/// epoch, a pending departure): payload `Conversation`.
+pub const CONVERSATION_CHANGED: &str = "conversation-changed";
+/// The user is no longer in a conversation (removed, or left): payload
+/// `{conversation_id}`.
+pub const CONVERSATION_REMOVED: &str = "conversation-removed";
 /// Join a conversation's room (members only): payload a conversation id.
 pub const JOIN_CONVERSATION: &str = "join-conversation";
 /// Leave a conversation's room: payload a conversation id.

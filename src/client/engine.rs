@@ -37,7 +37,7 @@ use crate::crypto::pins::{Book, Change, Sight, Unpinned};
 use crate::crypto::safety::SafetyNumber;
 use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Conversation, Head, MAX_KNOWN, NewConversation};
+use crate::model::conversation::{Conversation, MAX_KNOWN, NewConversation};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::screen::{Chats, KeyWarning, Line, LinkState, Me, NameProblem, Summary, Verification};
 
@@ -493,10 +493,7 @@ impl Engine {
         let mut heads = Vec::new();
         for c in held {
             if self.adopt(&c).await.is_some() {
-                heads.push(Head {
-                    id: c.id,
-                    last_seq: c.last_seq,
-                });
+                heads.push(c.head());
             }
         }
         self.save_book().await;
@@ -596,10 +593,7 @@ impl Engine {
         self.adopt(&created)
             .await
             .ok_or_else(|| "The new conversation's keys did not check out.".to_owned())?;
-        self.feed(Event::Heads(vec![Head {
-            id,
-            last_seq: created.last_seq,
-        }]));
+        self.feed(Event::Heads(vec![created.head()]));
         self.remember().await;
         Ok(id)
     }

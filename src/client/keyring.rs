@@ -115,11 +115,11 @@ pub async fn accept(
     let id_text = conversation.id.to_string();
     let chain = keyset::check_chain(conversation)?;
     for checked in &chain {
-        p::verify(&checked.signer_key, &checked.signature, &checked.statement)
-            .await
-            .map_err(|_| Refusal::Signature {
-                epoch: checked.epoch,
-            })?;
+        for proof in checked.proofs() {
+            p::verify(proof.key, proof.signature, proof.message)
+                .await
+                .map_err(|_| proof.refusal)?;
+        }
     }
     admit(&chain)?;
     let mut epochs = HashMap::new();
@@ -220,6 +220,7 @@ pub async fn new_key_set(
         members: members.to_vec(),
         keys,
         keys_signature: Blob::default(),
+        departures: Vec::new(),
     };
     let statement = keyset::statement(&id_text, &epoch, &GENESIS_PREV)
         .ok_or(CryptoError::Invalid { what: "key set" })?;

@@ -46,6 +46,12 @@ pub enum Refusal {
     Signer { epoch: u32 },
     #[error("epoch {epoch}: a member was removed by someone other than the creator")]
     Removal { epoch: u32 },
+    #[error(
+        "epoch {epoch}: it carries a departure of someone who was not a member before it, or still is"
+    )]
+    Departure { epoch: u32 },
+    #[error("epoch {epoch}: a departure it carries is not signed by the member who left")]
+    DepartureSignature { epoch: u32 },
     #[error("epoch {epoch}: a member's name or keys differ from an earlier epoch")]
     Changed { epoch: u32 },
     #[error("epoch {epoch}: its signature does not verify")]
@@ -68,6 +74,8 @@ impl Refusal {
             Refusal::Creator => "creator".into(),
             Refusal::Signer { .. } => "signer".into(),
             Refusal::Removal { .. } => "removal".into(),
+            Refusal::Departure { .. } => "departure".into(),
+            Refusal::DepartureSignature { .. } => "departure_signature".into(),
             Refusal::Changed { .. } => "changed".into(),
             Refusal::Signature { .. } => "signature".into(),
             Refusal::Commit { .. } => "commit".into(),
@@ -90,9 +98,49 @@ pub struct Checked {
     /// The signed member set: the names and keys clients use.
     pub members: Vec<PublicUser>,
     pub keys: Vec<WrappedKey>,
+    /// The departures this epoch carries, each to be verified.
+    pub departures: Vec<CheckedDeparture>,
+}
+
+/// A departure an epoch carries, short of its signature.
+#[derive(Debug, Clone)]
+pub struct CheckedDeparture {
+    pub member_id: UserId,
+    /// What the member signed (suite step 7).
+    pub statement: Vec<u8>,
+    /// Their `sig_public` in the epoch they left.
+    pub key: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// One signature a client must verify before it accepts an epoch, and the
+/// refusal if it does not verify.
+pub struct Proof<'a> {
+    pub key: &'a [u8],
+    pub message: &'a [u8],
+    pub signature: &'a [u8],
+    pub refusal: Refusal,
 }
 
 impl Checked {
+    /// Every signature this epoch needs verified: its own over its
+    /// statement, then each departure it carries.
+    pub fn proofs(&self) -> Vec<Proof<'_>> {
+        let mut proofs = vec![Proof {
+            key: &self.signer_key,
+            message: &self.statement,
+            signature: &self.signature,
+            refusal: Refusal::Signature { epoch: self.epoch },
+        }];
+        proofs.extend(self.departures.iter().map(|d| Proof {
+            key: &d.key,
+            message: &d.statement,
+            signature: &d.signature,
+            refusal: Refusal::DepartureSignature { epoch: self.epoch },
+        }));
+        proofs
+    }
+
     /// The wrapped key this epoch holds for `member`, if any.
     pub fn key_for(&self, member: UserId) -> Option<&[u8]> {
         self.keys
@@ -140,6 +188,12 @@ pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Ve
             })
         })
         .collect::<Option<Vec<MemberKeys>>>()?;
+    let left: Vec<String> = epoch
+        .departures
+        .iter()
+        .map(|d| d.member_id.to_string())
+        .collect();
+    let left: Vec<&str> = left.iter().map(String::as_str).collect();
     Some(suite::statement(
         conversation_id,
         epoch.epoch,
@@ -147,15 +201,14 @@ pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Ve
         &epoch.commit,
         prev,
         &lines,
-        &[],
+        &left,
     ))
 }
 
 /// Checks every rule of the chain that needs no key, in order from epoch
 /// 0, and builds each epoch's statement and head. The caller then verifies
-/// each [`Checked::signature`] over its [`Checked::statement`] under
-/// [`Checked::signer_key`], and refuses the whole chain with
-/// [`Refusal::Signature`] if one fails.
+/// each of [`Checked::proofs`] (the epoch's signature and its departures'),
+/// and refuses the whole chain with the proof's refusal if one fails.
 pub fn check_chain(conversation: &Conversation) -> Result<Vec<Checked>, Refusal> {
     if conversation.epochs.is_empty() {
         return Err(Refusal::NoEpochs);
@@ -232,9 +285,19 @@ fn check_epoch(
     if ids.is_empty() || keyed != ids {
         return Err(Refusal::Keys { epoch: n });
     }
+    let mut left = BTreeSet::new();
+    for departure in &epoch.departures {
+        if departure.signature.len() != SIGNATURE_LEN {
+            return Err(length("departure signature"));
+        }
+        let gone = before.is_some_and(|b| b.member(departure.member_id).is_some());
+        if !left.insert(departure.member_id) || ids.contains(&departure.member_id) || !gone {
+            return Err(Refusal::Departure { epoch: n });
+        }
+    }
     // Who may sign: the creator at epoch 0 (a member of it); later, a
     // member of the epoch before, under the key that epoch gives them.
-    let (signer_key, prev) = match before {
+    let (signer_key, prev, departures) = match before {
         None => {
             if epoch.signer_id != created_by {
                 return Err(Refusal::Creator);
@@ -244,19 +307,41 @@ fn check_epoch(
                 .iter()
                 .find(|m| m.id == epoch.signer_id)
                 .ok_or(Refusal::Creator)?;
-            (signer.sig_public.to_vec(), GENESIS_PREV)
+            (signer.sig_public.to_vec(), GENESIS_PREV, Vec::new())
         }
         Some(before) => {
             let signer = before
                 .member(epoch.signer_id)
                 .ok_or(Refusal::Signer { epoch: n })?;
-            // The removal rule without departures (they come with groups
-            // that change): only the creator removes.
-            let removes = before.members.iter().any(|m| !ids.contains(&m.id));
+            // The removal rule: a member of the epoch before who is missing
+            // here left (this epoch carries their departure) or was removed
+            // by the creator.
+            let removes = before
+                .members
+                .iter()
+                .any(|m| !ids.contains(&m.id) && !left.contains(&m.id));
             if removes && epoch.signer_id != created_by {
                 return Err(Refusal::Removal { epoch: n });
             }
-            (signer.sig_public.to_vec(), before.head)
+            let departures = epoch
+                .departures
+                .iter()
+                .map(|d| CheckedDeparture {
+                    member_id: d.member_id,
+                    statement: suite::departure(
+                        conversation_id,
+                        before.epoch,
+                        &before.head,
+                        &d.member_id.to_string(),
+                    ),
+                    key: before
+                        .member(d.member_id)
+                        .map(|m| m.sig_public.to_vec())
+                        .unwrap_or_default(),
+                    signature: d.signature.to_vec(),
+                })
+                .collect();
+            (signer.sig_public.to_vec(), before.head, departures)
         }
     };
     let statement = statement(conversation_id, epoch, &prev).ok_or(Refusal::Keys { epoch: n })?;
@@ -269,6 +354,7 @@ fn check_epoch(
         commit: epoch.commit.to_vec(),
         members: epoch.members.clone(),
         keys: epoch.keys.clone(),
+        departures,
     })
 }
 
@@ -276,6 +362,7 @@ fn check_epoch(
 mod tests {
     use super::*;
     use crate::crypto::native::{self, Key32, PrivateKey};
+    use crate::model::conversation::Departure;
     use crate::model::ids::ConversationId;
 
     struct Person {
@@ -331,6 +418,7 @@ mod tests {
             members: people.iter().map(|p| public(p)).collect(),
             keys,
             keys_signature: Default::default(),
+            departures: vec![],
         };
         sign(&id, &mut epoch, &people[0].sig);
         Conversation {
@@ -341,6 +429,7 @@ mod tests {
             last_seq: 0,
             members: people.iter().map(|p| public(p)).collect(),
             epochs: vec![epoch],
+            pending: vec![],
         }
     }
 
@@ -353,11 +442,10 @@ mod tests {
     /// The verifier's answer with every signature checked, as a client does.
     fn verdict(conversation: &Conversation) -> Result<(), Refusal> {
         for checked in check_chain(conversation)? {
-            native::verify(&checked.signer_key, &checked.statement, &checked.signature).map_err(
-                |_| Refusal::Signature {
-                    epoch: checked.epoch,
-                },
-            )?;
+            for proof in checked.proofs() {
+                native::verify(proof.key, proof.message, proof.signature)
+                    .map_err(|_| proof.refusal)?;
+            }
         }
         Ok(())
     }
@@ -574,5 +662,146 @@ mod tests {
             let rekeyed = with_epoch_1(&chat, vec![public(&ann), changed], &ann);
             assert_eq!(verdict(&rekeyed), Err(Refusal::Changed { epoch: 1 }));
         }
+    }
+
+    /// `chat` with a next epoch of `people`, a fresh key wrapped to each,
+    /// carrying `departures`, signed by `signer`.
+    fn extend(
+        chat: &Conversation,
+        people: &[&Person],
+        signer: &Person,
+        departures: Vec<Departure>,
+    ) -> Conversation {
+        let before = check_chain(chat).unwrap().pop().unwrap();
+        let n = before.epoch + 1;
+        let ck = Key32::from_bytes(&[n as u8 + 10; 32]).unwrap();
+        let id = chat.id.to_string();
+        let mut next = Epoch {
+            epoch: n,
+            signer_id: signer.id,
+            commit: native::commit(&ck, &id, n).into(),
+            members: people.iter().map(|p| public(p)).collect(),
+            keys: people
+                .iter()
+                .map(|p| WrappedKey {
+                    member_id: p.id,
+                    wrapped_key: native::wrap_content_key(
+                        &ck,
+                        &id,
+                        n,
+                        &p.id.to_string(),
+                        &p.dh.public(),
+                        &PrivateKey::generate(),
+                        &[2; 12],
+                    )
+                    .unwrap()
+                    .into(),
+                })
+                .collect(),
+            keys_signature: Default::default(),
+            departures,
+        };
+        let statement = statement(&id, &next, &before.head).unwrap();
+        next.keys_signature = native::sign(&signer.sig, &statement).into();
+        let mut chat = chat.clone();
+        chat.epochs.push(next);
+        chat
+    }
+
+    /// `who`'s signed departure from the newest epoch of `chat`.
+    fn departure(chat: &Conversation, who: &Person) -> Departure {
+        let last = check_chain(chat).unwrap().pop().unwrap();
+        let signed = suite::departure(
+            &chat.id.to_string(),
+            last.epoch,
+            &last.head,
+            &who.id.to_string(),
+        );
+        Departure {
+            member_id: who.id,
+            signature: native::sign(&who.sig, &signed).into(),
+        }
+    }
+
+    #[test]
+    fn people_come_and_go_by_the_removal_rule() {
+        let (ann, bob, cyd, dan) = (person("ann"), person("bob"), person("cyd"), person("dan"));
+        let chat = genuine(&[&ann, &bob]);
+        // Any member adds; the new epoch's signer is a member of the one
+        // before, and its prev is that epoch's head.
+        let added = extend(&chat, &[&ann, &bob, &cyd], &bob, vec![]);
+        assert_eq!(verdict(&added), Ok(()));
+        let chain = check_chain(&added).unwrap();
+        let prev = format!("|prev:{}|", crate::model::encoding::b64(&chain[0].head));
+        let text = String::from_utf8(chain[1].statement.clone()).unwrap();
+        assert!(text.contains(&prev), "{text}");
+        // The creator removes; nobody else does.
+        assert_eq!(
+            verdict(&extend(&added, &[&ann, &cyd], &ann, vec![])),
+            Ok(())
+        );
+        assert_eq!(
+            verdict(&extend(&added, &[&ann, &bob], &cyd, vec![])),
+            Err(Refusal::Removal { epoch: 2 })
+        );
+        // A member who left is dropped by anyone, with their departure.
+        let gone = departure(&added, &cyd);
+        let left = extend(&added, &[&ann, &bob], &bob, vec![gone.clone()]);
+        assert_eq!(verdict(&left), Ok(()));
+        assert_eq!(
+            check_chain(&left).unwrap()[2].departures[0].member_id,
+            cyd.id
+        );
+        // A signer who is not in the epoch before: refused.
+        assert_eq!(
+            verdict(&extend(&added, &[&ann, &bob, &cyd, &dan], &dan, vec![])),
+            Err(Refusal::Signer { epoch: 2 })
+        );
+        // Someone who signed the departure other than the one who left.
+        let forged = Departure {
+            signature: departure(&added, &bob).signature,
+            ..gone.clone()
+        };
+        assert_eq!(
+            verdict(&extend(&added, &[&ann, &bob], &bob, vec![forged])),
+            Err(Refusal::DepartureSignature { epoch: 2 })
+        );
+        // A departure signed for another epoch (the one before).
+        let stale = departure(&chat, &bob);
+        assert_eq!(
+            verdict(&extend(&added, &[&ann, &cyd], &cyd, vec![stale])),
+            Err(Refusal::DepartureSignature { epoch: 2 })
+        );
+        // A departure of someone still present, or never there, or twice.
+        for departures in [
+            vec![departure(&added, &ann)],
+            vec![Departure {
+                member_id: dan.id,
+                ..gone.clone()
+            }],
+            vec![gone.clone(), gone.clone()],
+        ] {
+            assert_eq!(
+                verdict(&extend(&added, &[&ann, &bob], &bob, departures)),
+                Err(Refusal::Departure { epoch: 2 })
+            );
+        }
+        // Epoch 0 carries none.
+        let mut early = chat.clone();
+        early.epochs[0].departures.push(gone);
+        assert_eq!(verdict(&early), Err(Refusal::Departure { epoch: 0 }));
+        // The departure is in the signed statement: dropping it from the
+        // epoch breaks the signature (the server cannot turn a leave into
+        // a removal).
+        let mut stripped = left.clone();
+        stripped.epochs[2].departures.clear();
+        assert_eq!(verdict(&stripped), Err(Refusal::Removal { epoch: 2 }));
+        let mut stripped_by_creator =
+            extend(&added, &[&ann, &bob], &ann, vec![departure(&added, &cyd)]);
+        stripped_by_creator.epochs[2].departures.clear();
+        assert_eq!(
+            verdict(&stripped_by_creator),
+            Err(Refusal::Signature { epoch: 2 })
+        );
     }
 }

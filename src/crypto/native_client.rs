@@ -6,12 +6,12 @@
 
 use serde_json::{Value, json};
 
-use super::keyset::{self, Refusal};
+use super::keyset;
 use super::native::{self, Key32, PrivateKey};
 use super::suite::{self, GENESIS_PREV, KeyKind};
 use crate::model::account::PublicUser;
 use crate::model::blob::Blob;
-use crate::model::conversation::{Conversation, Epoch, WrappedKey};
+use crate::model::conversation::{Conversation, Departure, Epoch, WrappedKey};
 use crate::model::encoding::{b64, unb64};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::suite::{KDF_SALT_LEN, KEY_LEN, NONCE_LEN};
@@ -89,8 +89,53 @@ pub fn sign_up_body(
 /// An epoch's content key and head: what sealing and opening its messages
 /// needs.
 pub struct EpochKey {
+    pub epoch: u32,
     pub ck: Key32,
     pub head: [u8; 32],
+}
+
+/// Epoch `n` of conversation `id` for `members`, after the epoch whose head
+/// is `prev`, carrying `departures`: a fresh content key, one wrap per
+/// member and the signer's signature over the statement.
+fn signed_epoch(
+    id: &str,
+    n: u32,
+    signer_id: UserId,
+    signer_sig: &PrivateKey,
+    members: &[PublicUser],
+    prev: &[u8],
+    departures: Vec<Departure>,
+) -> Result<(Epoch, EpochKey), crate::crypto::CryptoError> {
+    let ck = Key32::from_bytes(&random::<KEY_LEN>())?;
+    let mut keys = Vec::with_capacity(members.len());
+    for m in members {
+        let wrapped = native::wrap_content_key(
+            &ck,
+            id,
+            n,
+            &m.id.to_string(),
+            &m.dh_public,
+            &PrivateKey::generate(),
+            &random::<NONCE_LEN>(),
+        )?;
+        keys.push(WrappedKey {
+            member_id: m.id,
+            wrapped_key: wrapped.into(),
+        });
+    }
+    let mut epoch = Epoch {
+        epoch: n,
+        signer_id,
+        commit: native::commit(&ck, id, n).into(),
+        members: members.to_vec(),
+        keys,
+        keys_signature: Blob::default(),
+        departures,
+    };
+    let statement = keyset::statement(id, &epoch, prev).expect("every member has a wrapped key");
+    epoch.keys_signature = native::sign(signer_sig, &statement).into();
+    let head = keyset::sha256(&statement);
+    Ok((epoch, EpochKey { epoch: n, ck, head }))
 }
 
 /// The `/api/conversations/create` body for `members` (the creator among
@@ -103,36 +148,10 @@ pub fn create_body(
     title: Option<&str>,
 ) -> Result<(Value, EpochKey), crate::crypto::CryptoError> {
     let id = ConversationId::new().to_string();
-    let ck = Key32::from_bytes(&random::<KEY_LEN>())?;
-    let mut keys = Vec::with_capacity(members.len());
-    for m in members {
-        let wrapped = native::wrap_content_key(
-            &ck,
-            &id,
-            0,
-            &m.id.to_string(),
-            &m.dh_public,
-            &PrivateKey::generate(),
-            &random::<NONCE_LEN>(),
-        )?;
-        keys.push(WrappedKey {
-            member_id: m.id,
-            wrapped_key: wrapped.into(),
-        });
-    }
-    let mut epoch = Epoch {
-        epoch: 0,
-        signer_id: creator_id
-            .parse()
-            .map_err(|_| crate::crypto::CryptoError::Invalid { what: "creator id" })?,
-        commit: native::commit(&ck, &id, 0).into(),
-        members: members.to_vec(),
-        keys,
-        keys_signature: Blob::default(),
-    };
-    let statement =
-        keyset::statement(&id, &epoch, &GENESIS_PREV).expect("every member has a wrapped key");
-    epoch.keys_signature = native::sign(creator_sig, &statement).into();
+    let signer: UserId = creator_id
+        .parse()
+        .map_err(|_| crate::crypto::CryptoError::Invalid { what: "creator id" })?;
+    let (epoch, key) = signed_epoch(&id, 0, signer, creator_sig, members, &GENESIS_PREV, vec![])?;
     let body = json!({
         "conversation_id": id,
         "title": title,
@@ -142,8 +161,62 @@ pub fn create_body(
         "keys": epoch.keys,
         "keys_signature": epoch.keys_signature,
     });
-    let head = keyset::sha256(&statement);
-    Ok((body, EpochKey { ck, head }))
+    Ok((body, key))
+}
+
+/// The `/api/conversations/change` body that takes `conversation` (wire
+/// form, as list or get gives it) to its next epoch with `members`, signed
+/// by `me`, carrying its pending departures. The chain is checked first,
+/// as an app does before it builds on it.
+pub fn change_body(
+    conversation: &Value,
+    my_id: &str,
+    my_sig: &PrivateKey,
+    members: &[PublicUser],
+) -> Result<(Value, EpochKey), Rejected> {
+    let conversation = parse(conversation)?;
+    let chain = checked(&conversation)?;
+    let last = chain.last().expect("a checked chain is never empty");
+    let me: UserId = my_id.parse().map_err(|_| rejected("my id"))?;
+    let id = conversation.id.to_string();
+    let (epoch, key) = signed_epoch(
+        &id,
+        last.epoch + 1,
+        me,
+        my_sig,
+        members,
+        &last.head,
+        conversation.pending.clone(),
+    )
+    .map_err(|e| rejected(e.to_string()))?;
+    let body = json!({
+        "conversation_id": id,
+        "epoch": epoch.epoch,
+        "member_ids": members.iter().map(|m| m.id).collect::<Vec<_>>(),
+        "commit": epoch.commit,
+        "keys": epoch.keys,
+        "keys_signature": epoch.keys_signature,
+        "departures": epoch.departures,
+    });
+    Ok((body, key))
+}
+
+/// The `/api/conversations/leave` body: `me`'s signed departure from the
+/// current epoch of `conversation` (wire form), checked first.
+pub fn leave_body(
+    conversation: &Value,
+    my_id: &str,
+    my_sig: &PrivateKey,
+) -> Result<Value, Rejected> {
+    let conversation = parse(conversation)?;
+    let chain = checked(&conversation)?;
+    let last = chain.last().expect("a checked chain is never empty");
+    let signed = suite::departure(&conversation.id.to_string(), last.epoch, &last.head, my_id);
+    Ok(json!({
+        "conversation_id": conversation.id,
+        "epoch": last.epoch,
+        "signature": b64(&native::sign(my_sig, &signed)),
+    }))
 }
 
 /// Why a conversation or a message was not accepted.
@@ -165,39 +238,67 @@ fn bytes(value: &Value, field: &str) -> Result<Vec<u8>, Rejected> {
     unb64(text(value, field)?).ok_or_else(|| rejected(format!("`{field}` is not base64")))
 }
 
+fn parse(conversation: &Value) -> Result<Conversation, Rejected> {
+    serde_json::from_value(conversation.clone())
+        .map_err(|e| rejected(format!("not a conversation: {e}")))
+}
+
+/// The chain's every rule and every signature, by the browser's verifier
+/// (`crypto::keyset`).
+fn checked(conversation: &Conversation) -> Result<Vec<keyset::Checked>, Rejected> {
+    let chain = keyset::check_chain(conversation).map_err(|e| rejected(e.to_string()))?;
+    for epoch in &chain {
+        for proof in epoch.proofs() {
+            native::verify(proof.key, proof.message, proof.signature)
+                .map_err(|_| rejected(proof.refusal.to_string()))?;
+        }
+    }
+    Ok(chain)
+}
+
 /// What a member's client does before it trusts a conversation (wire
 /// form), by the same verifier as the browser's (`crypto::keyset`): the
-/// chain's every rule, every signature, and its own key's commitment.
-/// Returns the key of the newest epoch it holds a key in.
-pub fn accept(conversation: &Value, my_id: &str, my_dh: &PrivateKey) -> Result<EpochKey, Rejected> {
-    let conversation: Conversation = serde_json::from_value(conversation.clone())
-        .map_err(|e| rejected(format!("not a conversation: {e}")))?;
+/// chain's every rule, every signature, and each of its keys' commitment.
+/// Returns the keys of every epoch it holds a key in, oldest first.
+pub fn accept_all(
+    conversation: &Value,
+    my_id: &str,
+    my_dh: &PrivateKey,
+) -> Result<Vec<EpochKey>, Rejected> {
+    let conversation = parse(conversation)?;
     let me: UserId = my_id.parse().map_err(|_| rejected("my id"))?;
-    let chain = keyset::check_chain(&conversation).map_err(|e| rejected(e.to_string()))?;
-    for epoch in &chain {
-        native::verify(&epoch.signer_key, &epoch.statement, &epoch.signature)
-            .map_err(|_| rejected(Refusal::Signature { epoch: epoch.epoch }.to_string()))?;
-    }
+    let chain = checked(&conversation)?;
     let id = conversation.id.to_string();
-    let mine = chain
-        .iter()
-        .rev()
-        .find_map(|epoch| epoch.key_for(me).map(|wrapped| (epoch, wrapped)))
-        .ok_or_else(|| rejected("it holds no key for me"))?;
-    let (epoch, wrapped) = mine;
-    let ck = native::unwrap_content_key(wrapped, &id, epoch.epoch, my_id, my_dh)
-        .map_err(|e| rejected(format!("my key: {e}")))?;
-    epoch
-        .confirm(KEY_LEN, &native::commit(&ck, &id, epoch.epoch))
-        .map_err(|e| rejected(e.to_string()))?;
-    Ok(EpochKey {
-        ck,
-        head: epoch.head,
-    })
+    let mut keys = Vec::new();
+    for epoch in &chain {
+        let Some(wrapped) = epoch.key_for(me) else {
+            continue;
+        };
+        let ck = native::unwrap_content_key(wrapped, &id, epoch.epoch, my_id, my_dh)
+            .map_err(|e| rejected(format!("my key of epoch {}: {e}", epoch.epoch)))?;
+        epoch
+            .confirm(KEY_LEN, &native::commit(&ck, &id, epoch.epoch))
+            .map_err(|e| rejected(e.to_string()))?;
+        keys.push(EpochKey {
+            epoch: epoch.epoch,
+            ck,
+            head: epoch.head,
+        });
+    }
+    if keys.is_empty() {
+        return Err(rejected("it holds no key for me"));
+    }
+    Ok(keys)
+}
+
+/// [`accept_all`], keeping the key of the newest epoch it holds one in.
+pub fn accept(conversation: &Value, my_id: &str, my_dh: &PrivateKey) -> Result<EpochKey, Rejected> {
+    let mut keys = accept_all(conversation, my_id, my_dh)?;
+    Ok(keys.pop().expect("accept_all never answers none"))
 }
 
 /// A `/api/messages/send` body: `text` as a `hush-v1` text message sealed
-/// under `key` (epoch 0) and signed by the sender.
+/// under `key` (in its epoch) and signed by the sender.
 pub fn seal(
     conversation_id: &str,
     key: &EpochKey,
@@ -209,7 +310,7 @@ pub fn seal(
 ) -> Value {
     let plaintext = json!({"v": 1, "kind": "text", "body": text, "sent_at": sent_at});
     let nonce = random::<NONCE_LEN>();
-    let aad = suite::message_aad(conversation_id, 0, &key.head, message_id, sender_id);
+    let aad = suite::message_aad(conversation_id, key.epoch, &key.head, message_id, sender_id);
     let ciphertext = native::seal_message(&key.ck, &aad, &nonce, plaintext.to_string().as_bytes())
         .expect("a 32-byte key and a 12-byte nonce always seal");
     let signature = native::sign(
@@ -219,7 +320,7 @@ pub fn seal(
     json!({
         "conversation_id": conversation_id,
         "message_id": message_id,
-        "epoch": 0,
+        "epoch": key.epoch,
         "nonce": b64(&nonce),
         "ciphertext": b64(&ciphertext),
         "signature": b64(&signature),
@@ -239,6 +340,12 @@ pub fn open(message: &Value, key: &EpochKey, sender_sig_public: &[u8]) -> Result
         .as_u64()
         .and_then(|e| u32::try_from(e).ok())
         .ok_or_else(|| rejected("`epoch` is not a number"))?;
+    if epoch != key.epoch {
+        return Err(rejected(format!(
+            "epoch {epoch}, not the key's {}",
+            key.epoch
+        )));
+    }
     let (nonce, ciphertext) = (bytes(message, "nonce")?, bytes(message, "ciphertext")?);
     let aad = suite::message_aad(chat, epoch, &key.head, id, sender);
     native::verify(

@@ -526,6 +526,7 @@ mod tests {
             commit: vec![],
             members: members.iter().map(|m| (*m).clone()).collect(),
             keys: vec![],
+            departures: vec![],
         }
     }
 

@@ -117,6 +117,16 @@ pub fn statement(
     text.into_bytes()
 }
 
+/// Step 7: what a member who leaves epoch `epoch` (whose head is `head`)
+/// signs: their departure, which the next epoch carries.
+pub fn departure(conversation_id: &str, epoch: u32, head: &[u8], member_id: &str) -> Vec<u8> {
+    format!(
+        "hush-v1|leave|{conversation_id}|{epoch}|{}|{member_id}",
+        b64(head)
+    )
+    .into_bytes()
+}
+
 /// Step 6: the associated data of a message, naming its epoch's head.
 pub fn message_aad(
     conversation_id: &str,

@@ -72,7 +72,12 @@ fn fetches(commands: &[Command]) -> Vec<Fetch> {
 }
 
 fn head(id: ConversationId, last_seq: u64) -> Head {
-    Head { id, last_seq }
+    Head {
+        id,
+        last_seq,
+        epoch: 0,
+        pending: 0,
+    }
 }
 
 fn held(core: &Core<Line>, c: ConversationId) -> Vec<u64> {

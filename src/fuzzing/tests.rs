@@ -120,6 +120,35 @@ fn valid_body(endpoint: usize) -> BoxedStrategy<Value> {
                        "ciphertext": ciphertext, "signature": signature})
             })
             .boxed(),
+        "conversations/get" => id().prop_map(|c| json!({"conversation_id": c})).boxed(),
+        "conversations/change" => (
+            id(),
+            any::<u32>(),
+            vec(id(), 0..4),
+            blob(40),
+            vec((id(), blob(130)), 0..4),
+            blob(70),
+            vec((id(), blob(70)), 0..3),
+        )
+            .prop_map(|(c, epoch, members, commit, keys, signature, left)| {
+                let keys: Vec<Value> = keys
+                    .into_iter()
+                    .map(|(m, k)| json!({"member_id": m, "wrapped_key": k}))
+                    .collect();
+                let left: Vec<Value> = left
+                    .into_iter()
+                    .map(|(m, s)| json!({"member_id": m, "signature": s}))
+                    .collect();
+                json!({"conversation_id": c, "epoch": epoch, "member_ids": members,
+                       "commit": commit, "keys": keys, "keys_signature": signature,
+                       "departures": left})
+            })
+            .boxed(),
+        "conversations/leave" => (id(), any::<u32>(), blob(70))
+            .prop_map(|(c, epoch, signature)| {
+                json!({"conversation_id": c, "epoch": epoch, "signature": signature})
+            })
+            .boxed(),
         other => unreachable!("no body for {other}"),
     }
 }
@@ -298,6 +327,21 @@ fn valid_payload(kind: usize) -> BoxedStrategy<Value> {
                                    "keys_signature": key}]})
             })
             .boxed(),
+        protocol::CONVERSATION_CHANGED => (id(), id(), id(), blob(65), 1..5u32)
+            .prop_map(|(c, member, gone, key, epoch)| {
+                let user = json!({"id": member, "username": "ann", "dh_public": key,
+                                  "sig_public": key});
+                let left = json!([{"member_id": gone, "signature": key}]);
+                json!({"id": c, "title": null, "created_by": member,
+                       "created_at": "2026-11-30T12:00:00Z", "last_seq": 3,
+                       "members": [user], "pending": left,
+                       "epochs": [{"epoch": epoch, "signer_id": member, "commit": key,
+                                   "members": [user],
+                                   "keys": [{"member_id": member, "wrapped_key": key}],
+                                   "keys_signature": key, "departures": left}]})
+            })
+            .boxed(),
+        protocol::CONVERSATION_REMOVED => id().prop_map(|c| json!({"conversation_id": c})).boxed(),
         "room ack" => prop_oneof![
             any::<bool>().prop_map(|ok| json!({"ok": ok})),
             prop::sample::select(vec!["not_a_member", "invalid_request", "unauthorized"])

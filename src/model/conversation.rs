@@ -63,6 +63,17 @@ pub struct WrappedKey {
     pub wrapped_key: Blob,
 }
 
+/// A member's signed departure (suite step 7): `signature` is their
+/// `ECDSA(sig, "hush-v1|leave|{conversation_id}|{n}|" || b64u(head_n) ||
+/// "|{member_id}")` over the epoch `n` they leave. The server keeps it as
+/// given; every client verifies it under the key epoch `n` gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Departure {
+    pub member_id: UserId,
+    pub signature: Blob,
+}
+
 /// One epoch's signed key set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -82,6 +93,11 @@ pub struct Epoch {
     pub keys: Vec<WrappedKey>,
     /// The signer's signature over the epoch's statement (suite step 6).
     pub keys_signature: Blob,
+    /// The departures from the epoch before that this epoch carries (its
+    /// statement names their members); empty at epoch 0.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub departures: Vec<Departure>,
 }
 
 /// A conversation as create, list and `conversation-added` give it.
@@ -104,6 +120,12 @@ pub struct Conversation {
     pub members: Vec<PublicUser>,
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub epochs: Vec<Epoch>,
+    /// Departures from the current epoch that no epoch carries yet: until
+    /// one does, sends are 409 `rekey_required`, and the remaining members'
+    /// apps post the next epoch without them.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub pending: Vec<Departure>,
 }
 
 impl Conversation {
@@ -115,6 +137,16 @@ impl Conversation {
     /// The member with this id.
     pub fn member(&self, id: UserId) -> Option<&PublicUser> {
         self.members.iter().find(|m| m.id == id)
+    }
+
+    /// Where it stands, as a list's head says it.
+    pub fn head(&self) -> Head {
+        Head {
+            id: self.id,
+            last_seq: self.last_seq,
+            epoch: self.current_epoch().map_or(0, |e| e.epoch),
+            pending: self.pending.len() as u32,
+        }
     }
 }
 
@@ -130,6 +162,43 @@ pub struct NewConversation {
     pub commit: Blob,
     pub keys: Vec<WrappedKey>,
     pub keys_signature: Blob,
+}
+
+/// The body of `/api/conversations/change`: epoch `epoch`, one past the
+/// current one, signed by a member of the current epoch, with a fresh
+/// content key wrapped to exactly `member_ids`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub conversation_id: ConversationId,
+    pub epoch: u32,
+    pub member_ids: Vec<UserId>,
+    pub commit: Blob,
+    pub keys: Vec<WrappedKey>,
+    pub keys_signature: Blob,
+    /// Exactly the conversation's pending departures.
+    #[serde(default)]
+    pub departures: Vec<Departure>,
+}
+
+/// The body of `/api/conversations/leave`: the caller's departure from the
+/// current epoch `epoch`, signed (see [`Departure`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leave {
+    pub conversation_id: ConversationId,
+    pub epoch: u32,
+    pub signature: Blob,
+}
+
+/// The body of `/api/conversations/get`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetConversation {
+    pub conversation_id: ConversationId,
+}
+
+/// What `conversation-removed` says: the caller is no longer a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    pub conversation_id: ConversationId,
 }
 
 /// The body of `/api/messages/send`: a message sealed and signed by its
@@ -183,12 +252,23 @@ pub struct History {
 pub const MAX_KNOWN: usize = 10_000;
 
 /// Where a conversation the client already holds stands now: a list names
-/// these instead of sending members and epochs again, which never change
-/// once a conversation is created.
+/// these instead of sending members and epochs again. A client whose copy
+/// is older than `epoch`, or that sees `pending` departures, reads the
+/// conversation again (`/api/conversations/get`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     pub id: ConversationId,
     pub last_seq: u64,
+    /// The current epoch.
+    #[serde(default)]
+    pub epoch: u32,
+    /// How many departures wait for the next epoch.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pending: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The answer to list: one page of the caller's conversations, newest

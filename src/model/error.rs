@@ -18,12 +18,21 @@ pub enum ErrorCode {
     /// A create that would put a member in more conversations than the
     /// server's `conversations_per_user`.
     TooManyConversations,
+    /// A change the removal rule forbids (only the creator removes; a
+    /// member who left is dropped by the next epoch, nothing else).
+    NotAllowed,
     NotFound,
     UsernameTaken,
     IdConflict,
     /// A contact book put whose version is not the stored one + 1: the
     /// book changed elsewhere (another browser put first).
     VersionConflict,
+    /// A change or a leave that names an epoch other than the current one:
+    /// another change came first.
+    EpochConflict,
+    /// A member left: sends wait for the next epoch, which must carry the
+    /// pending departures.
+    RekeyRequired,
     MessageTooLarge,
     /// A contact book over [`MAX_BOOK_BYTES`](super::contacts::MAX_BOOK_BYTES).
     BookTooLarge,
@@ -46,10 +55,10 @@ impl ErrorCode {
         match self {
             InvalidRequest | InvalidEncoding | KdfTooWeak | StaleEpoch => 400,
             Unauthorized => 401,
-            NotAMember | ForbiddenOrigin | TooManyConversations => 403,
+            NotAMember | ForbiddenOrigin | TooManyConversations | NotAllowed => 403,
             NotFound => 404,
             RequestTimeout => 408,
-            UsernameTaken | IdConflict | VersionConflict => 409,
+            UsernameTaken | IdConflict | VersionConflict | EpochConflict | RekeyRequired => 409,
             MessageTooLarge | BookTooLarge | RequestTooLarge => 413,
             RateLimited => 429,
             Internal => 500,

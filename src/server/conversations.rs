@@ -1,7 +1,9 @@
 //! What the conversation endpoints do, apart from HTTP: check a new
 //! conversation's member set and key set, store it, make every member's
 //! live sockets join its room and tell them (`conversation-added`); list a
-//! user's conversations.
+//! user's conversations, or get one; change one (a new epoch) and leave
+//! one, moving sockets in and out of its room and telling everyone
+//! concerned.
 //!
 //! The server cannot check a key set's signature fully (the commitment
 //! needs the content key it never sees); every member's browser does.
@@ -11,15 +13,15 @@ use std::collections::{BTreeSet, HashSet};
 use super::fields;
 use super::rate::Action;
 use super::state::AppState;
-use super::store::{Creation, Listed, StoreError, UserRecord};
+use super::store::{ChangeRecord, ChangeRefusal, Creation, Listed, StoreError, UserRecord};
 use crate::model::conversation::{
-    Conversation, Conversations, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS, NewConversation,
-    title_char_ok,
+    Change, Conversation, Conversations, Leave, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
+    NewConversation, Removed, WrappedKey, title_char_ok,
 };
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::suite::{DIGEST_LEN, SIGNATURE_LEN, WRAPPED_KEY_LEN};
-use crate::protocol::{self, CONVERSATION_ADDED};
+use crate::protocol::{self, CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED};
 
 /// A trimmed title, `None` when blank.
 fn title(input: Option<String>) -> Result<Option<String>, ApiError> {
@@ -67,8 +69,14 @@ fn key_set(creator: UserId, new: &NewConversation) -> Result<(), ApiError> {
             "a new conversation starts at epoch 0",
         ));
     }
+    keys_for(&members, &new.keys)
+}
+
+/// Checks that `keys` hold one wrapped key of the right size for each of
+/// `members`, and no other.
+fn keys_for(members: &BTreeSet<UserId>, keys: &[WrappedKey]) -> Result<(), ApiError> {
     let mut covered = BTreeSet::new();
-    for (i, key) in new.keys.iter().enumerate() {
+    for (i, key) in keys.iter().enumerate() {
         if !members.contains(&key.member_id) || !covered.insert(key.member_id) {
             return Err(ApiError::invalid(
                 &format!("keys[{i}].member_id"),
@@ -81,7 +89,7 @@ fn key_set(creator: UserId, new: &NewConversation) -> Result<(), ApiError> {
             WRAPPED_KEY_LEN,
         )?;
     }
-    if covered != members {
+    if &covered != members {
         return Err(ApiError::invalid("keys", "a key is missing for a member"));
     }
     Ok(())
@@ -218,4 +226,217 @@ pub async fn list(
         }
     }
     Ok(answer)
+}
+
+/// The conversation `reader` is a member of, in full.
+pub async fn get(
+    state: &AppState,
+    reader: UserId,
+    id: ConversationId,
+) -> Result<Conversation, ApiError> {
+    if !state.store.is_member(id, reader).await? {
+        return Err(not_a_member());
+    }
+    state.store.conversation(id).await?.ok_or_else(not_a_member)
+}
+
+fn not_a_member() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotAMember,
+        "conversation_id: you are not a member of that conversation",
+    )
+}
+
+/// What a refused change or leave answers.
+fn refused(refusal: ChangeRefusal) -> ApiError {
+    match refusal {
+        ChangeRefusal::NotAMember => not_a_member(),
+        ChangeRefusal::EpochConflict { current } => ApiError::new(
+            ErrorCode::EpochConflict,
+            format!("epoch: the conversation is at epoch {current}; reload it and try again"),
+        ),
+        ChangeRefusal::RekeyRequired => ApiError::new(
+            ErrorCode::RekeyRequired,
+            "departures: carry exactly the conversation's pending departures",
+        ),
+        ChangeRefusal::NotAllowed => ApiError::new(
+            ErrorCode::NotAllowed,
+            "member_ids: only the creator removes members, and who left stays out",
+        ),
+    }
+}
+
+/// Checks a change's shape: a member set (at most [`MAX_MEMBERS`], the
+/// signer in it, nobody twice), keys for exactly the members, the sizes.
+/// The rules that depend on where the conversation stands are the store's
+/// to check, in the change's transaction.
+fn change_shape(signer: UserId, change: &Change) -> Result<(), ApiError> {
+    let members: BTreeSet<UserId> = change.member_ids.iter().copied().collect();
+    if members.len() != change.member_ids.len() {
+        return Err(ApiError::invalid("member_ids", "a member is named twice"));
+    }
+    if !members.contains(&signer) {
+        return Err(ApiError::invalid(
+            "member_ids",
+            "must include you (to leave, use leave)",
+        ));
+    }
+    if members.len() > MAX_MEMBERS {
+        return Err(ApiError::invalid(
+            "member_ids",
+            &format!("at most {MAX_MEMBERS} members"),
+        ));
+    }
+    keys_for(&members, &change.keys)?;
+    fields::exact("commit", &change.commit, DIGEST_LEN)?;
+    fields::exact("keys_signature", &change.keys_signature, SIGNATURE_LEN)?;
+    let mut left = BTreeSet::new();
+    for (i, departure) in change.departures.iter().enumerate() {
+        if !left.insert(departure.member_id) {
+            return Err(ApiError::invalid(
+                &format!("departures[{i}].member_id"),
+                "a departure is named twice",
+            ));
+        }
+        fields::exact(
+            &format!("departures[{i}].signature"),
+            &departure.signature,
+            SIGNATURE_LEN,
+        )?;
+    }
+    Ok(())
+}
+
+/// Stores the next epoch of a conversation, signed by `signer`: people
+/// added, removed by the creator, or dropped after they left. Those no
+/// longer in it leave its room at once and are told
+/// (`conversation-removed`); the added join it; every member is told
+/// (`conversation-changed`, or `conversation-added` for the added).
+pub async fn change(
+    state: &AppState,
+    signer: &UserRecord,
+    change: Change,
+) -> Result<Conversation, ApiError> {
+    state.limit(signer.id, Action::Create)?;
+    change_shape(signer.id, &change)?;
+    let id = change.conversation_id;
+    // Who is added must exist and have room for one more conversation;
+    // read before the transaction, which checks everything that moves.
+    let before = get(state, signer.id, id).await?;
+    let fresh: Vec<UserId> = change
+        .member_ids
+        .iter()
+        .copied()
+        .filter(|m| before.member(*m).is_none())
+        .collect();
+    for member in &fresh {
+        if state.store.user_by_id(*member).await?.is_none() {
+            let i = change.member_ids.iter().position(|m| m == member);
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "member_ids[{}]: no user has the id {member}",
+                    i.unwrap_or(0)
+                ),
+            ));
+        }
+    }
+    let cap = state.settings.conversations_per_user;
+    if let Some(full) = state.store.users_at_cap(&fresh, cap).await?.first() {
+        let i = change.member_ids.iter().position(|m| m == full);
+        return Err(ApiError::new(
+            ErrorCode::TooManyConversations,
+            format!(
+                "member_ids[{}]: that user is in the most conversations one account may be in.",
+                i.unwrap_or(0)
+            ),
+        ));
+    }
+    let record = ChangeRecord {
+        change,
+        signer: signer.id,
+    };
+    let changed = state
+        .store
+        .change_conversation(&record)
+        .await?
+        .map_err(refused)?;
+    let conversation = state
+        .store
+        .conversation(id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tracing::info!(
+        conversation = %id,
+        epoch = record.change.epoch,
+        added = changed.added.len(),
+        removed = changed.removed.len(),
+        departures = record.change.departures.len(),
+        "conversation changed"
+    );
+    part(state, id, &changed.removed).await;
+    let room = protocol::conversation_room(id);
+    for member in &changed.added {
+        let user_room = protocol::user_room(*member);
+        if let Err(e) = state.io.within(user_room.clone()).join(room.clone()).await {
+            tracing::warn!(user = %member, error = %e, "could not join sockets to a conversation");
+        }
+        emit(state, user_room, CONVERSATION_ADDED, &conversation).await;
+    }
+    tell_members(state, &conversation, &changed.added).await;
+    Ok(conversation)
+}
+
+/// `leaver`'s signed departure from the current epoch: they are out at
+/// once (their sockets leave the room and are told), and sends wait until
+/// a remaining member's app posts the next epoch without them.
+pub async fn leave(state: &AppState, leaver: &UserRecord, leave: Leave) -> Result<(), ApiError> {
+    state.limit(leaver.id, Action::Create)?;
+    fields::exact("signature", &leave.signature, SIGNATURE_LEN)?;
+    let id = leave.conversation_id;
+    state
+        .store
+        .leave_conversation(id, leaver.id, leave.epoch, &leave.signature)
+        .await?
+        .map_err(refused)?;
+    tracing::info!(conversation = %id, epoch = leave.epoch, "member left");
+    part(state, id, &[leaver.id]).await;
+    if let Some(conversation) = state.store.conversation(id).await? {
+        tell_members(state, &conversation, &[]).await;
+    }
+    Ok(())
+}
+
+/// Takes every socket of `users` out of the conversation's room and tells
+/// them they are no longer in it.
+async fn part(state: &AppState, id: ConversationId, users: &[UserId]) {
+    let room = protocol::conversation_room(id);
+    for user in users {
+        let user_room = protocol::user_room(*user);
+        if let Err(e) = state.io.within(user_room.clone()).leave(room.clone()).await {
+            tracing::warn!(user = %user, error = %e, "could not take sockets out of a conversation");
+        }
+        let removed = Removed {
+            conversation_id: id,
+        };
+        emit(state, user_room, CONVERSATION_REMOVED, &removed).await;
+    }
+}
+
+/// Tells every member but `skip` that the conversation changed.
+async fn tell_members(state: &AppState, conversation: &Conversation, skip: &[UserId]) {
+    for member in &conversation.members {
+        if !skip.contains(&member.id) {
+            let user_room = protocol::user_room(member.id);
+            emit(state, user_room, CONVERSATION_CHANGED, conversation).await;
+        }
+    }
+}
+
+/// Emits to one user's room. Best effort: who misses it catches up through
+/// list.
+async fn emit<T: serde::Serialize + ?Sized>(state: &AppState, room: String, event: &str, data: &T) {
+    if let Err(e) = state.io.to(room).emit(event, data).await {
+        tracing::warn!(event, error = %e, "could not tell a user");
+    }
 }

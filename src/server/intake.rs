@@ -36,7 +36,7 @@ use super::throttle::Limit;
 use crate::model::contacts::MAX_BOOK_BYTES;
 use crate::model::conversation::{MAX_KNOWN, MAX_MEMBERS};
 use crate::model::error::{ApiError, ErrorCode};
-use crate::model::suite::WRAPPED_KEY_LEN;
+use crate::model::suite::{SIGNATURE_LEN, WRAPPED_KEY_LEN};
 use crate::protocol;
 
 /// Room in a body for everything beside its one big field.
@@ -65,6 +65,14 @@ pub fn body_limit(path: &str, max_message_bytes: u32) -> (usize, ErrorCode) {
         // wrapped key, with the JSON around them.
         "/api/conversations/create" => (
             MAX_MEMBERS * (2 * 40 + base64_len(WRAPPED_KEY_LEN) + 40) + ENVELOPE,
+            ErrorCode::RequestTooLarge,
+        ),
+        // As a create, and a departure (an id and a signature) per member
+        // at most.
+        "/api/conversations/change" => (
+            MAX_MEMBERS
+                * (2 * 40 + base64_len(WRAPPED_KEY_LEN) + 40 + 40 + base64_len(SIGNATURE_LEN) + 40)
+                + ENVELOPE,
             ErrorCode::RequestTooLarge,
         ),
         // Up to MAX_KNOWN ids held, each quoted with a comma.

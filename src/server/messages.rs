@@ -102,6 +102,12 @@ pub async fn send(
                 format!("epoch: the conversation is at epoch {current}"),
             ));
         }
+        Err(AppendRefusal::RekeyRequired) => {
+            return Err(ApiError::new(
+                ErrorCode::RekeyRequired,
+                "A member left: the conversation needs its next key before anything more is sent.",
+            ));
+        }
         Err(AppendRefusal::IdConflict) => {
             return Err(ApiError::new(
                 ErrorCode::IdConflict,
@@ -138,5 +144,5 @@ pub async fn history(
         before_seq,
         limit,
     };
-    Ok(state.store.history(conversation, page).await?)
+    Ok(state.store.history(conversation, reader, page).await?)
 }

@@ -15,8 +15,9 @@ use async_trait::async_trait;
 
 use super::settings::Settings;
 use crate::model::account::{Identity, KdfParams, PublicUser};
+use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
-use crate::model::conversation::{Conversation, Head, Message, NewConversation, Outgoing};
+use crate::model::conversation::{Change, Conversation, Head, Message, NewConversation, Outgoing};
 use crate::model::ids::{ConversationId, UserId};
 pub use sqlite::SqliteStore;
 
@@ -171,9 +172,41 @@ pub enum AppendRefusal {
     NotAMember,
     /// The message names an epoch other than the current one.
     StaleEpoch { current: u32 },
+    /// A member left: the next epoch must come first.
+    RekeyRequired,
     /// The id belongs to another message (other bytes, sender or
     /// conversation).
     IdConflict,
+}
+
+/// A new epoch to store: the change as checked, and who signed it.
+#[derive(Debug, Clone)]
+pub struct ChangeRecord {
+    pub change: Change,
+    pub signer: UserId,
+}
+
+/// What a stored change did to the access list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Changed {
+    pub added: Vec<UserId>,
+    /// Removed by the creator (those who left were dropped at their leave).
+    pub removed: Vec<UserId>,
+}
+
+/// Why a change or a leave was not stored (checked in its transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeRefusal {
+    /// The conversation does not exist or the caller is not in it.
+    NotAMember,
+    /// Another epoch than the one that may come now (another change came
+    /// first); `current` is the conversation's epoch.
+    EpochConflict { current: u32 },
+    /// The change does not carry exactly the pending departures.
+    RekeyRequired,
+    /// The removal rule forbids it: someone other than the creator removes
+    /// a member, or the change keeps a member who left.
+    NotAllowed,
 }
 
 /// Which page of a conversation's history to read; both bounds exclusive.
@@ -286,12 +319,33 @@ pub trait Store: Send + Sync + 'static {
         message: NewMessage,
     ) -> Result<Result<Appended, AppendRefusal>, StoreError>;
 
-    /// One page of a conversation's messages, in ascending `seq`: with
-    /// `after_seq`, the oldest `limit` after it; otherwise the newest
-    /// `limit` before `before_seq` (or the end).
+    /// Stores the next epoch of a conversation in one transaction, if the
+    /// signer is a member, the epoch is the current one + 1, it carries
+    /// exactly the pending departures and it keeps the removal rule; makes
+    /// the access list the new epoch's members.
+    async fn change_conversation(
+        &self,
+        change: &ChangeRecord,
+    ) -> Result<Result<Changed, ChangeRefusal>, StoreError>;
+
+    /// Stores `member`'s signed departure from the current epoch `epoch`
+    /// and drops them from the access list, in one transaction.
+    async fn leave_conversation(
+        &self,
+        conversation: ConversationId,
+        member: UserId,
+        epoch: u32,
+        signature: &Blob,
+    ) -> Result<Result<(), ChangeRefusal>, StoreError>;
+
+    /// One page of a conversation's messages of the epochs `reader` holds a
+    /// key in, in ascending `seq`: with `after_seq`, the oldest `limit`
+    /// after it; otherwise the newest `limit` before `before_seq` (or the
+    /// end).
     async fn history(
         &self,
         conversation: ConversationId,
+        reader: UserId,
         page: Page,
     ) -> Result<Vec<Message>, StoreError>;
 
@@ -381,7 +435,12 @@ mod tests {
         ids.into_iter()
             .zip(members)
             .map(|(id, &members)| Candidate {
-                head: Head { id, last_seq: 0 },
+                head: Head {
+                    id,
+                    last_seq: 0,
+                    epoch: 0,
+                    pending: 0,
+                },
                 members,
             })
             .collect()

@@ -19,7 +19,7 @@ pub struct Chat {
 }
 
 /// The account as others see it.
-fn member(account: &Account) -> PublicUser {
+pub fn member(account: &Account) -> PublicUser {
     PublicUser {
         id: account.id.parse().expect("the server's ids are canonical"),
         username: account.username.clone(),
@@ -111,6 +111,70 @@ pub fn open(message: &Value, ck: &EpochKey, sender_sig_public: &[u8]) -> String 
 pub async fn history(server: &Client, reader: &Account, body: Value) -> (u16, Value) {
     let response = server
         .post("messages/history", body, Some(&reader.token))
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// The conversation `reader` is in, as get answers it (status, body).
+pub async fn get(server: &Client, reader: &Account, chat_id: &str) -> (u16, Value) {
+    let response = server
+        .post(
+            "conversations/get",
+            serde_json::json!({ "conversation_id": chat_id }),
+            Some(&reader.token),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// The change body that takes `conversation` (wire form) to its next epoch
+/// with `members`, signed by `signer`, carrying its pending departures, and
+/// the new epoch's key.
+pub fn change_body(
+    conversation: &Value,
+    signer: &Account,
+    members: &[&Account],
+) -> (Value, EpochKey) {
+    let members: Vec<PublicUser> = members.iter().map(|m| member(m)).collect();
+    native_client::change_body(conversation, &signer.id, &signer.sig, &members)
+        .expect("the chain checks out")
+}
+
+/// Posts a change body as `signer` (status, body).
+pub async fn post_change(server: &Client, signer: &Account, body: &Value) -> (u16, Value) {
+    let response = server
+        .post("conversations/change", body.clone(), Some(&signer.token))
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// Reads the conversation as `signer` and takes it to its next epoch with
+/// `members`; the change must be stored. Returns the new conversation and
+/// the key of its new epoch.
+pub async fn change(
+    server: &Client,
+    signer: &Account,
+    chat_id: &str,
+    members: &[&Account],
+) -> (Value, EpochKey) {
+    let (status, now) = get(server, signer, chat_id).await;
+    assert_eq!(status, 200, "{now}");
+    let (body, key) = change_body(&now, signer, members);
+    let (status, changed) = post_change(server, signer, &body).await;
+    assert_eq!(status, 200, "{changed}");
+    (changed, key)
+}
+
+/// `leaver`'s signed departure from the current epoch of `conversation`
+/// (wire form), posted (status, body).
+pub async fn leave(server: &Client, leaver: &Account, conversation: &Value) -> (u16, Value) {
+    let body = native_client::leave_body(conversation, &leaver.id, &leaver.sig)
+        .expect("the chain checks out");
+    let response = server
+        .post("conversations/leave", body, Some(&leaver.token))
         .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())

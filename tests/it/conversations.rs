@@ -244,14 +244,20 @@ async fn a_list_naming_held_conversations_answers_those_as_heads_and_reveals_no_
     let full = answer["conversations"].as_array().unwrap();
     assert_eq!(full.len(), 1, "{answer}");
     assert_eq!(full[0], group.wire, "the rest comes in full");
-    assert_eq!(answer["heads"], json!([{"id": pair.id, "last_seq": 2}]));
+    assert_eq!(
+        answer["heads"],
+        json!([{"id": pair.id, "last_seq": 2, "epoch": 0}])
+    );
 
     // Everything held: heads only, newest conversation first.
     let answer = listed(json!([group.id, pair.id])).await;
     assert_eq!(answer["conversations"], json!([]));
     assert_eq!(
         answer["heads"],
-        json!([{"id": group.id, "last_seq": 0}, {"id": pair.id, "last_seq": 2}])
+        json!([
+            {"id": group.id, "last_seq": 0, "epoch": 0},
+            {"id": pair.id, "last_seq": 2, "epoch": 0}
+        ])
     );
 
     // Nothing held, or `known` left out: everything in full.

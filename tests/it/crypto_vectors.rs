@@ -7,7 +7,7 @@
 //! against the same file in end2end/ (`crypto::web::self_test`).
 
 use hush::crypto::CryptoError;
-use hush::crypto::keyset::{self, Refusal};
+use hush::crypto::keyset;
 use hush::crypto::native::{self, Key32, PrivateKey};
 use hush::crypto::pins::{Anchor, Book, Shared, Sight};
 use hush::crypto::safety::{self, SafetyNumber};
@@ -35,6 +35,22 @@ fn text<'a>(v: &'a Value, field: &str) -> &'a str {
     v[field]
         .as_str()
         .unwrap_or_else(|| panic!("{field} missing"))
+}
+
+/// A vector epoch's member lines, as a statement takes them.
+fn member_lines(v: &Value) -> Vec<MemberKeys> {
+    v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| MemberKeys {
+            member_id: text(m, "member_id").to_owned(),
+            username: text(m, "username").to_owned(),
+            dh_public: bytes(m, "dh_public"),
+            sig_public: bytes(m, "sig_public"),
+            wrapped_key_sha256: keyset::sha256(&bytes(m, "wrapped_key")).to_vec(),
+        })
+        .collect()
 }
 
 fn epoch(v: &Value) -> u32 {
@@ -175,18 +191,7 @@ fn step6_statement_head_and_keys_signature() {
         let commit = native::commit(&ck, conversation, epoch(v));
         assert_eq!(commit.as_slice(), bytes(v, "commit"));
         assert_eq!(bytes(v, "prev"), suite::GENESIS_PREV);
-        let lines: Vec<MemberKeys> = v["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| MemberKeys {
-                member_id: text(m, "member_id").to_owned(),
-                username: text(m, "username").to_owned(),
-                dh_public: bytes(m, "dh_public"),
-                sig_public: bytes(m, "sig_public"),
-                wrapped_key_sha256: keyset::sha256(&bytes(m, "wrapped_key")).to_vec(),
-            })
-            .collect();
+        let lines = member_lines(v);
         let statement = suite::statement(
             conversation,
             epoch(v),
@@ -482,11 +487,10 @@ fn step9_safety_numbers() {
 fn verdict(conversation: &Conversation, holder: &Value) -> Result<(), String> {
     let chain = keyset::check_chain(conversation).map_err(|r| r.code())?;
     for checked in &chain {
-        let refused = Refusal::Signature {
-            epoch: checked.epoch,
-        };
-        native::verify(&checked.signer_key, &checked.statement, &checked.signature)
-            .map_err(|_| refused.code())?;
+        for proof in checked.proofs() {
+            native::verify(proof.key, proof.message, proof.signature)
+                .map_err(|_| proof.refusal.code())?;
+        }
     }
     let member: UserId = text(holder, "member_id").parse().unwrap();
     let dh = PrivateKey::from_pkcs8(&bytes(holder, "dh_private_pkcs8")).unwrap();
@@ -569,5 +573,67 @@ fn step1_unsafe_prelogin_answers_are_refused() {
             "{}",
             text(v, "comment")
         );
+    }
+}
+
+/// Steps 6-7 over a chain: each epoch's statement (with `prev` the head of
+/// the one before, and its departures named), its head and signature, each
+/// departure's signed text and signature, and each commit, byte for byte.
+#[test]
+fn step7_a_chain_of_epochs_with_a_departure_matches_byte_for_byte() {
+    let all = vectors();
+    let chains = all["keys_chain"].as_array().unwrap();
+    assert!(!chains.is_empty());
+    for chain in chains {
+        let conversation = text(chain, "conversation_id");
+        let mut prev = GENESIS_PREV.to_vec();
+        let mut saw_departure = false;
+        for (n, v) in chain["epochs"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(epoch(v) as usize, n);
+            assert_eq!(bytes(v, "prev"), prev, "epoch {n} names the head before it");
+            let ck = Key32::from_bytes(&bytes(v, "ck")).unwrap();
+            assert_eq!(
+                native::commit(&ck, conversation, epoch(v)).as_slice(),
+                bytes(v, "commit")
+            );
+            let lines = member_lines(v);
+            let departures = v["departures"].as_array().unwrap();
+            let left: Vec<&str> = departures.iter().map(|d| text(d, "member_id")).collect();
+            let statement = suite::statement(
+                conversation,
+                epoch(v),
+                text(v, "signer_id"),
+                &bytes(v, "commit"),
+                &prev,
+                &lines,
+                &left,
+            );
+            assert_eq!(
+                String::from_utf8(statement.clone()).unwrap(),
+                text(v, "statement")
+            );
+            let head = keyset::sha256(&statement);
+            assert_eq!(head.as_slice(), bytes(v, "head"));
+            native::verify(
+                &bytes(v, "signer_sig_public"),
+                &statement,
+                &bytes(v, "signature"),
+            )
+            .unwrap();
+            for d in departures {
+                saw_departure = true;
+                assert_eq!(d["epoch_left"].as_u64(), Some(u64::from(epoch(v) - 1)));
+                assert_eq!(bytes(d, "head_left"), prev);
+                let signed =
+                    suite::departure(conversation, epoch(v) - 1, &prev, text(d, "member_id"));
+                assert_eq!(
+                    String::from_utf8(signed.clone()).unwrap(),
+                    text(d, "signed")
+                );
+                native::verify(&bytes(d, "sig_public"), &signed, &bytes(d, "signature")).unwrap();
+            }
+            prev = head.to_vec();
+        }
+        assert!(saw_departure, "the chain carries a departure");
     }
 }

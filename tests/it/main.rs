@@ -15,6 +15,7 @@ mod contacts;
 mod conversations;
 mod crypto_vectors;
 mod delivery;
+mod groups;
 mod health;
 mod limits;
 mod live;

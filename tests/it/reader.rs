@@ -8,7 +8,7 @@ use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hush::delivery::{Command, Core, Event, Fetch};
-use hush::model::conversation::{Conversations, Head, History, Message};
+use hush::model::conversation::{Conversation, Conversations, Head, History, Message};
 use hush::model::ids::ConversationId;
 use serde_json::{Value, json};
 
@@ -117,10 +117,7 @@ impl Reader {
         let list: Conversations = response.json().await.unwrap();
         list.conversations
             .iter()
-            .map(|c| Head {
-                id: c.id,
-                last_seq: c.last_seq,
-            })
+            .map(Conversation::head)
             .chain(list.heads)
             .filter(|h| h.id == self.conversation)
             .collect()

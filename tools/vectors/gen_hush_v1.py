@@ -11,8 +11,10 @@ the second edition's steps 6-9:
   3. Conversation keys       (ECDH + HKDF key wrap of ck, HMAC commit)
   4. Messages                (AES-256-GCM seal, ECDSA signature over aad || nonce || ciphertext)
   6. Key-set statement       (keys2 statement, head, keys_signature, message aad naming the head),
-  7. and the chain's rules   with whole wire conversations the verifier must refuse, each with
-                             the first rule that refuses it (an independent reading of the rules)
+  7. and the chain's rules   a genuine chain of four epochs (a join, a signed departure, a removal
+                             by the creator), and whole wire conversations the verifier must refuse,
+                             one epoch or many, each with the first rule that refuses it (an
+                             independent reading of the rules)
   8. Contact book            (cbk by HKDF from mk; the book sealed under it, its version in the aad)
   9. Safety numbers          (Signal's numeric fingerprint v0; libsignal's published vector)
 
@@ -619,7 +621,8 @@ def _selftest_libsignal() -> None:
 
 def epoch_statement(conversation_id: str, epoch: dict, prev: bytes) -> str | None:
     """statement_n of one wire epoch (JSON as the server sends it): members joined with their
-    wrapped keys by id; None if a member has no key (no statement can be built)."""
+    wrapped keys by id, then the departures it carries (an epoch without the field carries none);
+    None if a member has no key (no statement can be built)."""
     rows = []
     for m in epoch["members"]:
         keys = [k for k in epoch["keys"] if k["member_id"] == m["id"]]
@@ -627,8 +630,15 @@ def epoch_statement(conversation_id: str, epoch: dict, prev: bytes) -> str | Non
             return None
         rows.append({"member_id": m["id"], "username": m["username"], "dh_public": unb64u(m["dh_public"]),
                      "sig_public": unb64u(m["sig_public"]), "wrapped_key": unb64u(keys[0]["wrapped_key"])})
+    left = [d["member_id"] for d in epoch.get("departures", [])]
     return step6_statement(conversation_id, epoch["epoch"], epoch["signer_id"], unb64u(epoch["commit"]), prev,
-                           rows, [])
+                           rows, left)
+
+
+def step7_leave_text(conversation_id: str, epoch_left: int, head_left: bytes, member_id: str) -> str:
+    """Spec step 7: what a member leaving epoch n signs (UTF-8), and epoch n+1 carries:
+    "hush-v1|leave|{conversation_id}|{n}|" || b64u(head_n) || "|{member_id}"."""
+    return f"hush-v1|leave|{conversation_id}|{epoch_left}|{b64u(head_left)}|{member_id}"
 
 
 def wire_conversation(members: list[dict], keys: list[dict], commit: bytes, signer_id: str,
@@ -637,7 +647,7 @@ def wire_conversation(members: list[dict], keys: list[dict], commit: bytes, sign
     """A one-epoch conversation as model::conversation::Conversation serialises it. With `signer`,
     epoch 0's statement (as built from these members and keys) is signed with it."""
     epoch = {"epoch": 0, "signer_id": signer_id, "commit": b64u(commit), "members": members,
-             "keys": keys, "keys_signature": ""}
+             "keys": keys, "keys_signature": "", "departures": []}
     if signer is not None:
         statement = epoch_statement(CONV_ID, epoch, GENESIS_PREV)
         assert statement is not None
@@ -652,6 +662,7 @@ def wire_conversation(members: list[dict], keys: list[dict], commit: bytes, sign
         "last_seq": 0,
         "members": access if access is not None else members,
         "epochs": [epoch],
+        "pending": [],
     }
 
 
@@ -667,63 +678,110 @@ def _unwrap_ck(wrapped: bytes, conversation_id: str, epoch: int, member_id: str,
     return aes256gcm_decrypt(wk, nonce, body, info.encode())
 
 
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
 def refusal_of(conversation: dict, holder: dict) -> str | None:
-    """An independent reading of the second edition's rules (steps 6-7; one epoch, no
-    departures), in the order the Rust verifier (crypto::keyset) applies them: first the rules
-    that need no key, then each signature, then, for the epoch the holder holds a key for, the
-    unwrapped key's length and commit. Answers the first refusal as a stable string, or None."""
+    """An independent reading of the second edition's rules (steps 6-7) over a whole chain,
+    in the order the Rust verifier (crypto::keyset, then the caller's proofs and unwrap)
+    applies them. Answers the first refusal as a stable string, or None if accepted.
+
+    Pass 1, epoch by epoch (sorted by number; they must run 0, 1, 2, ...), the rules that need
+    no key: lengths, names, points, duplicates, keys = members, departures, who may sign, the
+    removal rule, the statement (prev = the head of the epoch before) and, once the epoch
+    passes, that nobody's name or keys differ from an earlier epoch. Pass 2, epoch by epoch:
+    its keys_signature, then each departure it carries. Pass 3: for each epoch the holder holds
+    a key in, the unwrapped key's length and commit."""
+    cid, creator = conversation["id"], conversation["created_by"]
     epochs = sorted(conversation["epochs"], key=lambda e: e["epoch"])
     if not epochs:
         return "no_epochs"
-    checked = []
-    for n, e in enumerate(epochs):
-        if e["epoch"] != n:
+    passed: list[dict] = []  # per epoch: what pass 2 and 3 need, and the signed member set
+    card_of_id: dict[str, tuple] = {}  # member id -> (username, dh_public, sig_public) first seen
+    id_of_name: dict[str, str] = {}  # username -> member id first seen
+
+    for expected, e in enumerate(epochs):
+        if e["epoch"] != expected:
             return "epoch_order"
+        n = expected
         if len(unb64u(e["commit"])) != 32:
             return "length:commit"
         if len(unb64u(e["keys_signature"])) != 64:
             return "length:signature"
-        ids = set()
+        members: dict[str, dict] = {}
         for m in e["members"]:
             name = m["username"]
-            if not (3 <= len(name) <= 32 and all(c in "abcdefghijklmnopqrstuvwxyz0123456789_.-" for c in name)):
+            if not (3 <= len(name) <= 32 and set(name) <= USERNAME_CHARS):
                 return "name"
             for field in ("dh_public", "sig_public"):
-                raw = unb64u(m[field])
-                if len(raw) != 65 or raw[0] != 0x04:
+                point = unb64u(m[field])
+                if len(point) != 65 or point[0] != 0x04:
                     return "public_key"
-            if m["id"] in ids:
+            if m["id"] in members:
                 return "duplicate"
-            ids.add(m["id"])
-        keyed = set()
+            members[m["id"]] = m
+        keyed: set[str] = set()
         for k in e["keys"]:
             if len(unb64u(k["wrapped_key"])) != 125:
                 return "length:wrapped key"
             if k["member_id"] in keyed:
                 return "keys"
             keyed.add(k["member_id"])
-        if not ids or keyed != ids:
+        if not members or keyed != set(members):
             return "keys"
-        assert n == 0, "only one-epoch conversations here"
-        if e["signer_id"] != conversation["created_by"]:
-            return "creator"
-        signer = [m for m in e["members"] if m["id"] == e["signer_id"]]
-        if not signer:
-            return "creator"
-        statement = epoch_statement(conversation["id"], e, GENESIS_PREV)
+        before = passed[-1] if passed else None
+        left: set[str] = set()
+        for d in e.get("departures", []):
+            if len(unb64u(d["signature"])) != 64:
+                return "length:departure signature"
+            who = d["member_id"]
+            was_there = before is not None and who in before["members"]
+            if who in left or who in members or not was_there:
+                return "departure"
+            left.add(who)
+        proofs: list[tuple[bytes, str, bytes, str]] = []  # (key, signed text, signature, refusal)
+        if before is None:
+            if e["signer_id"] != creator or e["signer_id"] not in members:
+                return "creator"
+            signer_key, prev = unb64u(members[e["signer_id"]]["sig_public"]), GENESIS_PREV
+        else:
+            if e["signer_id"] not in before["members"]:
+                return "signer"
+            gone = [mid for mid in before["members"] if mid not in members and mid not in left]
+            if gone and e["signer_id"] != creator:
+                return "removal"
+            signer_key, prev = unb64u(before["members"][e["signer_id"]]["sig_public"]), before["head"]
+        statement = epoch_statement(cid, e, prev)
         if statement is None:
             return "keys"
-        checked.append((e, statement, unb64u(signer[0]["sig_public"])))
-    for e, statement, signer_key in checked:
-        if not p1363_verify(signer_key, statement.encode(), unb64u(e["keys_signature"])):
-            return "signature"
-    for e, _, _ in checked:
-        for k in e["keys"]:
-            if k["member_id"] == holder["member_id"]:
-                ck = _unwrap_ck(unb64u(k["wrapped_key"]), conversation["id"], e["epoch"], k["member_id"],
-                                unb64u(holder["dh_private_pkcs8"]))
-                if len(ck) != 32 or step3_commit(ck, conversation["id"], e["epoch"]) != unb64u(e["commit"]):
-                    return "commit"
+        proofs.append((signer_key, statement, unb64u(e["keys_signature"]), "signature"))
+        for d in e.get("departures", []):  # in the epoch's own order
+            who = d["member_id"]
+            proofs.append((unb64u(before["members"][who]["sig_public"]),
+                           step7_leave_text(cid, n - 1, before["head"], who),
+                           unb64u(d["signature"]), "departure_signature"))
+        for m in e["members"]:
+            card = (m["username"], unb64u(m["dh_public"]), unb64u(m["sig_public"]))
+            if card_of_id.setdefault(m["id"], card) != card:
+                return "changed"
+            if id_of_name.setdefault(m["username"], m["id"]) != m["id"]:
+                return "changed"
+        passed.append({"epoch": n, "members": members, "head": hashlib.sha256(statement.encode()).digest(),
+                       "proofs": proofs, "commit": unb64u(e["commit"]), "keys": e["keys"]})
+
+    for p in passed:
+        for key, text, signature, refusal in p["proofs"]:
+            if not p1363_verify(key, text.encode(), signature):
+                return refusal
+
+    for p in passed:
+        for k in p["keys"]:
+            if k["member_id"] != holder["member_id"]:
+                continue
+            ck = _unwrap_ck(unb64u(k["wrapped_key"]), cid, p["epoch"], k["member_id"],
+                            unb64u(holder["dh_private_pkcs8"]))
+            if len(ck) != 32 or step3_commit(ck, cid, p["epoch"]) != p["commit"]:
+                return "commit"
     return None
 
 
@@ -1045,6 +1103,180 @@ def build_document() -> dict:
         for case, conv, refusal, comment in negatives
     ]
 
+    # Steps 6-7 over many epochs: a genuine chain of the same conversation, in which a member
+    # joins, leaves (her signed departure carried by the next epoch) and is removed by the creator.
+    # Epoch 0 is keys_signature[0] itself. Then, whole conversations built on it that must be
+    # refused, each for the first rule that refuses it (the same entry schema as above).
+    people = {"alice": (ALICE_ID, users["alice"]), "bob": (BOB_ID, users["bob"]),
+              "carol": (CAROL_ID, users["carol.9"])}
+    name_of = {mid: who for who, (mid, _) in people.items()}
+    chain_ck = {n: fixed_bytes(f"ck|{CONV_ID}|{n}", 32) for n in range(4)}
+    assert chain_ck[0] == ck0
+
+    def chain_wraps(n: int, who: list[str]) -> list[dict]:
+        """ck_n wrapped for each of `who` (epoch 0's are content_key_wrap's own)."""
+        return [step3_wrap_content_key(CONV_ID, n, people[w][0], pairs[f"{w}.dh"],
+                                       pairs[f"eph.conv.e0.{w}"] if n == 0 else KeyPair(f"eph.conv.e{n}.{w}"),
+                                       chain_ck[n], fixed_bytes(f"wrap nonce|{CONV_ID}|{n}|{people[w][0]}", 12))
+                for w in who]
+
+    def chain_epoch(n: int, signer: str, who: list[str], prev: bytes, departures: list[dict] | None = None,
+                    commit_ck: bytes | None = None, signed_prev: bytes | None = None, sign_as: str | None = None,
+                    member_edit=None) -> dict:
+        """Wire epoch n (model::conversation::Epoch's fields, in its order), keys_signature by
+        `sign_as` (default: the signer) over statement_n with `signed_prev` (default: prev)."""
+        epoch = {"epoch": n, "signer_id": people[signer][0],
+                 "commit": b64u(step3_commit(commit_ck or chain_ck[n], CONV_ID, n)),
+                 "members": [dict(people[w][1]) for w in who],
+                 "keys": [{"member_id": w["member_id"], "wrapped_key": w["wrapped_key"]} for w in chain_wraps(n, who)],
+                 "keys_signature": "", "departures": departures or []}
+        if member_edit is not None:
+            member_edit(epoch["members"])
+        statement = epoch_statement(CONV_ID, epoch, prev if signed_prev is None else signed_prev)
+        assert statement is not None
+        epoch["keys_signature"] = b64u(p1363_sign(pairs[f"{sign_as or signer}.sig"], statement.encode()))
+        return epoch
+
+    def head_of(epoch: dict, prev: bytes) -> bytes:
+        return hashlib.sha256(epoch_statement(CONV_ID, epoch, prev).encode()).digest()
+
+    def departure(n_left: int, head_left: bytes, who: str, signed_by: str | None = None) -> dict:
+        """`who`'s departure from epoch n_left, signed by `signed_by` (default: `who`)."""
+        text = step7_leave_text(CONV_ID, n_left, head_left, people[who][0])
+        return {"member_id": people[who][0],
+                "signature": b64u(p1363_sign(pairs[f"{signed_by or who}.sig"], text.encode()))}
+
+    # The genuine chain. Members are listed unsorted (bob's id sorts first, carol's last).
+    e0 = chain_epoch(0, "alice", ["alice", "bob"], GENESIS_PREV)
+    assert e0["keys_signature"] == keys_sig[0]["signature"] and e0["keys"] == genuine_keys
+    h0 = head_of(e0, GENESIS_PREV)
+    assert h0 == head
+    e1 = chain_epoch(1, "bob", ["alice", "bob", "carol"], h0)  # bob (any member) adds carol
+    h1 = head_of(e1, h0)
+    carol_left = departure(1, h1, "carol")
+    e2 = chain_epoch(2, "bob", ["alice", "bob"], h1, [carol_left])  # carol left; bob rotates
+    h2 = head_of(e2, h1)
+    e3 = chain_epoch(3, "alice", ["alice"], h2)  # the creator removes bob (no departure needed)
+    h3 = head_of(e3, h2)
+    genuine_chain = [e0, e1, e2, e3]
+
+    def chain_conversation(epochs: list[dict]) -> dict:
+        """A conversation as model::conversation::Conversation serialises it, pending included;
+        its access list is the last epoch's members."""
+        return {"id": CONV_ID, "title": "Lunch on Thursday", "created_by": ALICE_ID,
+                "created_at": "2026-11-25T22:00:00.000Z", "last_seq": 0,
+                "members": [dict(m) for m in epochs[-1]["members"]],
+                "epochs": json.loads(json.dumps(epochs)), "pending": []}
+
+    chain_detail = []
+    heads = [h0, h1, h2, h3]
+    for ep, prev in zip(genuine_chain, [GENESIS_PREV, h0, h1, h2]):
+        n = ep["epoch"]
+        before = genuine_chain[n - 1] if n else ep
+        signer_public = next(m["sig_public"] for m in before["members"] if m["id"] == ep["signer_id"])
+        rows = []
+        for m, w in zip(ep["members"], chain_wraps(n, [name_of[m["id"]] for m in ep["members"]])):
+            assert w["wrapped_key"] == next(k["wrapped_key"] for k in ep["keys"] if k["member_id"] == m["id"])
+            rows.append({"member_id": m["id"], "username": m["username"], "dh_public": m["dh_public"],
+                         "sig_public": m["sig_public"], "ephemeral_private_scalar": w["ephemeral_private_scalar"],
+                         "nonce": w["nonce"], "wrapped_key": w["wrapped_key"]})
+        deps = []
+        for d in ep["departures"]:
+            deps.append({"member_id": d["member_id"], "epoch_left": n - 1, "head_left": b64u(heads[n - 1]),
+                         "signed": step7_leave_text(CONV_ID, n - 1, heads[n - 1], d["member_id"]),
+                         "sig_public": next(m["sig_public"] for m in before["members"] if m["id"] == d["member_id"]),
+                         "signature": d["signature"]})
+        statement = epoch_statement(CONV_ID, ep, prev)
+        chain_detail.append({
+            "epoch": n, "signer_id": ep["signer_id"], "signer_sig_public": signer_public,
+            "ck": b64u(chain_ck[n]), "commit": ep["commit"], "prev": b64u(prev), "members": rows,
+            "departures": deps, "statement": statement, "head": b64u(heads[n]),
+            "signature": ep["keys_signature"]})
+    keys_chain = [{
+        "comment": ("alice creates the conversation with bob (epoch 0: keys_signature[0]); bob adds carol "
+                    "(epoch 1); carol leaves epoch 1 and bob posts epoch 2 carrying her signed departure; "
+                    "alice, the creator, removes bob (epoch 3, no departure needed). The same chain on the "
+                    "wire is keys_signature_negative's case \"chain: genuine\"."),
+        "conversation_id": CONV_ID,
+        "created_by": ALICE_ID,
+        "epochs": chain_detail,
+    }]
+
+    def renamed_bob(members: list[dict]) -> None:
+        next(m for m in members if m["id"] == BOB_ID)["username"] = "bobby"
+
+    alice_left_1 = departure(1, h1, "alice")
+    e2_by_alice = chain_epoch(2, "alice", ["alice", "bob"], h1, [carol_left])
+    chain_cases = [
+        ("chain: genuine", genuine_chain, "alice", None,
+         "keys_chain as the wire carries it: four epochs, a join, a signed departure and a removal by the "
+         "creator; accepted, and alice's key in every epoch unwraps to its committed ck"),
+        ("chain: genuine, seen by carol", genuine_chain, "carol", None,
+         "the same chain seen by carol, who holds a key in epoch 1 only: she checks every statement, "
+         "signature and departure from epoch 0, and unwraps epoch 1's key alone"),
+        ("chain: removal by non-creator",
+         [e0, e1, chain_epoch(2, "bob", ["alice", "bob"], h1)], "alice", "removal",
+         "bob (not the creator) signs an epoch 2 without carol and without her departure: the removal rule"),
+        ("chain: signer not in previous epoch",
+         [e0, chain_epoch(1, "carol", ["alice", "bob", "carol"], h0)], "alice", "signer",
+         "epoch 1 adding carol is signed (genuinely) by carol, who is not a member of epoch 0"),
+        ("chain: wrong prev",
+         [e0, chain_epoch(1, "bob", ["alice", "bob", "carol"], h0, signed_prev=GENESIS_PREV)], "alice",
+         "signature",
+         "bob signs epoch 1's statement with prev = 32 zero bytes instead of head_0: the verifier builds the "
+         "statement with head_0, and the signature does not verify over it"),
+        ("chain: departure forged",
+         [e0, e1, chain_epoch(2, "bob", ["alice", "bob"], h1, [departure(1, h1, "carol", signed_by="bob")])],
+         "alice", "departure_signature",
+         "epoch 2 (genuinely signed by bob) carries carol's departure, but bob signed the departure text with "
+         "his own key: it does not verify under carol's sig_public in epoch 1"),
+        ("chain: departure signed for another epoch",
+         [e0, e1, e2, chain_epoch(3, "alice", ["alice"], h2, [departure(1, h1, "bob")])],
+         "alice", "departure_signature",
+         "epoch 3 (genuinely signed by alice) carries a departure bob signed for epoch 1 (its number and "
+         "head), not for epoch 2, the one he leaves"),
+        ("chain: departure for a member still present",
+         [e0, e1, chain_epoch(2, "bob", ["alice", "bob"], h1, [carol_left, alice_left_1])], "alice",
+         "departure",
+         "epoch 2 carries carol's genuine departure and alice's (genuinely signed by alice) while alice is "
+         "still a member of epoch 2"),
+        ("chain: departure twice",
+         [e0, e1, chain_epoch(2, "bob", ["alice", "bob"], h1, [carol_left, carol_left])], "alice",
+         "departure",
+         "epoch 2 carries carol's genuine departure twice"),
+        ("chain: departure stripped",
+         [e0, e1, dict(e2, departures=[])], "alice", "removal",
+         "the server drops carol's departure from epoch 2, which bob (not the creator) signed: carol is "
+         "missing without a departure, so the removal rule refuses before any signature is checked"),
+        ("chain: departure stripped from the creator's epoch",
+         [e0, e1, dict(e2_by_alice, departures=[])], "alice", "signature",
+         "alice (the creator, who may remove) signs epoch 2 carrying carol's departure and the server drops "
+         "it: the removal rule lets it pass, but the statement without \"left:\" is not what alice signed"),
+        ("chain: departure in epoch 0",
+         [chain_epoch(0, "alice", ["alice", "bob"], GENESIS_PREV, [carol_left])], "alice", "departure",
+         "epoch 0 carrying carol's departure (from keys_chain's epoch 1), its statement with it signed by "
+         "alice, so the signature is genuine: there is no epoch before it to leave"),
+        ("chain: epoch gap",
+         [e0, e2, e3], "alice", "epoch_order",
+         "the genuine chain with epoch 1 left out: epochs must run 0, 1, 2, ..."),
+        ("chain: member renamed in a later epoch",
+         [e0, chain_epoch(1, "bob", ["alice", "bob", "carol"], h0, member_edit=renamed_bob)], "alice",
+         "changed",
+         "epoch 1 (genuinely signed by bob) names bob \"bobby\": a member's name and keys are the same in "
+         "every epoch"),
+        ("chain: holder's key in epoch 1 does not match commit",
+         [e0, chain_epoch(1, "bob", ["alice", "bob", "carol"], h0,
+                          commit_ck=fixed_bytes(f"ck other|{CONV_ID}|1", 32))], "alice", "commit",
+         "bob wraps ck_1 to everyone but signs a commit to another key: the chain and its signatures pass, "
+         "and alice's unwrapped ck_1 does not match epoch 1's commit (Checked::confirm)"),
+    ]
+    for case, epochs, who, refusal, comment in chain_cases:
+        conv = chain_conversation(epochs)
+        keyset_neg.append({
+            "case": case, "comment": comment, "refusal": refusal, "signature_genuine": signature_genuine(conv),
+            "holder": {"member_id": people[who][0], "dh_private_pkcs8": b64u(pairs[f"{who}.dh"].pkcs8)},
+            "conversation": conv})
+
     # Step 1 refused: prelogin answers ({kdf_salt, kdf_iterations}) and whether a client may use them.
     def answer(salt_len: int, iterations: int, comment: str) -> dict:
         return {"answer": {"kdf_salt": b64u(fixed_bytes("kdf_salt|alice", 32)[:salt_len]),
@@ -1068,8 +1300,9 @@ def build_document() -> dict:
         "suite": SUITE,
         "note": (
             "Test vectors for the hush-v1 crypto suite (DESIGN.md, steps 1-4 and the second edition's "
-            "steps 6-9: statement, head and message aad; whole conversations the key-set verifier "
-            "must refuse, with the refusal; the contact book; safety numbers), generated by "
+            "steps 6-9: statement, head and message aad; a chain of epochs with a departure; whole "
+            "conversations the key-set verifier must refuse, with the refusal; the contact book; safety "
+            "numbers), generated by "
             "tools/vectors/gen_hush_v1.py. Bytes are base64url without padding; text is JSON strings "
             "(UTF-8 once decoded; non-ASCII is \\u-escaped in this file so no tool can re-normalise it). "
             "Every random input is fixed. Signatures are RFC 6979 deterministic ECDSA-P256-SHA256, "
@@ -1080,8 +1313,15 @@ def build_document() -> dict:
             "building the statement. AES-GCM ciphertexts carry the 16-byte tag at the end. "
             "contact_book.plaintext is the JSON the app writes (compact; prev, contacts; contacts in "
             "ascending id order); its prev is b64u(SHA-256) of the entry before's sealed bytes. "
+            "keys_chain is a genuine four-epoch chain of the same conversation (epoch 0 is "
+            "keys_signature[0]; bob adds carol; carol leaves and epoch 2 carries her signed departure; "
+            "alice, the creator, removes bob): per epoch ck, commit, prev, members with their wraps, "
+            "statement, head, signature, and each departure's signed text and signature. "
             "keys_signature_negative.refusal names the first rule that refuses (null: accepted) as "
-            "seen by holder: signature, public_key, length:<field>, keys, creator, commit. "
+            "seen by holder: signature, public_key, length:<field>, keys, creator, signer, removal, "
+            "departure, departure_signature, epoch_order, changed, commit. Cases named \"chain: ...\" "
+            "are many-epoch conversations built on keys_chain, with departures in every epoch and "
+            "pending; signature_genuine always describes epoch 0 alone. "
             "kdf_params_negative.answer is a prelogin answer; accept says whether a client may use it."
         ),
         "password_to_keys": p2k,
@@ -1094,6 +1334,7 @@ def build_document() -> dict:
         "aead_negative": aead_neg,
         "contact_book": books,
         "safety_number": safety,
+        "keys_chain": keys_chain,
         "keys_signature_negative": keyset_neg,
         "kdf_params_negative": kdf_neg,
     }
@@ -1303,22 +1544,116 @@ def self_check(doc: dict) -> None:
     assert any(e["users"] is not None for e in doc["safety_number"])
 
     wire = json.loads(json.dumps(doc["keys_signature"][0]))
+    one_epoch_fields = ["id", "title", "created_by", "created_at", "last_seq", "members", "epochs"]
+    epoch_fields = ["epoch", "signer_id", "commit", "members", "keys", "keys_signature"]
     for e in doc["keys_signature_negative"]:
         conv = e["conversation"]
-        assert list(conv) == ["id", "title", "created_by", "created_at", "last_seq", "members", "epochs"]
+        assert list(e) == ["case", "comment", "refusal", "signature_genuine", "holder", "conversation"]
+        # The shape serde writes: every epoch with its departures, the conversation with pending.
+        assert list(conv) == one_epoch_fields + ["pending"] and conv["pending"] == [], e["case"]
         for ep in conv["epochs"]:
-            assert list(ep) == ["epoch", "signer_id", "commit", "members", "keys", "keys_signature"]
+            assert list(ep) == epoch_fields + ["departures"], e["case"]
+            assert all(list(d) == ["member_id", "signature"] for d in ep["departures"]), e["case"]
+        if e["case"].startswith("chain: "):
+            assert [ep["epoch"] for ep in conv["epochs"]] == sorted(ep["epoch"] for ep in conv["epochs"])
+            assert conv["members"] == conv["epochs"][-1]["members"], e["case"]
+        else:
+            assert len(conv["epochs"]) == 1, e["case"]
         assert refusal_of(conv, e["holder"]) == e["refusal"], e["case"]
         assert signature_genuine(conv) == e["signature_genuine"], e["case"]
     cases = {e["case"]: e for e in doc["keys_signature_negative"]}
+    assert len(cases) == len(doc["keys_signature_negative"]), "case names are unique"
     genuine = cases["genuine"]["conversation"]
     assert cases["genuine"]["refusal"] is None
     assert genuine["epochs"][0]["keys_signature"] == wire["signature"]
     assert epoch_statement(genuine["id"], genuine["epochs"][0], GENESIS_PREV) == wire["statement"]
     assert {e["refusal"] for e in doc["keys_signature_negative"]} >= {
-        "signature", "public_key", "length:wrapped key", "keys", "creator", "commit"}
+        "signature", "public_key", "length:wrapped key", "keys", "creator", "commit", "removal", "signer",
+        "departure", "departure_signature", "epoch_order", "changed"}
     assert cases["16-byte content key"]["signature_genuine"] is True
     assert cases["compressed public key"]["signature_genuine"] is True
+    assert cases["chain: departure in epoch 0"]["signature_genuine"] is True
+
+    # keys_chain: every statement, head, link, signature and departure recomputed from its parts,
+    # with the text built here by hand (not by step6_statement), and each wrapped key reproduced
+    # and unwrapped with the member's dh key from keypairs.
+    dh_pkcs8 = {kp["public"]: unb64u(kp["pkcs8"]) for kp in doc["keypairs"]}
+    scalar_of = {kp["public"]: int.from_bytes(unb64u(kp["private_scalar"]), "big") for kp in doc["keypairs"]}
+    for chain in doc["keys_chain"]:
+        cid = chain["conversation_id"]
+        eps = chain["epochs"]
+        assert [ep["epoch"] for ep in eps] == list(range(len(eps))) and len(eps) >= 3
+        wire_chain = cases["chain: genuine"]["conversation"]
+        assert wire_chain["id"] == cid and wire_chain["created_by"] == chain["created_by"]
+        assert len(wire_chain["epochs"]) == len(eps)
+        for ep, we in zip(eps, wire_chain["epochs"]):
+            n = ep["epoch"]
+            before = eps[n - 1] if n else None
+            # Epoch 0's signer is the creator, a member of it; later, a member of the epoch before.
+            admits = ep if before is None else before
+            if before is None:
+                assert ep["signer_id"] == chain["created_by"] and ep["prev"] == b64u(GENESIS_PREV)
+                assert not ep["departures"]
+            else:
+                assert ep["prev"] == before["head"]
+            signer_row = [m for m in admits["members"] if m["member_id"] == ep["signer_id"]]
+            assert len(signer_row) == 1 and signer_row[0]["sig_public"] == ep["signer_sig_public"]
+            ck = unb64u(ep["ck"])
+            commit = hmac.new(ck, f"hush-v1|commit|{cid}|{n}".encode(), hashlib.sha256).digest()
+            assert len(ck) == 32 and b64u(commit) == ep["commit"]
+            ids = [m["member_id"] for m in ep["members"]]
+            assert len(set(ids)) == len(ids)
+            text = f"hush-v1|keys2|{cid}|{n}|{ep['signer_id']}|commit:{ep['commit']}|prev:{ep['prev']}|"
+            for m in sorted(ep["members"], key=lambda m: m["member_id"].encode()):
+                wrapped = unb64u(m["wrapped_key"])
+                assert len(wrapped) == 125
+                text += (f"{m['member_id']}:{m['username']}:{m['dh_public']}:{m['sig_public']}:"
+                         f"{b64u(hashlib.sha256(wrapped).digest())};")
+                # The wrap again, from the ephemeral scalar and nonce (step 3, by hand).
+                eph = ec.derive_private_key(int.from_bytes(unb64u(m["ephemeral_private_scalar"]), "big"),
+                                            ec.SECP256R1())
+                eph_pub = eph.public_key().public_bytes(serialization.Encoding.X962,
+                                                        serialization.PublicFormat.UncompressedPoint)
+                member_pub, nonce, info = unb64u(m["dh_public"]), unb64u(m["nonce"]), \
+                    f"hush-v1|wrap|{cid}|{n}|{m['member_id']}".encode()
+                z = eph.exchange(ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), member_pub))
+                wk = HKDF(algorithm=hashes.SHA256(), length=32, salt=eph_pub + member_pub, info=info).derive(z)
+                assert eph_pub + nonce + AESGCM(wk).encrypt(nonce, ck, info) == wrapped
+                assert _unwrap_ck(wrapped, cid, n, m["member_id"], dh_pkcs8[m["dh_public"]]) == ck
+            if before is not None:
+                # Who is gone left (a departure here) or was removed by the creator.
+                left = {d["member_id"] for d in ep["departures"]}
+                gone = {m["member_id"] for m in before["members"]} - set(ids)
+                assert left <= gone and (gone <= left or ep["signer_id"] == chain["created_by"])
+            for d in sorted(ep["departures"], key=lambda d: d["member_id"].encode()):
+                text += f"left:{d['member_id']};"
+            assert text == ep["statement"], f"epoch {n}"
+            assert ep["head"] == b64u(hashlib.sha256(text.encode()).digest())
+            sig = unb64u(ep["signature"])
+            assert p1363_verify(unb64u(ep["signer_sig_public"]), text.encode(), sig)
+            assert ecdsa_sign_rfc6979(scalar_of[ep["signer_sig_public"]], text.encode()) == sig, "RFC 6979"
+            for d in ep["departures"]:
+                assert d["epoch_left"] == n - 1 and d["head_left"] == before["head"]
+                assert d["signed"] == f"hush-v1|leave|{cid}|{n - 1}|{before['head']}|{d['member_id']}"
+                row = [m for m in before["members"] if m["member_id"] == d["member_id"]]
+                assert len(row) == 1 and row[0]["sig_public"] == d["sig_public"]
+                dsig = unb64u(d["signature"])
+                assert p1363_verify(unb64u(d["sig_public"]), d["signed"].encode(), dsig)
+                assert ecdsa_sign_rfc6979(scalar_of[d["sig_public"]], d["signed"].encode()) == dsig
+            # The wire epoch of case "chain: genuine" is this epoch.
+            assert (we["epoch"], we["signer_id"], we["commit"], we["keys_signature"]) == (
+                n, ep["signer_id"], ep["commit"], ep["signature"])
+            assert we["members"] == [{"id": m["member_id"], "username": m["username"], "dh_public": m["dh_public"],
+                                      "sig_public": m["sig_public"]} for m in ep["members"]]
+            assert we["keys"] == [{"member_id": m["member_id"], "wrapped_key": m["wrapped_key"]}
+                                  for m in ep["members"]]
+            assert we["departures"] == [{"member_id": d["member_id"], "signature": d["signature"]}
+                                        for d in ep["departures"]]
+        assert eps[0]["statement"] == wire["statement"] and eps[0]["signature"] == wire["signature"]
+        assert any(ep["departures"] for ep in eps), "a departure"
+        assert any(ep["signer_id"] != chain["created_by"] for ep in eps), "a change by a non-creator"
+        assert any(len(ep["members"]) < len(eps[i - 1]["members"]) and not ep["departures"]
+                   for i, ep in enumerate(eps) if i), "a removal by the creator"
 
     for e in doc["kdf_params_negative"]:
         salt = unb64u(e["answer"]["kdf_salt"])

@@ -2,14 +2,10 @@
 //! once, and the session cookie is cleared.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::api::Done;
 use crate::api::codec::Api;
 use crate::model::error::ApiError;
-
-/// The empty answer, `{}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Done {}
 
 #[server(prefix = "/api", endpoint = "logout", input = Api, output = Api)]
 pub async fn logout() -> Result<Done, ApiError> {

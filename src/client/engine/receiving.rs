@@ -22,7 +22,7 @@ use super::{Engine, known_ids};
 use crate::api::{conversations, messages};
 use crate::client::keyring::Keyring;
 use crate::delivery::{Command, Event, Fetch};
-use crate::model::conversation::{Conversation, Conversations, Head, History, Message};
+use crate::model::conversation::{Conversation, Conversations, History, Message};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
@@ -137,10 +137,7 @@ impl Engine {
             let mut heads = Vec::new();
             for c in &list.conversations {
                 if engine.adopt(c).await.is_some() {
-                    heads.push(Head {
-                        id: c.id,
-                        last_seq: c.last_seq,
-                    });
+                    heads.push(c.head());
                 }
             }
             for head in &list.heads {
@@ -279,11 +276,7 @@ impl Engine {
                 spawn_local(async move {
                     if engine.adopt(&c).await.is_some() {
                         engine.remember().await;
-                        let head = Head {
-                            id: c.id,
-                            last_seq: c.last_seq,
-                        };
-                        engine.feed(Event::Heads(vec![head]));
+                        engine.feed(Event::Heads(vec![c.head()]));
                     }
                 });
             }

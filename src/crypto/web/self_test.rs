@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use super::primitives as p;
 use crate::crypto::CryptoError;
-use crate::crypto::keyset::{self, Refusal};
+use crate::crypto::keyset;
 use crate::crypto::pins::{Book, Shared, Sight};
 use crate::crypto::safety::{self, SafetyNumber};
 use crate::crypto::suite::{self, GENESIS_PREV, KeyKind, MemberKeys};
@@ -454,14 +454,13 @@ async fn verdict(conversation: &Conversation, holder: &Value) -> Result<Option<S
         Err(refusal) => return Ok(Some(refusal.code())),
     };
     for checked in &chain {
-        if p::verify(&checked.signer_key, &checked.signature, &checked.statement)
-            .await
-            .is_err()
-        {
-            let refusal = Refusal::Signature {
-                epoch: checked.epoch,
-            };
-            return Ok(Some(refusal.code()));
+        for proof in checked.proofs() {
+            if p::verify(proof.key, proof.signature, proof.message)
+                .await
+                .is_err()
+            {
+                return Ok(Some(proof.refusal.code()));
+            }
         }
     }
     let member: UserId = text(holder, "member_id")?.parse().map_err(fail)?;

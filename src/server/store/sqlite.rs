@@ -15,13 +15,15 @@ use sqlx::sqlite::{
 };
 
 mod appender;
+mod changes;
 mod contacts;
 mod messaging;
 
 use super::{
-    AppendRefusal, Appended, Creation, ListPage, NewMessage, OpenError, Page, Store, StoreError,
-    UserRecord,
+    AppendRefusal, Appended, ChangeRecord, ChangeRefusal, Changed, Creation, ListPage, NewMessage,
+    OpenError, Page, Store, StoreError, UserRecord,
 };
+use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
 use crate::model::conversation::{Conversation, Message};
 use crate::model::ids::{ConversationId, UserId};
@@ -202,12 +204,30 @@ impl Store for SqliteStore {
         self.appender.append(message).await
     }
 
+    async fn change_conversation(
+        &self,
+        change: &ChangeRecord,
+    ) -> Result<Result<Changed, ChangeRefusal>, StoreError> {
+        changes::change(&self.pool, change).await
+    }
+
+    async fn leave_conversation(
+        &self,
+        conversation: ConversationId,
+        member: UserId,
+        epoch: u32,
+        signature: &Blob,
+    ) -> Result<Result<(), ChangeRefusal>, StoreError> {
+        changes::leave(&self.pool, conversation, member, epoch, signature).await
+    }
+
     async fn history(
         &self,
         conversation: ConversationId,
+        reader: UserId,
         page: Page,
     ) -> Result<Vec<Message>, StoreError> {
-        messaging::history(&self.pool, conversation, page).await
+        messaging::history(&self.pool, conversation, reader, page).await
     }
 
     async fn contact_book(&self, user: UserId) -> Result<Option<StoredBook>, StoreError> {

@@ -231,8 +231,9 @@ async fn read(
     let mut conversations: Vec<ConversationId> = pairs.iter().map(|(c, _)| *c).collect();
     conversations.dedup();
     let sql = format!(
-        "SELECT conversation_id, MAX(epoch) AS epoch FROM epochs WHERE conversation_id IN ({}) \
-         GROUP BY conversation_id",
+        "SELECT e.conversation_id, MAX(e.epoch) AS epoch, EXISTS (SELECT 1 FROM departures d \
+         WHERE d.conversation_id = e.conversation_id AND d.carried_in IS NULL) AS pending \
+         FROM epochs e WHERE e.conversation_id IN ({}) GROUP BY e.conversation_id",
         placeholders(conversations.len(), 1)
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -240,9 +241,11 @@ async fn read(
         query = query.bind(conversation);
     }
     for row in query.fetch_all(&mut **tx).await? {
-        found
-            .epochs
-            .insert(row.try_get("conversation_id")?, row.try_get("epoch")?);
+        let conversation: ConversationId = row.try_get("conversation_id")?;
+        found.epochs.insert(conversation, row.try_get("epoch")?);
+        if row.try_get::<bool, _>("pending")? {
+            found.pending.insert(conversation);
+        }
     }
     Ok(found)
 }
@@ -385,6 +388,7 @@ mod tests {
             Err(AppendRefusal::NotAMember) => ("not a member", 0),
             Err(AppendRefusal::StaleEpoch { current }) => ("stale", u64::from(*current)),
             Err(AppendRefusal::IdConflict) => ("conflict", 0),
+            Err(AppendRefusal::RekeyRequired) => ("rekey", 0),
         }
     }
 
@@ -448,7 +452,7 @@ mod tests {
             before_seq: None,
             limit: 50,
         };
-        let page = |c| store.history(c, all);
+        let page = |c| store.history(c, b.id, all);
         let stored_x = page(x).await.unwrap();
         let stored_y = page(y).await.unwrap();
         let ids = |rows: &[Message]| rows.iter().map(|m| (m.seq, m.id)).collect::<Vec<_>>();

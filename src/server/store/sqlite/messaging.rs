@@ -11,7 +11,7 @@ use sqlx::{FromRow, Row, Sqlite, Transaction};
 
 use super::super::{Candidate, Creation, LIST_PAGE, ListPage, Listed, Page, StoreError, cut_page};
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Conversation, Epoch, Head, Message, WrappedKey};
+use crate::model::conversation::{Conversation, Departure, Epoch, Head, Message, WrappedKey};
 use crate::model::ids::{ConversationId, UserId};
 
 /// `SELECT <every message column, the sender's name joined> … <rest>`.
@@ -61,13 +61,15 @@ pub(super) async fn create_conversation(
         members: Vec::new(),
         keys: new.keys.clone(),
         keys_signature: new.keys_signature.clone(),
+        departures: Vec::new(),
     };
     insert_epoch(&mut tx, new.conversation_id, &epoch).await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn insert_epoch(
+/// Inserts an epoch's row and its wrapped keys.
+pub(super) async fn insert_epoch(
     tx: &mut Transaction<'static, Sqlite>,
     conversation: ConversationId,
     epoch: &Epoch,
@@ -115,8 +117,8 @@ macro_rules! scoped {
     };
 }
 
-/// Reads conversations with their members, epochs and keys in four
-/// queries, whatever their number: `$scope` is `user` (every conversation
+/// Reads conversations with their members, epochs, keys and departures in
+/// five queries, whatever their number: `$scope` is `user` (every conversation
 /// of the user `$key`), `one` (the conversation `$key`) or `ids` (those in
 /// the JSON array `$key`).
 macro_rules! read_conversations {
@@ -167,17 +169,43 @@ macro_rules! read_conversations {
         .bind(&key)
         .fetch_all($pool)
         .await?;
-        assemble(&rows, &members, &epochs, &keys)
+        let departures = sqlx::query(concat!(
+            scoped!(
+                "SELECT conversation_id, member_id, signature, carried_in FROM departures \
+                 WHERE conversation_id",
+                $scope
+            ),
+            " ORDER BY member_id"
+        ))
+        .bind(&key)
+        .fetch_all($pool)
+        .await?;
+        assemble(&rows, &members, &epochs, &keys, &departures)
     }};
 }
 
-/// Puts conversation rows together with their members, epochs and keys.
+/// Puts conversation rows together with their members, epochs, keys and
+/// departures (those an epoch carries, and those still pending).
 fn assemble(
     rows: &[SqliteRow],
     members: &[SqliteRow],
     epochs: &[SqliteRow],
     keys: &[SqliteRow],
+    departures: &[SqliteRow],
 ) -> Result<Vec<Conversation>, StoreError> {
+    let mut carried: HashMap<(ConversationId, u32), Vec<Departure>> = HashMap::new();
+    let mut pending: HashMap<ConversationId, Vec<Departure>> = HashMap::new();
+    for row in departures {
+        let conversation: ConversationId = row.try_get("conversation_id")?;
+        let departure = Departure::from_row(row)?;
+        match row.try_get::<Option<u32>, _>("carried_in")? {
+            Some(epoch) => carried
+                .entry((conversation, epoch))
+                .or_default()
+                .push(departure),
+            None => pending.entry(conversation).or_default().push(departure),
+        }
+    }
     let mut members_of: HashMap<ConversationId, Vec<PublicUser>> = HashMap::new();
     for row in members {
         members_of
@@ -201,6 +229,9 @@ fn assemble(
         (epoch.members, epoch.keys) = keys_of
             .remove(&(conversation, epoch.epoch))
             .unwrap_or_default();
+        epoch.departures = carried
+            .remove(&(conversation, epoch.epoch))
+            .unwrap_or_default();
         epochs_of.entry(conversation).or_default().push(epoch);
     }
     rows.iter()
@@ -208,6 +239,7 @@ fn assemble(
             let mut conversation = Conversation::from_row(row)?;
             conversation.members = members_of.remove(&conversation.id).unwrap_or_default();
             conversation.epochs = epochs_of.remove(&conversation.id).unwrap_or_default();
+            conversation.pending = pending.remove(&conversation.id).unwrap_or_default();
             Ok(conversation)
         })
         .collect()
@@ -232,7 +264,10 @@ pub(super) async fn conversations_of(
 ) -> Result<ListPage, StoreError> {
     let candidates = sqlx::query(
         "SELECT c.id, c.last_seq, \
-         (SELECT COUNT(*) FROM members n WHERE n.conversation_id = c.id) AS members \
+         (SELECT COUNT(*) FROM members n WHERE n.conversation_id = c.id) AS members, \
+         (SELECT MAX(e.epoch) FROM epochs e WHERE e.conversation_id = c.id) AS epoch, \
+         (SELECT COUNT(*) FROM departures d \
+          WHERE d.conversation_id = c.id AND d.carried_in IS NULL) AS pending \
          FROM members m JOIN conversations c ON c.id = m.conversation_id \
          WHERE m.user_id = ? AND (? IS NULL OR m.conversation_id < ?) \
          ORDER BY m.conversation_id DESC LIMIT ?",
@@ -249,6 +284,8 @@ pub(super) async fn conversations_of(
             head: Head {
                 id: row.try_get("id")?,
                 last_seq: row.try_get::<i64, _>("last_seq")? as u64,
+                epoch: row.try_get("epoch")?,
+                pending: row.try_get("pending")?,
             },
             members: row.try_get::<i64, _>("members")? as usize,
         })
@@ -310,9 +347,12 @@ pub(super) async fn is_member(
     Ok(found.is_some())
 }
 
+/// A page of history, of the epochs `reader` holds a key in only: a member
+/// added later reads from their first epoch on.
 pub(super) async fn history(
     pool: &SqlitePool,
     conversation: ConversationId,
+    reader: UserId,
     page: Page,
 ) -> Result<Vec<Message>, StoreError> {
     let after = page.after_seq.map_or(0, |s| s.min(i64::MAX as u64) as i64);
@@ -321,17 +361,23 @@ pub(super) async fn history(
         .map_or(i64::MAX, |s| s.min(i64::MAX as u64) as i64);
     let query = if page.after_seq.is_some() {
         sqlx::query_as::<_, Message>(select_message!(
-            "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq ASC LIMIT ?"
+            "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? AND m.epoch IN \
+             (SELECT k.epoch FROM wrapped_keys k WHERE k.conversation_id = ? AND k.member_id = ?) \
+             ORDER BY m.seq ASC LIMIT ?"
         ))
     } else {
         sqlx::query_as::<_, Message>(select_message!(
-            "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+            "WHERE m.conversation_id = ? AND m.seq > ? AND m.seq < ? AND m.epoch IN \
+             (SELECT k.epoch FROM wrapped_keys k WHERE k.conversation_id = ? AND k.member_id = ?) \
+             ORDER BY m.seq DESC LIMIT ?"
         ))
     };
     let mut messages = query
         .bind(conversation)
         .bind(after)
         .bind(before)
+        .bind(conversation)
+        .bind(reader)
         .bind(page.limit)
         .fetch_all(pool)
         .await?;

@@ -20,6 +20,9 @@ pub struct Found {
     /// The current epoch of each of the batch's conversations (none for a
     /// conversation that does not exist).
     pub epochs: HashMap<ConversationId, u32>,
+    /// Those of the batch's conversations with a departure that no epoch
+    /// carries yet.
+    pub pending: HashSet<ConversationId>,
 }
 
 /// What one message of a batch comes to.
@@ -50,7 +53,7 @@ pub struct Plan<'a> {
 
 /// Decides each message in order, as lone appends would be: membership,
 /// then an earlier id (stored, or accepted earlier in this batch), then the
-/// epoch.
+/// epoch, then a pending departure.
 pub fn decide<'a>(found: &Found, messages: &[&'a NewMessage]) -> Plan<'a> {
     let mut decisions = Vec::with_capacity(messages.len());
     let mut accepted: HashMap<MessageId, usize> = HashMap::new();
@@ -75,6 +78,8 @@ pub fn decide<'a>(found: &Found, messages: &[&'a NewMessage]) -> Plan<'a> {
             let current = found.epochs.get(&conversation).copied().unwrap_or(0);
             if current != m.sent.epoch {
                 Decision::Refused(AppendRefusal::StaleEpoch { current })
+            } else if found.pending.contains(&conversation) {
+                Decision::Refused(AppendRefusal::RekeyRequired)
             } else {
                 accepted.insert(id, i);
                 let count = reserve.entry(conversation).or_insert((0, ""));
@@ -125,6 +130,7 @@ mod tests {
             members: [(x, ann.id), (x, bob.id), (y, bob.id), (y, cyd.id)].into(),
             earlier: HashMap::new(),
             epochs: [(x, 0), (y, 0)].into(),
+            pending: HashSet::new(),
         };
         World {
             ann,
@@ -163,6 +169,25 @@ mod tests {
             (w.y, (2, y2.created_at.as_str())),
         ];
         assert_eq!(plan.reserve, reserve.into());
+    }
+
+    #[test]
+    fn a_pending_departure_holds_new_sends_but_not_repeats() {
+        let mut w = world();
+        let stored = message(w.x, &w.ann, 1);
+        w.found_earlier(stored.stored(4));
+        w.found.pending.insert(w.x);
+        let (fresh, other) = (message(w.x, &w.bob, 2), message(w.y, &w.cyd, 3));
+        let stale = altered(&message(w.x, &w.bob, 4), |m| m.sent.epoch = 1);
+        assert_eq!(
+            decisions(&w.found, &[&fresh, &stored, &other, &stale]),
+            [
+                Refused(AppendRefusal::RekeyRequired),
+                Repeat(stored.stored(4)),
+                New { offset: 1 },
+                Refused(StaleEpoch { current: 0 }),
+            ]
+        );
     }
 
     #[test]
