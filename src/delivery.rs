@@ -120,6 +120,16 @@ pub enum Event<E> {
         transient: bool,
         reason: String,
     },
+    /// The server did not take a sent message because its epoch is no
+    /// longer the conversation's (`stale_epoch`, `rekey_required`): it was
+    /// not stored, and must be sealed again under the next epoch.
+    Stale {
+        id: MessageId,
+    },
+    /// The shell sealed a [`Command::Reseal`] parcel again: the same
+    /// message id and text under the conversation's current epoch. It
+    /// takes the old parcel's place and goes now.
+    Resealed(Parcel),
     /// The user removes a message that failed for good.
     Discard {
         conversation: ConversationId,
@@ -143,6 +153,11 @@ pub enum Command {
     Send(Parcel),
     /// The server answered this parcel: stop keeping it.
     Unpark(String),
+    /// Seal this parcel's message again, with the same id, under the
+    /// conversation's next epoch (once this client holds it), and feed
+    /// [`Event::Resealed`]; or, if that cannot be done yet,
+    /// [`Event::Refused`] as transient, to try again later.
+    Reseal(Parcel),
     /// Feed [`Event::Timer`] at this time (ms, the shell's clock).
     Wake { at: u64 },
 }
@@ -435,6 +450,12 @@ impl<E: Entry> Core<E> {
                 let random = self.jitter.share();
                 out.step(self.outbox.retry_later(id, now, random));
             }
+            Event::Stale { id } => {
+                if let Some(parcel) = self.outbox.stale(id) {
+                    out.push(Command::Reseal(parcel));
+                }
+            }
+            Event::Resealed(parcel) => out.step(self.outbox.resealed(parcel)),
             Event::Refused { id, reason, .. } => {
                 if let Some(((parcel, entry), next)) = self.outbox.refused(id) {
                     let conversation = parcel.outgoing.conversation_id;

@@ -51,6 +51,24 @@ pub struct Summary {
     pub warning: Option<KeyWarning>,
     /// RFC 3339 of the last activity, for ordering.
     pub active_at: String,
+    /// Who created it (the only one who removes people).
+    pub created_by: UserId,
+    /// Who came and went, from the signed chain, epoch by epoch.
+    pub changes: Vec<ChangeNote>,
+    /// The first epoch this user holds a key in: earlier messages are not
+    /// shared with people added later.
+    pub first_epoch: u32,
+    /// Set once this user is no longer in it ("You left", "You were
+    /// removed"): what was shown stays, read-only.
+    pub gone: Option<String>,
+}
+
+/// One line of the timeline about who came or went, placed before the
+/// first message of its epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeNote {
+    pub epoch: u32,
+    pub text: String,
 }
 
 /// A key change the user has not accepted yet (`crypto::pins::Change`).

@@ -163,7 +163,11 @@ impl<E: Wire> Delivery<E> {
                 },
                 // Nothing shown, nothing sent through the core, no timers:
                 // a failure reconnects instead.
-                Command::Show(_) | Command::Send(_) | Command::Unpark(_) | Command::Wake { .. } => {
+                Command::Show(_)
+                | Command::Send(_)
+                | Command::Reseal(_)
+                | Command::Unpark(_)
+                | Command::Wake { .. } => {
                     continue;
                 }
             };

@@ -10,6 +10,7 @@ mod dialog;
 mod key_change;
 pub mod live;
 mod me_menu;
+mod members;
 mod new_conversation;
 mod sidebar;
 mod timeline;

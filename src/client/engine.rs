@@ -19,6 +19,7 @@ use std::rc::{Rc, Weak};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+mod changing;
 mod receiving;
 mod sending;
 mod syncing;
@@ -39,7 +40,9 @@ use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, MAX_KNOWN, NewConversation};
 use crate::model::ids::{ConversationId, MessageId, UserId};
-use crate::screen::{Chats, KeyWarning, Line, LinkState, Me, NameProblem, Summary, Verification};
+use crate::screen::{
+    ChangeNote, Chats, KeyWarning, Line, LinkState, Me, NameProblem, Summary, Verification,
+};
 
 /// The keys this page holds, and every conversation it has seen.
 #[derive(Default)]
@@ -248,6 +251,47 @@ pub fn create(
     spawn_local(async move { done(engine.create(members, title).await) });
 }
 
+/// Adds `people` (each checked with [`check_name`] first) to a
+/// conversation: a new epoch, signed here.
+pub fn add_people(
+    conversation: ConversationId,
+    people: Vec<PublicUser>,
+    done: impl FnOnce(Result<(), String>) + 'static,
+) {
+    let Some(engine) = running() else {
+        return done(Err("Not signed in.".into()));
+    };
+    spawn_local(async move { done(engine.add_people(conversation, people).await) });
+}
+
+/// Removes a member from a conversation I created: a new epoch without
+/// them, signed here.
+pub fn remove_member(
+    conversation: ConversationId,
+    member: UserId,
+    done: impl FnOnce(Result<(), String>) + 'static,
+) {
+    let Some(engine) = running() else {
+        return done(Err("Not signed in.".into()));
+    };
+    spawn_local(async move { done(engine.remove_member(conversation, member).await) });
+}
+
+/// Leaves a conversation.
+pub fn leave(conversation: ConversationId, done: impl FnOnce(Result<(), String>) + 'static) {
+    let Some(engine) = running() else {
+        return done(Err("Not signed in.".into()));
+    };
+    spawn_local(async move { done(engine.leave(conversation).await) });
+}
+
+/// Deletes here a conversation I am no longer in.
+pub fn forget(conversation: ConversationId) {
+    if let Some(engine) = running() {
+        spawn_local(async move { engine.forget(conversation).await });
+    }
+}
+
 /// The "Verify" view of a pinned contact: the safety number of the user
 /// and them, from the pinned keys.
 pub fn verification(contact: UserId) -> Option<Verification> {
@@ -296,6 +340,49 @@ fn conversation_in_address() -> Option<ConversationId> {
 fn known_ids(ids: impl Iterator<Item = ConversationId>) -> Option<Vec<ConversationId>> {
     let known: Vec<ConversationId> = ids.collect();
     (known.len() <= MAX_KNOWN).then_some(known)
+}
+
+/// The timeline's lines for who came and went, epoch by epoch, built from
+/// the signed chain alone ("ana added carl", "ben left", "ana removed
+/// ben"); "You" and "you" for this user.
+fn change_notes(chain: &[keyset::Checked], me: UserId) -> Vec<ChangeNote> {
+    let name = |id: UserId, start: bool| {
+        if id == me {
+            return if start { "You" } else { "you" }.to_owned();
+        }
+        chain
+            .iter()
+            .rev()
+            .find_map(|e| e.member(id))
+            .map_or_else(|| "someone".to_owned(), |m| m.username.clone())
+    };
+    let names = |ids: &[UserId]| {
+        let all: Vec<String> = ids.iter().map(|id| name(*id, false)).collect();
+        match all.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => all.join(""),
+        }
+    };
+    let mut notes = Vec::new();
+    for change in keyset::membership(chain) {
+        let signer = name(change.signer, true);
+        let mut say = |text: String| {
+            notes.push(ChangeNote {
+                epoch: change.epoch,
+                text,
+            })
+        };
+        for id in &change.left {
+            say(format!("{} left", name(*id, true)));
+        }
+        if !change.removed.is_empty() {
+            say(format!("{signer} removed {}", names(&change.removed)));
+        }
+        if !change.added.is_empty() {
+            say(format!("{signer} added {}", names(&change.added)));
+        }
+    }
+    notes
 }
 
 /// A held key change as the page shows it.
@@ -350,6 +437,7 @@ impl Engine {
             Command::List => self.list(),
             Command::Fetch(fetch) => self.fetch(fetch, None),
             Command::Send(parcel) => self.send_parcel(parcel),
+            Command::Reseal(parcel) => self.reseal(parcel),
             Command::Unpark(key) => sending::unpark(key),
             Command::Wake { at } => {
                 let engine = Rc::downgrade(self);
@@ -413,16 +501,25 @@ impl Engine {
             .unwrap_or_else(|| c.created_at.clone());
         let member_ids: Vec<UserId> = members.iter().map(|(id, _)| *id).collect();
         let book = self.book.borrow();
+        let chain = keyset::check_chain(c).unwrap_or_default();
+        let first_epoch = chain
+            .iter()
+            .find(|e| e.member(self.my_id).is_some())
+            .map_or(0, |e| e.epoch);
         Summary {
             id: c.id,
             name,
-            group: members.len() > 2,
+            group: members.len() > 2 || chain.len() > 1,
             members: members.into_iter().map(|(_, name)| name).collect(),
             warning: book.change_among(member_ids.iter()).map(warning_of),
             verified: verified_among(&book, &member_ids),
             member_ids,
             problem,
             active_at,
+            created_by: c.created_by,
+            changes: change_notes(&chain, self.my_id),
+            first_epoch,
+            gone: None,
         }
     }
 

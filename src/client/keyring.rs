@@ -22,7 +22,7 @@ use crate::crypto::suite::{self, GENESIS_PREV};
 use crate::crypto::web::{self, primitives as p};
 use crate::model::account::PublicUser;
 use crate::model::blob::Blob;
-use crate::model::conversation::{Conversation, Epoch, Message, Outgoing, WrappedKey};
+use crate::model::conversation::{Conversation, Departure, Epoch, Message, Outgoing, WrappedKey};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::suite::{KEY_LEN, NONCE_LEN};
 
@@ -186,6 +186,20 @@ pub async fn new_key_set(
     me: &LocalIdentity,
     members: &[PublicUser],
 ) -> Result<NewKeySet, CryptoError> {
+    key_set(id, 0, &GENESIS_PREV, me, members, Vec::new()).await
+}
+
+/// Steps 3, 6 and 7 for epoch `n` after the epoch whose head is `prev`: a
+/// fresh content key wrapped for every member, its commitment, and my
+/// signature over the statement, which names the `departures` it carries.
+pub async fn key_set(
+    id: ConversationId,
+    n: u32,
+    prev: &[u8],
+    me: &LocalIdentity,
+    members: &[PublicUser],
+    departures: Vec<Departure>,
+) -> Result<NewKeySet, CryptoError> {
     let id_text = id.to_string();
     let mut ck = p::random::<KEY_LEN>()?.to_vec();
     let mut keys = Vec::with_capacity(members.len());
@@ -195,7 +209,7 @@ pub async fn new_key_set(
         let wrapped = web::wrap_content_key(
             &ck,
             &id_text,
-            0,
+            n,
             &member.id.to_string(),
             &member.dh_public,
             &ephemeral,
@@ -208,10 +222,10 @@ pub async fn new_key_set(
             wrapped_key: wrapped.into(),
         });
     }
-    let commit = web::commit(&ck, &id_text, 0).await;
+    let commit = web::commit(&ck, &id_text, n).await;
     ck.fill(0);
     let mut epoch = Epoch {
-        epoch: 0,
+        epoch: n,
         signer_id: me
             .user_id
             .parse()
@@ -220,9 +234,9 @@ pub async fn new_key_set(
         members: members.to_vec(),
         keys,
         keys_signature: Blob::default(),
-        departures: Vec::new(),
+        departures,
     };
-    let statement = keyset::statement(&id_text, &epoch, &GENESIS_PREV)
+    let statement = keyset::statement(&id_text, &epoch, prev)
         .ok_or(CryptoError::Invalid { what: "key set" })?;
     epoch.keys_signature = p::sign(&me.sig_private, &statement).await?.into();
     Ok(NewKeySet {
@@ -233,6 +247,43 @@ pub async fn new_key_set(
 }
 
 impl Keyring {
+    /// The newest epoch this browser holds a key in: sends use it.
+    pub fn current(&self) -> u32 {
+        self.current
+    }
+
+    /// The oldest epoch this browser holds a key in: a member added later
+    /// reads from there on.
+    pub fn first(&self) -> u32 {
+        self.epochs.keys().copied().min().unwrap_or(self.current)
+    }
+
+    /// Seals again, in the current epoch and with the same id, one of my
+    /// messages sealed under an earlier epoch and refused for it (it was
+    /// never stored). `None` if it cannot be opened here or is already in
+    /// the current epoch.
+    pub async fn reseal(&self, me: &LocalIdentity, sealed: &Outgoing) -> Option<Outgoing> {
+        if sealed.epoch >= self.current {
+            return None;
+        }
+        let mine = Message {
+            id: sealed.message_id,
+            conversation_id: sealed.conversation_id,
+            seq: 0,
+            sender_id: me.user_id.parse().ok()?,
+            sender: me.username.clone(),
+            epoch: sealed.epoch,
+            nonce: sealed.nonce.clone(),
+            ciphertext: sealed.ciphertext.clone(),
+            signature: sealed.signature.clone(),
+            created_at: String::new(),
+        };
+        let (_, plain) = self.open(&mine).await.ok()?;
+        self.seal(me, sealed.message_id, &plain.body, &plain.sent_at)
+            .await
+            .ok()
+    }
+
     /// The ids of the current epoch's members.
     pub fn member_ids(&self) -> impl Iterator<Item = &UserId> {
         self.epochs[&self.current].members.keys()

@@ -91,6 +91,7 @@ pub struct Checked {
     pub statement: Vec<u8>,
     /// `head_n = SHA-256(statement_n)`: messages of this epoch name it.
     pub head: [u8; 32],
+    pub signer_id: UserId,
     /// The signer's `sig_public`, from the epoch that admits the signer.
     pub signer_key: Vec<u8>,
     pub signature: Vec<u8>,
@@ -163,6 +164,52 @@ impl Checked {
             Err(Refusal::Commit { epoch: self.epoch })
         }
     }
+}
+
+/// What one epoch changed in who is in a conversation, read from a checked
+/// chain (never from anything the server says on its own): whom its signer
+/// added, whom the creator removed, who left (their departure verified with
+/// the rest of the chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub epoch: u32,
+    pub signer: UserId,
+    pub added: Vec<UserId>,
+    pub removed: Vec<UserId>,
+    pub left: Vec<UserId>,
+}
+
+/// The changes of membership along a chain whose every proof verified,
+/// epoch by epoch from 1; an epoch that changes nobody (a new key alone)
+/// is left out.
+pub fn membership(chain: &[Checked]) -> Vec<Membership> {
+    chain
+        .windows(2)
+        .filter_map(|pair| {
+            let (before, epoch) = (&pair[0], &pair[1]);
+            let left: Vec<UserId> = epoch.departures.iter().map(|d| d.member_id).collect();
+            let added: Vec<UserId> = epoch
+                .members
+                .iter()
+                .filter(|m| before.member(m.id).is_none())
+                .map(|m| m.id)
+                .collect();
+            let removed: Vec<UserId> = before
+                .members
+                .iter()
+                .filter(|m| epoch.member(m.id).is_none() && !left.contains(&m.id))
+                .map(|m| m.id)
+                .collect();
+            let changed = !(added.is_empty() && removed.is_empty() && left.is_empty());
+            changed.then_some(Membership {
+                epoch: epoch.epoch,
+                signer: epoch.signer_id,
+                added,
+                removed,
+                left,
+            })
+        })
+        .collect()
 }
 
 /// SHA-256, as the statement and its head need it.
@@ -347,6 +394,7 @@ fn check_epoch(
     let statement = statement(conversation_id, epoch, &prev).ok_or(Refusal::Keys { epoch: n })?;
     Ok(Checked {
         epoch: n,
+        signer_id: epoch.signer_id,
         head: sha256(&statement),
         statement,
         signer_key,
@@ -786,6 +834,30 @@ mod tests {
                 Err(Refusal::Departure { epoch: 2 })
             );
         }
+        // Who came and went, as every client reads it from the chain.
+        let removed = extend(&left, &[&ann], &ann, vec![]);
+        let changes = membership(&check_chain(&removed).unwrap());
+        let change = |epoch, signer: &Person, added: Vec<UserId>, removed, left| Membership {
+            epoch,
+            signer: signer.id,
+            added,
+            removed,
+            left,
+        };
+        assert_eq!(
+            changes,
+            [
+                change(1, &bob, vec![cyd.id], vec![], vec![]),
+                change(2, &bob, vec![], vec![], vec![cyd.id]),
+                change(3, &ann, vec![], vec![bob.id], vec![]),
+            ]
+        );
+        let rotated = extend(&removed, &[&ann], &ann, vec![]);
+        assert_eq!(
+            membership(&check_chain(&rotated).unwrap()).len(),
+            3,
+            "a new key alone"
+        );
         // Epoch 0 carries none.
         let mut early = chat.clone();
         early.epochs[0].departures.push(gone);

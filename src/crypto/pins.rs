@@ -521,6 +521,7 @@ mod tests {
             epoch: n,
             statement: vec![],
             head: [head; 32],
+            signer_id: members[0].id,
             signer_key: vec![],
             signature: vec![],
             commit: vec![],

@@ -38,6 +38,9 @@ pub struct Line {
     /// RFC 3339: the server's time once stored, the client's while pending.
     pub at: String,
     pub delivery: Delivery,
+    /// The epoch it was sealed in: the timeline shows who came or went
+    /// between two epochs' messages.
+    pub epoch: u32,
 }
 
 impl Line {
@@ -98,6 +101,7 @@ mod tests {
             body: Body::Text("x".into()),
             at: "2026-11-30T01:00:00.000Z".into(),
             delivery: Delivery::Pending,
+            epoch: 0,
         }
     }
 

@@ -2,8 +2,11 @@
 //! sealed here wait in writing order; one is sent at a time, the same
 //! parcel again after a failure that may pass (with backoff, or at once
 //! when the link comes back), until the server answers; a refusal for good
-//! keeps the parcel until the user discards the message. Where the parcels
-//! are kept (IndexedDB in the browser) is the shell's business.
+//! keeps the parcel until the user discards the message. A parcel refused
+//! because the conversation's epoch moved on was never stored: the shell
+//! seals it again (same id, next epoch) and it takes its own place in the
+//! queue. Where the parcels are kept (IndexedDB in the browser) is the
+//! shell's business.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -39,6 +42,8 @@ enum Head {
     InFlight,
     /// Failed in a way that may pass; sent again at this time.
     Waiting { until: u64 },
+    /// Refused for its epoch: the shell is sealing it again.
+    Resealing,
 }
 
 /// What the outbox asks of the core.
@@ -90,7 +95,8 @@ impl<E: Clone> Outbox<E> {
 
     /// The head, if the answer is about it.
     fn take_head(&mut self, id: MessageId) -> Option<(Parcel, E)> {
-        if self.head != Head::InFlight || self.queue.front()?.0.id() != id {
+        let answerable = matches!(self.head, Head::InFlight | Head::Resealing);
+        if !answerable || self.queue.front()?.0.id() != id {
             return None;
         }
         self.head = Head::Idle;
@@ -115,13 +121,36 @@ impl<E: Clone> Outbox<E> {
     /// The head failed in a way that may pass: it is tried again after a
     /// jittered delay.
     pub(super) fn retry_later(&mut self, id: MessageId, now: u64, random: f64) -> Option<Step> {
-        if self.head != Head::InFlight || self.queue.front()?.0.id() != id {
+        let answerable = matches!(self.head, Head::InFlight | Head::Resealing);
+        if !answerable || self.queue.front()?.0.id() != id {
             return None;
         }
         self.attempt = self.attempt.saturating_add(1);
         let until = now + u64::from(Backoff::RETRY.delay_ms(self.attempt, random));
         self.head = Head::Waiting { until };
         Some(Step::Wake { at: until })
+    }
+
+    /// The head was refused for its epoch: it waits, in its place, for the
+    /// shell to seal it again. Answers the parcel to seal again.
+    pub(super) fn stale(&mut self, id: MessageId) -> Option<Parcel> {
+        if self.head != Head::InFlight || self.queue.front()?.0.id() != id {
+            return None;
+        }
+        self.head = Head::Resealing;
+        Some(self.queue.front()?.0.clone())
+    }
+
+    /// The head sealed again (the same message): it replaces the old
+    /// parcel and goes now. Anything else changes nothing.
+    pub(super) fn resealed(&mut self, parcel: Parcel) -> Option<Step> {
+        let (head, _) = self.queue.front_mut()?;
+        if self.head != Head::Resealing || head.id() != parcel.id() {
+            return None;
+        }
+        *head = parcel;
+        self.head = Head::Idle;
+        self.next()
     }
 
     /// Sends the waiting head now if its time has come, or at once if

@@ -30,6 +30,7 @@ fn stored(conversation: ConversationId, seq: u64, id: MessageId, me: bool) -> Li
         body: Body::Text(format!("m{seq}")),
         at: format!("2026-11-30T00:00:{:02}.000Z", seq % 60),
         delivery: Delivery::Sent,
+        epoch: 0,
     }
 }
 
@@ -43,6 +44,7 @@ fn pending(id: MessageId) -> Line {
         body: Body::Text("hello".into()),
         at: "2026-11-30T00:00:00.000Z".into(),
         delivery: Delivery::Pending,
+        epoch: 0,
     }
 }
 
@@ -115,6 +117,27 @@ fn written(core: &mut Core<Line>, c: ConversationId, id: MessageId) -> Vec<Comma
             entry,
         },
     )
+}
+
+/// The server stores `a` (parcel "1") at seq 1: its parcel is forgotten,
+/// its line shown, and `b` (parcel "2") goes next.
+fn stored_then_next(core: &mut Core<Line>, c: ConversationId, a: MessageId, b: MessageId) {
+    let commands = core.handle(
+        T0,
+        Event::Sent {
+            id: a,
+            seq: 1,
+            at: "2026-11-30T00:00:01.000Z".into(),
+        },
+    );
+    assert_eq!(
+        commands,
+        [
+            Command::Unpark("1".into()),
+            Command::Show(c),
+            Command::Send(parcel(c, b, "2")),
+        ]
+    );
 }
 
 /// Answers `fetch` with messages `seqs`.
@@ -325,22 +348,7 @@ fn the_outbox_sends_one_at_a_time_in_writing_order() {
     );
     assert!(core.handle(T0, Event::Parked(parcel(c, b, "2"))).is_empty());
     assert_eq!(core.unsent(), 2);
-    let commands = core.handle(
-        T0,
-        Event::Sent {
-            id: a,
-            seq: 1,
-            at: "2026-11-30T00:00:01.000Z".into(),
-        },
-    );
-    assert_eq!(
-        commands,
-        [
-            Command::Unpark("1".into()),
-            Command::Show(c),
-            Command::Send(parcel(c, b, "2")),
-        ]
-    );
+    stored_then_next(&mut core, c, a, b);
     let line = core.timeline(c).unwrap().get(a).unwrap().clone();
     assert_eq!(
         (line.seq, line.delivery, line.at.as_str()),
@@ -358,6 +366,61 @@ fn the_outbox_sends_one_at_a_time_in_writing_order() {
         )
         .is_empty()
     );
+}
+
+#[test]
+fn a_send_refused_for_its_epoch_is_sealed_again_in_its_place_with_the_same_id() {
+    let c = chat();
+    let mut core = listed_empty(c);
+    let (a, b) = (MessageId::new(), MessageId::new());
+    for id in [a, b] {
+        written(&mut core, c, id);
+    }
+    core.handle(T0, Event::Parked(parcel(c, a, "1")));
+    core.handle(T0, Event::Parked(parcel(c, b, "2")));
+    // Refused for its epoch: sealed again, nothing else goes meanwhile.
+    assert_eq!(
+        core.handle(T0, Event::Stale { id: a }),
+        [Command::Reseal(parcel(c, a, "1"))]
+    );
+    assert!(core.handle(T0 + 60_000, Event::Timer).is_empty());
+    // Something else's reseal, or a stale answer about another, changes
+    // nothing.
+    assert!(
+        core.handle(T0, Event::Resealed(parcel(c, b, "2")))
+            .is_empty()
+    );
+    assert!(core.handle(T0, Event::Stale { id: b }).is_empty());
+    // The new parcel (next epoch) takes its place and goes now.
+    let mut again = parcel(c, a, "1");
+    again.outgoing.epoch = 1;
+    assert_eq!(
+        core.handle(T0, Event::Resealed(again.clone())),
+        [Command::Send(again.clone())]
+    );
+    stored_then_next(&mut core, c, a, b);
+    assert_eq!(
+        core.timeline(c).unwrap().get(a).unwrap().delivery,
+        Delivery::Sent
+    );
+    // A reseal that cannot be made yet waits and tries again: the old
+    // parcel goes again, and is refused for its epoch again.
+    core.handle(T0, Event::Stale { id: b });
+    let [Command::Wake { at }] = core.handle(
+        T0,
+        Event::Refused {
+            id: b,
+            transient: true,
+            reason: "the next epoch is not here yet".into(),
+        },
+    )[..] else {
+        panic!("a wake")
+    };
+    assert_eq!(
+        core.handle(at, Event::Timer),
+        [Command::Send(parcel(c, b, "2"))]
+    );
+    assert_eq!(core.unsent(), 1);
 }
 
 #[test]
@@ -661,6 +724,7 @@ impl World {
         let up = self.server.up;
         let answer = match command {
             Command::Show(_) => return,
+            Command::Reseal(_) => unreachable!("this world's epoch never moves"),
             Command::Wake { at } => return self.clients[who].wakes.push(at),
             Command::Unpark(key) => {
                 self.clients[who].kept.remove(&key);

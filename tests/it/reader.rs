@@ -102,7 +102,7 @@ impl Reader {
                 },
                 // Nothing to draw, keep or wait for: the reader never sends.
                 Command::Show(_) | Command::Unpark(_) | Command::Wake { .. } => continue,
-                Command::Send(_) => unreachable!("the reader never writes"),
+                Command::Send(_) | Command::Reseal(_) => unreachable!("the reader never writes"),
             };
             commands.extend(self.core.handle(clock(), answer));
         }

@@ -1,8 +1,10 @@
 //! The open conversation (`/chats/{id}`): a header with the name and the
-//! members, the timeline, and the composer. A conversation whose keys did
-//! not check out shows why, and cannot be written to; one with a member
-//! whose key change waits for the user shows the warning, and its composer
-//! is paused until the change is accepted.
+//! members (and a "Members" dialog to add, remove or leave), the timeline,
+//! and the composer. A conversation whose keys did not check out shows why,
+//! and cannot be written to; one with a member whose key change waits for
+//! the user shows the warning, and its composer is paused until the change
+//! is accepted; one the user is no longer in keeps what it showed,
+//! read-only, and offers to delete it here.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -11,6 +13,8 @@ use leptos_router::hooks::use_params_map;
 use super::avatar::Avatar;
 use super::composer::Composer;
 use super::key_change::KeyChangeNotice;
+use super::live;
+use super::members::MembersDialog;
 use super::timeline::Timeline;
 use super::verify::VerifyDialog;
 use crate::model::ids::{ConversationId, UserId};
@@ -34,13 +38,14 @@ pub fn ConversationPane() -> impl IntoView {
                     .map(|s| {
                         let people: Vec<(UserId, String)> =
                             s.member_ids.into_iter().zip(s.members).collect();
-                        (s.name, people, s.group, s.problem, s.warning)
+                        (s.name, people, s.group, s.problem, s.warning, s.created_by, s.gone)
                     })
             });
             let summary = move || header.get();
             // The verified marks change without rebuilding the pane.
             let verified = Memo::new(move |_| chats.summary(id).map(|s| s.verified).unwrap_or_default());
             let verifying = RwSignal::new(false);
+            let managing = RwSignal::new(false);
             view! {
                 <Show
                     when=move || summary().is_some()
@@ -50,8 +55,11 @@ pub fn ConversationPane() -> impl IntoView {
                         </div>
                     }
                 >
-                    {move || summary().map(|(name, people, group, problem, warning)| {
+                    {move || summary().map(|(name, people, group, problem, warning, created_by, gone)| {
                         let me = chats.me.get_untracked().map(|m| m.id);
+                        let creator = me == Some(created_by);
+                        let can_manage = problem.is_none() && gone.is_none();
+                        let everyone = people.clone();
                         let others: Vec<(UserId, String)> =
                             people.iter().filter(|(id, _)| Some(*id) != me).cloned().collect();
                         let can_verify = !others.is_empty() && problem.is_none();
@@ -81,18 +89,41 @@ pub fn ConversationPane() -> impl IntoView {
                                         <h1 id="conversation-title">{name.clone()}</h1>
                                         <p class="members">{members}</p>
                                     </div>
+                                    <Show when=move || can_manage>
+                                        <button type="button" class="secondary members-open" on:click=move |_| managing.set(true)>
+                                            "Members"
+                                        </button>
+                                    </Show>
                                     <Show when=move || can_verify>
                                         <button type="button" class="secondary verify-open" on:click=move |_| verifying.set(true)>
                                             "Verify"
                                         </button>
                                     </Show>
                                 </header>
+                                <Show when=move || managing.get()>
+                                    <MembersDialog
+                                        id=id
+                                        people=everyone.clone()
+                                        me=me
+                                        creator=creator
+                                        close=move || managing.set(false)
+                                    />
+                                </Show>
                                 <Show when=move || verifying.get()>
                                     <VerifyDialog people=others.clone() close=move || verifying.set(false) />
                                 </Show>
-                                {match problem {
-                                    Some(why) => view! { <p class="conversation-problem" role="alert">{why}</p> }.into_any(),
-                                    None => {
+                                {match (problem, gone) {
+                                    (Some(why), _) => view! { <p class="conversation-problem" role="alert">{why}</p> }.into_any(),
+                                    (None, Some(why)) => view! {
+                                        <Timeline id=id group=group />
+                                        <div class="conversation-gone" role="status">
+                                            <p>{why}</p>
+                                            <button type="button" class="secondary" on:click=move |_| live::forget(id)>
+                                                "Delete from this browser"
+                                            </button>
+                                        </div>
+                                    }.into_any(),
+                                    (None, None) => {
                                         let paused = warning.as_ref().map(|w| {
                                             format!("Paused until you review the change to {}'s keys.", w.name)
                                         });

@@ -19,8 +19,8 @@ pub struct LocalTime {
 #[cfg(feature = "hydrate")]
 mod imp {
     pub use crate::client::engine::{
-        accept_change, check_name, create, discard, load_older, log_out, send, set_verified, start,
-        stop, verification,
+        accept_change, add_people, check_name, create, discard, forget, leave, load_older, log_out,
+        remove_member, send, set_verified, start, stop, verification,
     };
 
     use super::LocalTime;
@@ -82,6 +82,20 @@ mod imp {
     ) {
     }
     pub fn log_out(_: impl FnOnce(Result<(), String>) + 'static) {}
+    pub fn add_people(
+        _: ConversationId,
+        _: Vec<PublicUser>,
+        _: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+    }
+    pub fn remove_member(
+        _: ConversationId,
+        _: UserId,
+        _: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+    }
+    pub fn leave(_: ConversationId, _: impl FnOnce(Result<(), String>) + 'static) {}
+    pub fn forget(_: ConversationId) {}
 
     /// The server never renders message times; this keeps the UTC text.
     pub fn local_time(at: &str) -> LocalTime {

@@ -4,13 +4,15 @@
 //! reader is at the bottom and otherwise offers a "new messages" pill;
 //! scrolling up loads older messages without jumping. Every message is
 //! rendered as text, never as HTML; the list is keyed, so a new message
-//! adds one row instead of redrawing the others.
+//! adds one row instead of redrawing the others. Lines about who came and
+//! went ("ana added carl") sit between the last message of one epoch and
+//! the first of the next, built from the signed chain.
 
 use leptos::prelude::*;
 
 use super::live::{self, LocalTime};
 use crate::model::ids::ConversationId;
-use crate::screen::{Body, Chats, Delivery, Line};
+use crate::screen::{Body, ChangeNote, Chats, Delivery, Line};
 
 /// Messages of one sender closer than this (minutes) form one run.
 const RUN_MINUTES: i64 = 5;
@@ -48,10 +50,87 @@ fn rows(lines: &[Line]) -> Vec<Row> {
     rows
 }
 
+/// One row of the timeline: a message, or a line about who came and went.
+#[derive(Clone, PartialEq)]
+enum Item {
+    Message(Box<Row>),
+    Note { key: usize, text: String },
+}
+
+/// What keys a row: a message's look, or a note's place.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ItemKey {
+    Message(
+        (crate::model::ids::MessageId, Option<u64>, u8),
+        Option<String>,
+        bool,
+    ),
+    Note(usize, String),
+}
+
+impl Item {
+    fn key(&self) -> ItemKey {
+        match self {
+            Item::Message(row) => {
+                ItemKey::Message(row.line.render_key(), row.day.clone(), row.first_of_run)
+            }
+            Item::Note { key, text } => ItemKey::Note(*key, text.clone()),
+        }
+    }
+}
+
+/// The rows with the notes of `changes` (in epoch order) placed before the
+/// first message of their epoch. Notes before the first message held are
+/// shown only once the oldest is (`complete`); those of epochs before
+/// `first_epoch` (from before this user was added) are not shown, and a
+/// user added later is told that earlier messages are not shared.
+fn items(rows: Vec<Row>, changes: &[ChangeNote], first_epoch: u32, complete: bool) -> Vec<Item> {
+    let mut notes = changes
+        .iter()
+        .filter(|n| n.epoch >= first_epoch)
+        .enumerate()
+        .peekable();
+    let mut items = Vec::with_capacity(rows.len() + changes.len() + 1);
+    if complete && first_epoch > 0 {
+        items.push(Item::Note {
+            key: usize::MAX,
+            text: "Earlier messages are not shared with people added later.".into(),
+        });
+    }
+    let mut previous: Option<u32> = None;
+    for row in rows {
+        while let Some((key, note)) = notes.next_if(|(_, n)| n.epoch <= row.line.epoch) {
+            if previous.map_or(complete, |p| note.epoch > p) {
+                items.push(Item::Note {
+                    key,
+                    text: note.text.clone(),
+                });
+            }
+        }
+        previous = Some(row.line.epoch);
+        items.push(Item::Message(Box::new(row)));
+    }
+    for (key, note) in notes {
+        if previous.map_or(complete, |p| note.epoch > p) {
+            items.push(Item::Note {
+                key,
+                text: note.text.clone(),
+            });
+        }
+    }
+    items
+}
+
 #[component]
 pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
     let chats = expect_context::<Chats>();
     let timeline = chats.timeline(id);
+    let changes = Memo::new(move |_| {
+        chats
+            .summary(id)
+            .map(|s| (s.changes, s.first_epoch))
+            .unwrap_or_default()
+    });
     let scroller = NodeRef::<leptos::html::Div>::new();
     let at_bottom = RwSignal::new(true);
     let unseen = RwSignal::new(false);
@@ -132,9 +211,15 @@ pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
             </Show>
             <ol class="messages" aria-live="polite" aria-relevant="additions">
                 <For
-                    each=move || timeline.with(|t| rows(t.lines()))
-                    key=|row| (row.line.render_key(), row.day.clone(), row.first_of_run)
-                    children=move |row| view! { <Message row=row group=group conversation=id /> }
+                    each=move || {
+                        let (notes, first) = changes.get();
+                        timeline.with(|t| items(rows(t.lines()), &notes, first, t.complete))
+                    }
+                    key=Item::key
+                    children=move |item| match item {
+                        Item::Message(row) => view! { <Message row=*row group=group conversation=id /> }.into_any(),
+                        Item::Note { text, .. } => view! { <li class="change-note" role="note">{text}</li> }.into_any(),
+                    }
                 />
             </ol>
             <Show when=move || unseen.get()>

@@ -22,10 +22,12 @@ use super::{Engine, known_ids};
 use crate::api::{conversations, messages};
 use crate::client::keyring::Keyring;
 use crate::delivery::{Command, Event, Fetch};
-use crate::model::conversation::{Conversation, Conversations, History, Message};
+use crate::model::conversation::{Conversation, Conversations, History, Message, Removed};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
-use crate::protocol::{CONVERSATION_ADDED, NEW_MESSAGE};
+use crate::protocol::{
+    CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE,
+};
 use crate::screen::{Body, Delivery, Line};
 
 /// An answer asked for ahead of the step that needs it.
@@ -145,11 +147,33 @@ impl Engine {
                     c.last_seq = head.last_seq;
                     c.clone()
                 });
-                if let Some(c) = held
-                    && engine.adopt(&c).await.is_some()
-                {
+                let Some(c) = held else { continue };
+                let behind = c.current_epoch().map_or(0, |e| e.epoch) < head.epoch;
+                if behind || head.pending > 0 || c.pending.len() as u32 != head.pending {
+                    // It changed while this page was away: read it again.
+                    let (engine, id) = (engine.clone(), head.id);
+                    spawn_local(async move { engine.reload(id).await });
+                } else if engine.adopt(&c).await.is_some() {
                     heads.push(head.clone());
                 }
+            }
+            // Held here and no longer listed: this user is not in it.
+            let listed: std::collections::HashSet<ConversationId> = list
+                .conversations
+                .iter()
+                .map(|c| c.id)
+                .chain(list.heads.iter().map(|h| h.id))
+                .collect();
+            let gone: Vec<ConversationId> = engine
+                .keys
+                .known
+                .borrow()
+                .keys()
+                .filter(|id| !listed.contains(id))
+                .copied()
+                .collect();
+            for id in gone {
+                engine.gone(id, "You are no longer in this conversation.");
             }
             engine.chats.loaded.set(true);
             engine.receiving.listed.set(true);
@@ -241,6 +265,7 @@ impl Engine {
             body,
             at: m.created_at.clone(),
             delivery: Delivery::Sent,
+            epoch: m.epoch,
         }
     }
 
@@ -260,6 +285,11 @@ impl Engine {
                     self.feed(Event::Refresh);
                     return;
                 };
+                if m.epoch < ring.first() {
+                    // Sent before I was added (a push that crossed my
+                    // joining): not shared with me, and not mine to open.
+                    return;
+                }
                 spawn_local(async move {
                     let entry = engine.line_of(&ring, &m).await;
                     let conversation = m.conversation_id;
@@ -268,6 +298,21 @@ impl Engine {
                         entry,
                     });
                 });
+            }
+            CONVERSATION_CHANGED => {
+                let Ok(c) = serde_json::from_value::<Conversation>(payload) else {
+                    return;
+                };
+                spawn_local(async move { engine.changed(c).await });
+            }
+            CONVERSATION_REMOVED => {
+                let Ok(removed) = serde_json::from_value::<Removed>(payload) else {
+                    return;
+                };
+                self.gone(
+                    removed.conversation_id,
+                    "You were removed from this conversation.",
+                );
             }
             CONVERSATION_ADDED => {
                 let Ok(c) = serde_json::from_value::<Conversation>(payload) else {

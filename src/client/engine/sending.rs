@@ -37,6 +37,12 @@ pub(super) struct Sealer {
     sealing: Cell<bool>,
 }
 
+/// Whether the server refused a message for its epoch: it was not stored,
+/// and is sealed again under the next one.
+fn stale(e: &ApiError) -> bool {
+    matches!(e.error, ErrorCode::StaleEpoch | ErrorCode::RekeyRequired)
+}
+
 /// Whether an error may go away by itself (retry) or is final.
 fn transient(e: &ApiError) -> bool {
     matches!(
@@ -65,8 +71,8 @@ pub(super) fn unpark(key: String) {
 }
 
 impl Engine {
-    /// A pending line of mine.
-    fn pending_line(&self, id: MessageId, body: Body, at: String) -> Line {
+    /// A pending line of mine, sealed (or to be sealed) in `epoch`.
+    fn pending_line(&self, id: MessageId, body: Body, at: String, epoch: u32) -> Line {
         Line {
             id,
             seq: None,
@@ -76,6 +82,7 @@ impl Engine {
             body,
             at,
             delivery: Delivery::Pending,
+            epoch,
         }
     }
 
@@ -90,7 +97,7 @@ impl Engine {
             return;
         }
         let (id, at) = (MessageId::new(), now());
-        let entry = self.pending_line(id, Body::Text(text.clone()), at.clone());
+        let entry = self.pending_line(id, Body::Text(text.clone()), at.clone(), ring.current());
         self.feed(Event::Written {
             conversation,
             entry,
@@ -160,6 +167,7 @@ impl Engine {
                     seq: sent.seq,
                     at: sent.created_at,
                 },
+                Err(e) if stale(&e) => Event::Stale { id },
                 Err(e) => Event::Refused {
                     id,
                     transient: transient(&e),
@@ -167,6 +175,44 @@ impl Engine {
                 },
             };
             engine.feed(event);
+        });
+    }
+
+    /// Seals again, under the conversation's current epoch, a parcel the
+    /// server refused for its epoch. If a member's departure holds sends,
+    /// this page reads the conversation again first (and posts the next
+    /// epoch itself if nobody has yet); if the next epoch is still not
+    /// here, the core tries again later.
+    pub(super) fn reseal(self: &Rc<Self>, parcel: Parcel) {
+        let engine = self.clone();
+        spawn_local(async move {
+            let id = parcel.outgoing.conversation_id;
+            let behind = |engine: &Rc<Engine>| {
+                engine
+                    .ring(id)
+                    .is_none_or(|ring| ring.current() <= parcel.outgoing.epoch)
+            };
+            if behind(&engine) {
+                engine.reload(id).await;
+            }
+            let resealed = match engine.ring(id) {
+                Some(ring) => ring.reseal(&engine.me, &parcel.outgoing).await,
+                None => None,
+            };
+            let Some(outgoing) = resealed else {
+                let reason = "the conversation's next key is not here yet".to_owned();
+                engine.feed(Event::Refused {
+                    id: parcel.id(),
+                    transient: true,
+                    reason,
+                });
+                return;
+            };
+            let parcel = Parcel { outgoing, ..parcel };
+            if outbox::park(&parcel).await.is_err() {
+                leptos::logging::warn!("a message could not be kept in the outbox");
+            }
+            engine.feed(Event::Resealed(parcel));
         });
     }
 
@@ -198,7 +244,7 @@ impl Engine {
                 Err(_) => (Body::Unverified, now()),
             };
             let conversation = sealed.conversation_id;
-            let entry = self.pending_line(sealed.message_id, body, at);
+            let entry = self.pending_line(sealed.message_id, body, at, sealed.epoch);
             self.feed(Event::Written {
                 conversation,
                 entry,

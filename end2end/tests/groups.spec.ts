@@ -1,0 +1,92 @@
+// Groups that change (#16): ana starts a group with ben and adds carl, who
+// reads what follows (and only that) with the line "ana added carl"; ana
+// removes ben, whose window says so and keeps what it showed, read-only;
+// carl leaves, and ana's app posts the next key on its own, so her next
+// message goes out under a new epoch without her doing anything.
+import { expect, test } from "./guard";
+import { lastMessage, send, signUp, startConversation } from "./app";
+import type { Page } from "@playwright/test";
+
+/** Opens the Members dialog of the open conversation. */
+async function members(page: Page) {
+  await page.getByRole("button", { name: "Members" }).click();
+  return page.getByRole("list", { name: "People in this conversation" });
+}
+
+/** The epoch of the newest stored message, as the server holds it. */
+async function newestEpoch(page: Page, conversation: string): Promise<number> {
+  const answer = await page.request.post("/api/messages/history", {
+    data: { conversation_id: conversation, limit: 1 },
+  });
+  expect(answer.ok()).toBe(true);
+  const { messages } = await answer.json();
+  return messages[messages.length - 1].epoch;
+}
+
+test("people are added, removed and leave, each change a new key only the right people hold", async ({ browser }, info) => {
+  const ana = await signUp(browser, "ana16");
+  const ben = await signUp(browser, "ben16");
+  const carl = await signUp(browser, "carl16");
+
+  await startConversation(ana, ["ben16"], "Road trip");
+  const conversation = ana.url().split("/").pop()!;
+  await send(ana, "Before carl joins");
+  await ben.getByRole("link", { name: /Road trip/ }).click();
+  await expect(lastMessage(ben, "theirs")).toContainText("Before carl joins");
+
+  // ana adds carl.
+  const list = await members(ana);
+  await expect(list).toContainText("ana16");
+  await expect(list).toContainText("ben16");
+  await ana.getByLabel("Add someone by username").fill("carl16");
+  await ana.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(list).toContainText("carl16", { timeout: 10_000 });
+  await ana.screenshot({ path: info.outputPath("groups-members.png") });
+  await ana.getByRole("button", { name: "Done" }).click();
+  await expect(ana.getByRole("note").filter({ hasText: "You added carl16" })).toBeVisible();
+  await expect(ben.getByRole("note").filter({ hasText: "ana16 added carl16" })).toBeVisible();
+
+  // carl gets the conversation, the line, and what follows: not what came before.
+  await carl.getByRole("link", { name: /Road trip/ }).click();
+  await expect(carl.getByRole("note").filter({ hasText: "ana16 added you" })).toBeVisible();
+  await expect(carl.getByText("Earlier messages are not shared with people added later.")).toBeVisible();
+  await send(ana, "Welcome carl");
+  await expect(lastMessage(carl, "theirs")).toContainText("Welcome carl");
+  await expect(lastMessage(ben, "theirs")).toContainText("Welcome carl");
+  await expect(carl.locator("li.msg")).toHaveCount(1);
+  await expect(carl.getByText("Before carl joins")).toHaveCount(0);
+  await carl.screenshot({ path: info.outputPath("groups-added.png") });
+  expect(await newestEpoch(ana, conversation)).toBe(1);
+
+  // ana (the creator) removes ben: his window says so, keeps what it showed, and has no composer.
+  await members(ana);
+  await ana.getByRole("button", { name: "Remove ben16" }).click();
+  await expect(ana.getByRole("list", { name: "People in this conversation" })).not.toContainText("ben16", { timeout: 10_000 });
+  await ana.getByRole("button", { name: "Done" }).click();
+  await expect(ben.getByText("You were removed from this conversation.")).toBeVisible();
+  await expect(ben.getByLabel("Message", { exact: true })).toHaveCount(0);
+  await expect(lastMessage(ben, "theirs")).toContainText("Welcome carl");
+  await expect(ana.getByRole("note").filter({ hasText: "You removed ben16" })).toBeVisible();
+  await expect(carl.getByRole("note").filter({ hasText: "ana16 removed ben16" })).toBeVisible();
+  await send(ana, "Just the two of us");
+  await expect(lastMessage(carl, "theirs")).toContainText("Just the two of us");
+  await ben.waitForTimeout(500);
+  await expect(ben.getByText("Just the two of us")).toHaveCount(0);
+  await ben.screenshot({ path: info.outputPath("groups-removed.png") });
+  expect(await newestEpoch(ana, conversation)).toBe(2);
+
+  // carl leaves; ana's app posts the next key without her doing anything.
+  await members(carl);
+  await carl.getByRole("button", { name: "Leave…" }).click();
+  await carl.getByRole("button", { name: "Leave conversation" }).click();
+  await expect(carl.getByText("You left this conversation.")).toBeVisible();
+  await expect(ana.getByRole("note").filter({ hasText: "carl16 left" })).toBeVisible({ timeout: 10_000 });
+  await send(ana, "Alone now");
+  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toBeVisible();
+  expect(await newestEpoch(ana, conversation)).toBe(3);
+  await ana.screenshot({ path: info.outputPath("groups-left.png") });
+
+  // carl deletes the conversation from this browser.
+  await carl.getByRole("button", { name: "Delete from this browser" }).click();
+  await expect(carl.getByRole("link", { name: /Road trip/ })).toHaveCount(0);
+});
