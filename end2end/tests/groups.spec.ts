@@ -90,3 +90,51 @@ test("people are added, removed and leave, each change a new key only the right 
   await carl.getByRole("button", { name: "Delete from this browser" }).click();
   await expect(carl.getByRole("link", { name: /Road trip/ })).toHaveCount(0);
 });
+
+test("a message written before the app heard of a departure goes out under the next key, with the same id", async ({ browser }, info) => {
+  const ana = await signUp(browser, "ana17");
+  const ben = await signUp(browser, "ben17");
+  const cyd = await signUp(browser, "cyd17");
+  await startConversation(ana, ["ben17", "cyd17"], "Reseal");
+  const conversation = ana.url().split("/").pop()!;
+  await send(ana, "All three of us");
+  await cyd.getByRole("link", { name: /Reseal/ }).click();
+  await expect(lastMessage(cyd, "theirs")).toContainText("All three of us");
+
+  // ana's socket runs through a relay that withholds every
+  // conversation-changed frame (a server that does not tell her), and ben
+  // is away: nobody posts the next key before ana writes.
+  await ana.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((frame) => {
+      if (typeof frame === "string" && frame.startsWith('42["conversation-changed"')) return;
+      ws.send(frame);
+    });
+  });
+  await ana.reload();
+  await expect(ana.getByTestId("link-state")).toHaveText("Connected", { timeout: 15_000 });
+  await ben.close();
+
+  await members(cyd);
+  await cyd.getByRole("button", { name: "Leave…" }).click();
+  await cyd.getByRole("button", { name: "Leave conversation" }).click();
+  await expect(cyd.getByText("You left this conversation.")).toBeVisible();
+
+  // ana writes under epoch 0: refused (rekey_required), never stored; her
+  // app reads the conversation again, posts epoch 1 without cyd, seals the
+  // message again with the same id, and it is stored under epoch 1.
+  await send(ana, "Did cyd go?");
+  const mine = lastMessage(ana, "mine");
+  await expect(mine.getByLabel("Sent")).toBeVisible({ timeout: 10_000 });
+  await expect(mine).toHaveAttribute("data-seq", "2");
+  await expect(ana.locator("li.msg.mine")).toHaveCount(2);
+  await expect(ana.getByRole("note").filter({ hasText: "cyd17 left" })).toBeVisible();
+  await expect(ana.locator(".failure")).toHaveCount(0);
+  expect(await newestEpoch(ana, conversation)).toBe(1);
+  const history = await ana.request.post("/api/messages/history", {
+    data: { conversation_id: conversation, limit: 10 },
+  });
+  const { messages } = await history.json();
+  expect(messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
+  await ana.screenshot({ path: info.outputPath("groups-resealed.png") });
+});
