@@ -109,14 +109,18 @@ impl Engine {
                 // A rotation nobody needs any more: someone else posted it.
                 return Ok(());
             }
+            // Someone coming back before the epoch that drops them: that
+            // epoch goes first (no epoch keeps a member whose departure it
+            // carries), and the next round adds them.
+            let returning = add.iter().any(|u| left.contains(&u.id));
             let mut members: Vec<PublicUser> = last
                 .members
                 .iter()
-                .filter(|m| !left.contains(&m.id) && Some(m.id) != remove)
+                .filter(|m| !left.contains(&m.id) && (returning || Some(m.id) != remove))
                 .cloned()
                 .collect();
-            for user in add {
-                if !members.iter().any(|m| m.id == user.id) && !left.contains(&user.id) {
+            for user in add.iter().filter(|_| !returning) {
+                if !members.iter().any(|m| m.id == user.id) {
                     members.push(user.clone());
                 }
             }
@@ -140,6 +144,7 @@ impl Engine {
                 departures: now.pending.clone(),
             };
             match conversations::change(change).await {
+                Ok(stored) if returning => self.changed(stored).await,
                 Ok(stored) => {
                     self.changed(stored).await;
                     return Ok(());
