@@ -409,3 +409,257 @@ async fn a_bad_change_or_leave_is_refused_naming_what_is_wrong() {
     assert_eq!(after["epochs"].as_array().unwrap().len(), 2);
     assert_eq!(member_ids(&after).len(), 2);
 }
+
+/// One step of a random history of a group.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Member `who` sends a message (if someone left, their app first
+    /// posts the next epoch, as the browser does after `rekey_required`).
+    Send { who: usize },
+    /// `by` adds `who`.
+    Add { who: usize, by: usize },
+    /// The creator removes `who`.
+    Remove { who: usize },
+    /// `who` leaves.
+    Leave { who: usize },
+    /// `who` catches up from history and opens everything it gets.
+    Reconnect { who: usize },
+}
+
+/// Five people; the first creates the group with the next two.
+const PEOPLE: usize = 5;
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        5 => (0..PEOPLE).prop_map(|who| Op::Send { who }),
+        2 => (1..PEOPLE, 0..PEOPLE).prop_map(|(who, by)| Op::Add { who, by }),
+        1 => (1..PEOPLE).prop_map(|who| Op::Remove { who }),
+        1 => (1..PEOPLE).prop_map(|who| Op::Leave { who }),
+        2 => (0..PEOPLE).prop_map(|who| Op::Reconnect { who }),
+    ]
+}
+
+/// What the test expects of the group.
+struct Model {
+    member: [bool; PEOPLE],
+    /// The epochs each person holds a key in.
+    held: Vec<std::collections::BTreeSet<u32>>,
+    current: u32,
+    /// Who left since the current epoch began (their departures pending).
+    left: Vec<usize>,
+    /// Every stored message: its seq, epoch and text.
+    sent: Vec<(u64, u32, String)>,
+}
+
+impl Model {
+    fn members<'a>(&self, people: &'a [Account]) -> Vec<&'a Account> {
+        (0..PEOPLE)
+            .filter(|&i| self.member[i])
+            .map(|i| &people[i])
+            .collect()
+    }
+
+    /// A new epoch of the present members.
+    fn next_epoch(&mut self) {
+        self.current += 1;
+        self.left.clear();
+        for i in 0..PEOPLE {
+            if self.member[i] {
+                self.held[i].insert(self.current);
+            }
+        }
+    }
+}
+
+/// Every message `who` may read, from history (all pages), each opened
+/// with the keys its client accepts from the chain as it now stands.
+async fn read_all(c: &Client, chat: &Chat, who: &Account) -> (u16, Vec<(u64, u32, String)>) {
+    let (status, now) = chat::get(c, who, &chat.id).await;
+    if status != 200 {
+        return (status, Vec::new());
+    }
+    let keys = native_client::accept_all(&now, &who.id, &who.dh).expect("the chain checks out");
+    let senders: Vec<Value> = now["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["members"].as_array().unwrap().clone())
+        .collect();
+    let mut read = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = chat::history(
+            c,
+            who,
+            json!({"conversation_id": chat.id, "after_seq": after, "limit": 200}),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let messages = page["messages"].as_array().unwrap().clone();
+        if messages.is_empty() {
+            break;
+        }
+        for m in &messages {
+            let epoch = m["epoch"].as_u64().unwrap() as u32;
+            let key = keys.iter().find(|k| k.epoch == epoch).unwrap_or_else(|| {
+                panic!(
+                    "{} got epoch {epoch}, which it holds no key in",
+                    who.username
+                )
+            });
+            let sender = senders
+                .iter()
+                .find(|s| s["id"] == m["sender_id"])
+                .expect("the sender is in the signed chain");
+            let public =
+                hush::model::encoding::unb64(sender["sig_public"].as_str().unwrap()).unwrap();
+            let text = chat::open(m, key, &public);
+            after = m["seq"].as_u64().unwrap();
+            read.push((after, epoch, text));
+        }
+    }
+    (200, read)
+}
+
+async fn history_of_a_group(ops: Vec<Op>) {
+    let server = TestServer::start_for_accounts().await;
+    let c = &server.client;
+    let people = people(c, &["ann", "ben", "cyd", "dan", "eve"]).await;
+    let chat = chat::create(c, &people[0], &[&people[0], &people[1], &people[2]], None).await;
+    let mut model = Model {
+        member: [true, true, true, false, false],
+        held: (0..PEOPLE)
+            .map(|i| {
+                if i < 3 {
+                    [0].into()
+                } else {
+                    Default::default()
+                }
+            })
+            .collect(),
+        current: 0,
+        left: Vec::new(),
+        sent: Vec::new(),
+    };
+    for (step, op) in ops.into_iter().enumerate() {
+        match op {
+            Op::Send { who } => {
+                let sender = &people[who];
+                if !model.member[who] {
+                    let key = chat::accept(&chat.wire, &people[0]);
+                    let (status, answer) = say(c, &chat, &key, sender, "outside").await;
+                    assert_eq!((status, code(&answer)), (403, "not_a_member"));
+                    continue;
+                }
+                let (_, now) = chat::get(c, sender, &chat.id).await;
+                let mut key = chat::accept(&now, sender);
+                let text = format!("m{step}");
+                let (mut status, mut answer) = say(c, &chat, &key, sender, &text).await;
+                if !model.left.is_empty() {
+                    // As the app: refused, it posts the next epoch without
+                    // whoever left, and seals the message again.
+                    assert_eq!((status, code(&answer)), (409, "rekey_required"));
+                    let members = model.members(&people);
+                    (_, key) = chat::change(c, sender, &chat.id, &members).await;
+                    model.next_epoch();
+                    (status, answer) = say(c, &chat, &key, sender, &text).await;
+                }
+                assert_eq!(status, 200, "{answer}");
+                assert_eq!(key.epoch, model.current);
+                let seq = answer["seq"].as_u64().unwrap();
+                assert_eq!(seq, model.sent.len() as u64 + 1, "seq stays gap-free");
+                model.sent.push((seq, model.current, text));
+            }
+            Op::Add { who, by } => {
+                if model.member[who] || !model.member[by] {
+                    continue;
+                }
+                if model.left.contains(&who) {
+                    // Back before the epoch that drops them: that epoch
+                    // comes first (no epoch may keep someone whose
+                    // departure it carries), as the app does it.
+                    let members = model.members(&people);
+                    chat::change(c, &people[by], &chat.id, &members).await;
+                    model.next_epoch();
+                }
+                model.member[who] = true;
+                let members = model.members(&people);
+                chat::change(c, &people[by], &chat.id, &members).await;
+                model.next_epoch();
+            }
+            Op::Remove { who } => {
+                if !model.member[who] {
+                    continue;
+                }
+                model.member[who] = false;
+                let members = model.members(&people);
+                chat::change(c, &people[0], &chat.id, &members).await;
+                model.next_epoch();
+            }
+            Op::Leave { who } => {
+                if !model.member[who] {
+                    continue;
+                }
+                let (_, now) = chat::get(c, &people[who], &chat.id).await;
+                let (status, answer) = chat::leave(c, &people[who], &now).await;
+                assert_eq!(status, 200, "{answer}");
+                model.member[who] = false;
+                model.left.push(who);
+            }
+            Op::Reconnect { who } => {
+                let (status, read) = read_all(c, &chat, &people[who]).await;
+                check_view(&model, who, status, &read);
+            }
+        }
+    }
+    for (who, person) in people.iter().enumerate() {
+        let (status, read) = read_all(c, &chat, person).await;
+        check_view(&model, who, status, &read);
+    }
+    // Whoever is out holds no key to any epoch made after they went, and
+    // nobody holds one to an epoch from before they came.
+    let (_, last) = chat::get(c, &people[0], &chat.id).await;
+    for (person, expected) in people.iter().zip(&model.held) {
+        let held: std::collections::BTreeSet<u32> =
+            native_client::accept_all(&last, &person.id, &person.dh)
+                .map(|keys| keys.iter().map(|k| k.epoch).collect())
+                .unwrap_or_default();
+        assert_eq!(&held, expected, "the epochs {} holds", person.username);
+    }
+}
+
+/// A member reads exactly the messages of the epochs it holds a key in;
+/// anyone else is refused.
+fn check_view(model: &Model, who: usize, status: u16, read: &[(u64, u32, String)]) {
+    if !model.member[who] {
+        assert_eq!(status, 403, "person {who} is out");
+        return;
+    }
+    let expected: Vec<(u64, u32, String)> = model
+        .sent
+        .iter()
+        .filter(|(_, epoch, _)| model.held[who].contains(epoch))
+        .cloned()
+        .collect();
+    assert_eq!(read, expected, "person {who} reads the epochs it holds");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 10,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_member_reads_every_message_of_the_epochs_it_holds_and_no_other(
+        ops in proptest::collection::vec(op(), 1..30)
+    ) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(history_of_a_group(ops));
+    }
+}
