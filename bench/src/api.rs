@@ -10,6 +10,8 @@ use hush::crypto::native_client::{self, EpochKey, Identity};
 use hush::model::account::PublicUser;
 use serde_json::{Value, json};
 
+use crate::load::MidChange;
+
 /// PBKDF2 iterations of the benchmark's users: the servers are started
 /// with the minimum lowered to this, since key derivation happens once
 /// per login and is not what is measured.
@@ -208,6 +210,39 @@ pub async fn create_room(api: &Api, users: &[User], members: Vec<usize>) -> Resu
             .to_owned(),
         members,
         ck,
+    })
+}
+
+/// The next epoch of `room` for the same members (a new key), signed by
+/// its creator, to be posted when message `at` of a run is due: what a
+/// change costs the room, whoever comes or goes.
+pub async fn next_epoch(
+    api: &Api,
+    users: &[User],
+    room: &Room,
+    room_index: usize,
+    at: usize,
+) -> Result<MidChange, Failure> {
+    let creator = &users[room.members[0]];
+    let now = api
+        .post(
+            "conversations/get",
+            &json!({ "conversation_id": room.id }),
+            Some(&creator.token),
+        )
+        .await?;
+    let members: Vec<PublicUser> = room.members.iter().map(|&m| users[m].member()).collect();
+    let (body, key) = native_client::change_body(&now, &creator.id, &creator.sig, &members)
+        .map_err(|e| Failure {
+            status: 200,
+            detail: format!("the room does not verify: {e}"),
+        })?;
+    Ok(MidChange {
+        room: room_index,
+        at,
+        body: body.to_string(),
+        token: creator.token.clone(),
+        key,
     })
 }
 

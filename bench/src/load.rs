@@ -17,6 +17,7 @@ use crate::api::{Api, Room, User};
 use crate::live::{Hub, Sheet};
 use crate::system::{self, Usage};
 use crate::target::Target;
+use native_client::EpochKey;
 
 /// Sends in flight at once, at most; a send beyond waits for a slot, and
 /// its wait counts in its latency.
@@ -33,6 +34,26 @@ pub struct Plan {
     pub warmup: Duration,
     /// Open every n-th message at a receiver after the run.
     pub sample_every: u32,
+}
+
+/// A change of a room's members (a new epoch) in the middle of a run: the
+/// room's messages from index `at` on are sealed under its key, and its
+/// body is posted when that message is due, before it is sent.
+pub struct MidChange {
+    pub room: usize,
+    pub at: usize,
+    /// The `/api/conversations/change` body, and its signer's token.
+    pub body: String,
+    pub token: String,
+    pub key: EpochKey,
+}
+
+/// What posting a [`MidChange`] took, and its answer's size (the
+/// conversation, which each member is pushed too).
+#[derive(Debug, Clone)]
+pub struct ChangeTaken {
+    pub took: Duration,
+    pub outcome: Result<usize, String>,
 }
 
 /// A latency distribution, in microseconds.
@@ -71,6 +92,8 @@ pub struct Outcome {
     pub server_cpu: f64,
     pub generator_cpu: f64,
     pub server_rss: u64,
+    /// The change posted in the middle, if the run had one.
+    pub change: Option<ChangeTaken>,
 }
 
 impl Outcome {
@@ -110,13 +133,33 @@ pub struct Due {
 /// The `i`-th message of a schedule at one message every `step`:
 /// round-robin over `rooms`, each room's members taking turns to send,
 /// sealed and signed. Returns it with its id and text.
-pub fn due(i: usize, step: Duration, users: &[User], rooms: &[Room]) -> (Due, String, String) {
+pub fn due(
+    i: usize,
+    step: Duration,
+    users: &[User],
+    rooms: &[Room],
+    change: Option<&MidChange>,
+) -> (Due, String, String) {
     let room_index = i % rooms.len();
     let room = &rooms[room_index];
     let sender = room.members[(i / rooms.len()) % room.members.len()];
     let id = MessageId::new().to_string();
     let text = text_of(i);
-    let body = room.seal(&users[sender], &id, &text);
+    let body = match change {
+        Some(c) if c.room == room_index && i >= c.at => {
+            let user = &users[sender];
+            native_client::seal(
+                &room.id,
+                &c.key,
+                &user.id,
+                &user.sig,
+                &id,
+                &text,
+                "2026-11-30T00:00:00.000Z",
+            )
+        }
+        _ => room.seal(&users[sender], &id, &text),
+    };
     let due = Due {
         at: step * i as u32,
         room: room_index,
@@ -127,14 +170,19 @@ pub fn due(i: usize, step: Duration, users: &[User], rooms: &[Room]) -> (Due, St
 }
 
 /// Seals the run's messages. Returns the schedule, the ids and the texts.
-fn seal_all(plan: &Plan, users: &[User], rooms: &[Room]) -> (Vec<Due>, Vec<String>, Vec<String>) {
+fn seal_all(
+    plan: &Plan,
+    users: &[User],
+    rooms: &[Room],
+    change: Option<&MidChange>,
+) -> (Vec<Due>, Vec<String>, Vec<String>) {
     let count = (plan.rate * plan.duration.as_secs_f64()).round().max(1.0) as usize;
     let step = Duration::from_secs_f64(1.0 / plan.rate);
     let mut dues = Vec::with_capacity(count);
     let mut ids = Vec::with_capacity(count);
     let mut texts = Vec::with_capacity(count);
     for i in 0..count {
-        let (due, id, text) = due(i, step, users, rooms);
+        let (due, id, text) = due(i, step, users, rooms, change);
         dues.push(due);
         ids.push(id);
         texts.push(text);
@@ -204,7 +252,20 @@ pub async fn run(
     users: &[User],
     rooms: &[Room],
 ) -> Outcome {
-    let (dues, ids, texts) = seal_all(&plan, users, rooms);
+    run_with(plan, target, api, hub, users, rooms, None).await
+}
+
+/// [`run`], with a change of one room's members posted in the middle.
+pub async fn run_with(
+    plan: Plan,
+    target: &Target,
+    api: &Api,
+    hub: &Hub,
+    users: &[User],
+    rooms: &[Room],
+    change: Option<MidChange>,
+) -> Outcome {
+    let (dues, ids, texts) = seal_all(&plan, users, rooms, change.as_ref());
     let offered = dues.len() as u64;
     let meta: Vec<(usize, usize, Duration)> =
         dues.iter().map(|d| (d.room, d.sender, d.at)).collect();
@@ -218,13 +279,36 @@ pub async fn run(
     // The server's and the generator's CPU from the first message after
     // the warm-up.
     let measured = Arc::new(OnceLock::new());
+    // The change, posted from the schedule's thread when its message is
+    // due: the sends after it wait for its answer, as a member's would.
+    let taken: Arc<Mutex<Option<ChangeTaken>>> = Arc::new(Mutex::new(None));
+    let change_at = change.as_ref().map(|c| dues[c.at.min(dues.len() - 1)].at);
     let mark = {
         let (measured, server) = (measured.clone(), target.pid());
+        let (api, taken, runtime) = (
+            api.clone(),
+            taken.clone(),
+            tokio::runtime::Handle::current(),
+        );
+        let mut change = change;
         move |due: &Due| {
             if due.at >= plan.warmup {
                 measured.get_or_init(|| {
                     let server = Usage::of(server).unwrap_or_default();
                     (Instant::now(), server, Usage::me())
+                });
+            }
+            if change_at.is_some_and(|at| due.at >= at)
+                && let Some(c) = change.take()
+            {
+                let began = Instant::now();
+                let answer =
+                    runtime.block_on(api.post_raw("conversations/change", c.body, Some(&c.token)));
+                *taken.lock().expect("taken") = Some(ChangeTaken {
+                    took: began.elapsed(),
+                    outcome: answer
+                        .map(|a| a.to_string().len())
+                        .map_err(|f| format!("{} {}", f.status, f.detail)),
                 });
             }
         }
@@ -282,6 +366,7 @@ pub async fn run(
         server_cpu: system::cpu_share(server_before, server_after, window),
         generator_cpu: system::cpu_share(me_before, me_after, window),
         server_rss: server_after.rss,
+        change: taken.lock().expect("taken").take(),
     };
     let micros = |d: Duration| (d.as_micros() as u64).max(1);
     for a in answers.lock().expect("answers").drain(..) {

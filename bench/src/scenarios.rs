@@ -458,6 +458,59 @@ pub async fn big_room(
         Better::Higher,
         o.completeness() * 100.0,
     );
+    if hush {
+        // The same, with a change of the room (its next epoch: a new key
+        // wrapped for every member, signed, pushed to each) posted halfway.
+        let count = (light.rate * light.duration.as_secs_f64()).round() as usize;
+        let change = crate::api::next_epoch(&world.api, &world.users, &rooms[0], 0, count / 2)
+            .await
+            .map_err(|e| format!("the big room's next epoch: {e}"))?;
+        let o = world.run_with_change(light, &rooms, change).await;
+        check(&o, "big room with a change")?;
+        let taken = o.change.clone().ok_or("the change was not posted")?;
+        let size = taken
+            .outcome
+            .map_err(|e| format!("the change was refused: {e}"))?;
+        let c = format!(
+            "{} members, 10 msg/s, a new epoch halfway: ",
+            rooms[0].members.len()
+        );
+        section.put(
+            hush,
+            &format!("{c}last member reached, p50"),
+            "ms",
+            Better::Lower,
+            ms(o.last_member.value_at_quantile(0.5)),
+        );
+        section.put(
+            hush,
+            &format!("{c}last member reached, p99"),
+            "ms",
+            Better::Lower,
+            ms(o.last_member.value_at_quantile(0.99)),
+        );
+        section.put(
+            hush,
+            &format!("{c}completeness"),
+            "%",
+            Better::Higher,
+            o.completeness() * 100.0,
+        );
+        section.put(
+            hush,
+            &format!("{c}the change answered in"),
+            "ms",
+            Better::Lower,
+            taken.took.as_secs_f64() * 1000.0,
+        );
+        section.put(
+            hush,
+            &format!("{c}the conversation, as pushed to each member"),
+            "KiB",
+            Better::Lower,
+            size as f64 / 1024.0,
+        );
+    }
     let mut best = 0.0;
     for &rate in &scale.big_rates {
         let plan = Plan { rate, ..light };

@@ -546,7 +546,7 @@ pub async fn soak(
     let dues = {
         let (users, rooms, tally) = (world.users.clone(), rooms.clone(), tally.clone());
         (0..count).map(move |i| {
-            let (due, id, _) = load::due(i, step, &users, &rooms);
+            let (due, id, _) = load::due(i, step, &users, &rooms, None);
             tally.sent(
                 id.parse().expect("a message id"),
                 start + due.at,

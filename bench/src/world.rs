@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::api::{self, Api, Room, User};
 use crate::live::{self, Hub, Socket};
-use crate::load::{self, Outcome, Plan};
+use crate::load::{self, MidChange, Outcome, Plan};
 use crate::target::Target;
 
 pub struct World {
@@ -90,6 +90,12 @@ impl World {
     /// One load run into `rooms`, whose members are connected.
     pub async fn run(&self, plan: Plan, rooms: &[Room]) -> Outcome {
         load::run(plan, &self.target, &self.api, &self.hub, &self.users, rooms).await
+    }
+
+    /// [`World::run`] with `change` posted in the middle.
+    pub async fn run_with_change(&self, plan: Plan, rooms: &[Room], change: MidChange) -> Outcome {
+        let (target, api, hub) = (&self.target, &self.api, &self.hub);
+        load::run_with(plan, target, api, hub, &self.users, rooms, Some(change)).await
     }
 
     /// Makes `count` rooms of `size` members from consecutive users
