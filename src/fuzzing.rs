@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use crate::api::codec::{FieldJson, Whole};
 use crate::api::{accounts, contacts, conversations, messages};
-use crate::model::conversation::{Conversation, Message, Removed};
+use crate::model::conversation::{Conversation, Head, Message, Removed};
 use crate::model::ids::ConversationId;
 use crate::model::username;
 use crate::protocol::frames::{
@@ -140,9 +140,8 @@ pub fn socket_payload(kind: usize, text: &str) -> bool {
         "handshake auth" => handshake_auth(text),
         "join-conversation / leave-conversation" => room_event(text),
         protocol::NEW_MESSAGE => browser_payload::<Message>(text),
-        protocol::CONVERSATION_ADDED | protocol::CONVERSATION_CHANGED => {
-            browser_payload::<Conversation>(text)
-        }
+        protocol::CONVERSATION_ADDED => browser_payload::<Conversation>(text),
+        protocol::CONVERSATION_CHANGED => browser_payload::<Head>(text),
         protocol::CONVERSATION_REMOVED => browser_payload::<Removed>(text),
         "room ack" => browser_payload::<RoomAck>(text),
         other => unreachable!("no decoder for {other}"),

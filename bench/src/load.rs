@@ -48,8 +48,8 @@ pub struct MidChange {
     pub key: EpochKey,
 }
 
-/// What posting a [`MidChange`] took, and its answer's size (the
-/// conversation, which each member is pushed too).
+/// What posting a [`MidChange`] took, and its answer's size (the whole
+/// conversation).
 #[derive(Debug, Clone)]
 pub struct ChangeTaken {
     pub took: Duration,
@@ -283,6 +283,12 @@ pub async fn run_with(
     // due: the sends after it wait for its answer, as a member's would.
     let taken: Arc<Mutex<Option<ChangeTaken>>> = Arc::new(Mutex::new(None));
     let change_at = change.as_ref().map(|c| dues[c.at.min(dues.len() - 1)].at);
+    // What to post (moved to the schedule's thread), and the new key, kept
+    // here to open the sampled messages sealed under it.
+    let (post, new_key) = match change {
+        Some(c) => (Some((c.body, c.token)), Some((c.room, c.at, c.key))),
+        None => (None, None),
+    };
     let mark = {
         let (measured, server) = (measured.clone(), target.pid());
         let (api, taken, runtime) = (
@@ -290,7 +296,7 @@ pub async fn run_with(
             taken.clone(),
             tokio::runtime::Handle::current(),
         );
-        let mut change = change;
+        let mut post = post;
         move |due: &Due| {
             if due.at >= plan.warmup {
                 measured.get_or_init(|| {
@@ -299,11 +305,11 @@ pub async fn run_with(
                 });
             }
             if change_at.is_some_and(|at| due.at >= at)
-                && let Some(c) = change.take()
+                && let Some((body, token)) = post.take()
             {
                 let began = Instant::now();
                 let answer =
-                    runtime.block_on(api.post_raw("conversations/change", c.body, Some(&c.token)));
+                    runtime.block_on(api.post_raw("conversations/change", body, Some(&token)));
                 *taken.lock().expect("taken") = Some(ChangeTaken {
                     took: began.elapsed(),
                     outcome: answer
@@ -419,7 +425,11 @@ pub async fn run_with(
     }
     for (i, message) in sheet.take_samples() {
         let (room, sender, _) = meta[i as usize];
-        let opened = native_client::open(&message, &rooms[room].ck, &users[sender].sig_public);
+        let key = match &new_key {
+            Some((changed, at, key)) if *changed == room && i as usize >= *at => key,
+            _ => &rooms[room].ck,
+        };
+        let opened = native_client::open(&message, key, &users[sender].sig_public);
         outcome.verified += 1;
         if opened.as_deref() != Ok(texts[i as usize].as_str()) {
             outcome.corrupt += 1;

@@ -460,7 +460,8 @@ pub async fn big_room(
     );
     if hush {
         // The same, with a change of the room (its next epoch: a new key
-        // wrapped for every member, signed, pushed to each) posted halfway.
+        // wrapped for every member, signed; each member is told where it
+        // stands and reads the new epoch) posted halfway.
         let count = (light.rate * light.duration.as_secs_f64()).round() as usize;
         let change = crate::api::next_epoch(&world.api, &world.users, &rooms[0], 0, count / 2)
             .await
@@ -505,7 +506,7 @@ pub async fn big_room(
         );
         section.put(
             hush,
-            &format!("{c}the conversation, as pushed to each member"),
+            &format!("{c}the whole conversation (the change's answer)"),
             "KiB",
             Better::Lower,
             size as f64 / 1024.0,

@@ -189,10 +189,15 @@ pub struct Leave {
     pub signature: Blob,
 }
 
-/// The body of `/api/conversations/get`.
+/// The body of `/api/conversations/get`: with `since_epoch`, the answer's
+/// `epochs` start there (a client that holds the chain up to it asks only
+/// for what follows; a chain of a group of 1,000 weighs about half a
+/// megabyte per epoch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetConversation {
     pub conversation_id: ConversationId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_epoch: Option<u32>,
 }
 
 /// What `conversation-removed` says: the caller is no longer a member.

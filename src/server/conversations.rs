@@ -228,16 +228,26 @@ pub async fn list(
     Ok(answer)
 }
 
-/// The conversation `reader` is a member of, in full.
+/// The conversation `reader` is a member of, in full, or with the epochs
+/// from `since_epoch` on.
 pub async fn get(
     state: &AppState,
     reader: UserId,
     id: ConversationId,
+    since_epoch: Option<u32>,
 ) -> Result<Conversation, ApiError> {
     if !state.store.is_member(id, reader).await? {
         return Err(not_a_member());
     }
-    state.store.conversation(id).await?.ok_or_else(not_a_member)
+    let mut conversation = state
+        .store
+        .conversation(id)
+        .await?
+        .ok_or_else(not_a_member)?;
+    if let Some(since) = since_epoch {
+        conversation.epochs.retain(|e| e.epoch >= since);
+    }
+    Ok(conversation)
 }
 
 fn not_a_member() -> ApiError {
@@ -322,7 +332,7 @@ pub async fn change(
     let id = change.conversation_id;
     // Who is added must exist and have room for one more conversation;
     // read before the transaction, which checks everything that moves.
-    let before = get(state, signer.id, id).await?;
+    let before = get(state, signer.id, id, None).await?;
     let fresh: Vec<UserId> = change
         .member_ids
         .iter()
@@ -423,12 +433,16 @@ async fn part(state: &AppState, id: ConversationId, users: &[UserId]) {
     }
 }
 
-/// Tells every member but `skip` that the conversation changed.
+/// Tells every member but `skip` that the conversation changed: where it
+/// stands now (its head), not the whole conversation, which a group of
+/// 1,000 would push a thousand times over; each member reads what it lacks
+/// with get.
 async fn tell_members(state: &AppState, conversation: &Conversation, skip: &[UserId]) {
+    let head = conversation.head();
     for member in &conversation.members {
         if !skip.contains(&member.id) {
             let user_room = protocol::user_room(member.id);
-            emit(state, user_room, CONVERSATION_CHANGED, conversation).await;
+            emit(state, user_room, CONVERSATION_CHANGED, &head).await;
         }
     }
 }

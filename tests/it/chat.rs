@@ -118,12 +118,28 @@ pub async fn history(server: &Client, reader: &Account, body: Value) -> (u16, Va
 
 /// The conversation `reader` is in, as get answers it (status, body).
 pub async fn get(server: &Client, reader: &Account, chat_id: &str) -> (u16, Value) {
+    asked_for(
+        server,
+        reader,
+        serde_json::json!({ "conversation_id": chat_id }),
+    )
+    .await
+}
+
+/// The conversation with its epochs from `since` on (status, body).
+pub async fn get_since(
+    server: &Client,
+    reader: &Account,
+    chat_id: &str,
+    since: u32,
+) -> (u16, Value) {
+    let body = serde_json::json!({ "conversation_id": chat_id, "since_epoch": since });
+    asked_for(server, reader, body).await
+}
+
+async fn asked_for(server: &Client, reader: &Account, body: Value) -> (u16, Value) {
     let response = server
-        .post(
-            "conversations/get",
-            serde_json::json!({ "conversation_id": chat_id }),
-            Some(&reader.token),
-        )
+        .post("conversations/get", body, Some(&reader.token))
         .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())

@@ -22,7 +22,7 @@ use crate::crypto::suite;
 use crate::crypto::web::primitives as p;
 use crate::delivery::Event;
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Change, Conversation, GetConversation, Leave};
+use crate::model::conversation::{Change, Conversation, Epoch, GetConversation, Head, Leave};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
 
@@ -38,12 +38,49 @@ fn newest(chain: &[Checked]) -> Option<&Checked> {
 }
 
 impl Engine {
-    /// Reads a conversation again and takes it as it now stands.
-    pub(super) async fn reload(self: &Rc<Self>, id: ConversationId) {
+    /// A conversation moved on (a push or a list says where it stands):
+    /// unless this page holds it as it stands, it is read again.
+    pub(super) async fn moved(self: &Rc<Self>, head: &Head) {
+        let held = self
+            .keys
+            .known
+            .borrow()
+            .get(&head.id)
+            .map(Conversation::head);
+        let same = held.is_some_and(|h| h.epoch == head.epoch && h.pending == head.pending);
+        if !same {
+            self.reload(head.id).await;
+        }
+    }
+
+    /// The conversation as it stands on the server, asking only for the
+    /// epochs after those held here and putting the held ones before them
+    /// (the whole chain is checked again by [`Engine::changed`]).
+    async fn current(&self, id: ConversationId) -> Result<Conversation, ApiError> {
+        let held: Vec<Epoch> = self
+            .keys
+            .known
+            .borrow()
+            .get(&id)
+            .map(|c| c.epochs.clone())
+            .unwrap_or_default();
+        let since_epoch = held.iter().map(|e| e.epoch + 1).max();
         let asked = GetConversation {
             conversation_id: id,
+            since_epoch,
         };
-        match conversations::get(asked).await {
+        let mut now = conversations::get(asked).await?;
+        if let Some(since) = since_epoch {
+            let newer = std::mem::take(&mut now.epochs);
+            now.epochs = held.into_iter().filter(|e| e.epoch < since).collect();
+            now.epochs.extend(newer);
+        }
+        Ok(now)
+    }
+
+    /// Reads a conversation again and takes it as it now stands.
+    pub(super) async fn reload(self: &Rc<Self>, id: ConversationId) {
+        match self.current(id).await {
             Ok(c) => self.changed(c).await,
             Err(e) if e.error == ErrorCode::NotAMember => self.gone(id, NOT_IN_IT),
             Err(_) => {}
@@ -94,10 +131,7 @@ impl Engine {
         remove: Option<UserId>,
     ) -> Result<(), String> {
         for _ in 0..CHANGE_TRIES {
-            let asked = GetConversation {
-                conversation_id: id,
-            };
-            let now = conversations::get(asked).await.map_err(|e| e.message)?;
+            let now = self.current(id).await.map_err(|e| e.message)?;
             self.changed(now.clone()).await;
             if self.ring(id).is_none() {
                 return Err("this conversation's keys did not check out here".into());
@@ -194,10 +228,7 @@ impl Engine {
     /// I am out at once; the others' apps post the next epoch without me.
     pub(super) async fn leave(self: &Rc<Self>, id: ConversationId) -> Result<(), String> {
         for _ in 0..CHANGE_TRIES {
-            let asked = GetConversation {
-                conversation_id: id,
-            };
-            let now = conversations::get(asked).await.map_err(|e| e.message)?;
+            let now = self.current(id).await.map_err(|e| e.message)?;
             self.changed(now.clone()).await;
             let chain = keyset::check_chain(&now).map_err(|e| e.to_string())?;
             let last = newest(&chain).ok_or("it has no key set")?;

@@ -22,7 +22,7 @@ use super::{Engine, known_ids};
 use crate::api::{conversations, messages};
 use crate::client::keyring::Keyring;
 use crate::delivery::{Command, Event, Fetch};
-use crate::model::conversation::{Conversation, Conversations, History, Message, Removed};
+use crate::model::conversation::{Conversation, Conversations, Head, History, Message, Removed};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::protocol::{
@@ -148,11 +148,12 @@ impl Engine {
                     c.clone()
                 });
                 let Some(c) = held else { continue };
-                let behind = c.current_epoch().map_or(0, |e| e.epoch) < head.epoch;
-                if behind || head.pending > 0 || c.pending.len() as u32 != head.pending {
+                let mut stands = c.head();
+                stands.last_seq = head.last_seq;
+                if stands != *head {
                     // It changed while this page was away: read it again.
-                    let (engine, id) = (engine.clone(), head.id);
-                    spawn_local(async move { engine.reload(id).await });
+                    let (engine, head) = (engine.clone(), head.clone());
+                    spawn_local(async move { engine.moved(&head).await });
                 } else if engine.adopt(&c).await.is_some() {
                     heads.push(head.clone());
                 }
@@ -300,10 +301,10 @@ impl Engine {
                 });
             }
             CONVERSATION_CHANGED => {
-                let Ok(c) = serde_json::from_value::<Conversation>(payload) else {
+                let Ok(head) = serde_json::from_value::<Head>(payload) else {
                     return;
                 };
-                spawn_local(async move { engine.changed(c).await });
+                spawn_local(async move { engine.moved(&head).await });
             }
             CONVERSATION_REMOVED => {
                 let Ok(removed) = serde_json::from_value::<Removed>(payload) else {
