@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use hush::protocol::NEW_MESSAGE;
 use hush::protocol::frames::{self, EnginePacket, SocketPacket};
+use hush::protocol::{CONVERSATION_CHANGED, NEW_MESSAGE};
 use serde_json::{Map, Value};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
@@ -96,10 +96,15 @@ impl Sheet {
     }
 }
 
+/// What a member's client does when told its conversation changed (the
+/// user, and the head the push carries).
+pub type OnChanged = Arc<dyn Fn(u32, Value) + Send + Sync>;
+
 /// Where every socket hands what it hears.
 #[derive(Default)]
 pub struct Hub {
     sheet: Mutex<Option<Arc<Sheet>>>,
+    on_changed: Mutex<Option<OnChanged>>,
     /// Sockets the server closed or that failed, since the start.
     pub drops: AtomicU64,
     /// Every `new-message` heard, in or out of a run.
@@ -114,6 +119,23 @@ impl Hub {
 
     pub fn stop_listening(&self) {
         *self.sheet.lock().expect("sheet") = None;
+    }
+
+    /// Runs `follow` for every `conversation-changed` heard, until
+    /// [`Hub::stop_following`].
+    pub fn follow(&self, follow: OnChanged) {
+        *self.on_changed.lock().expect("on_changed") = Some(follow);
+    }
+
+    pub fn stop_following(&self) {
+        *self.on_changed.lock().expect("on_changed") = None;
+    }
+
+    fn changed(&self, user: u32, head: &Value) {
+        let follow = self.on_changed.lock().expect("on_changed").clone();
+        if let Some(follow) = follow {
+            follow(user, head.clone());
+        }
     }
 
     fn new_message(&self, user: u32, message: &Value, at: Instant) {
@@ -259,10 +281,13 @@ async fn listen(mut ws: Ws, user: u32, hub: Arc<Hub>, mut closed: oneshot::Recei
             }
             Ok(EnginePacket::Message(packet)) => {
                 if let Ok(SocketPacket::Event { name, args, .. }) = frames::decode_socket(packet)
-                    && name == NEW_MESSAGE
-                    && let Some(message) = args.first()
+                    && let Some(payload) = args.first()
                 {
-                    hub.new_message(user, message, at);
+                    match name.as_str() {
+                        NEW_MESSAGE => hub.new_message(user, payload, at),
+                        CONVERSATION_CHANGED => hub.changed(user, payload),
+                        _ => {}
+                    }
                 }
             }
             Ok(EnginePacket::Close) => {

@@ -466,8 +466,25 @@ pub async fn big_room(
         let change = crate::api::next_epoch(&world.api, &world.users, &rooms[0], 0, count / 2)
             .await
             .map_err(|e| format!("the big room's next epoch: {e}"))?;
-        let o = world.run_with_change(light, &rooms, change).await;
+        let (o, read) = world.run_with_change(light, &rooms, change).await;
         check(&o, "big room with a change")?;
+        let told = read.len();
+        if told < rooms[0].members.len() {
+            return Err(format!(
+                "big room with a change: {told} of {} members read the new epoch",
+                rooms[0].members.len()
+            ));
+        }
+        let mut reads = Vec::with_capacity(told);
+        for r in read {
+            reads.push(r.map_err(|e| format!("a member could not read the new epoch: {e}"))?);
+        }
+        reads.sort();
+        let quantile = |q: f64| {
+            reads
+                .get(((reads.len() as f64 * q).ceil() as usize).saturating_sub(1))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
         let taken = o.change.clone().ok_or("the change was not posted")?;
         let size = taken
             .outcome
@@ -503,6 +520,27 @@ pub async fn big_room(
             "ms",
             Better::Lower,
             taken.took.as_secs_f64() * 1000.0,
+        );
+        section.put(
+            hush,
+            &format!("{c}members told who read the new epoch"),
+            "members",
+            Better::Higher,
+            told as f64,
+        );
+        section.put(
+            hush,
+            &format!("{c}a member had the new epoch, p50 after it was posted"),
+            "ms",
+            Better::Lower,
+            quantile(0.5),
+        );
+        section.put(
+            hush,
+            &format!("{c}the last member had the new epoch, after it was posted"),
+            "ms",
+            Better::Lower,
+            quantile(1.0),
         );
         section.put(
             hush,

@@ -92,10 +92,53 @@ impl World {
         load::run(plan, &self.target, &self.api, &self.hub, &self.users, rooms).await
     }
 
-    /// [`World::run`] with `change` posted in the middle.
-    pub async fn run_with_change(&self, plan: Plan, rooms: &[Room], change: MidChange) -> Outcome {
+    /// [`World::run`] with `change` posted in the middle; each member told
+    /// of it reads the new epoch as the app does (get, `since_epoch`).
+    /// Returns the run and, per member, how long after the change was posted
+    /// it had the new epoch.
+    pub async fn run_with_change(
+        &self,
+        plan: Plan,
+        rooms: &[Room],
+        change: MidChange,
+    ) -> (Outcome, Vec<Result<Duration, String>>) {
         let (target, api, hub) = (&self.target, &self.api, &self.hub);
-        load::run_with(plan, target, api, hub, &self.users, rooms, Some(change)).await
+        let read: Arc<std::sync::Mutex<Vec<Result<Duration, String>>>> = Arc::default();
+        let posted = std::time::Instant::now();
+        let follow = {
+            let (api, read, runtime) =
+                (api.clone(), read.clone(), tokio::runtime::Handle::current());
+            let tokens: Vec<String> = self.users.iter().map(|u| u.token.clone()).collect();
+            Arc::new(move |user: u32, head: serde_json::Value| {
+                let (api, read) = (api.clone(), read.clone());
+                let token = tokens[user as usize].clone();
+                runtime.spawn(async move {
+                    let body = serde_json::json!({
+                        "conversation_id": head["id"],
+                        "since_epoch": head["epoch"],
+                    });
+                    let got = api.post("conversations/get", &body, Some(&token)).await;
+                    read.lock()
+                        .expect("read")
+                        .push(got.map(|_| posted.elapsed()).map_err(|f| f.to_string()));
+                });
+            })
+        };
+        hub.follow(follow);
+        let o = load::run_with(plan, target, api, hub, &self.users, rooms, Some(change)).await;
+        // The reads still under way finish (or 10 s pass).
+        let everyone = rooms
+            .iter()
+            .map(|r| r.members.len())
+            .sum::<usize>()
+            .saturating_sub(1);
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while read.lock().expect("read").len() < everyone && std::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        hub.stop_following();
+        let read = std::mem::take(&mut *read.lock().expect("read"));
+        (o, read)
     }
 
     /// Makes `count` rooms of `size` members from consecutive users
