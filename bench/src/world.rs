@@ -127,11 +127,8 @@ impl World {
         hub.follow(follow);
         let o = load::run_with(plan, target, api, hub, &self.users, rooms, Some(change)).await;
         // The reads still under way finish (or 10 s pass).
-        let everyone = rooms
-            .iter()
-            .map(|r| r.members.len())
-            .sum::<usize>()
-            .saturating_sub(1);
+        // Every member is told, the signer too.
+        let everyone: usize = rooms.iter().map(|r| r.members.len()).sum();
         let until = std::time::Instant::now() + Duration::from_secs(10);
         while read.lock().expect("read").len() < everyone && std::time::Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(20)).await;
