@@ -115,6 +115,11 @@ impl Engine {
     /// post at once; whoever is first wins and the others take its epoch.
     async fn rotate(self: &Rc<Self>, id: ConversationId) {
         sleep(200 + (js_sys::Math::random() * 1300.0) as u32).await;
+        self.post_next_epoch(id).await;
+    }
+
+    /// Posts the epoch that drops whoever left, if one is still wanted.
+    pub(super) async fn post_next_epoch(self: &Rc<Self>, id: ConversationId) {
         if let Err(why) = self.post_change(id, &[], None).await {
             leptos::logging::warn!("the conversation's next key could not be posted: {why}");
         }

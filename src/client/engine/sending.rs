@@ -195,6 +195,11 @@ impl Engine {
             if behind(&engine) {
                 engine.reload(id).await;
             }
+            if behind(&engine) {
+                // Nobody posted it yet (the other members' apps are away,
+                // or this one's earlier try failed): this one does.
+                engine.post_next_epoch(id).await;
+            }
             let resealed = match engine.ring(id) {
                 Some(ring) => ring.reseal(&engine.me, &parcel.outgoing).await,
                 None => None,
