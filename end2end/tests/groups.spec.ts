@@ -138,3 +138,53 @@ test("a message written before the app heard of a departure goes out under the n
   expect(messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
   await ana.screenshot({ path: info.outputPath("groups-resealed.png") });
 });
+
+test("a change that does not verify is refused, visibly, and nothing more is sent there", async ({ browser }, info) => {
+  const ana = await signUp(browser, "ana18");
+  const ben = await signUp(browser, "ben18");
+  await signUp(browser, "cyd18");
+  await startConversation(ana, ["ben18", "cyd18"], "Forged");
+  const conversation = ana.url().split("/").pop()!;
+  const real = await (
+    await ana.request.post("/api/conversations/get", { data: { conversation_id: conversation } })
+  ).json();
+
+  // A server that lies to ben: it says the conversation moved to epoch 1,
+  // and answers with an epoch 1 in which cyd18 (not the creator) drops
+  // ana18, who did not leave. ben's app refuses it by the removal rule,
+  // before it even checks the signature (epoch 0's, pasted).
+  let inject: ((frame: string) => void) | undefined;
+  await ben.routeWebSocket(/\/socket\.io\//, (ws) => {
+    ws.connectToServer();
+    inject = (frame) => ws.send(frame);
+  });
+  await ben.route("**/api/conversations/get", async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    const genuine = real.epochs[0];
+    const cyd = genuine.members.find((m: { username: string }) => m.username === "cyd18");
+    const ben18 = genuine.members.find((m: { username: string }) => m.username === "ben18");
+    body.epochs = [
+      {
+        ...genuine,
+        epoch: 1,
+        signer_id: cyd.id,
+        members: [ben18, cyd],
+        keys: genuine.keys.filter((k: { member_id: string }) => k.member_id !== real.created_by),
+        departures: [],
+      },
+    ];
+    await route.fulfill({ response, json: body });
+  });
+  await ben.goto(`/chats/${conversation}`);
+  await expect(ben.getByTestId("link-state")).toHaveText("Connected", { timeout: 15_000 });
+  await expect(ben.getByLabel("Message", { exact: true })).toBeVisible();
+  inject!(`42["conversation-changed",{"id":"${conversation}","last_seq":0,"epoch":1}]`);
+
+  await expect(ben.locator(".conversation-problem")).toContainText("cannot be opened safely", { timeout: 10_000 });
+  await expect(ben.locator(".conversation-problem")).toContainText(
+    "epoch 1: a member was removed by someone other than the creator",
+  );
+  await expect(ben.getByLabel("Message", { exact: true })).toHaveCount(0);
+  await ben.screenshot({ path: info.outputPath("groups-forged.png") });
+});
