@@ -458,10 +458,37 @@ pub async fn big_room(
         Better::Higher,
         o.completeness() * 100.0,
     );
+    let mut best = 0.0;
+    for &rate in &scale.big_rates {
+        let plan = Plan { rate, ..light };
+        let o = world.run(plan, &rooms).await;
+        check(&o, "big room rate")?;
+        if !world.quiet {
+            eprintln!(
+                "    {rate:>5} msg/s into {size}: p99 {:.1} ms, last member p99 {:.1} ms, {:.3} % delivered",
+                ms(o.delivery.value_at_quantile(0.99)),
+                ms(o.last_member.value_at_quantile(0.99)),
+                o.completeness() * 100.0
+            );
+        }
+        if held(&o, 50.0) {
+            best = rate;
+        } else if scale.stop_early {
+            break;
+        }
+    }
+    section.put(
+        hush,
+        &format!("highest rate into {size} with p99 ≤ 50 ms, ≥ 99.99 % delivered"),
+        "msg/s",
+        Better::Higher,
+        best,
+    );
     if hush {
-        // The same, with a change of the room (its next epoch: a new key
-        // wrapped for every member, signed; each member is told where it
-        // stands and reads the new epoch) posted halfway.
+        // Last, since it moves the room to epoch 1, which the runs above do
+        // not seal for: 10 msg/s again, with the room's next epoch (a new
+        // key wrapped for every member, signed; each member is told where
+        // it stands and reads the new epoch) posted halfway.
         let count = (light.rate * light.duration.as_secs_f64()).round() as usize;
         let change = crate::api::next_epoch(&world.api, &world.users, &rooms[0], 0, count / 2)
             .await
@@ -471,14 +498,17 @@ pub async fn big_room(
         let told = read.len();
         if told < rooms[0].members.len() {
             return Err(format!(
-                "big room with a change: {told} of {} members read the new epoch",
+                "big room with a change: {told} of {} members were told of it",
                 rooms[0].members.len()
             ));
         }
-        let mut reads = Vec::with_capacity(told);
-        for r in read {
-            reads.push(r.map_err(|e| format!("a member could not read the new epoch: {e}"))?);
-        }
+        // A read the server refused (the app reads again later) counts
+        // apart; the times are those of the reads that succeeded.
+        let mut reads: Vec<Duration> = read
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        let failed = told - reads.len();
         reads.sort();
         let quantile = |q: f64| {
             reads
@@ -523,10 +553,15 @@ pub async fn big_room(
         );
         section.put(
             hush,
-            &format!("{c}members told who read the new epoch"),
+            &format!("{c}members told whose first read of it the server refused"),
             "members",
-            Better::Higher,
-            told as f64,
+            Better::Lower,
+            failed as f64,
+        );
+        section.target(
+            &format!("{c}members told whose first read of it the server refused"),
+            Better::Lower,
+            0.0,
         );
         section.put(
             hush,
@@ -550,32 +585,6 @@ pub async fn big_room(
             size as f64 / 1024.0,
         );
     }
-    let mut best = 0.0;
-    for &rate in &scale.big_rates {
-        let plan = Plan { rate, ..light };
-        let o = world.run(plan, &rooms).await;
-        check(&o, "big room rate")?;
-        if !world.quiet {
-            eprintln!(
-                "    {rate:>5} msg/s into {size}: p99 {:.1} ms, last member p99 {:.1} ms, {:.3} % delivered",
-                ms(o.delivery.value_at_quantile(0.99)),
-                ms(o.last_member.value_at_quantile(0.99)),
-                o.completeness() * 100.0
-            );
-        }
-        if held(&o, 50.0) {
-            best = rate;
-        } else if scale.stop_early {
-            break;
-        }
-    }
-    section.put(
-        hush,
-        &format!("highest rate into {size} with p99 ≤ 50 ms, ≥ 99.99 % delivered"),
-        "msg/s",
-        Better::Higher,
-        best,
-    );
     Ok(())
 }
 
