@@ -27,6 +27,9 @@ pub struct Figure {
     pub peer: Option<f64>,
     /// The target, as `≤ 5` or `≥ 10000`, in the figure's unit.
     pub target: Option<(Better, f64)>,
+    /// Measured of Hush alone, in a section that compares both (the peer
+    /// has nothing like it): its peer cell says "n/a".
+    pub hush_only: bool,
 }
 
 /// One scenario's section.
@@ -59,6 +62,7 @@ impl Section {
                     hush: None,
                     peer: None,
                     target: None,
+                    hush_only: false,
                 });
                 self.figures.len() - 1
             }
@@ -68,6 +72,14 @@ impl Section {
             figure.hush = Some(value);
         } else {
             figure.peer = Some(value);
+        }
+    }
+
+    /// [`Section::put`] for Hush, of a figure the peer has nothing like.
+    pub fn put_hush_only(&mut self, name: &str, unit: &'static str, better: Better, value: f64) {
+        self.put(true, name, unit, better, value);
+        if let Some(f) = self.figures.iter_mut().find(|f| f.name == name) {
+            f.hush_only = true;
         }
     }
 
@@ -168,7 +180,11 @@ pub fn markdown(header: &[(String, String)], sections: &[Section]) -> String {
                     ""
                 },
                 cell(f.hush, f.unit),
-                cell(f.peer, f.unit),
+                if f.hush_only {
+                    "n/a".to_owned()
+                } else {
+                    cell(f.peer, f.unit)
+                },
             );
         }
         for note in &s.notes {

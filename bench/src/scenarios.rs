@@ -523,36 +523,31 @@ pub async fn big_room(
             "{} members, 10 msg/s, a new epoch halfway: ",
             rooms[0].members.len()
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}last member reached, p50"),
             "ms",
             Better::Lower,
             ms(o.last_member.value_at_quantile(0.5)),
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}last member reached, p99"),
             "ms",
             Better::Lower,
             ms(o.last_member.value_at_quantile(0.99)),
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}completeness"),
             "%",
             Better::Higher,
             o.completeness() * 100.0,
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}the change answered in"),
             "ms",
             Better::Lower,
             taken.took.as_secs_f64() * 1000.0,
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}members told whose first read of it the server refused"),
             "members",
             Better::Lower,
@@ -563,22 +558,19 @@ pub async fn big_room(
             Better::Lower,
             0.0,
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}a member had the new epoch, p50 after it was posted"),
             "ms",
             Better::Lower,
             quantile(0.5),
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}the last member had the new epoch, after it was posted"),
             "ms",
             Better::Lower,
             quantile(1.0),
         );
-        section.put(
-            hush,
+        section.put_hush_only(
             &format!("{c}the whole conversation (the change's answer)"),
             "KiB",
             Better::Lower,

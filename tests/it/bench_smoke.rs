@@ -102,6 +102,8 @@ fn every_scenario_runs_against_both_servers() {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let (name, hush, peer) = (cells[1], cells[2], cells[3]);
         assert!(hush != "–", "Hush has no figure for {name}");
+        // A section of Hush alone has no peer column; elsewhere every row
+        // has the peer's figure, or says the peer has none like it ("n/a").
         let hush_only = section.starts_with("(g)") || section.starts_with("(h)");
         assert_eq!(peer == "–", hush_only, "peer figure for {name}: {peer}");
         if name.contains("completeness") {
