@@ -266,11 +266,20 @@ impl Keyring {
         if sealed.epoch >= self.current {
             return None;
         }
+        let plain = self.open_own(me, sealed).await.ok()?;
+        self.seal(me, sealed.message_id, &plain.body, &plain.sent_at)
+            .await
+            .ok()
+    }
+
+    /// Opens one of my own sealed messages not yet stored (a parcel of the
+    /// outbox), checked as [`Keyring::open`] checks any message.
+    pub async fn open_own(&self, me: &LocalIdentity, sealed: &Outgoing) -> Result<Plain, ()> {
         let mine = Message {
             id: sealed.message_id,
             conversation_id: sealed.conversation_id,
             seq: 0,
-            sender_id: me.user_id.parse().ok()?,
+            sender_id: me.user_id.parse().map_err(|_| ())?,
             sender: me.username.clone(),
             epoch: sealed.epoch,
             nonce: sealed.nonce.clone(),
@@ -278,10 +287,7 @@ impl Keyring {
             signature: sealed.signature.clone(),
             created_at: String::new(),
         };
-        let (_, plain) = self.open(&mine).await.ok()?;
-        self.seal(me, sealed.message_id, &plain.body, &plain.sent_at)
-            .await
-            .ok()
+        self.open(&mine).await.map(|(_, plain)| plain).map_err(drop)
     }
 
     /// The ids of the current epoch's members.

@@ -272,6 +272,14 @@ pub struct Head {
     pub pending: u32,
 }
 
+impl Head {
+    /// Whether `other` names the same epoch and pending departures: the
+    /// keys held for one serve the other (`last_seq` may differ).
+    pub fn same_keys(&self, other: &Head) -> bool {
+        (self.epoch, self.pending) == (other.epoch, other.pending)
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }

@@ -32,11 +32,6 @@ const CHANGE_TRIES: u32 = 4;
 /// What to say when the server says this user is not in a conversation.
 const NOT_IN_IT: &str = "You are no longer in this conversation.";
 
-/// The newest epoch of a checked chain, and whom it holds.
-fn newest(chain: &[Checked]) -> Option<&Checked> {
-    chain.last()
-}
-
 impl Engine {
     /// A conversation moved on (a push or a list says where it stands):
     /// unless this page holds it as it stands, it is read again.
@@ -47,8 +42,7 @@ impl Engine {
             .borrow()
             .get(&head.id)
             .map(Conversation::head);
-        let same = held.is_some_and(|h| h.epoch == head.epoch && h.pending == head.pending);
-        if !same {
+        if !held.is_some_and(|h| h.same_keys(head)) {
             self.reload(head.id).await;
         }
     }
@@ -93,9 +87,9 @@ impl Engine {
     /// and shown as such), and then, if a member's departure waits for the
     /// next epoch and I am still in it, this page posts that epoch.
     pub(super) async fn changed(self: &Rc<Self>, c: Conversation) {
-        let stands = |c: &Conversation| (c.current_epoch().map(|e| e.epoch), c.pending.len());
-        let held = self.keys.known.borrow().get(&c.id).map(stands);
-        if held.is_some_and(|held| held.0 > stands(&c).0) || held == Some(stands(&c)) {
+        let now = c.head();
+        let held = self.keys.known.borrow().get(&c.id).map(Conversation::head);
+        if held.is_some_and(|h| h.epoch > now.epoch || h.same_keys(&now)) {
             return;
         }
         self.keys.rings.borrow_mut().remove(&c.id);
@@ -125,6 +119,22 @@ impl Engine {
         }
     }
 
+    /// The conversation as it stands on the server, taken here (its chain
+    /// checked), and its newest epoch: what a change or a leave builds on.
+    async fn standing(
+        self: &Rc<Self>,
+        id: ConversationId,
+    ) -> Result<(Conversation, Checked), String> {
+        let now = self.current(id).await.map_err(|e| e.message)?;
+        self.changed(now.clone()).await;
+        if self.ring(id).is_none() {
+            return Err("this conversation's keys did not check out here".into());
+        }
+        let mut chain = keyset::check_chain(&now).map_err(|e| e.to_string())?;
+        let last = chain.pop().ok_or("it has no key set")?;
+        Ok((now, last))
+    }
+
     /// Builds and posts the next epoch of a conversation as it stands on
     /// the server now: its current members plus `add`, less `remove` and
     /// anyone whose departure is pending (carried). Tries again if another
@@ -136,13 +146,7 @@ impl Engine {
         remove: Option<UserId>,
     ) -> Result<(), String> {
         for _ in 0..CHANGE_TRIES {
-            let now = self.current(id).await.map_err(|e| e.message)?;
-            self.changed(now.clone()).await;
-            if self.ring(id).is_none() {
-                return Err("this conversation's keys did not check out here".into());
-            }
-            let chain = keyset::check_chain(&now).map_err(|e| e.to_string())?;
-            let last = newest(&chain).ok_or("it has no key set")?;
+            let (now, last) = self.standing(id).await?;
             let left: Vec<UserId> = now.pending.iter().map(|d| d.member_id).collect();
             if add.is_empty() && remove.is_none() && left.is_empty() {
                 // A rotation nobody needs any more: someone else posted it.
@@ -233,10 +237,7 @@ impl Engine {
     /// I am out at once; the others' apps post the next epoch without me.
     pub(super) async fn leave(self: &Rc<Self>, id: ConversationId) -> Result<(), String> {
         for _ in 0..CHANGE_TRIES {
-            let now = self.current(id).await.map_err(|e| e.message)?;
-            self.changed(now.clone()).await;
-            let chain = keyset::check_chain(&now).map_err(|e| e.to_string())?;
-            let last = newest(&chain).ok_or("it has no key set")?;
+            let (_, last) = self.standing(id).await?;
             let signed =
                 suite::departure(&id.to_string(), last.epoch, &last.head, &self.me.user_id);
             let signature = p::sign(&self.me.sig_private, &signed)

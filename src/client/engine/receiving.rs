@@ -148,9 +148,7 @@ impl Engine {
                     c.clone()
                 });
                 let Some(c) = held else { continue };
-                let mut stands = c.head();
-                stands.last_seq = head.last_seq;
-                if stands != *head {
+                if !c.head().same_keys(head) {
                     // It changed while this page was away: read it again.
                     let (engine, head) = (engine.clone(), head.clone());
                     spawn_local(async move { engine.moved(&head).await });
@@ -158,14 +156,16 @@ impl Engine {
                     heads.push(head.clone());
                 }
             }
-            // Held here and no longer listed: this user is not in it.
+            // Held here and not listed: this user may no longer be in it,
+            // or it came while the list was asked for. The server says
+            // which.
             let listed: std::collections::HashSet<ConversationId> = list
                 .conversations
                 .iter()
                 .map(|c| c.id)
                 .chain(list.heads.iter().map(|h| h.id))
                 .collect();
-            let gone: Vec<ConversationId> = engine
+            let unlisted: Vec<ConversationId> = engine
                 .keys
                 .known
                 .borrow()
@@ -173,8 +173,9 @@ impl Engine {
                 .filter(|id| !listed.contains(id))
                 .copied()
                 .collect();
-            for id in gone {
-                engine.gone(id, "You are no longer in this conversation.");
+            for id in unlisted {
+                let engine = engine.clone();
+                spawn_local(async move { engine.reload(id).await });
             }
             engine.chats.loaded.set(true);
             engine.receiving.listed.set(true);

@@ -16,7 +16,6 @@ use crate::api::messages;
 use crate::client::outbox::{self, next_key};
 use crate::delivery::Event;
 use crate::delivery::outbox::Parcel;
-use crate::model::conversation::Message;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, MessageId};
 use crate::screen::{Body, Delivery, Line};
@@ -232,21 +231,9 @@ impl Engine {
             let Some(ring) = self.ring(sealed.conversation_id) else {
                 continue;
             };
-            let as_stored = Message {
-                id: sealed.message_id,
-                conversation_id: sealed.conversation_id,
-                seq: 0,
-                sender_id: self.my_id,
-                sender: self.me.username.clone(),
-                epoch: sealed.epoch,
-                nonce: sealed.nonce.clone(),
-                ciphertext: sealed.ciphertext.clone(),
-                signature: sealed.signature.clone(),
-                created_at: String::new(),
-            };
-            let (body, at) = match ring.open(&as_stored).await {
-                Ok((_, plain)) => (Body::Text(plain.body), plain.sent_at),
-                Err(_) => (Body::Unverified, now()),
+            let (body, at) = match ring.open_own(&self.me, sealed).await {
+                Ok(plain) => (Body::Text(plain.body), plain.sent_at),
+                Err(()) => (Body::Unverified, now()),
             };
             let conversation = sealed.conversation_id;
             let entry = self.pending_line(sealed.message_id, body, at, sealed.epoch);
