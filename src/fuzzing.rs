@@ -50,7 +50,7 @@ pub fn frames(data: &[u8]) {
 }
 
 /// Every `/api/…` endpoint with a body, by the name in its path.
-pub const ENDPOINTS: [&str; 14] = [
+pub const ENDPOINTS: [&str; 15] = [
     "prelogin",
     "signup",
     "login",
@@ -65,6 +65,7 @@ pub const ENDPOINTS: [&str; 14] = [
     "conversations/get",
     "conversations/change",
     "conversations/leave",
+    "conversations/changes",
 ];
 
 /// The first byte picks an endpoint of [`ENDPOINTS`] (modulo their
@@ -100,6 +101,8 @@ pub fn request_body(endpoint: usize, body: &[u8]) -> Result<(), String> {
             decode::<Whole<messages::SendMessage>>(body).map(|w| id(w.0.message.conversation_id))
         }
         "conversations/get" => decode::<Whole<conversations::GetConversationCall>>(body)
+            .map(|w| id(w.0.asked.conversation_id)),
+        "conversations/changes" => decode::<Whole<conversations::ConversationChanges>>(body)
             .map(|w| id(w.0.asked.conversation_id)),
         "conversations/change" => decode::<Whole<conversations::ChangeConversation>>(body)
             .map(|w| id(w.0.change.conversation_id)),

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod blob;
+pub mod changes;
 pub mod contacts;
 pub mod conversation;
 pub mod encoding;

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod contacts;
 pub mod conversations;
 pub mod data_dir;
+pub mod epoch_changes;
 pub mod error;
 pub mod fields;
 pub mod headers;

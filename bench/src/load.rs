@@ -52,6 +52,8 @@ pub struct MidChange {
 /// conversation).
 #[derive(Debug, Clone)]
 pub struct ChangeTaken {
+    /// When it was posted.
+    pub posted: Instant,
     pub took: Duration,
     pub outcome: Result<usize, String>,
 }
@@ -311,6 +313,7 @@ pub async fn run_with(
                 let answer =
                     runtime.block_on(api.post_raw("conversations/change", body, Some(&token)));
                 *taken.lock().expect("taken") = Some(ChangeTaken {
+                    posted: began,
                     took: began.elapsed(),
                     outcome: answer
                         .map(|a| a.to_string().len())

@@ -504,9 +504,10 @@ pub async fn big_room(
         }
         // A read the server refused (the app reads again later) counts
         // apart; the times are those of the reads that succeeded.
+        let taken = o.change.clone().ok_or("the change was not posted")?;
         let mut reads: Vec<Duration> = read
             .iter()
-            .filter_map(|r| r.as_ref().ok().copied())
+            .filter_map(|r| r.as_ref().ok().map(|at| at.duration_since(taken.posted)))
             .collect();
         let failed = told - reads.len();
         reads.sort();
@@ -515,7 +516,6 @@ pub async fn big_room(
                 .get(((reads.len() as f64 * q).ceil() as usize).saturating_sub(1))
                 .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
         };
-        let taken = o.change.clone().ok_or("the change was not posted")?;
         let size = taken
             .outcome
             .map_err(|e| format!("the change was refused: {e}"))?;
@@ -571,7 +571,7 @@ pub async fn big_room(
             quantile(1.0),
         );
         section.put_hush_only(
-            &format!("{c}the whole conversation (the change's answer)"),
+            &format!("{c}the change's answer (the new epoch as a change)"),
             "KiB",
             Better::Lower,
             size as f64 / 1024.0,

@@ -93,18 +93,17 @@ impl World {
     }
 
     /// [`World::run`] with `change` posted in the middle; each member told
-    /// of it reads the new epoch as the app does (get, `since_epoch`).
-    /// Returns the run and, per member, how long after the change was posted
-    /// it had the new epoch.
+    /// of it reads the new epoch as the app does (changes since the epoch it
+    /// holds).
+    /// Returns the run and, per member, when it had the new epoch.
     pub async fn run_with_change(
         &self,
         plan: Plan,
         rooms: &[Room],
         change: MidChange,
-    ) -> (Outcome, Vec<Result<Duration, String>>) {
+    ) -> (Outcome, Vec<Result<std::time::Instant, String>>) {
         let (target, api, hub) = (&self.target, &self.api, &self.hub);
-        let read: Arc<std::sync::Mutex<Vec<Result<Duration, String>>>> = Arc::default();
-        let posted = std::time::Instant::now();
+        let read: Arc<std::sync::Mutex<Vec<Result<std::time::Instant, String>>>> = Arc::default();
         let follow = {
             let (api, read, runtime) =
                 (api.clone(), read.clone(), tokio::runtime::Handle::current());
@@ -117,10 +116,11 @@ impl World {
                         "conversation_id": head["id"],
                         "since_epoch": head["epoch"],
                     });
-                    let got = api.post("conversations/get", &body, Some(&token)).await;
-                    read.lock()
-                        .expect("read")
-                        .push(got.map(|_| posted.elapsed()).map_err(|f| f.to_string()));
+                    let got = api.post("conversations/changes", &body, Some(&token)).await;
+                    read.lock().expect("read").push(
+                        got.map(|_| std::time::Instant::now())
+                            .map_err(|f| f.to_string()),
+                    );
                 });
             })
         };

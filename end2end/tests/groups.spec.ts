@@ -6,6 +6,7 @@
 import { expect, test } from "./guard";
 import { lastMessage, send, signUp, startConversation } from "./app";
 import type { Page } from "@playwright/test";
+import { createHash } from "node:crypto";
 
 /** Opens the Members dialog of the open conversation. */
 async function members(page: Page) {
@@ -150,28 +151,40 @@ test("a change that does not verify is refused, visibly, and nothing more is sen
   ).json();
 
   // A server that lies to ben: it says the conversation moved to epoch 1,
-  // and answers with an epoch 1 in which cyd18 (not the creator) drops
-  // ana18, who did not leave. ben's app refuses it by the removal rule,
+  // and answers (as a change after epoch 0, which ben holds) with an epoch
+  // 1 in which cyd18 (not the creator) drops ana18, who did not leave. ben's app refuses it by the removal rule,
   // before it even checks the signature (epoch 0's, pasted).
   let inject: ((frame: string) => void) | undefined;
   await ben.routeWebSocket(/\/socket\.io\//, (ws) => {
     ws.connectToServer();
     inject = (frame) => ws.send(frame);
   });
-  await ben.route("**/api/conversations/get", async (route) => {
+  await ben.route("**/api/conversations/changes", async (route) => {
     const response = await route.fetch();
     const body = await response.json();
     const genuine = real.epochs[0];
-    const cyd = genuine.members.find((m: { username: string }) => m.username === "cyd18");
-    const ben18 = genuine.members.find((m: { username: string }) => m.username === "ben18");
+    const ids = (username: string) =>
+      genuine.members.find((m: { username: string }) => m.username === username).id;
+    const [cyd, ben18] = [ids("cyd18"), ids("ben18")];
+    // The digests of the keys it keeps, in id order, as a genuine change
+    // would give them, and ben's own key: only the removal rule is broken.
+    const kept = genuine.keys
+      .filter((k: { member_id: string }) => k.member_id !== real.created_by)
+      .sort((a: { member_id: string }, b: { member_id: string }) => (a.member_id < b.member_id ? -1 : 1));
+    const digests = Buffer.concat(
+      kept.map((k: { wrapped_key: string }) => createHash("sha256").update(Buffer.from(k.wrapped_key, "base64url")).digest()),
+    );
     body.epochs = [
       {
-        ...genuine,
         epoch: 1,
-        signer_id: cyd.id,
-        members: [ben18, cyd],
-        keys: genuine.keys.filter((k: { member_id: string }) => k.member_id !== real.created_by),
+        signer_id: cyd,
+        commit: genuine.commit,
+        keys_signature: genuine.keys_signature,
         departures: [],
+        added: [],
+        removed: [real.created_by],
+        key_digests: digests.toString("base64url"),
+        key: kept.find((k: { member_id: string }) => k.member_id === ben18).wrapped_key,
       },
     ];
     await route.fulfill({ response, json: body });

@@ -1,12 +1,14 @@
-//! Conversation endpoints: create, list, get, change, leave.
+//! Conversation endpoints: create, list, get, changes, change, leave.
 
 mod change;
+mod changes;
 mod create;
 mod get;
 mod leave;
 mod list;
 
 pub use change::{ChangeConversation, change};
+pub use changes::{ConversationChanges, changes};
 pub use create::{CreateConversation, create};
 pub use get::{GetConversationCall, get};
 pub use leave::{LeaveConversation, leave};

@@ -235,6 +235,7 @@ pub async fn key_set(
         keys,
         keys_signature: Blob::default(),
         departures,
+        key_digests: Blob::default(),
     };
     let statement = keyset::statement(&id_text, &epoch, prev)
         .ok_or(CryptoError::Invalid { what: "key set" })?;

@@ -221,17 +221,17 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 /// signs, made the same way by whoever signs and whoever checks. `None` if
 /// a member has no wrapped key.
 pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Vec<u8>> {
+    let digests = key_digests(epoch)?;
     let lines = epoch
         .members
         .iter()
         .map(|m| {
-            let key = epoch.keys.iter().find(|k| k.member_id == m.id)?;
             Some(MemberKeys {
                 member_id: m.id.to_string(),
                 username: m.username.clone(),
                 dh_public: m.dh_public.to_vec(),
                 sig_public: m.sig_public.to_vec(),
-                wrapped_key_sha256: sha256(&key.wrapped_key).to_vec(),
+                wrapped_key_sha256: digests.get(&m.id)?.to_vec(),
             })
         })
         .collect::<Option<Vec<MemberKeys>>>()?;
@@ -250,6 +250,37 @@ pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Ve
         &lines,
         &left,
     ))
+}
+
+/// SHA-256 of each member's wrapped key, by member: hashed from `keys`, or
+/// as `key_digests` gives them (32 bytes each, members in ascending id
+/// order) in an epoch put back together from its change, where every key
+/// it holds must hash to its member's digest. `None` if a member has no
+/// key or digest, or a key does not match.
+fn key_digests(epoch: &Epoch) -> Option<HashMap<UserId, Vec<u8>>> {
+    if epoch.key_digests.is_empty() {
+        return Some(
+            epoch
+                .keys
+                .iter()
+                .map(|k| (k.member_id, sha256(&k.wrapped_key).to_vec()))
+                .collect(),
+        );
+    }
+    let mut ids: Vec<UserId> = epoch.members.iter().map(|m| m.id).collect();
+    ids.sort_unstable();
+    if ids.len() * DIGEST_LEN != epoch.key_digests.len() {
+        return None;
+    }
+    let digests: HashMap<UserId, Vec<u8>> = ids
+        .into_iter()
+        .zip(epoch.key_digests.chunks(DIGEST_LEN).map(<[u8]>::to_vec))
+        .collect();
+    let matches = epoch
+        .keys
+        .iter()
+        .all(|k| digests.get(&k.member_id) == Some(&sha256(&k.wrapped_key).to_vec()));
+    matches.then_some(digests)
 }
 
 /// Checks every rule of the chain that needs no key, in order from epoch
@@ -329,7 +360,14 @@ fn check_epoch(
             return Err(Refusal::Keys { epoch: n });
         }
     }
-    if ids.is_empty() || keyed != ids {
+    // Keys for exactly the members; or, in an epoch put back together from
+    // its change, a digest for each member and keys for some of them.
+    let named = if epoch.key_digests.is_empty() {
+        keyed == ids
+    } else {
+        keyed.is_subset(&ids) && epoch.key_digests.len() == ids.len() * DIGEST_LEN
+    };
+    if ids.is_empty() || !named {
         return Err(Refusal::Keys { epoch: n });
     }
     let mut left = BTreeSet::new();
@@ -410,6 +448,8 @@ fn check_epoch(
 mod tests {
     use super::*;
     use crate::crypto::native::{self, Key32, PrivateKey};
+    use crate::model::blob::Blob;
+    use crate::model::changes::{Changes, EpochChange, Misfit, change_between};
     use crate::model::conversation::Departure;
     use crate::model::ids::ConversationId;
 
@@ -467,6 +507,7 @@ mod tests {
             keys,
             keys_signature: Default::default(),
             departures: vec![],
+            key_digests: Blob::default(),
         };
         sign(&id, &mut epoch, &people[0].sig);
         Conversation {
@@ -748,6 +789,7 @@ mod tests {
                 .collect(),
             keys_signature: Default::default(),
             departures,
+            key_digests: Blob::default(),
         };
         let statement = statement(&id, &next, &before.head).unwrap();
         next.keys_signature = native::sign(&signer.sig, &statement).into();
@@ -875,5 +917,147 @@ mod tests {
             verdict(&stripped_by_creator),
             Err(Refusal::Signature { epoch: 2 })
         );
+    }
+
+    /// `chat`'s epochs after the first `held` as `me` reads them from
+    /// changes: what a server that holds them whole answers, put together
+    /// after the held ones as the app does.
+    fn through_changes(chat: &Conversation, held: usize, me: UserId) -> Conversation {
+        let mut start = chat.clone();
+        start.epochs.truncate(held);
+        let epochs = chat
+            .epochs
+            .windows(2)
+            .skip(held - 1)
+            .map(|pair| {
+                let mut change = change_between(&pair[0], &pair[1], sha256);
+                change.key = pair[1]
+                    .keys
+                    .iter()
+                    .find(|k| k.member_id == me)
+                    .map(|k| k.wrapped_key.clone());
+                change
+            })
+            .collect();
+        let changes = Changes {
+            id: chat.id,
+            title: chat.title.clone(),
+            created_by: chat.created_by,
+            created_at: chat.created_at.clone(),
+            last_seq: chat.last_seq,
+            epochs,
+            pending: chat.pending.clone(),
+        };
+        changes.onto(&start, me).unwrap()
+    }
+
+    #[test]
+    fn epochs_put_together_from_their_changes_check_out_as_the_whole_ones_do() {
+        let (ann, bob, cyd, dan) = (person("ann"), person("bob"), person("cyd"), person("dan"));
+        let chat = genuine(&[&ann, &bob, &cyd]);
+        let added = extend(&chat, &[&ann, &bob, &cyd, &dan], &bob, vec![]);
+        let left = extend(
+            &added,
+            &[&ann, &bob, &dan],
+            &ann,
+            vec![departure(&added, &cyd)],
+        );
+        let removed = extend(&left, &[&ann, &dan], &ann, vec![]);
+        let whole = check_chain(&removed).unwrap();
+        let together = through_changes(&removed, 1, dan.id);
+        assert_eq!(verdict(&together), Ok(()));
+        let rebuilt = check_chain(&together).unwrap();
+        let heads = |chain: &[Checked]| chain.iter().map(|c| c.head).collect::<Vec<_>>();
+        assert_eq!(heads(&rebuilt), heads(&whole));
+        assert_eq!(membership(&rebuilt), membership(&whole));
+        // Only dan's own key came, where dan is a member.
+        assert_eq!(rebuilt[3].keys.len(), 1);
+        assert_eq!(rebuilt[3].key_for(dan.id), whole[3].key_for(dan.id));
+        assert_eq!(rebuilt[3].members, whole[3].members);
+    }
+
+    #[test]
+    fn a_server_that_lies_in_a_change_is_caught() {
+        let (ann, bob, cyd) = (person("ann"), person("bob"), person("cyd"));
+        let chat = genuine(&[&ann, &bob, &cyd]);
+        let next = extend(&chat, &[&ann, &bob, &cyd], &ann, vec![]);
+        let together = through_changes(&next, 1, bob.id);
+        // Another digest for cyd's key: not what ann signed.
+        let mut digest = together.clone();
+        let cyd_at = {
+            let mut ids: Vec<UserId> = digest.epochs[1].members.iter().map(|m| m.id).collect();
+            ids.sort();
+            ids.iter().position(|id| *id == cyd.id).unwrap()
+        };
+        digest.epochs[1].key_digests.0[cyd_at * 32] ^= 1;
+        assert_eq!(verdict(&digest), Err(Refusal::Signature { epoch: 1 }));
+        // A key for bob that is not the one the digest names.
+        let mut key = together.clone();
+        key.epochs[1].keys[0].wrapped_key = chat.epochs[0].keys[0].wrapped_key.clone();
+        assert_eq!(verdict(&key), Err(Refusal::Keys { epoch: 1 }));
+        // A digest short, or a byte too many.
+        let mut short = together.clone();
+        short.epochs[1].key_digests.0.truncate(2 * 32);
+        assert_eq!(verdict(&short), Err(Refusal::Keys { epoch: 1 }));
+        let mut long = together.clone();
+        long.epochs[1].key_digests.0.push(7);
+        assert_eq!(verdict(&long), Err(Refusal::Keys { epoch: 1 }));
+        // Someone slipped in as added, or dropped as removed: the members
+        // are signed, so the statement no longer verifies.
+        let eve = person("eve");
+        let mut slipped = together.clone();
+        slipped.epochs[1].members.push(public(&eve));
+        slipped.epochs[1].key_digests.0.extend([7; 32]);
+        assert_eq!(verdict(&slipped), Err(Refusal::Signature { epoch: 1 }));
+    }
+
+    #[test]
+    fn changes_that_do_not_follow_the_epochs_held_do_not_fit() {
+        let (ann, bob, cyd) = (person("ann"), person("bob"), person("cyd"));
+        let chat = genuine(&[&ann, &bob]);
+        let next = extend(&chat, &[&ann, &bob, &cyd], &ann, vec![]);
+        let change = change_between(&next.epochs[0], &next.epochs[1], sha256);
+        let changes = |change: EpochChange| Changes {
+            id: chat.id,
+            title: None,
+            created_by: chat.created_by,
+            created_at: chat.created_at.clone(),
+            last_seq: 0,
+            epochs: vec![change],
+            pending: vec![],
+        };
+        assert!(changes(change.clone()).onto(&chat, bob.id).is_ok());
+        let skipped = EpochChange {
+            epoch: 2,
+            ..change.clone()
+        };
+        assert_eq!(
+            changes(skipped).onto(&chat, bob.id),
+            Err(Misfit::Start {
+                expected: 1,
+                found: 2
+            })
+        );
+        let stranger = EpochChange {
+            removed: vec![cyd.id],
+            ..change.clone()
+        };
+        assert_eq!(
+            changes(stranger).onto(&chat, bob.id),
+            Err(Misfit::Removed { epoch: 1 })
+        );
+        let twice = EpochChange {
+            added: vec![public(&bob)],
+            ..change.clone()
+        };
+        assert_eq!(
+            changes(twice).onto(&chat, bob.id),
+            Err(Misfit::Added { epoch: 1 })
+        );
+        let elsewhere = Changes {
+            id: ConversationId::new(),
+            ..changes(change)
+        };
+        assert_eq!(elsewhere.onto(&chat, bob.id), Err(Misfit::Conversation));
     }
 }

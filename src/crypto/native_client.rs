@@ -131,6 +131,7 @@ fn signed_epoch(
         keys,
         keys_signature: Blob::default(),
         departures,
+        key_digests: Blob::default(),
     };
     let statement = keyset::statement(id, &epoch, prev).expect("every member has a wrapped key");
     epoch.keys_signature = native::sign(signer_sig, &statement).into();

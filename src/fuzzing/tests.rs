@@ -149,6 +149,9 @@ fn valid_body(endpoint: usize) -> BoxedStrategy<Value> {
                 json!({"conversation_id": c, "epoch": epoch, "signature": signature})
             })
             .boxed(),
+        "conversations/changes" => (id(), any::<u32>())
+            .prop_map(|(c, since)| json!({"conversation_id": c, "since_epoch": since}))
+            .boxed(),
         other => unreachable!("no body for {other}"),
     }
 }

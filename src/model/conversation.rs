@@ -98,6 +98,14 @@ pub struct Epoch {
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     #[serde(default)]
     pub departures: Vec<Departure>,
+    /// Set only in an epoch put back together from its change
+    /// ([`super::changes`]), where `keys` holds only the reader's own: the
+    /// SHA-256 of each member's wrapped key, 32 bytes each, concatenated,
+    /// members in ascending byte order of their ids. The statement signs
+    /// these digests either way.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default, skip_serializing_if = "no_bytes")]
+    pub key_digests: Blob,
 }
 
 /// A conversation as create, list and `conversation-added` give it.
@@ -189,15 +197,10 @@ pub struct Leave {
     pub signature: Blob,
 }
 
-/// The body of `/api/conversations/get`: with `since_epoch`, the answer's
-/// `epochs` start there (a client that holds the chain up to it asks only
-/// for what follows; a chain of a group of 1,000 weighs about half a
-/// megabyte per epoch).
+/// The body of `/api/conversations/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetConversation {
     pub conversation_id: ConversationId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since_epoch: Option<u32>,
 }
 
 /// What `conversation-removed` says: the caller is no longer a member.
@@ -278,6 +281,10 @@ impl Head {
     pub fn same_keys(&self, other: &Head) -> bool {
         (self.epoch, self.pending) == (other.epoch, other.pending)
     }
+}
+
+fn no_bytes(b: &Blob) -> bool {
+    b.is_empty()
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -62,6 +62,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         limiter: Arc::default(),
         recent,
         io: io.clone(),
+        epoch_changes: Arc::default(),
     };
     let app = router::router(state, sockets);
 

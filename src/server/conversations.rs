@@ -14,8 +14,9 @@ use super::fields;
 use super::rate::Action;
 use super::state::AppState;
 use super::store::{ChangeRecord, ChangeRefusal, Creation, Listed, StoreError, UserRecord};
+use crate::model::changes::{Changes, EpochChange};
 use crate::model::conversation::{
-    Change, Conversation, Conversations, Leave, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
+    Change, Conversation, Conversations, Head, Leave, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
     NewConversation, Removed, WrappedKey, title_char_ok,
 };
 use crate::model::error::{ApiError, ErrorCode};
@@ -228,26 +229,63 @@ pub async fn list(
     Ok(answer)
 }
 
-/// The conversation `reader` is a member of, in full, or with the epochs
-/// from `since_epoch` on.
+/// The conversation `reader` is a member of, in full.
 pub async fn get(
     state: &AppState,
     reader: UserId,
     id: ConversationId,
-    since_epoch: Option<u32>,
 ) -> Result<Conversation, ApiError> {
     if !state.store.is_member(id, reader).await? {
         return Err(not_a_member());
     }
-    let mut conversation = state
+    state.store.conversation(id).await?.ok_or_else(not_a_member)
+}
+
+/// The epochs of a conversation `reader` is a member of from `since` on,
+/// each as the change from the one before, with the reader's own wrapped
+/// key: what a member who holds the epochs before reads after a change.
+pub async fn changes(
+    state: &AppState,
+    reader: UserId,
+    id: ConversationId,
+    since: u32,
+) -> Result<Changes, ApiError> {
+    if since == 0 {
+        return Err(ApiError::invalid(
+            "since_epoch",
+            "at least 1 (epoch 0 comes whole, with get)",
+        ));
+    }
+    let standing = state
         .store
-        .conversation(id)
+        .standing(id, Some(reader))
         .await?
         .ok_or_else(not_a_member)?;
-    if let Some(since) = since_epoch {
-        conversation.epochs.retain(|e| e.epoch >= since);
+    let own = state.store.own_keys(id, reader, since).await?;
+    let mut epochs = Vec::new();
+    for epoch in since..=standing.epoch {
+        let kept = state
+            .epoch_changes
+            .get(&*state.store, id, epoch)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let mut change = EpochChange::clone(&kept);
+        change.key = own
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, key)| key.clone());
+        epochs.push(change);
     }
-    Ok(conversation)
+    let c = standing.conversation;
+    Ok(Changes {
+        id: c.id,
+        title: c.title,
+        created_by: c.created_by,
+        created_at: c.created_at,
+        last_seq: c.last_seq,
+        epochs,
+        pending: c.pending,
+    })
 }
 
 fn not_a_member() -> ApiError {
@@ -326,18 +364,21 @@ pub async fn change(
     state: &AppState,
     signer: &UserRecord,
     change: Change,
-) -> Result<Conversation, ApiError> {
+) -> Result<Changes, ApiError> {
     state.limit(signer.id, Action::Create)?;
     change_shape(signer.id, &change)?;
     let id = change.conversation_id;
     // Who is added must exist and have room for one more conversation;
     // read before the transaction, which checks everything that moves.
-    let before = get(state, signer.id, id, None).await?;
+    if !state.store.is_member(id, signer.id).await? {
+        return Err(not_a_member());
+    }
+    let before: HashSet<UserId> = state.store.member_ids(id).await?.into_iter().collect();
     let fresh: Vec<UserId> = change
         .member_ids
         .iter()
         .copied()
-        .filter(|m| before.member(*m).is_none())
+        .filter(|m| !before.contains(m))
         .collect();
     for member in &fresh {
         if state.store.user_by_id(*member).await?.is_none() {
@@ -371,30 +412,39 @@ pub async fn change(
         .change_conversation(&record)
         .await?
         .map_err(refused)?;
-    let conversation = state
-        .store
-        .conversation(id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    let epoch = record.change.epoch;
     tracing::info!(
         conversation = %id,
-        epoch = record.change.epoch,
+        epoch,
         added = changed.added.len(),
         removed = changed.removed.len(),
         departures = record.change.departures.len(),
         "conversation changed"
     );
+    // The signer holds every epoch before this one: it reads this one as
+    // the others will, and reading it now, before they are told, keeps it
+    // ready for them and keeps the signer's answer from queueing behind
+    // theirs.
+    let answer = changes(state, signer.id, id, epoch).await?;
     part(state, id, &changed.removed).await;
-    let room = protocol::conversation_room(id);
-    for member in &changed.added {
-        let user_room = protocol::user_room(*member);
-        if let Err(e) = state.io.within(user_room.clone()).join(room.clone()).await {
-            tracing::warn!(user = %member, error = %e, "could not join sockets to a conversation");
+    if !changed.added.is_empty() {
+        // Those added read the whole chain: they hold none of it.
+        let whole = state
+            .store
+            .conversation(id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let room = protocol::conversation_room(id);
+        for member in &changed.added {
+            let user_room = protocol::user_room(*member);
+            if let Err(e) = state.io.within(user_room.clone()).join(room.clone()).await {
+                tracing::warn!(user = %member, error = %e, "could not join sockets to a conversation");
+            }
+            emit(state, user_room, CONVERSATION_ADDED, &whole).await;
         }
-        emit(state, user_room, CONVERSATION_ADDED, &conversation).await;
     }
-    tell_members(state, &conversation, &changed.added).await;
-    Ok(conversation)
+    tell_members(state, id, &changed.added).await?;
+    Ok(answer)
 }
 
 /// `leaver`'s signed departure from the current epoch: they are out at
@@ -411,9 +461,7 @@ pub async fn leave(state: &AppState, leaver: &UserRecord, leave: Leave) -> Resul
         .map_err(refused)?;
     tracing::info!(conversation = %id, epoch = leave.epoch, "member left");
     part(state, id, &[leaver.id]).await;
-    if let Some(conversation) = state.store.conversation(id).await? {
-        tell_members(state, &conversation, &[]).await;
-    }
+    tell_members(state, id, &[]).await?;
     Ok(())
 }
 
@@ -436,15 +484,31 @@ async fn part(state: &AppState, id: ConversationId, users: &[UserId]) {
 /// Tells every member but `skip` that the conversation changed: where it
 /// stands now (its head), not the whole conversation, which a group of
 /// 1,000 would push a thousand times over; each member reads what it lacks
-/// with get.
-async fn tell_members(state: &AppState, conversation: &Conversation, skip: &[UserId]) {
-    let head = conversation.head();
-    for member in &conversation.members {
-        if !skip.contains(&member.id) {
-            let user_room = protocol::user_room(member.id);
-            emit(state, user_room, CONVERSATION_CHANGED, &head).await;
+/// with changes.
+async fn tell_members(
+    state: &AppState,
+    id: ConversationId,
+    skip: &[UserId],
+) -> Result<(), ApiError> {
+    let Some(standing) = state.store.standing(id, None).await? else {
+        return Ok(());
+    };
+    let head = Head {
+        epoch: standing.epoch,
+        ..standing.conversation.head()
+    };
+    for member in state.store.member_ids(id).await? {
+        if !skip.contains(&member) {
+            emit(
+                state,
+                protocol::user_room(member),
+                CONVERSATION_CHANGED,
+                &head,
+            )
+            .await;
         }
     }
+    Ok(())
 }
 
 /// Emits to one user's room. Best effort: who misses it catches up through

@@ -8,6 +8,7 @@ use socketioxide::SocketIo;
 
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
+use super::epoch_changes::EpochChanges;
 use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
 use super::store::Store;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub recent: Arc<RecentUsers>,
     /// For emitting to rooms and closing sockets from HTTP handlers.
     pub io: SocketIo,
+    /// Epoch changes recently read, for every member catching up at once.
+    pub epoch_changes: Arc<EpochChanges>,
 }
 
 impl AppState {

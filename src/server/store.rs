@@ -17,7 +17,9 @@ use super::settings::Settings;
 use crate::model::account::{Identity, KdfParams, PublicUser};
 use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
-use crate::model::conversation::{Change, Conversation, Head, Message, NewConversation, Outgoing};
+use crate::model::conversation::{
+    Change, Conversation, Epoch, Head, Message, NewConversation, Outgoing,
+};
 use crate::model::ids::{ConversationId, UserId};
 pub use sqlite::SqliteStore;
 
@@ -179,6 +181,15 @@ pub enum AppendRefusal {
     IdConflict,
 }
 
+/// Where a conversation stands: `conversation` is its row and its pending
+/// departures (its `members` and `epochs` left empty), `epoch` its current
+/// epoch.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub conversation: Conversation,
+    pub epoch: u32,
+}
+
 /// A new epoch to store: the change as checked, and who signed it.
 #[derive(Debug, Clone)]
 pub struct ChangeRecord {
@@ -288,6 +299,36 @@ pub trait Store: Send + Sync + 'static {
 
     /// The conversation with this id, members and epochs included.
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError>;
+
+    /// Where a conversation stands, read without its members and epochs;
+    /// `None` if there is no such conversation, or `member` (when given)
+    /// is not in it.
+    async fn standing(
+        &self,
+        id: ConversationId,
+        member: Option<UserId>,
+    ) -> Result<Option<Standing>, StoreError>;
+
+    /// The conversation's epochs `from..=to`, whole (members, keys and the
+    /// departures each carries).
+    async fn epochs(
+        &self,
+        id: ConversationId,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<Epoch>, StoreError>;
+
+    /// `member`'s own wrapped keys of the epochs from `since` on, as
+    /// `(epoch, wrapped_key)`.
+    async fn own_keys(
+        &self,
+        id: ConversationId,
+        member: UserId,
+        since: u32,
+    ) -> Result<Vec<(u32, Blob)>, StoreError>;
+
+    /// The ids of the conversation's access list.
+    async fn member_ids(&self, id: ConversationId) -> Result<Vec<UserId>, StoreError>;
 
     /// One page of the conversations `user` is a member of, those with an
     /// id below `cursor` (all, without one), newest first and cut by

@@ -5,6 +5,8 @@
 
 use hush::crypto::native_client::{self, EpochKey};
 use hush::model::account::PublicUser;
+use hush::model::changes::{Changes, Misfit};
+use hush::model::conversation::Conversation;
 use hush::model::ids::MessageId;
 use serde_json::Value;
 
@@ -126,15 +128,23 @@ pub async fn get(server: &Client, reader: &Account, chat_id: &str) -> (u16, Valu
     .await
 }
 
-/// The conversation with its epochs from `since` on (status, body).
-pub async fn get_since(
-    server: &Client,
-    reader: &Account,
-    chat_id: &str,
-    since: u32,
-) -> (u16, Value) {
+/// The conversation's epochs from `since` on, as changes (status, body).
+pub async fn changes(server: &Client, reader: &Account, chat_id: &str, since: u32) -> (u16, Value) {
     let body = serde_json::json!({ "conversation_id": chat_id, "since_epoch": since });
-    asked_for(server, reader, body).await
+    let response = server
+        .post("conversations/changes", body, Some(&reader.token))
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// `held` (wire form) followed by `changes` (wire form), as `me`'s app puts
+/// them together.
+pub fn caught_up(held: &Value, changes: &Value, me: &Account) -> Result<Value, Misfit> {
+    let held: Conversation = serde_json::from_value(held.clone()).expect("a conversation");
+    let changes: Changes = serde_json::from_value(changes.clone()).expect("changes");
+    let me = me.id.parse().expect("the server's ids are canonical");
+    Ok(serde_json::to_value(changes.onto(&held, me)?).unwrap())
 }
 
 async fn asked_for(server: &Client, reader: &Account, body: Value) -> (u16, Value) {
@@ -168,8 +178,10 @@ pub async fn post_change(server: &Client, signer: &Account, body: &Value) -> (u1
 }
 
 /// Reads the conversation as `signer` and takes it to its next epoch with
-/// `members`; the change must be stored. Returns the new conversation and
-/// the key of its new epoch.
+/// `members`; the change must be stored, and its answer must be the new
+/// epoch as a change that, after what the signer held, checks out to the
+/// key the signer made. Returns the whole new conversation (as `signer`
+/// reads it) and the key of its new epoch.
 pub async fn change(
     server: &Client,
     signer: &Account,
@@ -181,7 +193,14 @@ pub async fn change(
     let (body, key) = change_body(&now, signer, members);
     let (status, changed) = post_change(server, signer, &body).await;
     assert_eq!(status, 200, "{changed}");
-    (changed, key)
+    assert_eq!(changed["epochs"].as_array().unwrap().len(), 1, "{changed}");
+    assert_eq!(changed["epochs"][0]["epoch"], key.epoch);
+    let put_together = caught_up(&now, &changed, signer).expect("the change follows");
+    let answered = accept(&put_together, signer);
+    assert_eq!((answered.epoch, answered.head), (key.epoch, key.head));
+    let (status, whole) = get(server, signer, chat_id).await;
+    assert_eq!(status, 200, "{whole}");
+    (whole, key)
 }
 
 /// `leaver`'s signed departure from the current epoch of `conversation`

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use hush::crypto::native_client;
+use hush::crypto::native_client::{self, EpochKey};
 use serde_json::{Value, json};
 
 use crate::chat::{self, Chat};
@@ -85,9 +85,25 @@ async fn a_removed_member_hears_nothing_more_is_refused_everywhere_and_cannot_op
     // lacks.
     let told = cyd_live.expect("conversation-changed").await;
     assert_eq!(told, json!({"id": chat.id, "last_seq": 0, "epoch": 1}));
-    let (_, since) = chat::get_since(c, &cyd, &chat.id, 1).await;
-    assert_eq!(since["epochs"].as_array().unwrap().len(), 1);
-    assert_eq!(since["epochs"][0]["epoch"], 1);
+    // Only what changed: nobody added, ben removed, a digest per member,
+    // and cyd's own key; put together after epoch 0, it checks out.
+    let (status, since) = chat::changes(c, &cyd, &chat.id, 1).await;
+    assert_eq!(status, 200, "{since}");
+    let epochs = since["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 1);
+    assert_eq!(epochs[0]["epoch"], 1);
+    assert_eq!(epochs[0]["added"], json!([]));
+    assert_eq!(epochs[0]["removed"], json!([ben.id]));
+    let digests = epochs[0]["key_digests"].as_str().unwrap();
+    assert_eq!(hush::model::encoding::unb64(digests).unwrap().len(), 2 * 32);
+    assert!(epochs[0]["key"].is_string());
+    let put_together = chat::caught_up(&chat.wire, &since, &cyd).unwrap();
+    assert_eq!(put_together["members"], changed["members"]);
+    assert_eq!(chat::accept(&put_together, &cyd).head, key.head);
+    let (status, none) = chat::changes(c, &cyd, &chat.id, 2).await;
+    assert_eq!((status, none["epochs"].clone()), (200, json!([])));
+    let (status, answer) = chat::changes(c, &cyd, &chat.id, 0).await;
+    assert_eq!((status, code(&answer)), (400, "invalid_request"));
 
     // What is said next reaches cyd, never ben.
     let (status, answer) = say(c, &chat, &key, &ana, "ben is out").await;
@@ -155,6 +171,7 @@ async fn two_changes_at_once_store_one_and_the_other_reloads_and_tries_again() {
     let (again, _) = chat::change_body(&now, loser, &[&ana, &ben, &cyd, &dan]);
     let (status, changed) = chat::post_change(c, loser, &again).await;
     assert_eq!(status, 200, "{changed}");
+    let changed = chat::caught_up(&now, &changed, loser).unwrap();
     assert_eq!(changed["epochs"].as_array().unwrap().len(), 3);
     assert!(member_ids(&changed).contains(&wanted.id));
     // The old body is stale now.
@@ -211,11 +228,12 @@ async fn a_leave_holds_sends_until_the_next_epoch_carries_it() {
     assert_eq!(status, 200, "{rotated}");
     assert!(rotated["pending"].as_array().unwrap().is_empty());
     assert_eq!(
-        rotated["epochs"][1]["departures"][0]["member_id"],
+        rotated["epochs"][0]["departures"][0]["member_id"],
         cyd.id.as_str()
     );
     // ana checks the departure's signature with the rest, and sends again
     // under the new key; the old epoch is stale now.
+    let (_, rotated) = chat::get(c, &ana, &chat.id).await;
     let key_1 = chat::accept(&rotated, &ana);
     assert_eq!(key_1.epoch, 1);
     let (status, answer) = say(c, &chat, &key_0, &ana, "old key").await;
@@ -484,13 +502,34 @@ impl Model {
 }
 
 /// Every message `who` may read, from history (all pages), each opened
-/// with the keys its client accepts from the chain as it now stands.
-async fn read_all(c: &Client, chat: &Chat, who: &Account) -> (u16, Vec<(u64, u32, String)>) {
+/// with the keys its client accepts from the chain as it now stands. Where
+/// `who` held an earlier `copy`, the changes since it, put together after
+/// it as the app does, must check out to the very same keys; the chain
+/// read now becomes the copy.
+async fn read_all(
+    c: &Client,
+    chat: &Chat,
+    who: &Account,
+    copy: &mut Option<Value>,
+) -> (u16, Vec<(u64, u32, String)>) {
     let (status, now) = chat::get(c, who, &chat.id).await;
     if status != 200 {
         return (status, Vec::new());
     }
     let keys = native_client::accept_all(&now, &who.id, &who.dh).expect("the chain checks out");
+    if let Some(held) = copy.replace(now.clone()) {
+        let since = held["epochs"].as_array().unwrap().len() as u32;
+        let (status, changes) = chat::changes(c, who, &chat.id, since).await;
+        assert_eq!(status, 200, "{changes}");
+        let together = chat::caught_up(&held, &changes, who).expect("the changes follow");
+        let again = native_client::accept_all(&together, &who.id, &who.dh)
+            .expect("the chain put together checks out");
+        let named = |keys: &[EpochKey]| -> Vec<(u32, [u8; 32])> {
+            keys.iter().map(|k| (k.epoch, k.head)).collect()
+        };
+        assert_eq!(named(&again), named(&keys), "{} caught up", who.username);
+        assert_eq!(together["members"], now["members"]);
+    }
     let senders: Vec<Value> = now["epochs"]
         .as_array()
         .unwrap()
@@ -553,6 +592,10 @@ async fn history_of_a_group(ops: Vec<Op>) {
         left: Vec::new(),
         sent: Vec::new(),
     };
+    // The chain each person's app last read.
+    let mut copies: Vec<Option<Value>> = (0..PEOPLE)
+        .map(|i| (i < 3).then(|| chat.wire.clone()))
+        .collect();
     for (step, op) in ops.into_iter().enumerate() {
         match op {
             Op::Send { who } => {
@@ -619,13 +662,13 @@ async fn history_of_a_group(ops: Vec<Op>) {
                 model.left.push(who);
             }
             Op::Reconnect { who } => {
-                let (status, read) = read_all(c, &chat, &people[who]).await;
+                let (status, read) = read_all(c, &chat, &people[who], &mut copies[who]).await;
                 check_view(&model, who, status, &read);
             }
         }
     }
     for (who, person) in people.iter().enumerate() {
-        let (status, read) = read_all(c, &chat, person).await;
+        let (status, read) = read_all(c, &chat, person, &mut copies[who]).await;
         check_view(&model, who, status, &read);
     }
     // Whoever is out holds no key to any epoch made after they went, and

@@ -1,7 +1,6 @@
-//! `POST /api/conversations/get` `{conversation_id, since_epoch?}` → a
-//! conversation (as list gives it, its epochs from `since_epoch` on), for a
-//! member: what an app reads again when a head says its copy is older, or
-//! after a change it made lost to another.
+//! `POST /api/conversations/get` `{conversation_id}` → a conversation (as
+//! list gives it), for a member: what an app reads when it holds none of
+//! it (a member who holds its epochs reads what follows with changes).
 
 use leptos::prelude::*;
 
@@ -14,11 +13,5 @@ use crate::model::error::ApiError;
 pub async fn get(asked: GetConversation) -> Result<Conversation, ApiError> {
     use crate::server::{conversations, request};
     let user = request::current_user().await?;
-    conversations::get(
-        &request::state(),
-        user.id,
-        asked.conversation_id,
-        asked.since_epoch,
-    )
-    .await
+    conversations::get(&request::state(), user.id, asked.conversation_id).await
 }

@@ -22,7 +22,8 @@ use crate::crypto::suite;
 use crate::crypto::web::primitives as p;
 use crate::delivery::Event;
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Change, Conversation, Epoch, GetConversation, Head, Leave};
+use crate::model::changes::{Changes, GetChanges};
+use crate::model::conversation::{Change, Conversation, GetConversation, Head, Leave};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
 
@@ -47,29 +48,35 @@ impl Engine {
         }
     }
 
-    /// The conversation as it stands on the server, asking only for the
-    /// epochs after those held here and putting the held ones before them
-    /// (the whole chain is checked again by [`Engine::changed`]).
+    /// The conversation as it stands on the server: whole if this page
+    /// holds none of it, else the epochs held here followed by those after
+    /// them, read as changes (the whole chain is checked again by
+    /// [`Engine::changed`]).
     async fn current(&self, id: ConversationId) -> Result<Conversation, ApiError> {
-        let held: Vec<Epoch> = self
-            .keys
-            .known
-            .borrow()
-            .get(&id)
-            .map(|c| c.epochs.clone())
-            .unwrap_or_default();
-        let since_epoch = held.iter().map(|e| e.epoch + 1).max();
-        let asked = GetConversation {
-            conversation_id: id,
-            since_epoch,
+        let held = self.keys.known.borrow().get(&id).cloned();
+        let Some(held) = held else {
+            return conversations::get(GetConversation {
+                conversation_id: id,
+            })
+            .await;
         };
-        let mut now = conversations::get(asked).await?;
-        if let Some(since) = since_epoch {
-            let newer = std::mem::take(&mut now.epochs);
-            now.epochs = held.into_iter().filter(|e| e.epoch < since).collect();
-            now.epochs.extend(newer);
-        }
-        Ok(now)
+        let asked = GetChanges {
+            conversation_id: id,
+            since_epoch: held.head().epoch + 1,
+        };
+        let changes = conversations::changes(asked).await?;
+        self.caught_up(&held, changes)
+    }
+
+    /// `held` followed by `changes`; a misfit (the server answered changes
+    /// that do not follow what this page holds) is said as an error.
+    fn caught_up(&self, held: &Conversation, changes: Changes) -> Result<Conversation, ApiError> {
+        changes.onto(held, self.my_id).map_err(|misfit| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("the server's answer does not follow the keys held here: {misfit}"),
+            )
+        })
     }
 
     /// Reads a conversation again and takes it as it now stands.
@@ -187,10 +194,12 @@ impl Engine {
                 departures: now.pending.clone(),
             };
             match conversations::change(change).await {
-                Ok(stored) if returning => self.changed(stored).await,
                 Ok(stored) => {
-                    self.changed(stored).await;
-                    return Ok(());
+                    let now = self.caught_up(&now, stored).map_err(|e| e.message)?;
+                    self.changed(now).await;
+                    if !returning {
+                        return Ok(());
+                    }
                 }
                 // Another change came first: what it made is read again
                 // above, and this one built on it if it still applies.

@@ -17,15 +17,16 @@ use sqlx::sqlite::{
 mod appender;
 mod changes;
 mod contacts;
+mod epochs;
 mod messaging;
 
 use super::{
     AppendRefusal, Appended, ChangeRecord, ChangeRefusal, Changed, Creation, ListPage, NewMessage,
-    OpenError, Page, Store, StoreError, UserRecord,
+    OpenError, Page, Standing, Store, StoreError, UserRecord,
 };
 use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
-use crate::model::conversation::{Conversation, Message};
+use crate::model::conversation::{Conversation, Epoch, Message};
 use crate::model::ids::{ConversationId, UserId};
 
 /// `SELECT <every user column> FROM users <rest>`, as one static string.
@@ -170,6 +171,36 @@ impl Store for SqliteStore {
 
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
         messaging::conversation(&self.pool, id).await
+    }
+
+    async fn standing(
+        &self,
+        id: ConversationId,
+        member: Option<UserId>,
+    ) -> Result<Option<Standing>, StoreError> {
+        epochs::standing(&self.pool, id, member).await
+    }
+
+    async fn epochs(
+        &self,
+        id: ConversationId,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<Epoch>, StoreError> {
+        epochs::epochs(&self.pool, id, from, to).await
+    }
+
+    async fn own_keys(
+        &self,
+        id: ConversationId,
+        member: UserId,
+        since: u32,
+    ) -> Result<Vec<(u32, Blob)>, StoreError> {
+        epochs::own_keys(&self.pool, id, member, since).await
+    }
+
+    async fn member_ids(&self, id: ConversationId) -> Result<Vec<UserId>, StoreError> {
+        epochs::member_ids(&self.pool, id).await
     }
 
     async fn conversations_of(

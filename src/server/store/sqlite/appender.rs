@@ -152,7 +152,7 @@ fn copy(error: &StoreError) -> StoreError {
 }
 
 /// `?, ?, …` (`n` of them), or `(?, ?), (?, ?), …` with `width` per row.
-fn placeholders(n: usize, width: usize) -> String {
+pub(super) fn placeholders(n: usize, width: usize) -> String {
     let row = if width == 1 {
         "?".to_owned()
     } else {

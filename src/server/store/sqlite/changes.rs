@@ -11,7 +11,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::super::{ChangeRecord, ChangeRefusal, Changed, StoreError};
-use super::messaging::insert_epoch;
+use super::messaging::{insert_epoch, insert_members};
 use crate::model::blob::Blob;
 use crate::model::conversation::{Departure, Epoch};
 use crate::model::ids::{ConversationId, UserId};
@@ -140,6 +140,7 @@ pub(super) async fn change(
         keys: change.keys.clone(),
         keys_signature: change.keys_signature.clone(),
         departures: Vec::new(),
+        key_digests: Blob::default(),
     };
     insert_epoch(&mut tx, conversation, &epoch).await?;
     sqlx::query(
@@ -156,13 +157,7 @@ pub(super) async fn change(
             .execute(&mut *tx)
             .await?;
     }
-    for added in &changed.added {
-        sqlx::query("INSERT INTO members (conversation_id, user_id) VALUES (?, ?)")
-            .bind(conversation)
-            .bind(added)
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_members(&mut tx, conversation, &changed.added).await?;
     tx.commit().await?;
     Ok(Ok(changed))
 }

@@ -7,10 +7,12 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{FromRow, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, Row, Sqlite, Transaction};
 
 use super::super::{Candidate, Creation, LIST_PAGE, ListPage, Listed, Page, StoreError, cut_page};
+use super::appender::placeholders;
 use crate::model::account::PublicUser;
+use crate::model::blob::Blob;
 use crate::model::conversation::{Conversation, Departure, Epoch, Head, Message, WrappedKey};
 use crate::model::ids::{ConversationId, UserId};
 
@@ -47,13 +49,7 @@ pub(super) async fn create_conversation(
     .bind(&creation.created_at)
     .execute(&mut *tx)
     .await?;
-    for member in &new.member_ids {
-        sqlx::query("INSERT INTO members (conversation_id, user_id) VALUES (?, ?)")
-            .bind(new.conversation_id)
-            .bind(member)
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_members(&mut tx, new.conversation_id, &new.member_ids).await?;
     let epoch = Epoch {
         epoch: new.epoch,
         signer_id: creation.created_by,
@@ -62,6 +58,7 @@ pub(super) async fn create_conversation(
         keys: new.keys.clone(),
         keys_signature: new.keys_signature.clone(),
         departures: Vec::new(),
+        key_digests: Blob::default(),
     };
     insert_epoch(&mut tx, new.conversation_id, &epoch).await?;
     tx.commit().await?;
@@ -85,17 +82,45 @@ pub(super) async fn insert_epoch(
     .bind(&epoch.keys_signature)
     .execute(&mut **tx)
     .await?;
-    for key in &epoch.keys {
-        sqlx::query(
-            "INSERT INTO wrapped_keys (conversation_id, epoch, member_id, wrapped_key) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(conversation)
-        .bind(epoch.epoch)
-        .bind(key.member_id)
-        .bind(&key.wrapped_key)
-        .execute(&mut **tx)
-        .await?;
+    // Many rows to a statement: a group of 1,000 is five round trips to
+    // the database's thread, not a thousand.
+    for keys in epoch.keys.chunks(KEYS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO wrapped_keys (conversation_id, epoch, member_id, wrapped_key) VALUES {}",
+            placeholders(keys.len(), 4)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for key in keys {
+            query = query
+                .bind(conversation)
+                .bind(epoch.epoch)
+                .bind(key.member_id)
+                .bind(&key.wrapped_key);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Wrapped keys stored by one `INSERT` (four variables each).
+const KEYS_PER_INSERT: usize = 200;
+
+/// Adds `members` to the conversation's access list.
+pub(super) async fn insert_members(
+    tx: &mut Transaction<'static, Sqlite>,
+    conversation: ConversationId,
+    members: &[UserId],
+) -> Result<(), StoreError> {
+    for members in members.chunks(KEYS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO members (conversation_id, user_id) VALUES {}",
+            placeholders(members.len(), 2)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for member in members {
+            query = query.bind(conversation).bind(member);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }

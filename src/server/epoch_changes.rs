@@ -1,0 +1,197 @@
+//! The epoch changes `/api/conversations/changes` answers, each read from
+//! the store once and kept a while. After a change in a large group every
+//! member asks for the same change at the same moment; an epoch never
+//! changes once stored, so one read serves them all (the first asker reads,
+//! the others wait for it), whichever node they ask. Each answer then adds
+//! only the reader's own wrapped key.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use super::store::{Store, StoreError};
+use crate::model::changes::{EpochChange, change_between};
+use crate::model::ids::ConversationId;
+
+/// How many epoch changes are kept: a few hundred kilobytes at most each
+/// (a change that adds 1,000 people), and only recent ones are asked for
+/// by many.
+const KEPT: usize = 64;
+
+type Key = (ConversationId, u32);
+type Slot = Arc<OnceCell<Arc<EpochChange>>>;
+
+/// Recent epoch changes, shared by every request.
+#[derive(Default)]
+pub struct EpochChanges {
+    kept: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    slots: HashMap<Key, Slot>,
+    /// Keys, oldest first: the first is dropped when one more is kept.
+    order: VecDeque<Key>,
+}
+
+impl EpochChanges {
+    /// Epoch `epoch` (≥ 1) of conversation `id` as the change from the one
+    /// before it, read from `store` unless kept; `None` if there is no such
+    /// epoch (nothing is kept then).
+    pub async fn get(
+        &self,
+        store: &dyn Store,
+        id: ConversationId,
+        epoch: u32,
+    ) -> Result<Option<Arc<EpochChange>>, StoreError> {
+        let slot = self.slot((id, epoch));
+        let read = slot
+            .get_or_try_init(|| async {
+                let pair = store
+                    .epochs(id, epoch.saturating_sub(1), epoch)
+                    .await
+                    .map_err(Some)?;
+                match &pair[..] {
+                    [before, now] if epoch > 0 && now.epoch == epoch => {
+                        Ok(Arc::new(change_between(before, now, |bytes| {
+                            Sha256::digest(bytes).into()
+                        })))
+                    }
+                    _ => Err(None),
+                }
+            })
+            .await;
+        match read {
+            Ok(change) => Ok(Some(change.clone())),
+            Err(failed) => {
+                self.drop_slot((id, epoch));
+                failed.map_or(Ok(None), Err)
+            }
+        }
+    }
+
+    fn slot(&self, key: Key) -> Slot {
+        let mut kept = self.kept.lock().expect("epoch changes");
+        if let Some(slot) = kept.slots.get(&key) {
+            return slot.clone();
+        }
+        if kept.order.len() >= KEPT
+            && let Some(oldest) = kept.order.pop_front()
+        {
+            kept.slots.remove(&oldest);
+        }
+        let slot = Slot::default();
+        kept.slots.insert(key, slot.clone());
+        kept.order.push_back(key);
+        slot
+    }
+
+    fn drop_slot(&self, key: Key) {
+        let mut kept = self.kept.lock().expect("epoch changes");
+        if kept.slots.remove(&key).is_some() {
+            kept.order.retain(|k| *k != key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::conversation::{Change, NewConversation, WrappedKey};
+    use crate::server::store::SqliteStore;
+    use crate::server::store::{ChangeRecord, Creation, UserRecord, test_user};
+
+    fn keys(members: &[&UserRecord], byte: u8) -> Vec<WrappedKey> {
+        members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| WrappedKey {
+                member_id: m.id,
+                wrapped_key: vec![byte + i as u8; 125].into(),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn everyone_asking_at_once_shares_one_read_and_nothing_missing_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(dir.path()).await.unwrap();
+        let (ann, bob, cyd) = (test_user("ann"), test_user("bob"), test_user("cyd"));
+        for u in [&ann, &bob, &cyd] {
+            store.create_user(u).await.unwrap();
+        }
+        let id = ConversationId::new();
+        let creation = Creation {
+            new: NewConversation {
+                conversation_id: id,
+                title: None,
+                member_ids: vec![ann.id, bob.id],
+                epoch: 0,
+                commit: [6; 32].into(),
+                keys: keys(&[&ann, &bob], 10),
+                keys_signature: [3; 64].into(),
+            },
+            created_by: ann.id,
+            created_at: "2026-11-30T19:00:00.000Z".into(),
+        };
+        store.create_conversation(&creation).await.unwrap();
+        let next = keys(&[&ann, &cyd], 20);
+        let change = ChangeRecord {
+            change: Change {
+                conversation_id: id,
+                epoch: 1,
+                member_ids: vec![ann.id, cyd.id],
+                commit: [7; 32].into(),
+                keys: next.clone(),
+                keys_signature: [4; 64].into(),
+                departures: Vec::new(),
+            },
+            signer: ann.id,
+        };
+        store.change_conversation(&change).await.unwrap().unwrap();
+
+        let kept = EpochChanges::default();
+        let asks = (0..20).map(|_| kept.get(&store, id, 1));
+        let answers: Vec<Arc<EpochChange>> = futures_util::future::join_all(asks)
+            .await
+            .into_iter()
+            .map(|a| a.unwrap().unwrap())
+            .collect();
+        assert!(answers.iter().all(|a| Arc::ptr_eq(a, &answers[0])));
+        let change = &answers[0];
+        assert_eq!(
+            change.added.iter().map(|u| u.id).collect::<Vec<_>>(),
+            [cyd.id]
+        );
+        assert_eq!(change.removed, [bob.id]);
+        let mut expected = next;
+        expected.sort_by_key(|k| k.member_id);
+        let digests: Vec<u8> = expected
+            .iter()
+            .flat_map(|k| Sha256::digest(&k.wrapped_key[..]))
+            .collect();
+        assert_eq!(change.key_digests.to_vec(), digests);
+        assert_eq!(change.key, None);
+
+        // No epoch 2 yet, and epoch 0 has no change: nothing is kept.
+        assert!(kept.get(&store, id, 2).await.unwrap().is_none());
+        assert!(kept.get(&store, id, 0).await.unwrap().is_none());
+        assert_eq!(kept.kept.lock().unwrap().slots.len(), 1);
+        assert_eq!(kept.kept.lock().unwrap().order.len(), 1);
+    }
+
+    #[test]
+    fn only_the_newest_are_kept() {
+        let kept = EpochChanges::default();
+        let id = ConversationId::new();
+        for epoch in 1..=(KEPT as u32 + 5) {
+            kept.slot((id, epoch));
+        }
+        let held = kept.kept.lock().unwrap();
+        assert_eq!(held.slots.len(), KEPT);
+        assert!(!held.slots.contains_key(&(id, 5)));
+        assert!(held.slots.contains_key(&(id, 6)));
+    }
+}

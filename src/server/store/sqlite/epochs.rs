@@ -1,0 +1,153 @@
+//! SQLite reads of a conversation in parts, for a member catching up on a
+//! change (`/api/conversations/changes`) and for the change and leave
+//! endpoints: where it stands (its row, current epoch and pending
+//! departures), a range of whole epochs, one member's own wrapped keys,
+//! and the ids of its access list. In a group of 1,000 the whole
+//! conversation is a megabyte; these read what is asked for.
+
+use std::collections::HashMap;
+
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{FromRow, Row};
+
+use super::super::{Standing, StoreError};
+use crate::model::account::PublicUser;
+use crate::model::blob::Blob;
+use crate::model::conversation::{Conversation, Departure, Epoch, WrappedKey};
+use crate::model::ids::{ConversationId, UserId};
+
+pub(super) async fn standing(
+    pool: &SqlitePool,
+    id: ConversationId,
+    member: Option<UserId>,
+) -> Result<Option<Standing>, StoreError> {
+    let Some(row) = sqlx::query(
+        "SELECT id, title, created_by, created_at, last_seq, \
+         (SELECT MAX(epoch) FROM epochs e WHERE e.conversation_id = c.id) AS epoch, \
+         (SELECT COUNT(*) FROM departures d \
+          WHERE d.conversation_id = c.id AND d.carried_in IS NULL) AS pending \
+         FROM conversations c WHERE id = ? AND (? IS NULL OR EXISTS \
+         (SELECT 1 FROM members m WHERE m.conversation_id = c.id AND m.user_id = ?))",
+    )
+    .bind(id)
+    .bind(member)
+    .bind(member)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut conversation = Conversation::from_row(&row)?;
+    if row.try_get::<i64, _>("pending")? > 0 {
+        conversation.pending = sqlx::query_as::<_, Departure>(
+            "SELECT member_id, signature FROM departures \
+             WHERE conversation_id = ? AND carried_in IS NULL ORDER BY member_id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    }
+    Ok(Some(Standing {
+        epoch: row.try_get::<Option<u32>, _>("epoch")?.unwrap_or(0),
+        conversation,
+    }))
+}
+
+pub(super) async fn epochs(
+    pool: &SqlitePool,
+    id: ConversationId,
+    from: u32,
+    to: u32,
+) -> Result<Vec<Epoch>, StoreError> {
+    let mut epochs = in_range(
+        pool,
+        "SELECT epoch, signer_id, key_commit AS \"commit\", keys_signature FROM epochs \
+         WHERE conversation_id = ? AND epoch BETWEEN ? AND ? ORDER BY epoch",
+        (id, from, to),
+    )
+    .await?
+    .iter()
+    .map(Epoch::from_row)
+    .collect::<Result<Vec<Epoch>, _>>()?;
+    let keys = in_range(
+        pool,
+        "SELECT k.epoch, k.member_id, k.wrapped_key, u.id, u.username, u.dh_public, \
+         u.sig_public FROM wrapped_keys k JOIN users u ON u.id = k.member_id \
+         WHERE k.conversation_id = ? AND k.epoch BETWEEN ? AND ? ORDER BY k.member_id",
+        (id, from, to),
+    )
+    .await?;
+    let departures = in_range(
+        pool,
+        "SELECT member_id, signature, carried_in FROM departures \
+         WHERE conversation_id = ? AND carried_in BETWEEN ? AND ? ORDER BY member_id",
+        (id, from, to),
+    )
+    .await?;
+    let at: HashMap<u32, usize> = epochs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.epoch, i))
+        .collect();
+    for row in &keys {
+        if let Some(&i) = at.get(&row.try_get::<u32, _>("epoch")?) {
+            epochs[i].members.push(PublicUser::from_row(row)?);
+            epochs[i].keys.push(WrappedKey::from_row(row)?);
+        }
+    }
+    for row in &departures {
+        if let Some(&i) = at.get(&row.try_get::<u32, _>("carried_in")?) {
+            epochs[i].departures.push(Departure::from_row(row)?);
+        }
+    }
+    Ok(epochs)
+}
+
+/// The rows `sql` selects with its three `?` bound to the conversation and
+/// the first and last epoch of a range.
+async fn in_range(
+    pool: &SqlitePool,
+    sql: &'static str,
+    (id, from, to): (ConversationId, u32, u32),
+) -> Result<Vec<SqliteRow>, StoreError> {
+    Ok(sqlx::query(sql)
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?)
+}
+
+pub(super) async fn own_keys(
+    pool: &SqlitePool,
+    id: ConversationId,
+    member: UserId,
+    since: u32,
+) -> Result<Vec<(u32, Blob)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT epoch, wrapped_key FROM wrapped_keys \
+         WHERE conversation_id = ? AND member_id = ? AND epoch >= ? ORDER BY epoch",
+    )
+    .bind(id)
+    .bind(member)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("epoch")?, row.try_get("wrapped_key")?)))
+        .collect()
+}
+
+pub(super) async fn member_ids(
+    pool: &SqlitePool,
+    id: ConversationId,
+) -> Result<Vec<UserId>, StoreError> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT user_id FROM members WHERE conversation_id = ? ORDER BY user_id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?,
+    )
+}
