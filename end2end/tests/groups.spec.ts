@@ -201,3 +201,39 @@ test("a change that does not verify is refused, visibly, and nothing more is sen
   await expect(ben.getByLabel("Message", { exact: true })).toHaveCount(0);
   await ben.screenshot({ path: info.outputPath("groups-forged.png") });
 });
+
+test("a message sealed under a key this page has not read yet waits for it, and opens", async ({ browser }, info) => {
+  const ana = await signUp(browser, "ana19");
+  const ben = await signUp(browser, "ben19");
+  await signUp(browser, "cyd19");
+  await startConversation(ana, ["ben19"], "Overtaken");
+  await send(ana, "Before the new key");
+  await ben.getByRole("link", { name: /Overtaken/ }).click();
+  await expect(lastMessage(ben, "theirs")).toContainText("Before the new key");
+
+  // ben's reads of what changed are slow (a server busy with a thousand
+  // members reading the same change): ana's next message, sealed under
+  // the new key, reaches ben's socket before his read of that key does.
+  let reads = 0;
+  await ben.route("**/api/conversations/changes", async (route) => {
+    reads += 1;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await route.continue();
+  });
+  await members(ana);
+  await ana.getByLabel("Add someone by username").fill("cyd19");
+  await ana.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(ana.getByRole("list", { name: "People in this conversation" })).toContainText("cyd19", {
+    timeout: 10_000,
+  });
+  await ana.getByRole("button", { name: "Done" }).click();
+  await send(ana, "Under the new key");
+  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toBeVisible();
+
+  // It waits for the key, then opens: never "could not be verified".
+  await expect(lastMessage(ben, "theirs")).toContainText("Under the new key", { timeout: 10_000 });
+  await expect(ben.getByText("could not be verified")).toHaveCount(0);
+  await expect(ben.getByRole("note").filter({ hasText: "ana19 added cyd19" })).toBeVisible();
+  expect(reads).toBeGreaterThan(0);
+  await ben.screenshot({ path: info.outputPath("groups-overtaken.png") });
+});

@@ -239,12 +239,29 @@ impl Engine {
     }
 
     /// Opens a history page and feeds it to the core.
-    async fn show_page(self: &Rc<Self>, ring: &Keyring, fetch: Fetch, page: History) {
+    async fn show_page(self: &Rc<Self>, ring: &Rc<Keyring>, fetch: Fetch, page: History) {
+        let newest = page.messages.iter().map(|m| m.epoch).max().unwrap_or(0);
+        let ring = self.ring_for(ring.clone(), newest).await;
         let mut entries = Vec::with_capacity(page.messages.len());
         for m in &page.messages {
-            entries.push(self.line_of(ring, m).await);
+            entries.push(self.line_of(&ring, m).await);
         }
         self.feed(Event::Page { fetch, entries });
+    }
+
+    /// The keys to open messages of `epoch` with: `ring`, unless `epoch` is
+    /// newer than any it holds (the message came before this page read the
+    /// change that made the epoch: a big group's members all read it at
+    /// once, and a message sealed under it may overtake the read). Then the
+    /// conversation is read again first, so that the message opens rather
+    /// than showing as one that could not be verified.
+    async fn ring_for(self: &Rc<Self>, ring: Rc<Keyring>, epoch: u32) -> Rc<Keyring> {
+        if epoch <= ring.current() {
+            return ring;
+        }
+        let id = ring.id;
+        self.reload(id).await;
+        self.ring(id).unwrap_or(ring)
     }
 
     /// Opens a stored message as a timeline line.
@@ -293,6 +310,7 @@ impl Engine {
                     return;
                 }
                 spawn_local(async move {
+                    let ring = engine.ring_for(ring, m.epoch).await;
                     let entry = engine.line_of(&ring, &m).await;
                     let conversation = m.conversation_id;
                     engine.feed(Event::Pushed {
