@@ -32,7 +32,7 @@ use crate::protocol::frames::{
     EnginePacket, SocketPacket, decode_engine, decode_socket, encode_ack, encode_connect,
     encode_event, encode_pong,
 };
-use crate::protocol::{self, HandshakeAuth, RoomAck};
+use crate::protocol::{self, HandshakeAuth, RoomAck, Typing, TypingIn};
 
 /// Reads `data` as one WebSocket text frame: as an Engine.IO packet, its
 /// Socket.IO packet if it carries one, and as a Socket.IO packet on its
@@ -114,7 +114,7 @@ pub fn request_body(endpoint: usize, body: &[u8]) -> Result<(), String> {
 
 /// What kind of payload the first byte of [`socket_payloads`]'s input
 /// picks (modulo their number).
-pub const SOCKET_PAYLOADS: [&str; 7] = [
+pub const SOCKET_PAYLOADS: [&str; 9] = [
     "handshake auth",
     "join-conversation / leave-conversation",
     protocol::NEW_MESSAGE,
@@ -122,6 +122,8 @@ pub const SOCKET_PAYLOADS: [&str; 7] = [
     "room ack",
     protocol::CONVERSATION_CHANGED,
     protocol::CONVERSATION_REMOVED,
+    "typing (to the server)",
+    protocol::TYPING,
 ];
 
 /// The first byte picks a payload of [`SOCKET_PAYLOADS`] (modulo their
@@ -147,6 +149,8 @@ pub fn socket_payload(kind: usize, text: &str) -> bool {
         protocol::CONVERSATION_CHANGED => browser_payload::<Head>(text),
         protocol::CONVERSATION_REMOVED => browser_payload::<Removed>(text),
         "room ack" => browser_payload::<RoomAck>(text),
+        "typing (to the server)" => server_event::<TypingIn>(text),
+        protocol::TYPING => browser_payload::<Typing>(text),
         other => unreachable!("no decoder for {other}"),
     }
 }
@@ -183,6 +187,20 @@ fn room_event(text: &str) -> bool {
         format!("conversation:{id}")
     );
     self::id(id);
+    true
+}
+
+/// socketioxide reads a handler's `TryData<T>` of an object from the
+/// event's JSON array text, as for a room event.
+fn server_event<T>(text: &str) -> bool
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let mut json = serde_json::Deserializer::from_str(text);
+    let Ok(event) = FirstArgument::<T>::default().deserialize(&mut json) else {
+        return false;
+    };
+    round_trips(&event);
     true
 }
 

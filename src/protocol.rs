@@ -38,7 +38,7 @@ pub const NEW_MESSAGE: &str = "new-message";
 pub const CONVERSATION_ADDED: &str = "conversation-added";
 /// A conversation the user is in changed (people came or went, a new
 /// epoch, a pending departure): payload `Head`, where it stands now; the
-/// client reads what it lacks with `/api/conversations/get`.
+/// client reads what it lacks with `/api/conversations/changes`.
 pub const CONVERSATION_CHANGED: &str = "conversation-changed";
 /// The user is no longer in a conversation (removed, or left): payload
 /// `{conversation_id}`.
@@ -47,6 +47,29 @@ pub const CONVERSATION_REMOVED: &str = "conversation-removed";
 pub const JOIN_CONVERSATION: &str = "join-conversation";
 /// Leave a conversation's room: payload a conversation id.
 pub const LEAVE_CONVERSATION: &str = "leave-conversation";
+
+/// Someone is typing. Client → server: `{conversation_id}` (members only,
+/// at most one every [`TYPING_EVERY`] per socket, never stored, no ack);
+/// server → the conversation's room but the sending socket:
+/// `{conversation_id, user_id}`.
+pub const TYPING: &str = "typing";
+/// The least time between two `typing` events a socket has relayed.
+pub const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long an app shows "… is typing" after the last `typing` event.
+pub const TYPING_SHOWN: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// What a client says with `typing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypingIn {
+    pub conversation_id: ConversationId,
+}
+
+/// What the room hears with `typing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Typing {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+}
 
 /// The ack of a join or leave: `{ok: true}` or `{error: "not_a_member"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -111,7 +111,35 @@ pub struct Chats {
     pub list: RwSignal<Vec<Summary>>,
     /// Whether the first list has loaded.
     pub loaded: RwSignal<bool>,
+    /// Who else is typing, by conversation.
+    pub typing: RwSignal<HashMap<ConversationId, Vec<Typist>>>,
     timelines: StoredValue<HashMap<ConversationId, RwSignal<Timeline>>>,
+}
+
+/// Someone typing in a conversation, as a `typing` event said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typist {
+    pub id: UserId,
+    /// From the conversation's signed member set.
+    pub name: String,
+    /// Until when to show it (the browser's clock, ms).
+    pub until: u64,
+}
+
+/// What to show for `typists` at `now`: "ana is typing…", "ana and ben
+/// are typing…", "3 people are typing…"; nothing once all have expired.
+pub fn typing_text(typists: &[Typist], now: u64) -> Option<String> {
+    let names: Vec<&str> = typists
+        .iter()
+        .filter(|t| t.until > now)
+        .map(|t| t.name.as_str())
+        .collect();
+    match names[..] {
+        [] => None,
+        [one] => Some(format!("{one} is typing…")),
+        [one, two] => Some(format!("{one} and {two} are typing…")),
+        _ => Some(format!("{} people are typing…", names.len())),
+    }
 }
 
 /// The signed-in user, as the page shows them.
@@ -129,6 +157,7 @@ impl Chats {
             link: RwSignal::new(LinkState::Connecting),
             list: RwSignal::new(Vec::new()),
             loaded: RwSignal::new(false),
+            typing: RwSignal::new(HashMap::new()),
             timelines: StoredValue::new(HashMap::new()),
         }
     }
@@ -160,6 +189,13 @@ impl Chats {
         });
     }
 
+    /// What to show for who is typing in a conversation (the engine takes
+    /// each typist out once their time is up).
+    pub fn typing_in(&self, id: ConversationId) -> Option<String> {
+        self.typing
+            .with(|all| all.get(&id).and_then(|t| typing_text(t, 0)))
+    }
+
     /// Moves a conversation up after activity at `at`.
     pub fn touch(&self, id: ConversationId, at: &str) {
         self.list.update(|list| {
@@ -176,5 +212,43 @@ impl Chats {
 impl Default for Chats {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod typing_tests {
+    use super::*;
+
+    fn typist(name: &str, until: u64) -> Typist {
+        Typist {
+            id: UserId::new(),
+            name: name.into(),
+            until,
+        }
+    }
+
+    #[test]
+    fn one_two_or_many_are_typing_until_their_time_is_up() {
+        let ana = typist("ana", 6_000);
+        let ben = typist("ben", 9_000);
+        let cyd = typist("cyd", 9_000);
+        assert_eq!(typing_text(&[], 0), None);
+        assert_eq!(
+            typing_text(std::slice::from_ref(&ana), 1_000).unwrap(),
+            "ana is typing…"
+        );
+        assert_eq!(
+            typing_text(&[ana.clone(), ben.clone()], 1_000).unwrap(),
+            "ana and ben are typing…"
+        );
+        assert_eq!(
+            typing_text(&[ana.clone(), ben.clone(), cyd.clone()], 1_000).unwrap(),
+            "3 people are typing…"
+        );
+        assert_eq!(
+            typing_text(&[ana.clone(), ben.clone(), cyd], 6_000).unwrap(),
+            "ben and cyd are typing…"
+        );
+        assert_eq!(typing_text(&[ana, ben], 9_000), None);
     }
 }

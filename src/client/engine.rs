@@ -23,6 +23,7 @@ mod changing;
 mod receiving;
 mod sending;
 mod syncing;
+mod typing;
 
 use self::receiving::Receiving;
 use self::sending::Sealer;
@@ -66,6 +67,8 @@ struct Engine {
     book_sync: BookSync,
     receiving: Receiving,
     sealer: Sealer,
+    /// When this page last said `typing`, by conversation (ms).
+    typed: RefCell<HashMap<ConversationId, u64>>,
 }
 
 /// Whether the contact book is being synced, and whether to go again.
@@ -127,6 +130,7 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             book_sync: BookSync::default(),
             receiving: Receiving::default(),
             sealer: Sealer::default(),
+            typed: RefCell::default(),
         });
         ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
         engine.sync_book();
@@ -197,6 +201,14 @@ pub fn stop() {
 pub fn send(conversation: ConversationId, text: String) {
     if let Some(engine) = running() {
         engine.enqueue(conversation, text);
+    }
+}
+
+/// This user is typing in a conversation (the room hears it, at most every
+/// two seconds).
+pub fn typing(conversation: ConversationId) {
+    if let Some(engine) = running() {
+        engine.typed(conversation);
     }
 }
 

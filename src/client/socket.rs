@@ -106,6 +106,16 @@ impl Realtime {
         Realtime { shared }
     }
 
+    /// Emits `event` with `data`, asking for no ack: what the server may
+    /// drop (a `typing`). Fails at once when not connected.
+    pub fn emit(&self, event: &str, data: Value) -> Result<(), SocketError> {
+        let outgoing = self.shared.outgoing.borrow();
+        let outgoing = outgoing.as_ref().ok_or(SocketError::NotConnected)?;
+        outgoing
+            .unbounded_send(frames::encode_event(None, event, &[data]))
+            .map_err(|_| SocketError::NotConnected)
+    }
+
     /// Emits `event` with `data` and waits for the server's ack; resolves
     /// with the ack's arguments. Fails at once when not connected, and later
     /// if the connection drops first or no answer comes within 10 s.

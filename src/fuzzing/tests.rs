@@ -342,6 +342,16 @@ fn valid_payload(kind: usize) -> BoxedStrategy<Value> {
                 .prop_map(|e| json!({"error": e})),
         ]
         .boxed(),
+        "typing (to the server)" => (id(), vec(json_value(), 0..2))
+            .prop_map(|(c, rest)| {
+                let mut event = vec![Value::from(protocol::TYPING), json!({"conversation_id": c})];
+                event.extend(rest);
+                Value::Array(event)
+            })
+            .boxed(),
+        protocol::TYPING => (id(), id())
+            .prop_map(|(c, u)| json!({"conversation_id": c, "user_id": u}))
+            .boxed(),
         other => unreachable!("no payload for {other}"),
     }
 }

@@ -18,6 +18,7 @@
 //! (socketioxide removes the rooms a rejected middleware joined).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{OriginalUri, Request};
@@ -37,7 +38,10 @@ use super::settings::Settings;
 use super::store::Store;
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
-use crate::protocol::{self, HandshakeAuth, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck};
+use crate::protocol::{
+    self, HandshakeAuth, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck, TYPING, TYPING_EVERY,
+    Typing, TypingIn,
+};
 
 /// The most a client may send in one Engine.IO payload (a polling POST) or
 /// one WebSocket message or frame. A client sends small packets only: the
@@ -99,7 +103,17 @@ struct SocketSession {
     version: u32,
     /// Seconds since the Unix epoch.
     expires: u64,
-    events: Arc<Bucket>,
+    counters: Arc<Counters>,
+}
+
+/// What a socket counts as it sends, in one allocation.
+#[derive(Debug, Default)]
+struct Counters {
+    /// Its events, against `socket_events_per_minute`.
+    events: Bucket,
+    /// When its last `typing` was relayed (ms since the Unix epoch; 0:
+    /// never).
+    typed: AtomicU64,
 }
 
 fn unix_now() -> u64 {
@@ -220,7 +234,7 @@ async fn authenticate(
         user: user.id,
         version: claims.ver,
         expires: claims.exp,
-        events: Arc::default(),
+        counters: Arc::default(),
     });
     // The user room first: a conversation created from now on joins this
     // socket through it, so none falls between the lookup and the join.
@@ -273,6 +287,7 @@ async fn on_connect(socket: SocketRef, State(sessions): State<Sessions>) {
     tracing::debug!(sid = %socket.id, "socket connected");
     socket.on(JOIN_CONVERSATION, on_join);
     socket.on(LEAVE_CONVERSATION, on_leave);
+    socket.on(TYPING, on_typing);
     socket.on_fallback(on_unknown);
 }
 
@@ -287,7 +302,7 @@ fn admit(socket: &SocketRef, events: Rate) -> Result<SocketSession, RoomAck> {
         .extensions
         .get::<SocketSession>()
         .ok_or(error_ack(ErrorCode::Unauthorized))?;
-    match session.events.take(events) {
+    match session.counters.events.take(events) {
         Ok(()) => Ok(session),
         Err(_) => Err(error_ack(ErrorCode::RateLimited)),
     }
@@ -313,6 +328,44 @@ async fn on_join(
         },
     };
     let _ = ack.send(&answer);
+}
+
+/// `typing` (`{conversation_id}`): relayed to the conversation's room but
+/// this socket, as `{conversation_id, user_id}`, if the socket is in that
+/// room (its user is a member) and relayed none in the last
+/// [`TYPING_EVERY`]; otherwise dropped. Never stored, never acked.
+async fn on_typing(
+    socket: SocketRef,
+    TryData(typing): TryData<TypingIn>,
+    State(sessions): State<Sessions>,
+) {
+    let (Ok(session), Ok(typing)) = (admit(&socket, sessions.events), typing) else {
+        return;
+    };
+    let room = protocol::conversation_room(typing.conversation_id);
+    if !socket.rooms().iter().any(|r| *r == room) {
+        return;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let typed = &session.counters.typed;
+    let last = typed.load(Ordering::Relaxed);
+    let every = TYPING_EVERY.as_millis() as u64;
+    if now.saturating_sub(last) < every
+        || typed
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let relayed = Typing {
+        conversation_id: typing.conversation_id,
+        user_id: session.user,
+    };
+    if let Err(e) = socket.to(room).emit(TYPING, &relayed).await {
+        tracing::debug!(sid = %socket.id, error = %e, "typing not relayed");
+    }
 }
 
 /// Any other event: an error ack if it asked for one, and nothing else.

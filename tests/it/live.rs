@@ -184,6 +184,11 @@ impl Live {
         }
     }
 
+    /// Emits `name` with `arg`, asking for no ack.
+    pub async fn emit(&self, name: &str, arg: Value) {
+        post(&self.http, &self.url, encode_event(None, name, &[arg])).await;
+    }
+
     /// Emits `name` with `arg` and waits for the ack's first argument.
     pub async fn ask(&mut self, name: &str, arg: Value) -> Value {
         let id = self.next_ack;

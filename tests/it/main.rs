@@ -27,4 +27,5 @@ mod reader;
 mod restart;
 mod slow_client;
 mod socketio;
+mod typing;
 mod util;

@@ -1,6 +1,7 @@
 //! The composer: a textarea that grows to a few lines; Enter sends,
 //! Shift+Enter starts a new line; the send button is disabled while empty.
-//! A paused composer says why and sends nothing.
+//! Typing tells the others (at most every two seconds). A paused composer
+//! says why and sends nothing.
 
 use leptos::prelude::*;
 
@@ -49,7 +50,13 @@ pub fn Composer(id: ConversationId, paused: Option<String>) -> impl IntoView {
                 placeholder=paused.unwrap_or_else(|| "Write a message".to_owned())
                 disabled=is_paused
                 prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    let typed = event_target_value(&ev);
+                    if !typed.trim().is_empty() {
+                        live::typing(id);
+                    }
+                    text.set(typed);
+                }
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();

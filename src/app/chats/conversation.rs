@@ -130,6 +130,7 @@ pub fn ConversationPane() -> impl IntoView {
                                         view! {
                                             {warning.map(|w| view! { <KeyChangeNotice warning=w /> })}
                                             <Timeline id=id group=group />
+                                            <p class="typing" aria-live="polite">{move || chats.typing_in(id)}</p>
                                             <Composer id=id paused=paused />
                                         }.into_any()
                                     }

@@ -131,11 +131,12 @@ fn ChatItem(summary: Summary) -> impl IntoView {
                             {move || preview().map(|(_, t)| if t.day_label == "Today" { t.clock } else { t.day_label })}
                         </span>
                     </span>
-                    <span class="chat-preview" class:warning=warning>
-                        {move || match (&problem, preview()) {
-                            (Some(p), _) => p.clone(),
-                            (None, Some((text, _))) => text,
-                            (None, None) => "No messages yet".to_owned(),
+                    <span class="chat-preview" class:warning=warning class:typing=move || !warning && chats.typing_in(id).is_some()>
+                        {move || match (&problem, chats.typing_in(id), preview()) {
+                            (Some(p), _, _) => p.clone(),
+                            (None, Some(typing), _) => typing,
+                            (None, None, Some((text, _))) => text,
+                            (None, None, None) => "No messages yet".to_owned(),
                         }}
                     </span>
                 </span>

@@ -26,7 +26,7 @@ use crate::model::conversation::{Conversation, Conversations, Head, History, Mes
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::protocol::{
-    CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE,
+    CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE, TYPING, Typing,
 };
 use crate::screen::{Body, Delivery, Line};
 
@@ -309,6 +309,7 @@ impl Engine {
                     // joining): not shared with me, and not mine to open.
                     return;
                 }
+                self.done_typing(m.conversation_id, m.sender_id);
                 spawn_local(async move {
                     let ring = engine.ring_for(ring, m.epoch).await;
                     let entry = engine.line_of(&ring, &m).await;
@@ -324,6 +325,11 @@ impl Engine {
                     return;
                 };
                 spawn_local(async move { engine.moved(&head).await });
+            }
+            TYPING => {
+                if let Ok(typing) = serde_json::from_value::<Typing>(payload) {
+                    self.heard_typing(typing);
+                }
             }
             CONVERSATION_REMOVED => {
                 let Ok(removed) = serde_json::from_value::<Removed>(payload) else {

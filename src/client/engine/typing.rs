@@ -1,0 +1,102 @@
+//! Typing, for the engine (DESIGN.md, "Live conversation (wire)"): telling
+//! the room this user is typing (at most once every two seconds per
+//! conversation, only while connected: a `typing` missed is not worth a
+//! retry), and showing who else is, named from the conversation's signed
+//! member set, for six seconds after their last `typing` or until their
+//! message arrives.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Engine, clock};
+use crate::client::socket::sleep;
+use crate::model::ids::{ConversationId, UserId};
+use crate::protocol::{TYPING, TYPING_EVERY, TYPING_SHOWN, Typing, TypingIn};
+use crate::screen::Typist;
+
+impl Engine {
+    /// This user typed in a conversation: the room hears it, unless it
+    /// heard it from this page less than [`TYPING_EVERY`] ago.
+    pub(super) fn typed(&self, conversation: ConversationId) {
+        let now = clock();
+        let every = TYPING_EVERY.as_millis() as u64;
+        let mut last = self.typed.borrow_mut();
+        if last
+            .get(&conversation)
+            .is_some_and(|at| now.saturating_sub(*at) < every)
+        {
+            return;
+        }
+        let said = TypingIn {
+            conversation_id: conversation,
+        };
+        let Ok(data) = serde_json::to_value(&said) else {
+            return;
+        };
+        let sent = self
+            .realtime
+            .borrow()
+            .as_ref()
+            .is_some_and(|r| r.emit(TYPING, data).is_ok());
+        if sent {
+            last.insert(conversation, now);
+        }
+    }
+
+    /// Someone else is typing: shown under their signed name for
+    /// [`TYPING_SHOWN`], then gone unless they typed again.
+    pub(super) fn heard_typing(self: &Rc<Self>, typing: Typing) {
+        if typing.user_id == self.my_id {
+            return;
+        }
+        let Some(name) = self.ring(typing.conversation_id).and_then(|ring| {
+            ring.members()
+                .into_iter()
+                .find(|(id, _)| *id == typing.user_id)
+                .map(|(_, name)| name)
+        }) else {
+            return;
+        };
+        let shown = TYPING_SHOWN.as_millis() as u64;
+        let typist = Typist {
+            id: typing.user_id,
+            name,
+            until: clock() + shown,
+        };
+        let conversation = typing.conversation_id;
+        self.chats.typing.update(|all| {
+            let here = all.entry(conversation).or_default();
+            here.retain(|t| t.id != typist.id);
+            here.push(typist);
+        });
+        let chats = self.chats;
+        spawn_local(async move {
+            sleep(shown as u32 + 50).await;
+            let now = clock();
+            chats.typing.update(|all| {
+                if let Some(here) = all.get_mut(&conversation) {
+                    here.retain(|t| t.until > now);
+                }
+                all.retain(|_, here| !here.is_empty());
+            });
+        });
+    }
+
+    /// `sender`'s message arrived: they are no longer typing it.
+    pub(super) fn done_typing(&self, conversation: ConversationId, sender: UserId) {
+        let typing = self.chats.typing.with_untracked(|all| {
+            all.get(&conversation)
+                .is_some_and(|t| t.iter().any(|t| t.id == sender))
+        });
+        if typing {
+            self.chats.typing.update(|all| {
+                if let Some(here) = all.get_mut(&conversation) {
+                    here.retain(|t| t.id != sender);
+                }
+                all.retain(|_, here| !here.is_empty());
+            });
+        }
+    }
+}
