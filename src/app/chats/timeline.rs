@@ -98,13 +98,16 @@ fn items(rows: Vec<Row>, changes: &[ChangeNote], first_epoch: u32, complete: boo
         });
     }
     let mut previous: Option<u32> = None;
-    for row in rows {
+    for mut row in rows {
         while let Some((key, note)) = notes.next_if(|(_, n)| n.epoch <= row.line.epoch) {
             if previous.map_or(complete, |p| note.epoch > p) {
                 items.push(Item::Note {
                     key,
                     text: note.text.clone(),
                 });
+                // A message after a note starts a run: its sender is named
+                // again.
+                row.first_of_run = true;
             }
         }
         previous = Some(row.line.epoch);
@@ -306,5 +309,62 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
                 </p>
             })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ids::{MessageId, UserId};
+    use crate::screen::{Body, Delivery};
+
+    fn row(sender: UserId, epoch: u32, first_of_run: bool) -> Row {
+        Row {
+            line: Line {
+                id: MessageId::new(),
+                seq: Some(1),
+                sender_id: sender,
+                sender: "ana".into(),
+                mine: false,
+                body: Body::Text("hi".into()),
+                at: "2026-11-30T20:00:00.000Z".into(),
+                delivery: Delivery::Sent,
+                epoch,
+            },
+            time: LocalTime {
+                day: "d".into(),
+                day_label: "Today".into(),
+                clock: "20:00".into(),
+                minutes: 0,
+            },
+            day: None,
+            first_of_run,
+        }
+    }
+
+    #[test]
+    fn a_message_after_a_change_note_starts_a_run() {
+        let ana = UserId::new();
+        let notes = [ChangeNote {
+            epoch: 1,
+            text: "ana added cyd".into(),
+        }];
+        let items = items(
+            vec![row(ana, 0, true), row(ana, 0, false), row(ana, 1, false)],
+            &notes,
+            0,
+            true,
+        );
+        let shape: Vec<(bool, bool)> = items
+            .iter()
+            .map(|i| match i {
+                Item::Message(row) => (true, row.first_of_run),
+                Item::Note { .. } => (false, false),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [(true, true), (true, false), (false, false), (true, true)]
+        );
     }
 }
