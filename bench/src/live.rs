@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use hush::protocol::frames::{self, EnginePacket, SocketPacket};
-use hush::protocol::{CONVERSATION_CHANGED, NEW_MESSAGE};
+use hush::protocol::{self, CONVERSATION_CHANGED, NEW_MESSAGE};
 use serde_json::{Map, Value};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
@@ -109,6 +109,8 @@ pub struct Hub {
     pub drops: AtomicU64,
     /// Every `new-message` heard, in or out of a run.
     pub heard: AtomicU64,
+    /// Every `typing` heard.
+    pub typing: AtomicU64,
 }
 
 impl Hub {
@@ -150,6 +152,19 @@ impl Hub {
 /// An open, authenticated socket; dropping it closes it.
 pub struct Socket {
     _close: oneshot::Sender<()>,
+    /// Frames to send on it.
+    out: mpsc::UnboundedSender<String>,
+}
+
+impl Socket {
+    /// Emits `typing` for a conversation, as the app does while its user
+    /// writes.
+    pub fn typing(&self, conversation: &str) {
+        let data = serde_json::json!({ "conversation_id": conversation });
+        let _ = self
+            .out
+            .send(frames::encode_event(None, protocol::TYPING, &[data]));
+    }
 }
 
 /// A client's WebSocket, handshake done.
@@ -248,15 +263,29 @@ pub async fn connect(
 ) -> Result<Socket, String> {
     let ws = handshake(server, from, token).await?;
     let (close, closed) = oneshot::channel();
-    tokio::spawn(listen(ws, user, hub, closed));
-    Ok(Socket { _close: close })
+    let (out, said) = mpsc::unbounded_channel();
+    tokio::spawn(listen(ws, user, hub, closed, said));
+    Ok(Socket { _close: close, out })
 }
 
 /// Reads frames until the socket closes or its [`Socket`] is dropped.
-async fn listen(mut ws: Ws, user: u32, hub: Arc<Hub>, mut closed: oneshot::Receiver<()>) {
+async fn listen(
+    mut ws: Ws,
+    user: u32,
+    hub: Arc<Hub>,
+    mut closed: oneshot::Receiver<()>,
+    mut said: mpsc::UnboundedReceiver<String>,
+) {
     loop {
         let frame = tokio::select! {
             frame = ws.next() => frame,
+            Some(say) = said.recv() => {
+                if ws.send(Frame::text(say)).await.is_err() {
+                    hub.drops.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                continue;
+            }
             _ = &mut closed => {
                 let _ = ws.close(None).await;
                 return;
@@ -286,6 +315,9 @@ async fn listen(mut ws: Ws, user: u32, hub: Arc<Hub>, mut closed: oneshot::Recei
                     match name.as_str() {
                         NEW_MESSAGE => hub.new_message(user, payload, at),
                         CONVERSATION_CHANGED => hub.changed(user, payload),
+                        protocol::TYPING => {
+                            hub.typing.fetch_add(1, Ordering::Relaxed);
+                        }
                         _ => {}
                     }
                 }

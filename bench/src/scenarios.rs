@@ -426,7 +426,7 @@ pub async fn big_room(
 ) -> Result<(), String> {
     let size = scale.big_room.min(world.users.len());
     let rooms = world.rooms(1, size).await?;
-    let _sockets = world.connect_members(&rooms).await?;
+    let sockets = world.connect_members(&rooms).await?;
     let light = Plan {
         rate: 10.0,
         duration: Duration::from_secs(5).min(scale.window * 2) + scale.warmup,
@@ -485,6 +485,40 @@ pub async fn big_room(
         best,
     );
     if hush {
+        // 10 msg/s again while 50 members type (#19): each says `typing`
+        // every 2 s, as the app does while its user writes, and every one
+        // goes to the whole room.
+        let typers = &sockets[1..sockets.len().min(TYPERS + 1)];
+        let heard = world.hub.typing.load(std::sync::atomic::Ordering::Relaxed);
+        let (o, ()) = tokio::join!(
+            world.run(light, &rooms),
+            type_along(typers, &rooms[0].id, light.duration)
+        );
+        check(&o, "big room with people typing")?;
+        let heard = world.hub.typing.load(std::sync::atomic::Ordering::Relaxed) - heard;
+        let t = format!(
+            "{size} members, 10 msg/s, {} of them typing: ",
+            typers.len()
+        );
+        section.put_hush_only(
+            &format!("{t}last member reached, p50"),
+            "ms",
+            Better::Lower,
+            ms(o.last_member.value_at_quantile(0.5)),
+        );
+        section.put_hush_only(
+            &format!("{t}last member reached, p99"),
+            "ms",
+            Better::Lower,
+            ms(o.last_member.value_at_quantile(0.99)),
+        );
+        section.target(&format!("{t}last member reached, p99"), Better::Lower, 25.0);
+        section.put_hush_only(
+            &format!("{t}typing events each member heard, per second"),
+            "/s",
+            Better::Higher,
+            heard as f64 / size as f64 / light.duration.as_secs_f64(),
+        );
         // Last, since it moves the room to epoch 1, which the runs above do
         // not seal for: 10 msg/s again, with the room's next epoch (a new
         // key wrapped for every member, signed; each member is told where
@@ -578,6 +612,26 @@ pub async fn big_room(
         );
     }
     Ok(())
+}
+
+/// How many members type at once in the room of 1,000 (#19, item 8).
+const TYPERS: usize = 50;
+
+/// Has `typers` say `typing` in `conversation` for `how_long`, each every
+/// two seconds (the most the server relays per socket), spread evenly.
+async fn type_along(typers: &[crate::live::Socket], conversation: &str, how_long: Duration) {
+    if typers.is_empty() {
+        return;
+    }
+    let end = Instant::now() + how_long;
+    let step = Duration::from_secs(2) / typers.len() as u32;
+    for typer in typers.iter().cycle() {
+        if Instant::now() >= end {
+            break;
+        }
+        typer.typing(conversation);
+        tokio::time::sleep(step).await;
+    }
 }
 
 /// (e) History: the newest 50 of a long conversation.
