@@ -500,18 +500,7 @@ pub async fn big_room(
             "{size} members, 10 msg/s, {} of them typing: ",
             typers.len()
         );
-        section.put_hush_only(
-            &format!("{t}last member reached, p50"),
-            "ms",
-            Better::Lower,
-            ms(o.last_member.value_at_quantile(0.5)),
-        );
-        section.put_hush_only(
-            &format!("{t}last member reached, p99"),
-            "ms",
-            Better::Lower,
-            ms(o.last_member.value_at_quantile(0.99)),
-        );
+        put_last_member(section, &t, &o);
         section.target(&format!("{t}last member reached, p99"), Better::Lower, 25.0);
         section.put_hush_only(
             &format!("{t}typing events each member heard, per second"),
@@ -557,18 +546,7 @@ pub async fn big_room(
             "{} members, 10 msg/s, a new epoch halfway: ",
             rooms[0].members.len()
         );
-        section.put_hush_only(
-            &format!("{c}last member reached, p50"),
-            "ms",
-            Better::Lower,
-            ms(o.last_member.value_at_quantile(0.5)),
-        );
-        section.put_hush_only(
-            &format!("{c}last member reached, p99"),
-            "ms",
-            Better::Lower,
-            ms(o.last_member.value_at_quantile(0.99)),
-        );
+        put_last_member(section, &c, &o);
         section.put_hush_only(
             &format!("{c}completeness"),
             "%",
@@ -612,6 +590,19 @@ pub async fn big_room(
         );
     }
     Ok(())
+}
+
+/// The p50 and p99 until the last member had each message, of a run of
+/// Hush alone, named after `prefix`.
+fn put_last_member(section: &mut Section, prefix: &str, o: &Outcome) {
+    for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+        section.put_hush_only(
+            &format!("{prefix}last member reached, {name}"),
+            "ms",
+            Better::Lower,
+            ms(o.last_member.value_at_quantile(q)),
+        );
+    }
 }
 
 /// How many members type at once in the room of 1,000 (#19, item 8).

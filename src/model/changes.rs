@@ -8,7 +8,7 @@
 //! are checked by the verifier like any others, and a server that lies
 //! about who came or went, or about a digest, fails the signed statement.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -91,22 +91,22 @@ impl Changes {
             return Err(Misfit::Conversation);
         }
         let mut epochs = held.epochs.clone();
-        epochs.sort_by_key(|e| e.epoch);
         for change in self.epochs {
-            let expected = epochs.last().map_or(0, |e| e.epoch + 1);
-            if change.epoch != expected || epochs.is_empty() {
+            let latest = epochs.iter().max_by_key(|e| e.epoch);
+            let expected = latest.map_or(0, |e| e.epoch + 1);
+            let Some(before) = latest.filter(|_| change.epoch == expected) else {
                 return Err(Misfit::Start {
                     expected,
                     found: change.epoch,
                 });
-            }
-            let before = epochs.last().map(|e| &e.members[..]).unwrap_or_default();
-            let next = next_epoch(before, change, me)?;
+            };
+            let next = next_epoch(&before.members, change, me)?;
             epochs.push(next);
         }
-        let left: BTreeSet<UserId> = self.pending.iter().map(|d| d.member_id).collect();
+        let left: HashSet<UserId> = self.pending.iter().map(|d| d.member_id).collect();
         let members = epochs
-            .last()
+            .iter()
+            .max_by_key(|e| e.epoch)
             .map(|e| {
                 e.members
                     .iter()
@@ -131,9 +131,9 @@ impl Changes {
 /// An epoch put back together from the members of the epoch before it.
 fn next_epoch(before: &[PublicUser], change: EpochChange, me: UserId) -> Result<Epoch, Misfit> {
     let epoch = change.epoch;
-    let was: BTreeSet<UserId> = before.iter().map(|m| m.id).collect();
-    let removed: BTreeSet<UserId> = change.removed.iter().copied().collect();
-    if removed.len() != change.removed.len() || !removed.is_subset(&was) {
+    let was: HashSet<UserId> = before.iter().map(|m| m.id).collect();
+    let removed: HashSet<UserId> = change.removed.iter().copied().collect();
+    if removed.len() != change.removed.len() || !removed.iter().all(|id| was.contains(id)) {
         return Err(Misfit::Removed { epoch });
     }
     let mut members: Vec<PublicUser> = before
@@ -147,7 +147,7 @@ fn next_epoch(before: &[PublicUser], change: EpochChange, me: UserId) -> Result<
         }
         members.push(user);
     }
-    members.sort_by_key(|m| m.id);
+    // (The statement puts members in id order itself.)
     Ok(Epoch {
         epoch,
         signer_id: change.signer_id,
