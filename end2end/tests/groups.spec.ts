@@ -234,6 +234,8 @@ test("a message sealed under a key this page has not read yet waits for it, and 
   await expect(lastMessage(ben, "theirs")).toContainText("Under the new key", { timeout: 10_000 });
   await expect(ben.getByText("could not be verified")).toHaveCount(0);
   await expect(ben.getByRole("note").filter({ hasText: "ana19 added cyd19" })).toBeVisible();
+  // A group now: the list names who wrote last.
+  await expect(ben.locator(".chat-preview")).toHaveText("ana19: Under the new key");
   expect(reads).toBeGreaterThan(0);
   await ben.screenshot({ path: info.outputPath("groups-overtaken.png") });
 });

@@ -50,7 +50,7 @@ pub fn Sidebar() -> impl IntoView {
                     <ul class="chat-list">
                         <For
                             each=move || chats.list.get()
-                            key=|s| (s.id, s.name.clone(), s.problem.is_some(), s.warning.is_some())
+                            key=|s| (s.id, s.name.clone(), s.group, s.problem.is_some(), s.warning.is_some())
                             children=move |s| view! { <ChatItem summary=s /> }
                         />
                     </ul>
