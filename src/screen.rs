@@ -196,6 +196,22 @@ impl Chats {
             .with(|all| all.get(&id).and_then(|t| typing_text(t, 0)))
     }
 
+    /// Takes out of a conversation's typists those `gone` says have stopped
+    /// (the signal changes only if there are any).
+    pub fn drop_typists(&self, id: ConversationId, gone: impl Fn(&Typist) -> bool) {
+        let any = self
+            .typing
+            .with_untracked(|all| all.get(&id).is_some_and(|t| t.iter().any(&gone)));
+        if any {
+            self.typing.update(|all| {
+                if let Some(here) = all.get_mut(&id) {
+                    here.retain(|t| !gone(t));
+                }
+                all.retain(|_, here| !here.is_empty());
+            });
+        }
+    }
+
     /// Moves a conversation up after activity at `at`.
     pub fn touch(&self, id: ConversationId, at: &str) {
         self.list.update(|list| {
@@ -250,5 +266,26 @@ mod typing_tests {
             "ben and cyd are typing…"
         );
         assert_eq!(typing_text(&[ana, ben], 9_000), None);
+    }
+
+    #[test]
+    fn typists_who_stopped_are_taken_out_and_an_empty_conversation_with_them() {
+        // Signals live in an owner's arena.
+        Owner::new().with(|| {
+            let chats = Chats::new();
+            let (here, there) = (ConversationId::new(), ConversationId::new());
+            let (ana, ben) = (typist("ana", 6_000), typist("ben", 9_000));
+            chats.typing.update(|all| {
+                all.insert(here, vec![ana.clone(), ben.clone()]);
+                all.insert(there, vec![ana.clone()]);
+            });
+            chats.drop_typists(here, |t| t.until <= 7_000);
+            assert_eq!(chats.typing_in(here).unwrap(), "ben is typing…");
+            assert_eq!(chats.typing_in(there).unwrap(), "ana is typing…");
+            chats.drop_typists(there, |t| t.id == ana.id);
+            assert!(!chats.typing.get_untracked().contains_key(&there));
+            chats.drop_typists(here, |t| t.id == ana.id);
+            assert_eq!(chats.typing_in(here).unwrap(), "ben is typing…");
+        });
     }
 }

@@ -296,6 +296,14 @@ impl Keyring {
         self.epochs[&self.current].members.keys()
     }
 
+    /// The name of a member of the current epoch, as its signed set gives it.
+    pub fn member_name(&self, id: UserId) -> Option<String> {
+        self.epochs[&self.current]
+            .members
+            .get(&id)
+            .map(|m| m.username.clone())
+    }
+
     /// The members of the current epoch, as its signed set names them.
     pub fn members(&self) -> Vec<(UserId, String)> {
         let mut members: Vec<(UserId, String)> = self.epochs[&self.current]

@@ -16,7 +16,7 @@ use super::state::AppState;
 use super::store::{ChangeRecord, ChangeRefusal, Creation, Listed, StoreError, UserRecord};
 use crate::model::changes::{Changes, EpochChange};
 use crate::model::conversation::{
-    Change, Conversation, Conversations, Head, Leave, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
+    Change, Conversation, Conversations, Leave, MAX_KNOWN, MAX_MEMBERS, MAX_TITLE_CHARS,
     NewConversation, Removed, WrappedKey, title_char_ok,
 };
 use crate::model::error::{ApiError, ErrorCode};
@@ -370,10 +370,10 @@ pub async fn change(
     let id = change.conversation_id;
     // Who is added must exist and have room for one more conversation;
     // read before the transaction, which checks everything that moves.
-    if !state.store.is_member(id, signer.id).await? {
+    let before: HashSet<UserId> = state.store.member_ids(id).await?.into_iter().collect();
+    if !before.contains(&signer.id) {
         return Err(not_a_member());
     }
-    let before: HashSet<UserId> = state.store.member_ids(id).await?.into_iter().collect();
     let fresh: Vec<UserId> = change
         .member_ids
         .iter()
@@ -493,10 +493,7 @@ async fn tell_members(
     let Some(standing) = state.store.standing(id, None).await? else {
         return Ok(());
     };
-    let head = Head {
-        epoch: standing.epoch,
-        ..standing.conversation.head()
-    };
+    let head = standing.head();
     for member in state.store.member_ids(id).await? {
         if !skip.contains(&member) {
             emit(

@@ -190,6 +190,16 @@ pub struct Standing {
     pub epoch: u32,
 }
 
+impl Standing {
+    /// Where it stands, as a list's head says it.
+    pub fn head(&self) -> Head {
+        Head {
+            epoch: self.epoch,
+            ..self.conversation.head()
+        }
+    }
+}
+
 /// A new epoch to store: the change as checked, and who signed it.
 #[derive(Debug, Clone)]
 pub struct ChangeRecord {

@@ -51,12 +51,10 @@ impl Engine {
         if typing.user_id == self.my_id {
             return;
         }
-        let Some(name) = self.ring(typing.conversation_id).and_then(|ring| {
-            ring.members()
-                .into_iter()
-                .find(|(id, _)| *id == typing.user_id)
-                .map(|(_, name)| name)
-        }) else {
+        let Some(name) = self
+            .ring(typing.conversation_id)
+            .and_then(|ring| ring.member_name(typing.user_id))
+        else {
             return;
         };
         let shown = TYPING_SHOWN.as_millis() as u64;
@@ -75,28 +73,12 @@ impl Engine {
         spawn_local(async move {
             sleep(shown as u32 + 50).await;
             let now = clock();
-            chats.typing.update(|all| {
-                if let Some(here) = all.get_mut(&conversation) {
-                    here.retain(|t| t.until > now);
-                }
-                all.retain(|_, here| !here.is_empty());
-            });
+            chats.drop_typists(conversation, |t| t.until <= now);
         });
     }
 
     /// `sender`'s message arrived: they are no longer typing it.
     pub(super) fn done_typing(&self, conversation: ConversationId, sender: UserId) {
-        let typing = self.chats.typing.with_untracked(|all| {
-            all.get(&conversation)
-                .is_some_and(|t| t.iter().any(|t| t.id == sender))
-        });
-        if typing {
-            self.chats.typing.update(|all| {
-                if let Some(here) = all.get_mut(&conversation) {
-                    here.retain(|t| t.id != sender);
-                }
-                all.retain(|_, here| !here.is_empty());
-            });
-        }
+        self.chats.drop_typists(conversation, |t| t.id == sender);
     }
 }

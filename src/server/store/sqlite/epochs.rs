@@ -5,15 +5,13 @@
 //! and the ids of its access list. In a group of 1,000 the whole
 //! conversation is a megabyte; these read what is asked for.
 
-use std::collections::HashMap;
-
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{FromRow, Row};
 
 use super::super::{Standing, StoreError};
-use crate::model::account::PublicUser;
+use super::messaging::epochs_of;
 use crate::model::blob::Blob;
-use crate::model::conversation::{Conversation, Departure, Epoch, WrappedKey};
+use crate::model::conversation::{Conversation, Departure, Epoch};
 use crate::model::ids::{ConversationId, UserId};
 
 pub(super) async fn standing(
@@ -59,48 +57,30 @@ pub(super) async fn epochs(
     from: u32,
     to: u32,
 ) -> Result<Vec<Epoch>, StoreError> {
-    let mut epochs = in_range(
+    let epochs = in_range(
         pool,
-        "SELECT epoch, signer_id, key_commit AS \"commit\", keys_signature FROM epochs \
-         WHERE conversation_id = ? AND epoch BETWEEN ? AND ? ORDER BY epoch",
+        "SELECT conversation_id, epoch, signer_id, key_commit AS \"commit\", keys_signature \
+         FROM epochs WHERE conversation_id = ? AND epoch BETWEEN ? AND ? ORDER BY epoch",
         (id, from, to),
     )
-    .await?
-    .iter()
-    .map(Epoch::from_row)
-    .collect::<Result<Vec<Epoch>, _>>()?;
+    .await?;
     let keys = in_range(
         pool,
-        "SELECT k.epoch, k.member_id, k.wrapped_key, u.id, u.username, u.dh_public, \
-         u.sig_public FROM wrapped_keys k JOIN users u ON u.id = k.member_id \
+        "SELECT k.conversation_id, k.epoch, k.member_id, k.wrapped_key, u.id, u.username, \
+         u.dh_public, u.sig_public FROM wrapped_keys k JOIN users u ON u.id = k.member_id \
          WHERE k.conversation_id = ? AND k.epoch BETWEEN ? AND ? ORDER BY k.member_id",
         (id, from, to),
     )
     .await?;
     let departures = in_range(
         pool,
-        "SELECT member_id, signature, carried_in FROM departures \
+        "SELECT conversation_id, member_id, signature, carried_in FROM departures \
          WHERE conversation_id = ? AND carried_in BETWEEN ? AND ? ORDER BY member_id",
         (id, from, to),
     )
     .await?;
-    let at: HashMap<u32, usize> = epochs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.epoch, i))
-        .collect();
-    for row in &keys {
-        if let Some(&i) = at.get(&row.try_get::<u32, _>("epoch")?) {
-            epochs[i].members.push(PublicUser::from_row(row)?);
-            epochs[i].keys.push(WrappedKey::from_row(row)?);
-        }
-    }
-    for row in &departures {
-        if let Some(&i) = at.get(&row.try_get::<u32, _>("carried_in")?) {
-            epochs[i].departures.push(Departure::from_row(row)?);
-        }
-    }
-    Ok(epochs)
+    let (mut epochs, _) = epochs_of(&epochs, &keys, &departures)?;
+    Ok(epochs.remove(&id).unwrap_or_default())
 }
 
 /// The rows `sql` selects with its three `?` bound to the conversation and

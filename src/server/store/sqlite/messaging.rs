@@ -218,8 +218,39 @@ fn assemble(
     keys: &[SqliteRow],
     departures: &[SqliteRow],
 ) -> Result<Vec<Conversation>, StoreError> {
+    let (mut epochs_of, mut pending) = epochs_of(epochs, keys, departures)?;
+    let mut members_of: HashMap<ConversationId, Vec<PublicUser>> = HashMap::new();
+    for row in members {
+        members_of
+            .entry(row.try_get("conversation_id")?)
+            .or_default()
+            .push(PublicUser::from_row(row)?);
+    }
+    rows.iter()
+        .map(|row| {
+            let mut conversation = Conversation::from_row(row)?;
+            conversation.members = members_of.remove(&conversation.id).unwrap_or_default();
+            conversation.epochs = epochs_of.remove(&conversation.id).unwrap_or_default();
+            conversation.pending = pending.remove(&conversation.id).unwrap_or_default();
+            Ok(conversation)
+        })
+        .collect()
+}
+
+/// Departures not yet carried by an epoch, by conversation.
+type Pending = HashMap<ConversationId, Vec<Departure>>;
+
+/// Puts epoch rows together with their signed members and keys (the rows
+/// of `wrapped_keys` joined with `users`) and the departures each carries,
+/// by conversation (every row names its `conversation_id`); departures no
+/// epoch carries yet come apart.
+pub(super) fn epochs_of(
+    epochs: &[SqliteRow],
+    keys: &[SqliteRow],
+    departures: &[SqliteRow],
+) -> Result<(HashMap<ConversationId, Vec<Epoch>>, Pending), StoreError> {
     let mut carried: HashMap<(ConversationId, u32), Vec<Departure>> = HashMap::new();
-    let mut pending: HashMap<ConversationId, Vec<Departure>> = HashMap::new();
+    let mut pending: Pending = HashMap::new();
     for row in departures {
         let conversation: ConversationId = row.try_get("conversation_id")?;
         let departure = Departure::from_row(row)?;
@@ -230,13 +261,6 @@ fn assemble(
                 .push(departure),
             None => pending.entry(conversation).or_default().push(departure),
         }
-    }
-    let mut members_of: HashMap<ConversationId, Vec<PublicUser>> = HashMap::new();
-    for row in members {
-        members_of
-            .entry(row.try_get("conversation_id")?)
-            .or_default()
-            .push(PublicUser::from_row(row)?);
     }
     let mut keys_of: HashMap<(ConversationId, u32), (Vec<PublicUser>, Vec<WrappedKey>)> =
         HashMap::new();
@@ -259,15 +283,7 @@ fn assemble(
             .unwrap_or_default();
         epochs_of.entry(conversation).or_default().push(epoch);
     }
-    rows.iter()
-        .map(|row| {
-            let mut conversation = Conversation::from_row(row)?;
-            conversation.members = members_of.remove(&conversation.id).unwrap_or_default();
-            conversation.epochs = epochs_of.remove(&conversation.id).unwrap_or_default();
-            conversation.pending = pending.remove(&conversation.id).unwrap_or_default();
-            Ok(conversation)
-        })
-        .collect()
+    Ok((epochs_of, pending))
 }
 
 pub(super) async fn conversation(
