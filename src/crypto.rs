@@ -10,11 +10,15 @@
 //! vectors in `tests/vectors/hush-v1.json`, made by an independent Python
 //! implementation, check both.
 //!
-//! The server (feature `ssr`) uses nothing here: it never holds a key, and
-//! its build does not link the twin or the crates that could open a message
-//! or unwrap a key (`scripts/check-blind` proves it).
+//! The server (feature `ssr`) uses only [`key_tree`] here, to hash the
+//! wrapped keys it relays into each member's path: it never holds a key,
+//! and its build does not link the twin or the crates that could open a
+//! message or unwrap a key (`scripts/check-blind` proves it).
 
 pub mod suite;
+
+#[cfg(any(feature = "hydrate", feature = "ssr", feature = "twin"))]
+pub mod key_tree;
 
 #[cfg(any(feature = "hydrate", feature = "twin"))]
 pub mod keyset;

@@ -25,7 +25,8 @@ use serde_json::Value;
 
 use crate::api::codec::{FieldJson, Whole};
 use crate::api::{accounts, contacts, conversations, messages};
-use crate::model::conversation::{Conversation, Head, Message, Removed};
+use crate::model::changes::ConversationChanged;
+use crate::model::conversation::{Conversation, Message, Removed};
 use crate::model::ids::ConversationId;
 use crate::model::username;
 use crate::protocol::frames::{
@@ -146,7 +147,7 @@ pub fn socket_payload(kind: usize, text: &str) -> bool {
         "join-conversation / leave-conversation" => room_event(text),
         protocol::NEW_MESSAGE => browser_payload::<Message>(text),
         protocol::CONVERSATION_ADDED => browser_payload::<Conversation>(text),
-        protocol::CONVERSATION_CHANGED => browser_payload::<Head>(text),
+        protocol::CONVERSATION_CHANGED => browser_payload::<ConversationChanged>(text),
         protocol::CONVERSATION_REMOVED => browser_payload::<Removed>(text),
         "room ack" => browser_payload::<RoomAck>(text),
         "typing (to the server)" => server_event::<TypingIn>(text),

@@ -7,7 +7,8 @@
 //! conversation's room only after the message is committed;
 //! [`CONVERSATION_ADDED`] carries a
 //! [`Conversation`](crate::model::conversation::Conversation), emitted to each
-//! member's user room; [`CONVERSATION_CHANGED`] (its head) to the
+//! member's user room; [`CONVERSATION_CHANGED`] (its head, and a new
+//! epoch as each member's change) to the
 //! members after a change or a leave, and [`CONVERSATION_REMOVED`] to those
 //! who are no longer in it. Client → server: [`JOIN_CONVERSATION`] and
 //! [`LEAVE_CONVERSATION`] with a bare conversation id, answered by a
@@ -37,8 +38,11 @@ pub const NEW_MESSAGE: &str = "new-message";
 /// The user was added to a conversation: payload `Conversation`.
 pub const CONVERSATION_ADDED: &str = "conversation-added";
 /// A conversation the user is in changed (people came or went, a new
-/// epoch, a pending departure): payload `Head`, where it stands now; the
-/// client reads what it lacks with `/api/conversations/changes`.
+/// epoch, a pending departure): payload
+/// [`ConversationChanged`](crate::model::changes::ConversationChanged),
+/// where it stands now and, after a new epoch, that epoch as the member's
+/// change; the client reads what else it lacks with
+/// `/api/conversations/changes`.
 pub const CONVERSATION_CHANGED: &str = "conversation-changed";
 /// The user is no longer in a conversation (removed, or left): payload
 /// `{conversation_id}`.

@@ -35,7 +35,12 @@ test("people are added, removed and leave, each change a new key only the right 
   await ben.getByRole("link", { name: /Road trip/ }).click();
   await expect(lastMessage(ben, "theirs")).toContainText("Before carl joins");
 
-  // ana adds carl.
+  // ana adds carl. ben, who holds epoch 0, takes epoch 1 from the push
+  // (his own key and its path up the key tree), without reading anything.
+  let benReads = 0;
+  ben.on("request", (request) => {
+    if (request.url().includes("/api/conversations/")) benReads += 1;
+  });
   const list = await members(ana);
   await expect(list).toContainText("ana16");
   await expect(list).toContainText("ben16");
@@ -46,6 +51,7 @@ test("people are added, removed and leave, each change a new key only the right 
   await ana.getByRole("button", { name: "Done" }).click();
   await expect(ana.getByRole("note").filter({ hasText: "You added carl16" })).toBeVisible();
   await expect(ben.getByRole("note").filter({ hasText: "ana16 added carl16" })).toBeVisible();
+  expect(benReads).toBe(0);
 
   // carl gets the conversation, the line, and what follows: not what came before.
   await carl.getByRole("link", { name: /Road trip/ }).click();
@@ -151,9 +157,26 @@ test("a change that does not verify is refused, visibly, and nothing more is sen
   ).json();
 
   // A server that lies to ben: it says the conversation moved to epoch 1,
-  // and answers (as a change after epoch 0, which ben holds) with an epoch
-  // 1 in which cyd18 (not the creator) drops ana18, who did not leave. ben's app refuses it by the removal rule,
-  // before it even checks the signature (epoch 0's, pasted).
+  // and pushes (and answers, if asked, as a change after epoch 0, which
+  // ben holds) an epoch 1 in which cyd18 (not the creator) drops ana18,
+  // who did not leave. ben's app refuses it by the removal rule, before it
+  // even checks the key tree or the signature (epoch 0's, pasted).
+  const genuine = real.epochs[0];
+  const ids = (username: string) => genuine.members.find((m: { username: string }) => m.username === username).id;
+  const [cyd, ben18] = [ids("cyd18"), ids("ben18")];
+  const forged = [
+    {
+      epoch: 1,
+      signer_id: cyd,
+      commit: genuine.commit,
+      keys_signature: genuine.keys_signature,
+      departures: [],
+      added: [],
+      removed: [real.created_by],
+      key_root: createHash("sha256").update("a tree of the server's own").digest().toString("base64url"),
+      key: genuine.keys.find((k: { member_id: string }) => k.member_id === ben18).wrapped_key,
+    },
+  ];
   let inject: ((frame: string) => void) | undefined;
   await ben.routeWebSocket(/\/socket\.io\//, (ws) => {
     ws.connectToServer();
@@ -162,37 +185,16 @@ test("a change that does not verify is refused, visibly, and nothing more is sen
   await ben.route("**/api/conversations/changes", async (route) => {
     const response = await route.fetch();
     const body = await response.json();
-    const genuine = real.epochs[0];
-    const ids = (username: string) =>
-      genuine.members.find((m: { username: string }) => m.username === username).id;
-    const [cyd, ben18] = [ids("cyd18"), ids("ben18")];
-    // The digests of the keys it keeps, in id order, as a genuine change
-    // would give them, and ben's own key: only the removal rule is broken.
-    const kept = genuine.keys
-      .filter((k: { member_id: string }) => k.member_id !== real.created_by)
-      .sort((a: { member_id: string }, b: { member_id: string }) => (a.member_id < b.member_id ? -1 : 1));
-    const digests = Buffer.concat(
-      kept.map((k: { wrapped_key: string }) => createHash("sha256").update(Buffer.from(k.wrapped_key, "base64url")).digest()),
-    );
-    body.epochs = [
-      {
-        epoch: 1,
-        signer_id: cyd,
-        commit: genuine.commit,
-        keys_signature: genuine.keys_signature,
-        departures: [],
-        added: [],
-        removed: [real.created_by],
-        key_digests: digests.toString("base64url"),
-        key: kept.find((k: { member_id: string }) => k.member_id === ben18).wrapped_key,
-      },
-    ];
+    body.epochs = forged;
     await route.fulfill({ response, json: body });
   });
   await ben.goto(`/chats/${conversation}`);
   await expect(ben.getByTestId("link-state")).toHaveText("Connected", { timeout: 15_000 });
   await expect(ben.getByLabel("Message", { exact: true })).toBeVisible();
-  inject!(`42["conversation-changed",{"id":"${conversation}","last_seq":0,"epoch":1}]`);
+  const changes = { ...real, epochs: forged, pending: [] };
+  delete changes.members;
+  const pushed = { id: conversation, last_seq: 0, epoch: 1, changes };
+  inject!(`42${JSON.stringify(["conversation-changed", pushed])}`);
 
   await expect(ben.locator(".conversation-problem")).toContainText("cannot be opened safely", { timeout: 10_000 });
   await expect(ben.locator(".conversation-problem")).toContainText(
@@ -211,9 +213,25 @@ test("a message sealed under a key this page has not read yet waits for it, and 
   await ben.getByRole("link", { name: /Overtaken/ }).click();
   await expect(lastMessage(ben, "theirs")).toContainText("Before the new key");
 
-  // ben's reads of what changed are slow (a server busy with a thousand
-  // members reading the same change): ana's next message, sealed under
-  // the new key, reaches ben's socket before his read of that key does.
+  // ben's server does not push the change itself (only where the
+  // conversation stands), and ben's reads of what changed are slow: ana's
+  // next message, sealed under the new key, reaches ben's socket before
+  // his read of that key does.
+  await ben.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((frame) => {
+      const prefix = '42["conversation-changed",';
+      if (typeof frame === "string" && frame.startsWith(prefix)) {
+        const [event, changed] = JSON.parse(frame.slice(2));
+        delete changed.changes;
+        ws.send(`42${JSON.stringify([event, changed])}`);
+      } else {
+        ws.send(frame);
+      }
+    });
+  });
+  await ben.reload();
+  await expect(ben.getByTestId("link-state")).toHaveText("Connected", { timeout: 15_000 });
   let reads = 0;
   await ben.route("**/api/conversations/changes", async (route) => {
     reads += 1;

@@ -220,6 +220,7 @@ pub async fn key_set(
         keys.push(WrappedKey {
             member_id: member.id,
             wrapped_key: wrapped.into(),
+            path: Blob::default(),
         });
     }
     let commit = web::commit(&ck, &id_text, n).await;
@@ -235,7 +236,7 @@ pub async fn key_set(
         keys,
         keys_signature: Blob::default(),
         departures,
-        key_digests: Blob::default(),
+        key_root: Blob::default(),
     };
     let statement = keyset::statement(&id_text, &epoch, prev)
         .ok_or(CryptoError::Invalid { what: "key set" })?;

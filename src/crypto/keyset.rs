@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
+use super::key_tree::{self, KeyTree};
 use super::suite::{self, GENESIS_PREV, MemberKeys};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, Epoch, WrappedKey};
@@ -219,22 +220,20 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// `statement_n` of `epoch` after `prev` (suite step 6): what its signer
 /// signs, made the same way by whoever signs and whoever checks. `None` if
-/// a member has no wrapped key.
+/// the keys it holds do not give the root of the key tree
+/// ([`key_root`]).
 pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Vec<u8>> {
-    let digests = key_digests(epoch)?;
-    let lines = epoch
+    let root = key_root(epoch)?;
+    let lines: Vec<MemberKeys> = epoch
         .members
         .iter()
-        .map(|m| {
-            Some(MemberKeys {
-                member_id: m.id.to_string(),
-                username: m.username.clone(),
-                dh_public: m.dh_public.to_vec(),
-                sig_public: m.sig_public.to_vec(),
-                wrapped_key_sha256: digests.get(&m.id)?.to_vec(),
-            })
+        .map(|m| MemberKeys {
+            member_id: m.id.to_string(),
+            username: m.username.clone(),
+            dh_public: m.dh_public.to_vec(),
+            sig_public: m.sig_public.to_vec(),
         })
-        .collect::<Option<Vec<MemberKeys>>>()?;
+        .collect();
     let left: Vec<String> = epoch
         .departures
         .iter()
@@ -247,40 +246,42 @@ pub fn statement(conversation_id: &str, epoch: &Epoch, prev: &[u8]) -> Option<Ve
         &epoch.signer_id.to_string(),
         &epoch.commit,
         prev,
+        &root,
         &lines,
         &left,
     ))
 }
 
-/// SHA-256 of each member's wrapped key, by member: hashed from `keys`, or
-/// as `key_digests` gives them (32 bytes each, members in ascending id
-/// order) in an epoch put back together from its change, where every key
-/// it holds must hash to its member's digest. `None` if a member has no
-/// key or digest, or a key does not match.
-fn key_digests(epoch: &Epoch) -> Option<HashMap<UserId, Vec<u8>>> {
-    if epoch.key_digests.is_empty() {
-        return Some(
-            epoch
-                .keys
-                .iter()
-                .map(|k| (k.member_id, sha256(&k.wrapped_key).to_vec()))
-                .collect(),
-        );
-    }
+/// The root of the tree over `epoch`'s wrapped keys (`crypto::key_tree`):
+/// built from `keys` when they hold every member's (a whole epoch); in an
+/// epoch put back together from its change, `key_root` as given, once
+/// every key held proves by its path that it is the one the tree holds for
+/// its member. `None` otherwise.
+pub fn key_root(epoch: &Epoch) -> Option<key_tree::Hash> {
     let mut ids: Vec<UserId> = epoch.members.iter().map(|m| m.id).collect();
     ids.sort_unstable();
-    if ids.len() * DIGEST_LEN != epoch.key_digests.len() {
-        return None;
+    if epoch.key_root.is_empty() {
+        // Each member's key, in the tree's order (a key for someone who
+        // is not a member is not in it; the rules refuse it on their own).
+        let keys: HashMap<UserId, &[u8]> = epoch
+            .keys
+            .iter()
+            .map(|k| (k.member_id, &k.wrapped_key[..]))
+            .collect();
+        let leaves = ids
+            .iter()
+            .map(|id| Some(key_tree::leaf(&id.to_string(), keys.get(id)?)))
+            .collect::<Option<Vec<_>>>()?;
+        return KeyTree::new(leaves).map(|tree| tree.root());
     }
-    let digests: HashMap<UserId, Vec<u8>> = ids
-        .into_iter()
-        .zip(epoch.key_digests.chunks(DIGEST_LEN).map(<[u8]>::to_vec))
-        .collect();
-    let matches = epoch
-        .keys
-        .iter()
-        .all(|k| digests.get(&k.member_id) == Some(&sha256(&k.wrapped_key).to_vec()));
-    matches.then_some(digests)
+    let root: key_tree::Hash = epoch.key_root[..].try_into().ok()?;
+    let proven = epoch.keys.iter().all(|k| {
+        ids.binary_search(&k.member_id).is_ok_and(|at| {
+            let leaf = key_tree::leaf(&k.member_id.to_string(), &k.wrapped_key);
+            key_tree::proves(&root, leaf, at, ids.len(), &k.path)
+        })
+    });
+    proven.then_some(root)
 }
 
 /// Checks every rule of the chain that needs no key, in order from epoch
@@ -361,11 +362,11 @@ fn check_epoch(
         }
     }
     // Keys for exactly the members; or, in an epoch put back together from
-    // its change, a digest for each member and keys for some of them.
-    let named = if epoch.key_digests.is_empty() {
+    // its change, the root of their tree and keys for some of them.
+    let named = if epoch.key_root.is_empty() {
         keyed == ids
     } else {
-        keyed.is_subset(&ids) && epoch.key_digests.len() == ids.len() * DIGEST_LEN
+        keyed.is_subset(&ids) && epoch.key_root.len() == key_tree::HASH_LEN
     };
     if ids.is_empty() || !named {
         return Err(Refusal::Keys { epoch: n });
@@ -447,9 +448,10 @@ fn check_epoch(
 #[cfg(all(test, feature = "twin"))]
 mod tests {
     use super::*;
+    use crate::crypto::key_tree::KeyedChange;
     use crate::crypto::native::{self, Key32, PrivateKey};
     use crate::model::blob::Blob;
-    use crate::model::changes::{Changes, EpochChange, Misfit, change_between};
+    use crate::model::changes::{Changes, EpochChange, Misfit};
     use crate::model::conversation::Departure;
     use crate::model::ids::ConversationId;
 
@@ -497,6 +499,7 @@ mod tests {
                 )
                 .unwrap()
                 .into(),
+                path: Blob::default(),
             })
             .collect();
         let mut epoch = Epoch {
@@ -507,7 +510,7 @@ mod tests {
             keys,
             keys_signature: Default::default(),
             departures: vec![],
-            key_digests: Blob::default(),
+            key_root: Blob::default(),
         };
         sign(&id, &mut epoch, &people[0].sig);
         Conversation {
@@ -785,11 +788,12 @@ mod tests {
                     )
                     .unwrap()
                     .into(),
+                    path: Blob::default(),
                 })
                 .collect(),
             keys_signature: Default::default(),
             departures,
-            key_digests: Blob::default(),
+            key_root: Blob::default(),
         };
         let statement = statement(&id, &next, &before.head).unwrap();
         next.keys_signature = native::sign(&signer.sig, &statement).into();
@@ -930,13 +934,9 @@ mod tests {
             .windows(2)
             .skip(held - 1)
             .map(|pair| {
-                let mut change = change_between(&pair[0], &pair[1], sha256);
-                change.key = pair[1]
-                    .keys
-                    .iter()
-                    .find(|k| k.member_id == me)
-                    .map(|k| k.wrapped_key.clone());
-                change
+                KeyedChange::between(&pair[0], &pair[1])
+                    .unwrap()
+                    .for_reader(me)
             })
             .collect();
         let changes = Changes {
@@ -987,33 +987,58 @@ mod tests {
         let chat = genuine(&[&ann, &bob, &cyd]);
         let next = extend(&chat, &[&ann, &bob, &cyd], &ann, vec![]);
         let together = through_changes(&next, 1, bob.id);
-        // Another digest for cyd's key: not what ann signed.
-        let mut digest = together.clone();
-        let cyd_at = {
-            let mut ids: Vec<UserId> = digest.epochs[1].members.iter().map(|m| m.id).collect();
-            ids.sort();
-            ids.iter().position(|id| *id == cyd.id).unwrap()
-        };
-        digest.epochs[1].key_digests.0[cyd_at * 32] ^= 1;
-        assert_eq!(verdict(&digest), Err(Refusal::Signature { epoch: 1 }));
-        // A key for bob that is not the one the digest names.
+        assert_eq!(verdict(&together), Ok(()));
+        // Another root: not what ann signed (bob's path no longer leads
+        // there either).
+        let mut root = together.clone();
+        root.epochs[1].key_root.0[0] ^= 1;
+        assert_eq!(verdict(&root), Err(Refusal::Keys { epoch: 1 }));
+        // A key for bob that is not the one the tree holds for him.
         let mut key = together.clone();
         key.epochs[1].keys[0].wrapped_key = chat.epochs[0].keys[0].wrapped_key.clone();
         assert_eq!(verdict(&key), Err(Refusal::Keys { epoch: 1 }));
-        // A digest short, or a byte too many.
+        // A path bent, short, or a node too long.
+        let mut bent = together.clone();
+        bent.epochs[1].keys[0].path.0[5] ^= 1;
+        assert_eq!(verdict(&bent), Err(Refusal::Keys { epoch: 1 }));
         let mut short = together.clone();
-        short.epochs[1].key_digests.0.truncate(2 * 32);
+        short.epochs[1].keys[0].path.0.truncate(32);
         assert_eq!(verdict(&short), Err(Refusal::Keys { epoch: 1 }));
         let mut long = together.clone();
-        long.epochs[1].key_digests.0.push(7);
+        long.epochs[1].keys[0].path.0.extend([7; 32]);
         assert_eq!(verdict(&long), Err(Refusal::Keys { epoch: 1 }));
+        // A root of the wrong length.
+        let mut cut = together.clone();
+        cut.epochs[1].key_root.0.pop();
+        assert_eq!(verdict(&cut), Err(Refusal::Keys { epoch: 1 }));
+        // Another root and a path that leads there for bob's key (a server
+        // that made a tree of its own): the statement signs ann's root.
+        let mut forged = together.clone();
+        let mine = forged.epochs[1].keys[0].clone();
+        let mut ids: Vec<UserId> = forged.epochs[1].members.iter().map(|m| m.id).collect();
+        ids.sort();
+        let leaves = ids
+            .iter()
+            .map(|id| match *id == mine.member_id {
+                true => key_tree::leaf(&id.to_string(), &mine.wrapped_key),
+                false => key_tree::leaf(&id.to_string(), &[7; 125]),
+            })
+            .collect();
+        let tree = KeyTree::new(leaves).unwrap();
+        let at = ids.iter().position(|id| *id == mine.member_id).unwrap();
+        forged.epochs[1].key_root = tree.root().into();
+        forged.epochs[1].keys[0].path = tree.path(at).unwrap().into();
+        assert_eq!(verdict(&forged), Err(Refusal::Signature { epoch: 1 }));
         // Someone slipped in as added, or dropped as removed: the members
-        // are signed, so the statement no longer verifies.
+        // are signed, so the statement no longer verifies (bob's path is
+        // for a tree of three, so it fails first).
         let eve = person("eve");
         let mut slipped = together.clone();
         slipped.epochs[1].members.push(public(&eve));
-        slipped.epochs[1].key_digests.0.extend([7; 32]);
-        assert_eq!(verdict(&slipped), Err(Refusal::Signature { epoch: 1 }));
+        assert!(matches!(
+            verdict(&slipped),
+            Err(Refusal::Signature { epoch: 1 } | Refusal::Keys { epoch: 1 })
+        ));
     }
 
     #[test]
@@ -1021,7 +1046,9 @@ mod tests {
         let (ann, bob, cyd) = (person("ann"), person("bob"), person("cyd"));
         let chat = genuine(&[&ann, &bob]);
         let next = extend(&chat, &[&ann, &bob, &cyd], &ann, vec![]);
-        let change = change_between(&next.epochs[0], &next.epochs[1], sha256);
+        let change = KeyedChange::between(&next.epochs[0], &next.epochs[1])
+            .unwrap()
+            .for_reader(bob.id);
         let changes = |change: EpochChange| Changes {
             id: chat.id,
             title: None,

@@ -121,6 +121,7 @@ fn signed_epoch(
         keys.push(WrappedKey {
             member_id: m.id,
             wrapped_key: wrapped.into(),
+            path: Blob::default(),
         });
     }
     let mut epoch = Epoch {
@@ -131,7 +132,7 @@ fn signed_epoch(
         keys,
         keys_signature: Blob::default(),
         departures,
-        key_digests: Blob::default(),
+        key_root: Blob::default(),
     };
     let statement = keyset::statement(id, &epoch, prev).expect("every member has a wrapped key");
     epoch.keys_signature = native::sign(signer_sig, &statement).into();

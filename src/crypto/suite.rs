@@ -75,38 +75,39 @@ pub struct MemberKeys {
     pub username: String,
     pub dh_public: Vec<u8>,
     pub sig_public: Vec<u8>,
-    /// SHA-256 of the member's `wrapped_key`.
-    pub wrapped_key_sha256: Vec<u8>,
 }
 
 /// Step 6: `statement_n`, the exact bytes the signer's `sig` key signs for
-/// epoch `n` and whose SHA-256 is the epoch's head. Members go in ascending
-/// byte order of their ids and departures after them, whatever order they
-/// come in.
+/// epoch `n` and whose SHA-256 is the epoch's head. `key_root` is the root
+/// of the tree over the members' wrapped keys (`crypto::key_tree`). Members
+/// go in ascending byte order of their ids and departures after them,
+/// whatever order they come in.
+#[allow(clippy::too_many_arguments)]
 pub fn statement(
     conversation_id: &str,
     epoch: u32,
     signer_id: &str,
     commit: &[u8],
     prev: &[u8],
+    key_root: &[u8],
     members: &[MemberKeys],
     departures: &[&str],
 ) -> Vec<u8> {
     let mut sorted: Vec<&MemberKeys> = members.iter().collect();
     sorted.sort_by(|a, b| a.member_id.as_bytes().cmp(b.member_id.as_bytes()));
     let mut text = format!(
-        "hush-v1|keys2|{conversation_id}|{epoch}|{signer_id}|commit:{}|prev:{}|",
+        "hush-v1|keys2|{conversation_id}|{epoch}|{signer_id}|commit:{}|prev:{}|keys:{}|",
         b64(commit),
-        b64(prev)
+        b64(prev),
+        b64(key_root)
     );
     for m in sorted {
         text.push_str(&format!(
-            "{}:{}:{}:{}:{};",
+            "{}:{}:{}:{};",
             m.member_id,
             m.username,
             b64(&m.dh_public),
-            b64(&m.sig_public),
-            b64(&m.wrapped_key_sha256)
+            b64(&m.sig_public)
         ));
     }
     let mut left: Vec<&str> = departures.to_vec();

@@ -330,9 +330,26 @@ fn valid_payload(kind: usize) -> BoxedStrategy<Value> {
                                    "keys_signature": key}]})
             })
             .boxed(),
-        protocol::CONVERSATION_CHANGED => (id(), any::<u64>(), any::<u32>(), 0..3u32)
-            .prop_map(|(c, last_seq, epoch, pending)| {
-                json!({"id": c, "last_seq": last_seq, "epoch": epoch, "pending": pending})
+        protocol::CONVERSATION_CHANGED => (
+            id(),
+            any::<u64>(),
+            any::<u32>(),
+            0..3u32,
+            id(),
+            blob(32),
+            any::<bool>(),
+        )
+            .prop_map(|(c, last_seq, epoch, pending, member, root, with)| {
+                let mut changed =
+                    json!({"id": c, "last_seq": last_seq, "epoch": epoch, "pending": pending});
+                if with {
+                    changed["changes"] = json!({"id": c, "title": null, "created_by": member,
+                        "created_at": "2026-11-30T12:00:00Z", "last_seq": last_seq,
+                        "epochs": [{"epoch": epoch, "signer_id": member, "commit": root,
+                                    "keys_signature": root, "removed": [member],
+                                    "key_root": root, "key": root, "path": root}]});
+                }
+                changed
             })
             .boxed(),
         protocol::CONVERSATION_REMOVED => id().prop_map(|c| json!({"conversation_id": c})).boxed(),

@@ -1,12 +1,15 @@
 //! A conversation's newer epochs as what changed from one to the next
 //! (`/api/conversations/changes`), and how a client that holds the epochs
 //! before puts them back together. A member who already holds a group's
-//! chain reads, per new epoch, only who came and went, the SHA-256 of each
-//! member's wrapped key (what the statement signs) and its own wrapped key:
-//! about 45 KB per epoch in a group of 1,000, where the whole epoch is
-//! half a megabyte. Nothing here is trusted: the epochs put back together
-//! are checked by the verifier like any others, and a server that lies
-//! about who came or went, or about a digest, fails the signed statement.
+//! chain reads, per new epoch, only who came and went, the root of the
+//! tree over the members' wrapped keys (what the statement signs), and its
+//! own wrapped key with its path up that tree (`crypto::key_tree`): about
+//! 1 KB per epoch in a group of 1,000, where the whole epoch is half a
+//! megabyte, small enough that the server pushes it to each member with
+//! `conversation-changed` ([`ConversationChanged`]). Nothing here is trusted: the
+//! epochs put back together are checked by the verifier like any others,
+//! and a server that lies about who came or went, about the root or about
+//! a path, fails the signed statement.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -14,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::PublicUser;
 use super::blob::Blob;
-use super::conversation::{Conversation, Departure, Epoch, WrappedKey};
+use super::conversation::{Conversation, Departure, Epoch, Head, WrappedKey};
 use super::ids::{ConversationId, UserId};
 
 /// The body of `/api/conversations/changes`: the epochs from `since_epoch`
@@ -41,13 +44,29 @@ pub struct EpochChange {
     /// Members of the epoch before who are not in this one.
     #[serde(default)]
     pub removed: Vec<UserId>,
-    /// The SHA-256 of each member's wrapped key, 32 bytes each,
-    /// concatenated, the members in ascending byte order of their ids (the
-    /// statement's order).
-    pub key_digests: Blob,
+    /// The root of the tree over every member's wrapped key, which the
+    /// statement signs.
+    pub key_root: Blob,
     /// The reader's own wrapped key, when the reader is in this epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<Blob>,
+    /// The path of `key` up the tree, 32-byte nodes concatenated, bottom
+    /// up.
+    #[serde(default, skip_serializing_if = "<[u8]>::is_empty")]
+    pub path: Blob,
+}
+
+/// `conversation-changed`: where a conversation stands (its head), and,
+/// when what changed is a new epoch, that epoch as the change for the
+/// member told (its own key and path), so that a member holding the epoch
+/// before takes it without a read. Without `changes`, or if they do not
+/// follow what the member holds, the member reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationChanged {
+    #[serde(flatten)]
+    pub head: Head,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 /// The answer to `/api/conversations/changes`: the conversation as list
@@ -158,26 +177,22 @@ fn next_epoch(before: &[PublicUser], change: EpochChange, me: UserId) -> Result<
             .map(|wrapped_key| WrappedKey {
                 member_id: me,
                 wrapped_key,
+                path: change.path,
             })
             .into_iter()
             .collect(),
         keys_signature: change.keys_signature,
         departures: change.departures,
-        key_digests: change.key_digests,
+        key_root: change.key_root,
     })
 }
 
 /// The change from `before` to `epoch` (both whole), the same for every
-/// reader (`key` is left for the reader's own). `hash` is SHA-256.
-pub fn change_between(
-    before: &Epoch,
-    epoch: &Epoch,
-    hash: impl Fn(&[u8]) -> [u8; 32],
-) -> EpochChange {
+/// reader (`key` and `path` are left for the reader's own). `key_root` is
+/// the root of `epoch`'s key tree.
+pub fn change_between(before: &Epoch, epoch: &Epoch, key_root: Blob) -> EpochChange {
     let was: BTreeSet<UserId> = before.members.iter().map(|m| m.id).collect();
     let now: BTreeSet<UserId> = epoch.members.iter().map(|m| m.id).collect();
-    let mut keys: Vec<&WrappedKey> = epoch.keys.iter().collect();
-    keys.sort_by_key(|k| k.member_id);
     EpochChange {
         epoch: epoch.epoch,
         signer_id: epoch.signer_id,
@@ -191,11 +206,8 @@ pub fn change_between(
             .cloned()
             .collect(),
         removed: was.difference(&now).copied().collect(),
-        key_digests: keys
-            .iter()
-            .flat_map(|k| hash(&k.wrapped_key))
-            .collect::<Vec<u8>>()
-            .into(),
+        key_root,
         key: None,
+        path: Blob::default(),
     }
 }

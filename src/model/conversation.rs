@@ -61,6 +61,11 @@ pub struct WrappedKey {
     pub member_id: UserId,
     /// `E.public(65) || nonce(12) || AES-256-GCM(wk, nonce, ck, info)`.
     pub wrapped_key: Blob,
+    /// Only beside an epoch's `key_root`: the key's path up the key tree,
+    /// 32-byte nodes concatenated, bottom up (`crypto::key_tree`).
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default, skip_serializing_if = "no_bytes")]
+    pub path: Blob,
 }
 
 /// A member's signed departure (suite step 7): `signature` is their
@@ -99,13 +104,13 @@ pub struct Epoch {
     #[serde(default)]
     pub departures: Vec<Departure>,
     /// Set only in an epoch put back together from its change
-    /// ([`super::changes`]), where `keys` holds only the reader's own: the
-    /// SHA-256 of each member's wrapped key, 32 bytes each, concatenated,
-    /// members in ascending byte order of their ids. The statement signs
-    /// these digests either way.
+    /// ([`super::changes`]), where `keys` holds only the reader's own, with
+    /// its path: the root of the tree over every member's wrapped key
+    /// (`crypto::key_tree`), which the statement signs. A whole epoch
+    /// leaves it out: its root is built from its keys.
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     #[serde(default, skip_serializing_if = "no_bytes")]
-    pub key_digests: Blob,
+    pub key_root: Blob,
 }
 
 /// A conversation as create, list and `conversation-added` give it.

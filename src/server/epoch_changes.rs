@@ -1,27 +1,27 @@
-//! The epoch changes `/api/conversations/changes` answers, each read from
-//! the store once and kept a while. After a change in a large group every
-//! member asks for the same change at the same moment; an epoch never
+//! The epoch changes that `conversation-changed` pushes and
+//! `/api/conversations/changes` answers, each read from the store once and
+//! kept a while, with the epoch's key tree. After a change in a large group
+//! every member needs the same change at the same moment; an epoch never
 //! changes once stored, so one read serves them all (the first asker reads,
-//! the others wait for it), whichever node they ask. Each answer then adds
-//! only the reader's own wrapped key.
+//! the others wait for it), whichever node they ask. Each member's copy
+//! then adds only its own wrapped key and its path, read off the kept tree.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use super::store::{Store, StoreError};
-use crate::model::changes::{EpochChange, change_between};
+use crate::crypto::key_tree::KeyedChange;
 use crate::model::ids::ConversationId;
 
-/// How many epoch changes are kept: a few hundred kilobytes at most each
-/// (a change that adds 1,000 people), and only recent ones are asked for
-/// by many.
+/// How many epoch changes are kept: about 200 KB each for a change in a
+/// group of 1,000 (its keys and its tree), and only recent ones are asked
+/// for by many.
 const KEPT: usize = 64;
 
 type Key = (ConversationId, u32);
-type Slot = Arc<OnceCell<Arc<EpochChange>>>;
+type Slot = Arc<OnceCell<Arc<KeyedChange>>>;
 
 /// Recent epoch changes, shared by every request.
 #[derive(Default)]
@@ -45,7 +45,7 @@ impl EpochChanges {
         store: &dyn Store,
         id: ConversationId,
         epoch: u32,
-    ) -> Result<Option<Arc<EpochChange>>, StoreError> {
+    ) -> Result<Option<Arc<KeyedChange>>, StoreError> {
         let slot = self.slot((id, epoch));
         let read = slot
             .get_or_try_init(|| async {
@@ -55,9 +55,7 @@ impl EpochChanges {
                     .map_err(Some)?;
                 match &pair[..] {
                     [before, now] if epoch > 0 && now.epoch == epoch => {
-                        Ok(Arc::new(change_between(before, now, |bytes| {
-                            Sha256::digest(bytes).into()
-                        })))
+                        KeyedChange::between(before, now).map(Arc::new).ok_or(None)
                     }
                     _ => Err(None),
                 }
@@ -99,6 +97,7 @@ impl EpochChanges {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::key_tree;
     use crate::model::conversation::{Change, NewConversation, WrappedKey};
     use crate::server::store::SqliteStore;
     use crate::server::store::{ChangeRecord, Creation, UserRecord, test_user};
@@ -110,6 +109,7 @@ mod tests {
             .map(|(i, m)| WrappedKey {
                 member_id: m.id,
                 wrapped_key: vec![byte + i as u8; 125].into(),
+                path: Default::default(),
             })
             .collect()
     }
@@ -154,26 +154,30 @@ mod tests {
 
         let kept = EpochChanges::default();
         let asks = (0..20).map(|_| kept.get(&store, id, 1));
-        let answers: Vec<Arc<EpochChange>> = futures_util::future::join_all(asks)
+        let answers: Vec<Arc<KeyedChange>> = futures_util::future::join_all(asks)
             .await
             .into_iter()
             .map(|a| a.unwrap().unwrap())
             .collect();
         assert!(answers.iter().all(|a| Arc::ptr_eq(a, &answers[0])));
-        let change = &answers[0];
+        let (tree, order) = key_tree::KeyTree::of_keys(&next).unwrap();
+        let root = tree.root();
+        // As cyd reads it: her key, and her path up the tree of both keys.
+        let change = answers[0].for_reader(cyd.id);
         assert_eq!(
             change.added.iter().map(|u| u.id).collect::<Vec<_>>(),
             [cyd.id]
         );
         assert_eq!(change.removed, [bob.id]);
-        let mut expected = next;
-        expected.sort_by_key(|k| k.member_id);
-        let digests: Vec<u8> = expected
-            .iter()
-            .flat_map(|k| Sha256::digest(&k.wrapped_key[..]))
-            .collect();
-        assert_eq!(change.key_digests.to_vec(), digests);
-        assert_eq!(change.key, None);
+        assert_eq!(change.key_root.to_vec(), root.to_vec());
+        let cyds = next.iter().find(|k| k.member_id == cyd.id).unwrap();
+        assert_eq!(change.key.as_ref(), Some(&cyds.wrapped_key));
+        let at = order.iter().position(|m| *m == cyd.id).unwrap();
+        let leaf = key_tree::leaf(&cyd.id.to_string(), &cyds.wrapped_key);
+        assert!(key_tree::proves(&root, leaf, at, 2, &change.path));
+        // As bob reads it (removed): no key, no path.
+        let bobs = answers[0].for_reader(bob.id);
+        assert_eq!((bobs.key, bobs.path.len()), (None, 0));
 
         // No epoch 2 yet, and epoch 0 has no change: nothing is kept.
         assert!(kept.get(&store, id, 2).await.unwrap().is_none());

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use super::settings::Settings;
 use crate::model::account::{Identity, KdfParams, PublicUser};
 use crate::model::blob::Blob;
+use crate::model::changes::{Changes, EpochChange};
 use crate::model::contacts::{PutBook, StoredBook};
 use crate::model::conversation::{
     Change, Conversation, Epoch, Head, Message, NewConversation, Outgoing,
@@ -198,6 +199,20 @@ impl Standing {
             ..self.conversation.head()
         }
     }
+
+    /// Where it stands, with `epochs` as the changes that led there.
+    pub fn changes(&self, epochs: Vec<EpochChange>) -> Changes {
+        let c = &self.conversation;
+        Changes {
+            id: c.id,
+            title: c.title.clone(),
+            created_by: c.created_by,
+            created_at: c.created_at.clone(),
+            last_seq: c.last_seq,
+            epochs,
+            pending: c.pending.clone(),
+        }
+    }
 }
 
 /// A new epoch to store: the change as checked, and who signed it.
@@ -327,15 +342,6 @@ pub trait Store: Send + Sync + 'static {
         from: u32,
         to: u32,
     ) -> Result<Vec<Epoch>, StoreError>;
-
-    /// `member`'s own wrapped keys of the epochs from `since` on, as
-    /// `(epoch, wrapped_key)`.
-    async fn own_keys(
-        &self,
-        id: ConversationId,
-        member: UserId,
-        since: u32,
-    ) -> Result<Vec<(u32, Blob)>, StoreError>;
 
     /// The ids of the conversation's access list.
     async fn member_ids(&self, id: ConversationId) -> Result<Vec<UserId>, StoreError>;

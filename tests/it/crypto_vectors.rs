@@ -7,13 +7,14 @@
 //! against the same file in end2end/ (`crypto::web::self_test`).
 
 use hush::crypto::CryptoError;
+use hush::crypto::key_tree::{self, KeyTree};
 use hush::crypto::keyset;
 use hush::crypto::native::{self, Key32, PrivateKey};
 use hush::crypto::pins::{Anchor, Book, Shared, Sight};
 use hush::crypto::safety::{self, SafetyNumber};
 use hush::crypto::suite::{self, GENESIS_PREV, KeyKind, MemberKeys};
 use hush::model::account::{KdfParams, PublicUser};
-use hush::model::conversation::Conversation;
+use hush::model::conversation::{Conversation, WrappedKey};
 use hush::model::encoding::{b64, unb64};
 use hush::model::ids::UserId;
 use hush::model::suite::{is_uncompressed_point, kdf_params_ok};
@@ -48,9 +49,26 @@ fn member_lines(v: &Value) -> Vec<MemberKeys> {
             username: text(m, "username").to_owned(),
             dh_public: bytes(m, "dh_public"),
             sig_public: bytes(m, "sig_public"),
-            wrapped_key_sha256: keyset::sha256(&bytes(m, "wrapped_key")).to_vec(),
         })
         .collect()
+}
+
+/// A vector epoch's key root, built by the app's key tree from its
+/// members' wrapped keys, and checked against the vector's.
+fn key_root(v: &Value) -> Vec<u8> {
+    let keys: Vec<WrappedKey> = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| WrappedKey {
+            member_id: text(m, "member_id").parse().unwrap(),
+            wrapped_key: bytes(m, "wrapped_key").into(),
+            path: Default::default(),
+        })
+        .collect();
+    let (tree, _) = KeyTree::of_keys(&keys).unwrap();
+    assert_eq!(tree.root().to_vec(), bytes(v, "key_root"));
+    tree.root().to_vec()
 }
 
 fn epoch(v: &Value) -> u32 {
@@ -192,12 +210,14 @@ fn step6_statement_head_and_keys_signature() {
         assert_eq!(commit.as_slice(), bytes(v, "commit"));
         assert_eq!(bytes(v, "prev"), suite::GENESIS_PREV);
         let lines = member_lines(v);
+        let root = key_root(v);
         let statement = suite::statement(
             conversation,
             epoch(v),
             signer,
             &commit,
             &bytes(v, "prev"),
+            &root,
             &lines,
             &[],
         );
@@ -221,6 +241,7 @@ fn step6_statement_head_and_keys_signature() {
                 signer,
                 &commit,
                 &bytes(v, "prev"),
+                &root,
                 &reordered,
                 &[]
             ),
@@ -576,6 +597,34 @@ fn step1_unsafe_prelogin_answers_are_refused() {
     }
 }
 
+/// Step 6's key tree: each leaf, the root and each leaf's path, byte for
+/// byte, and each path proves its leaf.
+#[test]
+fn step6_key_trees_match_byte_for_byte() {
+    let all = vectors();
+    let trees = each(&all, "key_tree");
+    assert!(trees.len() >= 9);
+    for t in trees {
+        let rows = t["leaves"].as_array().unwrap();
+        let leaves: Vec<key_tree::Hash> = rows
+            .iter()
+            .map(|r| key_tree::leaf(text(r, "member_id"), &bytes(r, "wrapped_key")))
+            .collect();
+        for (leaf, r) in leaves.iter().zip(rows) {
+            assert_eq!(leaf.to_vec(), bytes(r, "leaf"));
+        }
+        let tree = KeyTree::new(leaves.clone()).unwrap();
+        let root = bytes(t, "root");
+        assert_eq!(tree.root().to_vec(), root);
+        assert_eq!(tree.size(), t["size"].as_u64().unwrap() as usize);
+        for (m, r) in rows.iter().enumerate() {
+            let path = bytes(r, "path");
+            assert_eq!(tree.path(m).unwrap(), path, "size {}, leaf {m}", rows.len());
+            assert!(key_tree::proves(&root, leaves[m], m, rows.len(), &path));
+        }
+    }
+}
+
 /// Steps 6-7 over a chain: each epoch's statement (with `prev` the head of
 /// the one before, and its departures named), its head and signature, each
 /// departure's signed text and signature, and each commit, byte for byte.
@@ -605,6 +654,7 @@ fn step7_a_chain_of_epochs_with_a_departure_matches_byte_for_byte() {
                 text(v, "signer_id"),
                 &bytes(v, "commit"),
                 &prev,
+                &key_root(v),
                 &lines,
                 &left,
             );

@@ -88,22 +88,27 @@ async fn a_removed_member_hears_nothing_more_is_refused_everywhere_and_cannot_op
     assert_eq!(member_ids(&changed), expected);
     let removed = ben_live.expect("conversation-removed").await;
     assert_eq!(removed, json!({ "conversation_id": chat.id }));
-    // Where it stands, not the whole conversation: cyd reads what she
-    // lacks.
+    // Where it stands, not the whole conversation, and the new epoch as
+    // cyd's change: nobody added, ben removed, the root of the key tree,
+    // cyd's own key and its path (one node: two members).
     let told = cyd_live.expect("conversation-changed").await;
-    assert_eq!(told, json!({"id": chat.id, "last_seq": 0, "epoch": 1}));
-    // Only what changed: nobody added, ben removed, a digest per member,
-    // and cyd's own key; put together after epoch 0, it checks out.
+    let unb64 = |v: &Value| hush::model::encoding::unb64(v.as_str().unwrap()).unwrap();
     let (status, since) = chat::changes(c, &cyd, &chat.id, 1).await;
     assert_eq!(status, 200, "{since}");
+    assert_eq!(
+        told,
+        json!({"id": chat.id, "last_seq": 0, "epoch": 1, "changes": since}),
+        "the push carries what cyd would read"
+    );
     let epochs = since["epochs"].as_array().unwrap();
     assert_eq!(epochs.len(), 1);
     assert_eq!(epochs[0]["epoch"], 1);
     assert_eq!(epochs[0]["added"], json!([]));
     assert_eq!(epochs[0]["removed"], json!([ben.id]));
-    let digests = epochs[0]["key_digests"].as_str().unwrap();
-    assert_eq!(hush::model::encoding::unb64(digests).unwrap().len(), 2 * 32);
-    assert!(epochs[0]["key"].is_string());
+    assert_eq!(unb64(&epochs[0]["key_root"]).len(), 32);
+    assert_eq!(unb64(&epochs[0]["path"]).len(), 32);
+    assert_eq!(unb64(&epochs[0]["key"]).len(), 125);
+    // Put together after epoch 0, it checks out, with cyd's key.
     let put_together = chat::caught_up(&chat.wire, &since, &cyd).unwrap();
     assert_eq!(members_by_id(&put_together), members_by_id(&changed));
     assert_eq!(chat::accept(&put_together, &cyd).head, key.head);
@@ -274,9 +279,14 @@ async fn an_added_member_reads_from_their_first_epoch_and_the_list_says_where_it
     // cyd checks the whole chain from epoch 0, and holds epoch 1's key only.
     let keys = native_client::accept_all(&added, &cyd.id, &cyd.dh).unwrap();
     assert_eq!(keys.iter().map(|k| k.epoch).collect::<Vec<_>>(), [1]);
+    // ben, already in, is told with the new epoch as his change (his key
+    // and path), what he would read.
+    let (status, bens) = chat::changes(c, &ben, &chat.id, 1).await;
+    assert_eq!(status, 200, "{bens}");
+    assert!(bens["epochs"][0]["key"].is_string());
     assert_eq!(
         ben_live.expect("conversation-changed").await,
-        json!({"id": chat.id, "last_seq": 3, "epoch": 1})
+        json!({"id": chat.id, "last_seq": 3, "epoch": 1, "changes": bens})
     );
 
     chat::send_numbered(c, &ana, &chat.id, &key, 4..=5).await;

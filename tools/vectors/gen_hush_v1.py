@@ -444,20 +444,61 @@ def step3_commit(ck: bytes, conversation_id: str, epoch: int) -> bytes:
     return hmac_sha256(ck, f"hush-v1|commit|{conversation_id}|{epoch}".encode())
 
 
+def key_tree_leaf(member_id: str, wrapped_key: bytes) -> bytes:
+    """Spec step 6: a leaf of the key tree, SHA-256(0x00 || member_id || ":" || wrapped_key)."""
+    return hashlib.sha256(b"\x00" + member_id.encode("utf-8") + b":" + wrapped_key).digest()
+
+
+def _split(n: int) -> int:
+    """RFC 9162: the largest power of two smaller than n (n > 1)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def key_tree_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162's MTH over leaf hashes (never empty): SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))."""
+    assert leaves
+    if len(leaves) == 1:
+        return leaves[0]
+    k = _split(len(leaves))
+    return hashlib.sha256(b"\x01" + key_tree_root(leaves[:k]) + key_tree_root(leaves[k:])).digest()
+
+
+def key_tree_path(m: int, leaves: list[bytes]) -> bytes:
+    """RFC 9162's PATH(m, D[n]) over leaf hashes, bottom up, its nodes concatenated."""
+    if len(leaves) <= 1:
+        return b""
+    k = _split(len(leaves))
+    if m < k:
+        return key_tree_path(m, leaves[:k]) + key_tree_root(leaves[k:])
+    return key_tree_path(m - k, leaves[k:]) + key_tree_root(leaves[:k])
+
+
+def step6_key_root(members: list[dict]) -> bytes:
+    """Spec step 6: the root of the key tree over the members' wrapped keys, leaves in ascending
+    byte order of the id. `members` items hold member_id (str) and wrapped_key (bytes)."""
+    ordered = sorted(members, key=lambda m: m["member_id"].encode("utf-8"))
+    return key_tree_root([key_tree_leaf(m["member_id"], m["wrapped_key"]) for m in ordered])
+
+
 def step6_statement(conversation_id: str, epoch: int, signer_id: str, commit: bytes, prev: bytes,
                     members: list[dict], departures: list[str]) -> str:
     """Spec step 6 (second edition): statement_n, which keys_signature signs.
 
-    "hush-v1|keys2|{conversation_id}|{n}|{signer_id}|commit:" || b64u(commit) || "|prev:" || b64u(prev) || "|"
+    "hush-v1|keys2|{conversation_id}|{n}|{signer_id}|commit:" || b64u(commit) || "|prev:" || b64u(prev)
+    || "|keys:" || b64u(key_root) || "|"
     then, for each member in ascending byte order of the id,
-    "{member_id}:{username}:{b64u(dh_public)}:{b64u(sig_public)}:{b64u(SHA-256(wrapped_key))};"
+    "{member_id}:{username}:{b64u(dh_public)}:{b64u(sig_public)};"
     then, for each departure in ascending byte order of the id, "left:{member_id};".
     `members` items hold bytes: member_id (str), username (str), dh_public, sig_public, wrapped_key.
     """
-    text = f"hush-v1|keys2|{conversation_id}|{epoch}|{signer_id}|commit:{b64u(commit)}|prev:{b64u(prev)}|"
+    root = step6_key_root(members)
+    text = (f"hush-v1|keys2|{conversation_id}|{epoch}|{signer_id}|commit:{b64u(commit)}|prev:{b64u(prev)}|"
+            f"keys:{b64u(root)}|")
     for m in sorted(members, key=lambda m: m["member_id"].encode("utf-8")):
-        text += (f"{m['member_id']}:{m['username']}:{b64u(m['dh_public'])}:{b64u(m['sig_public'])}:"
-                 f"{b64u(hashlib.sha256(m['wrapped_key']).digest())};")
+        text += f"{m['member_id']}:{m['username']}:{b64u(m['dh_public'])}:{b64u(m['sig_public'])};"
     for member_id in sorted(departures, key=lambda d: d.encode("utf-8")):
         text += f"left:{member_id};"
     return text
@@ -915,6 +956,7 @@ def build_document() -> dict:
         "ck": b64u(ck0),
         "commit": b64u(commit),
         "prev": b64u(GENESIS_PREV),
+        "key_root": b64u(step6_key_root(member_rows)),
         "members": [{"member_id": m["member_id"], "username": m["username"], "dh_public": b64u(m["dh_public"]),
                      "sig_public": b64u(m["sig_public"]), "wrapped_key": b64u(m["wrapped_key"])}
                     for m in member_rows],
@@ -1189,7 +1231,10 @@ def build_document() -> dict:
         statement = epoch_statement(CONV_ID, ep, prev)
         chain_detail.append({
             "epoch": n, "signer_id": ep["signer_id"], "signer_sig_public": signer_public,
-            "ck": b64u(chain_ck[n]), "commit": ep["commit"], "prev": b64u(prev), "members": rows,
+            "ck": b64u(chain_ck[n]), "commit": ep["commit"], "prev": b64u(prev),
+            "key_root": b64u(step6_key_root([{"member_id": r["member_id"], "wrapped_key": unb64u(r["wrapped_key"])}
+                                             for r in rows])),
+            "members": rows,
             "departures": deps, "statement": statement, "head": b64u(heads[n]),
             "signature": ep["keys_signature"]})
     keys_chain = [{
@@ -1315,8 +1360,11 @@ def build_document() -> dict:
             "ascending id order); its prev is b64u(SHA-256) of the entry before's sealed bytes. "
             "keys_chain is a genuine four-epoch chain of the same conversation (epoch 0 is "
             "keys_signature[0]; bob adds carol; carol leaves and epoch 2 carries her signed departure; "
-            "alice, the creator, removes bob): per epoch ck, commit, prev, members with their wraps, "
-            "statement, head, signature, and each departure's signed text and signature. "
+            "alice, the creator, removes bob): per epoch ck, commit, prev, key_root, members with their "
+            "wraps, statement, head, signature, and each departure's signed text and signature. "
+            "key_tree holds key trees (step 6) of several sizes: per leaf (in the tree's order, "
+            "ascending id) member_id, wrapped_key, leaf and path (bottom up, nodes concatenated), "
+            "and the root. "
             "keys_signature_negative.refusal names the first rule that refuses (null: accepted) as "
             "seen by holder: signature, public_key, length:<field>, keys, creator, signer, removal, "
             "departure, departure_signature, epoch_order, changed, commit. Cases named \"chain: ...\" "
@@ -1335,9 +1383,30 @@ def build_document() -> dict:
         "contact_book": books,
         "safety_number": safety,
         "keys_chain": keys_chain,
+        "key_tree": key_trees(),
         "keys_signature_negative": keyset_neg,
         "kdf_params_negative": kdf_neg,
     }
+
+
+def key_trees() -> list[dict]:
+    """Key trees (step 6) of several sizes over fixed member ids and wrapped keys, listed in the
+    tree's order: each leaf, the root, and each leaf's path."""
+    trees = []
+    for n in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13]:
+        ids = sorted(str(uuid.UUID(bytes=fixed_bytes(f"key tree member|{n}|{i}", 16), version=4))
+                     for i in range(n))
+        keys = [b"".join(fixed_bytes(f"key tree wrapped key|{n}|{i}|{part}", 25) for part in range(5))
+                for i in range(n)]
+        leaves = [key_tree_leaf(mid, wk) for mid, wk in zip(ids, keys)]
+        trees.append({
+            "size": n,
+            "leaves": [{"member_id": mid, "wrapped_key": b64u(wk), "leaf": b64u(leaf),
+                        "path": b64u(key_tree_path(m, leaves))}
+                       for m, (mid, wk, leaf) in enumerate(zip(ids, keys, leaves))],
+            "root": b64u(key_tree_root(leaves)),
+        })
+    return trees
 
 
 # ---------------------------------------------------------------------------
@@ -1363,6 +1432,7 @@ def _check_public(public: bytes) -> None:
 
 def self_check(doc: dict) -> None:
     assert doc["suite"] == SUITE
+    check_key_trees(doc)
 
     for e in doc["password_to_keys"]:
         assert unicodedata.normalize("NFKC", e["password"]) == e["password_nfkc"]
@@ -1425,14 +1495,14 @@ def self_check(doc: dict) -> None:
         assert ids != sorted(ids), "members must be listed unsorted"
         assert e["signer_id"] in ids
         assert e["prev"] == b64u(GENESIS_PREV)
+        root = _levels([(m["member_id"], unb64u(m["wrapped_key"])) for m in e["members"]])[-1][0]
+        assert b64u(root) == e["key_root"]
         text = (f"hush-v1|keys2|{e['conversation_id']}|{e['epoch']}|{e['signer_id']}|commit:{e['commit']}|"
-                f"prev:{e['prev']}|")
+                f"prev:{e['prev']}|keys:{e['key_root']}|")
         for m in sorted(e["members"], key=lambda m: m["member_id"].encode()):
             _check_public(unb64u(m["dh_public"]))
             _check_public(unb64u(m["sig_public"]))
-            wk_ = unb64u(m["wrapped_key"])
-            text += (f"{m['member_id']}:{m['username']}:{m['dh_public']}:{m['sig_public']}:"
-                     f"{b64u(hashlib.sha256(wk_).digest())};")
+            text += f"{m['member_id']}:{m['username']}:{m['dh_public']}:{m['sig_public']};"
             # The wrapped key in the set unwraps (content_key_wrap entry) to this ck.
             w = wraps[(e["conversation_id"], e["epoch"], m["member_id"])]
             assert w["wrapped_key"] == m["wrapped_key"] and w["ck"] == e["ck"]
@@ -1603,12 +1673,14 @@ def self_check(doc: dict) -> None:
             assert len(ck) == 32 and b64u(commit) == ep["commit"]
             ids = [m["member_id"] for m in ep["members"]]
             assert len(set(ids)) == len(ids)
-            text = f"hush-v1|keys2|{cid}|{n}|{ep['signer_id']}|commit:{ep['commit']}|prev:{ep['prev']}|"
+            root = _levels([(m["member_id"], unb64u(m["wrapped_key"])) for m in ep["members"]])[-1][0]
+            assert b64u(root) == ep["key_root"]
+            text = (f"hush-v1|keys2|{cid}|{n}|{ep['signer_id']}|commit:{ep['commit']}|prev:{ep['prev']}|"
+                    f"keys:{ep['key_root']}|")
             for m in sorted(ep["members"], key=lambda m: m["member_id"].encode()):
                 wrapped = unb64u(m["wrapped_key"])
                 assert len(wrapped) == 125
-                text += (f"{m['member_id']}:{m['username']}:{m['dh_public']}:{m['sig_public']}:"
-                         f"{b64u(hashlib.sha256(wrapped).digest())};")
+                text += f"{m['member_id']}:{m['username']}:{m['dh_public']}:{m['sig_public']};"
                 # The wrap again, from the ephemeral scalar and nonce (step 3, by hand).
                 eph = ec.derive_private_key(int.from_bytes(unb64u(m["ephemeral_private_scalar"]), "big"),
                                             ec.SECP256R1())
@@ -1663,6 +1735,47 @@ def self_check(doc: dict) -> None:
                for e in doc["kdf_params_negative"] if not e["accept"]}
     assert {(16, 0), (16, 1), (16, 599_999), (16, 10_000_001), (15, 600_000)} <= refused
     assert any(e["accept"] for e in doc["kdf_params_negative"])
+
+
+def _levels(keys: list[tuple[str, bytes]]) -> list[list[bytes]]:
+    """The key tree over (member_id, wrapped_key) pairs, by hand and from the bottom: leaves in
+    ascending byte order of the id, then each level up to the root."""
+    keys = sorted(keys, key=lambda k: k[0].encode())
+    levels = [[hashlib.sha256(b"\x00" + mid.encode() + b":" + wk).digest() for mid, wk in keys]]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([hashlib.sha256(b"\x01" + below[i] + below[i + 1]).digest() if i + 1 < len(below)
+                       else below[i] for i in range(0, len(below), 2)])
+    return levels
+
+
+def check_key_trees(doc: dict) -> None:
+    """key_tree: every leaf, root and path again, the tree built from the bottom (a level's last node
+    without a partner moves up as it is) rather than by RFC 9162's recursion, and each path walked
+    up to the root."""
+    sizes = [t["size"] for t in doc["key_tree"]]
+    assert {1, 2, 3, 4, 5, 7, 8, 9, 13} <= set(sizes)
+    for t in doc["key_tree"]:
+        rows = t["leaves"]
+        assert len(rows) == t["size"] and [r["member_id"] for r in rows] == sorted(r["member_id"] for r in rows)
+        levels = _levels([(r["member_id"], unb64u(r["wrapped_key"])) for r in rows])
+        leaves = levels[0]
+        assert [b64u(leaf) for leaf in leaves] == [r["leaf"] for r in rows]
+        assert b64u(levels[-1][0]) == t["root"]
+        for m, r in enumerate(rows):
+            path, at = b"", m
+            for level in levels[:-1]:
+                if at ^ 1 < len(level):
+                    path += level[at ^ 1]
+                at //= 2
+            assert b64u(path) == r["path"]
+            node, at, width, rest = leaves[m], m, len(leaves), path
+            while width > 1:
+                if at ^ 1 < width:
+                    sib, rest = rest[:32], rest[32:]
+                    node = hashlib.sha256(b"\x01" + (sib + node if at % 2 else node + sib)).digest()
+                at, width = at // 2, (width + 1) // 2
+            assert rest == b"" and b64u(node) == t["root"]
 
 
 def render(doc: dict) -> bytes:

@@ -22,7 +22,7 @@ use crate::crypto::suite;
 use crate::crypto::web::primitives as p;
 use crate::delivery::Event;
 use crate::model::account::PublicUser;
-use crate::model::changes::{Changes, GetChanges};
+use crate::model::changes::{Changes, ConversationChanged, GetChanges};
 use crate::model::conversation::{Change, Conversation, GetConversation, Head, Leave};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, UserId};
@@ -34,18 +34,36 @@ const CHANGE_TRIES: u32 = 4;
 const NOT_IN_IT: &str = "You are no longer in this conversation.";
 
 impl Engine {
-    /// A conversation moved on (a push or a list says where it stands):
-    /// unless this page holds it as it stands, it is read again.
+    /// A conversation moved on (a list says where it stands): unless this
+    /// page holds it as it stands, it is read again.
     pub(super) async fn moved(self: &Rc<Self>, head: &Head) {
-        let held = self
-            .keys
+        if !self.holds(head) {
+            self.reload(head.id).await;
+        }
+    }
+
+    /// A conversation changed (`conversation-changed`): a new epoch pushed
+    /// as this member's change is taken as it comes when it follows the
+    /// epochs held here (its chain checked like any other); what is still
+    /// missing then is read.
+    pub(super) async fn pushed_change(self: &Rc<Self>, changed: ConversationChanged) {
+        let held = self.keys.known.borrow().get(&changed.head.id).cloned();
+        if let (Some(held), Some(changes)) = (held, changed.changes)
+            && let Ok(now) = changes.onto(&held, self.my_id)
+        {
+            self.changed(now).await;
+        }
+        self.moved(&changed.head).await;
+    }
+
+    /// Whether this page holds the conversation's keys as `head` says it
+    /// stands.
+    fn holds(&self, head: &Head) -> bool {
+        self.keys
             .known
             .borrow()
             .get(&head.id)
-            .map(Conversation::head);
-        if !held.is_some_and(|h| h.same_keys(head)) {
-            self.reload(head.id).await;
-        }
+            .is_some_and(|c| c.head().same_keys(head))
     }
 
     /// The conversation as it stands on the server: whole if this page

@@ -22,7 +22,8 @@ use super::{Engine, known_ids};
 use crate::api::{conversations, messages};
 use crate::client::keyring::Keyring;
 use crate::delivery::{Command, Event, Fetch};
-use crate::model::conversation::{Conversation, Conversations, Head, History, Message, Removed};
+use crate::model::changes::ConversationChanged;
+use crate::model::conversation::{Conversation, Conversations, History, Message, Removed};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::protocol::{
@@ -321,10 +322,10 @@ impl Engine {
                 });
             }
             CONVERSATION_CHANGED => {
-                let Ok(head) = serde_json::from_value::<Head>(payload) else {
+                let Ok(changed) = serde_json::from_value::<ConversationChanged>(payload) else {
                     return;
                 };
-                spawn_local(async move { engine.moved(&head).await });
+                spawn_local(async move { engine.pushed_change(changed).await });
             }
             TYPING => {
                 if let Ok(typing) = serde_json::from_value::<Typing>(payload) {

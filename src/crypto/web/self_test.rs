@@ -11,12 +11,13 @@ use wasm_bindgen::prelude::*;
 
 use super::primitives as p;
 use crate::crypto::CryptoError;
+use crate::crypto::key_tree::{self, KeyTree};
 use crate::crypto::keyset;
 use crate::crypto::pins::{Book, Shared, Sight};
 use crate::crypto::safety::{self, SafetyNumber};
 use crate::crypto::suite::{self, GENESIS_PREV, KeyKind, MemberKeys};
 use crate::model::account::{KdfParams, PublicUser};
-use crate::model::conversation::Conversation;
+use crate::model::conversation::{Conversation, WrappedKey};
 use crate::model::encoding::{b64, unb64};
 use crate::model::ids::UserId;
 use crate::model::suite::{is_uncompressed_point, kdf_params_ok};
@@ -184,6 +185,28 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
         checks += 2;
     }
 
+    for t in each(&all, "key_tree")? {
+        let rows = t["leaves"]
+            .as_array()
+            .ok_or_else(|| fail("key tree leaves"))?;
+        let mut leaves = Vec::new();
+        for r in rows {
+            let leaf = key_tree::leaf(text(r, "member_id")?, &bytes(r, "wrapped_key")?);
+            same("key tree leaf", &leaf, &bytes(r, "leaf")?)?;
+            leaves.push(leaf);
+        }
+        let tree = KeyTree::new(leaves.clone()).ok_or_else(|| fail("key tree"))?;
+        let root = bytes(t, "root")?;
+        same("key tree root", &tree.root(), &root)?;
+        for (m, r) in rows.iter().enumerate() {
+            let path = bytes(r, "path")?;
+            same("key tree path", &tree.path(m).unwrap_or_default(), &path)?;
+            if !key_tree::proves(&root, leaves[m], m, rows.len(), &path) {
+                return Err(fail("a key tree path does not prove its leaf"));
+            }
+        }
+    }
+
     for v in each(&all, "keys_signature")? {
         let (conversation, signer, epoch) = (
             text(v, "conversation_id")?,
@@ -196,22 +219,31 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
         )?;
         same("commit", &commit, &bytes(v, "commit")?)?;
         let mut lines = Vec::new();
+        let mut keys = Vec::new();
         for m in v["members"].as_array().ok_or_else(|| fail("members"))? {
-            let hash = ok("hash", p::sha256(&bytes(m, "wrapped_key")?).await)?;
             lines.push(MemberKeys {
                 member_id: text(m, "member_id")?.to_owned(),
                 username: text(m, "username")?.to_owned(),
                 dh_public: bytes(m, "dh_public")?,
                 sig_public: bytes(m, "sig_public")?,
-                wrapped_key_sha256: hash,
+            });
+            keys.push(WrappedKey {
+                member_id: text(m, "member_id")?
+                    .parse()
+                    .map_err(|_| fail("member_id"))?,
+                wrapped_key: bytes(m, "wrapped_key")?.into(),
+                path: Default::default(),
             });
         }
+        let (tree, _) = KeyTree::of_keys(&keys).ok_or_else(|| fail("key tree"))?;
+        same("key root", &tree.root(), &bytes(v, "key_root")?)?;
         let message = suite::statement(
             conversation,
             epoch,
             signer,
             &commit,
             &bytes(v, "prev")?,
+            &tree.root(),
             &lines,
             &[],
         );

@@ -190,15 +190,6 @@ impl Store for SqliteStore {
         epochs::epochs(&self.pool, id, from, to).await
     }
 
-    async fn own_keys(
-        &self,
-        id: ConversationId,
-        member: UserId,
-        since: u32,
-    ) -> Result<Vec<(u32, Blob)>, StoreError> {
-        epochs::own_keys(&self.pool, id, member, since).await
-    }
-
     async fn member_ids(&self, id: ConversationId) -> Result<Vec<UserId>, StoreError> {
         epochs::member_ids(&self.pool, id).await
     }

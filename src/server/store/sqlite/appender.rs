@@ -333,6 +333,7 @@ mod tests {
             .map(|m| WrappedKey {
                 member_id: m.id,
                 wrapped_key: [5; 125].into(),
+                path: Default::default(),
             })
             .collect();
         store

@@ -140,7 +140,7 @@ pub(super) async fn change(
         keys: change.keys.clone(),
         keys_signature: change.keys_signature.clone(),
         departures: Vec::new(),
-        key_digests: Blob::default(),
+        key_root: Blob::default(),
     };
     insert_epoch(&mut tx, conversation, &epoch).await?;
     sqlx::query(

@@ -10,7 +10,6 @@ use sqlx::{FromRow, Row};
 
 use super::super::{Standing, StoreError};
 use super::messaging::epochs_of;
-use crate::model::blob::Blob;
 use crate::model::conversation::{Conversation, Departure, Epoch};
 use crate::model::ids::{ConversationId, UserId};
 
@@ -96,26 +95,6 @@ async fn in_range(
         .bind(to)
         .fetch_all(pool)
         .await?)
-}
-
-pub(super) async fn own_keys(
-    pool: &SqlitePool,
-    id: ConversationId,
-    member: UserId,
-    since: u32,
-) -> Result<Vec<(u32, Blob)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT epoch, wrapped_key FROM wrapped_keys \
-         WHERE conversation_id = ? AND member_id = ? AND epoch >= ? ORDER BY epoch",
-    )
-    .bind(id)
-    .bind(member)
-    .bind(since)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("epoch")?, row.try_get("wrapped_key")?)))
-        .collect()
 }
 
 pub(super) async fn member_ids(

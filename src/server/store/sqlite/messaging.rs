@@ -58,7 +58,7 @@ pub(super) async fn create_conversation(
         keys: new.keys.clone(),
         keys_signature: new.keys_signature.clone(),
         departures: Vec::new(),
-        key_digests: Blob::default(),
+        key_root: Blob::default(),
     };
     insert_epoch(&mut tx, new.conversation_id, &epoch).await?;
     tx.commit().await?;
