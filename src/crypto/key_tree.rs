@@ -160,11 +160,17 @@ impl KeyedChange {
     /// The change from `before` to `now`, both whole; `None` if `now` has
     /// no keys.
     pub fn between(before: &Epoch, now: &Epoch) -> Option<KeyedChange> {
-        let (tree, order) = KeyTree::of_keys(&now.keys)?;
-        let change = change_between(before, now, tree.root().into());
+        KeyedChange::new(change_between(before, now), &now.keys)
+    }
+
+    /// `change` (the same for every reader) with the tree over `keys`, the
+    /// new epoch's wrapped keys, whose root it then carries; `None` if
+    /// there are no keys.
+    pub fn new(mut change: EpochChange, keys: &[WrappedKey]) -> Option<KeyedChange> {
+        let (tree, order) = KeyTree::of_keys(keys)?;
+        change.key_root = tree.root().into();
         let at: HashMap<UserId, usize> = order.into_iter().zip(0..).collect();
-        let keys = now
-            .keys
+        let keys = keys
             .iter()
             .map(|k| (k.member_id, (at[&k.member_id], k.wrapped_key.clone())))
             .collect();

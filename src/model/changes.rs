@@ -188,26 +188,45 @@ fn next_epoch(before: &[PublicUser], change: EpochChange, me: UserId) -> Result<
 }
 
 /// The change from `before` to `epoch` (both whole), the same for every
-/// reader (`key` and `path` are left for the reader's own). `key_root` is
-/// the root of `epoch`'s key tree.
-pub fn change_between(before: &Epoch, epoch: &Epoch, key_root: Blob) -> EpochChange {
+/// reader (`key`, `path` and `key_root` are left empty: the key tree fills
+/// them in). Who was added and their departures come in id order, whatever
+/// order the epochs hold them in.
+pub fn change_between(before: &Epoch, epoch: &Epoch) -> EpochChange {
     let was: BTreeSet<UserId> = before.members.iter().map(|m| m.id).collect();
     let now: BTreeSet<UserId> = epoch.members.iter().map(|m| m.id).collect();
-    EpochChange {
-        epoch: epoch.epoch,
-        signer_id: epoch.signer_id,
-        commit: epoch.commit.clone(),
-        keys_signature: epoch.keys_signature.clone(),
-        departures: epoch.departures.clone(),
-        added: epoch
+    EpochChange::new(
+        epoch,
+        epoch
             .members
             .iter()
             .filter(|m| !was.contains(&m.id))
             .cloned()
             .collect(),
-        removed: was.difference(&now).copied().collect(),
-        key_root,
-        key: None,
-        path: Blob::default(),
+        was.difference(&now).copied().collect(),
+    )
+}
+
+impl EpochChange {
+    /// `epoch` (its keys aside) as the change that added `added` and took
+    /// out `removed` (those who left among them), in id order: what a
+    /// server that just stored `epoch` knows without reading the one
+    /// before, and what [`change_between`] reads off both.
+    pub fn new(epoch: &Epoch, mut added: Vec<PublicUser>, mut removed: Vec<UserId>) -> Self {
+        added.sort_by_key(|m| m.id);
+        removed.sort();
+        let mut departures = epoch.departures.clone();
+        departures.sort_by_key(|d| d.member_id);
+        EpochChange {
+            epoch: epoch.epoch,
+            signer_id: epoch.signer_id,
+            commit: epoch.commit.clone(),
+            keys_signature: epoch.keys_signature.clone(),
+            departures,
+            added,
+            removed,
+            key_root: Blob::default(),
+            key: None,
+            path: Blob::default(),
+        }
     }
 }

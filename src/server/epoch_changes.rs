@@ -1,6 +1,7 @@
 //! The epoch changes that `conversation-changed` pushes and
-//! `/api/conversations/changes` answers, each read from the store once and
-//! kept a while, with the epoch's key tree. After a change in a large group
+//! `/api/conversations/changes` answers, each kept a while with the epoch's
+//! key tree: put together from the change as it is stored, or else read
+//! from the store once. After a change in a large group
 //! every member needs the same change at the same moment; an epoch never
 //! changes once stored, so one read serves them all (the first asker reads,
 //! the others wait for it), whichever node they ask. Each member's copy
@@ -11,9 +12,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use super::store::{Store, StoreError};
+use super::store::{ChangeRecord, Changed, Store, StoreError};
 use crate::crypto::key_tree::KeyedChange;
-use crate::model::ids::ConversationId;
+use crate::model::account::PublicUser;
+use crate::model::changes::EpochChange;
+use crate::model::ids::{ConversationId, UserId};
 
 /// How many epoch changes are kept: about 200 KB each for a change in a
 /// group of 1,000 (its keys and its tree), and only recent ones are asked
@@ -70,6 +73,32 @@ impl EpochChanges {
         }
     }
 
+    /// Keeps the change `record` just stored (which `changed` the access
+    /// list), for everyone about to ask for it (the signer's answer, the
+    /// members' pushes): put together from what was posted, not read back.
+    /// `newcomers` are those added, as others see them; should they miss
+    /// one, nothing is kept and the first asker reads it.
+    pub fn keep(
+        &self,
+        record: &ChangeRecord,
+        changed: &Changed,
+        mut newcomers: HashMap<UserId, PublicUser>,
+    ) {
+        let epoch = record.epoch();
+        let added: Option<Vec<PublicUser>> =
+            changed.added.iter().map(|m| newcomers.remove(m)).collect();
+        let Some(added) = added else { return };
+        // Out: those the creator removed, and those who left.
+        let removed = changed.removed.iter().copied();
+        let removed = removed.chain(epoch.departures.iter().map(|d| d.member_id));
+        let change = EpochChange::new(&epoch, added, removed.collect());
+        if let Some(kept) = KeyedChange::new(change, &epoch.keys) {
+            let slot = self.slot((record.change.conversation_id, epoch.epoch));
+            // Already there if someone asked first: the same change.
+            let _ = slot.set(Arc::new(kept));
+        }
+    }
+
     fn slot(&self, key: Key) -> Slot {
         let mut kept = self.kept.lock().expect("epoch changes");
         if let Some(slot) = kept.slots.get(&key) {
@@ -98,7 +127,8 @@ impl EpochChanges {
 mod tests {
     use super::*;
     use crate::crypto::key_tree;
-    use crate::model::conversation::{Change, NewConversation, WrappedKey};
+    use crate::model::blob::Blob;
+    use crate::model::conversation::{Change, Departure, NewConversation, WrappedKey};
     use crate::server::store::SqliteStore;
     use crate::server::store::{ChangeRecord, Creation, UserRecord, test_user};
 
@@ -114,12 +144,15 @@ mod tests {
             .collect()
     }
 
-    #[tokio::test]
-    async fn everyone_asking_at_once_shares_one_read_and_nothing_missing_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_file(dir.path()).await.unwrap();
-        let (ann, bob, cyd) = (test_user("ann"), test_user("bob"), test_user("cyd"));
-        for u in [&ann, &bob, &cyd] {
+    /// A store holding `users` and, created by the first of `members`, a
+    /// conversation of `members` at epoch 0.
+    async fn with_conversation(
+        dir: &std::path::Path,
+        users: &[&UserRecord],
+        members: &[&UserRecord],
+    ) -> (SqliteStore, ConversationId) {
+        let store = SqliteStore::open_file(dir).await.unwrap();
+        for u in users {
             store.create_user(u).await.unwrap();
         }
         let id = ConversationId::new();
@@ -127,29 +160,47 @@ mod tests {
             new: NewConversation {
                 conversation_id: id,
                 title: None,
-                member_ids: vec![ann.id, bob.id],
+                member_ids: members.iter().map(|m| m.id).collect(),
                 epoch: 0,
                 commit: [6; 32].into(),
-                keys: keys(&[&ann, &bob], 10),
+                keys: keys(members, 10),
                 keys_signature: [3; 64].into(),
             },
-            created_by: ann.id,
+            created_by: members[0].id,
             created_at: "2026-11-30T19:00:00.000Z".into(),
         };
         store.create_conversation(&creation).await.unwrap();
-        let next = keys(&[&ann, &cyd], 20);
-        let change = ChangeRecord {
+        (store, id)
+    }
+
+    /// Epoch 1 of `id`, signed by the first of `members`, with `keys`.
+    fn epoch_1(
+        id: ConversationId,
+        members: &[&UserRecord],
+        keys: Vec<WrappedKey>,
+        departures: Vec<Departure>,
+    ) -> ChangeRecord {
+        ChangeRecord {
             change: Change {
                 conversation_id: id,
                 epoch: 1,
-                member_ids: vec![ann.id, cyd.id],
+                member_ids: members.iter().map(|m| m.id).collect(),
                 commit: [7; 32].into(),
-                keys: next.clone(),
+                keys,
                 keys_signature: [4; 64].into(),
-                departures: Vec::new(),
+                departures,
             },
-            signer: ann.id,
-        };
+            signer: members[0].id,
+        }
+    }
+
+    #[tokio::test]
+    async fn everyone_asking_at_once_shares_one_read_and_nothing_missing_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ann, bob, cyd) = (test_user("ann"), test_user("bob"), test_user("cyd"));
+        let (store, id) = with_conversation(dir.path(), &[&ann, &bob, &cyd], &[&ann, &bob]).await;
+        let next = keys(&[&ann, &cyd], 20);
+        let change = epoch_1(id, &[&ann, &cyd], next.clone(), Vec::new());
         store.change_conversation(&change).await.unwrap().unwrap();
 
         let kept = EpochChanges::default();
@@ -184,6 +235,47 @@ mod tests {
         assert!(kept.get(&store, id, 0).await.unwrap().is_none());
         assert_eq!(kept.kept.lock().unwrap().slots.len(), 1);
         assert_eq!(kept.kept.lock().unwrap().order.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_change_kept_as_stored_is_the_change_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let [ann, bob, cyd, dan] = ["ann", "bob", "cyd", "dan"].map(test_user);
+        let everyone = [&ann, &bob, &cyd, &dan];
+        let (store, id) = with_conversation(dir.path(), &everyone, &[&ann, &bob, &cyd]).await;
+        // cyd leaves; ann, the creator, adds dan and removes bob.
+        let left: Blob = [9; 64].into();
+        let leave = store.leave_conversation(id, cyd.id, 0, &left).await;
+        leave.unwrap().unwrap();
+        let departure = Departure {
+            member_id: cyd.id,
+            signature: left,
+        };
+        let record = epoch_1(id, &[&ann, &dan], keys(&[&dan, &ann], 20), vec![departure]);
+        let changed = store.change_conversation(&record).await.unwrap().unwrap();
+        assert_eq!(
+            (&changed.added, &changed.removed),
+            (&vec![dan.id], &vec![bob.id])
+        );
+
+        let kept = EpochChanges::default();
+        kept.keep(&record, &changed, HashMap::from([(dan.id, dan.public())]));
+        let read = EpochChanges::default();
+        let kept = kept.get(&store, id, 1).await.unwrap().unwrap();
+        let read = read.get(&store, id, 1).await.unwrap().unwrap();
+        for reader in [&ann, &bob, &cyd, &dan] {
+            assert_eq!(kept.for_reader(reader.id), read.for_reader(reader.id));
+        }
+        let dans = kept.for_reader(dan.id);
+        assert_eq!(dans.removed.len(), 2);
+        assert_eq!(dans.departures.len(), 1);
+        assert!(dans.key.is_some());
+
+        // Without the newcomer as others see them, nothing is kept: the
+        // first asker reads it.
+        let unsure = EpochChanges::default();
+        unsure.keep(&record, &changed, HashMap::new());
+        assert!(unsure.kept.lock().unwrap().slots.is_empty());
     }
 
     #[test]

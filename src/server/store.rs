@@ -222,6 +222,24 @@ pub struct ChangeRecord {
     pub signer: UserId,
 }
 
+impl ChangeRecord {
+    /// The epoch the change makes, as stored: its members stay with the
+    /// access list, its departures are the pending ones it carries.
+    pub fn epoch(&self) -> Epoch {
+        let change = &self.change;
+        Epoch {
+            epoch: change.epoch,
+            signer_id: self.signer,
+            commit: change.commit.clone(),
+            members: Vec::new(),
+            keys: change.keys.clone(),
+            keys_signature: change.keys_signature.clone(),
+            departures: change.departures.clone(),
+            key_root: Blob::default(),
+        }
+    }
+}
+
 /// What a stored change did to the access list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Changed {

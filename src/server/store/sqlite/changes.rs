@@ -13,7 +13,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::super::{ChangeRecord, ChangeRefusal, Changed, StoreError};
 use super::messaging::{insert_epoch, insert_members};
 use crate::model::blob::Blob;
-use crate::model::conversation::{Departure, Epoch};
+use crate::model::conversation::Departure;
 use crate::model::ids::{ConversationId, UserId};
 
 /// Where a conversation stands inside a change's transaction.
@@ -132,16 +132,7 @@ pub(super) async fn change(
         Ok(changed) => changed,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let epoch = Epoch {
-        epoch: change.epoch,
-        signer_id: record.signer,
-        commit: change.commit.clone(),
-        members: Vec::new(),
-        keys: change.keys.clone(),
-        keys_signature: change.keys_signature.clone(),
-        departures: Vec::new(),
-        key_root: Blob::default(),
-    };
+    let epoch = record.epoch();
     insert_epoch(&mut tx, conversation, &epoch).await?;
     sqlx::query(
         "UPDATE departures SET carried_in = ? WHERE conversation_id = ? AND carried_in IS NULL",
