@@ -15,5 +15,6 @@ pub mod encoding;
 pub mod error;
 pub mod ids;
 pub mod password;
+pub mod plain;
 pub mod suite;
 pub mod username;

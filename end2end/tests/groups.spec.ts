@@ -127,13 +127,15 @@ test("a message written before the app heard of a departure goes out under the n
   await cyd.getByRole("button", { name: "Leave conversation" }).click();
   await expect(cyd.getByText("You left this conversation.")).toBeVisible();
 
-  // ana writes under epoch 0: refused (rekey_required), never stored; her
-  // app reads the conversation again, posts epoch 1 without cyd, seals the
-  // message again with the same id, and it is stored under epoch 1.
+  // ana writes under epoch 0: never stored (her app saw cyd's signed
+  // departure and holds it back, or the server refuses it with
+  // rekey_required); her app reads the conversation again, posts epoch 1
+  // without cyd, seals the message again with the same id, and it is
+  // stored under epoch 1, after cyd's departure (seq 2, not drawn).
   await send(ana, "Did cyd go?");
   const mine = lastMessage(ana, "mine");
   await expect(mine.getByLabel("Sent")).toBeVisible({ timeout: 10_000 });
-  await expect(mine).toHaveAttribute("data-seq", "2");
+  await expect(mine).toHaveAttribute("data-seq", "3");
   await expect(ana.locator("li.msg.mine")).toHaveCount(2);
   await expect(ana.getByRole("note").filter({ hasText: "cyd17 left" })).toBeVisible();
   await expect(ana.locator(".failure")).toHaveCount(0);
@@ -142,8 +144,71 @@ test("a message written before the app heard of a departure goes out under the n
     data: { conversation_id: conversation, limit: 10 },
   });
   const { messages } = await history.json();
-  expect(messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
+  expect(messages.map((m: { seq: number; epoch: number }) => [m.seq, m.epoch])).toEqual([
+    [1, 0],
+    [2, 0],
+    [3, 1],
+  ]);
   await ana.screenshot({ path: info.outputPath("groups-resealed.png") });
+});
+
+test("a departure the server never hears of still stops the others sending under the key the leaver holds", async ({ browser }, info) => {
+  const ana = await signUp(browser, "ana21");
+  const ben = await signUp(browser, "ben21");
+  const cyd = await signUp(browser, "cyd21");
+  await startConversation(ana, ["ben21", "cyd21"], "Hidden");
+  const conversation = ana.url().split("/").pop()!;
+  await send(ana, "All three of us");
+  for (const page of [ben, cyd]) {
+    await page.getByRole("link", { name: /Hidden/ }).click();
+    await expect(lastMessage(page, "theirs")).toContainText("All three of us");
+  }
+
+  // cyd leaves, but her `leave` never reaches the server (as if the server
+  // dropped it): only her signed departure, sent as a message in epoch 0,
+  // gets through, and the server goes on taking epoch 0.
+  await cyd.route("**/api/conversations/leave", (route) => route.abort());
+  await members(cyd);
+  await cyd.getByRole("button", { name: "Leave…" }).click();
+  await cyd.getByRole("button", { name: "Leave conversation" }).click();
+  const status = cyd.getByRole("dialog").locator(".form-status");
+  await expect(status).not.toHaveText(/^(Leaving…)?$/);
+  await expect(cyd.getByText("You left this conversation.")).toHaveCount(0);
+  const stored = async () => {
+    const answer = await ben.request.post("/api/messages/history", {
+      data: { conversation_id: conversation, limit: 10 },
+    });
+    return (await answer.json()).messages as { seq: number; epoch: number; sender_id: string }[];
+  };
+  await expect.poll(async () => (await stored()).length).toBe(2);
+  const departure = (await stored())[1];
+  expect(departure.epoch).toBe(0);
+
+  // ana's and ben's apps opened it: nothing they write goes out under
+  // epoch 0, which cyd still holds. It waits, and nothing is drawn for the
+  // departure itself.
+  await send(ana, "Is cyd still here?");
+  await send(ben, "cyd?");
+  await ana.waitForTimeout(2_000);
+  expect((await stored()).length).toBe(2);
+  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toHaveCount(0);
+  await expect(cyd.getByText("Is cyd still here?")).toHaveCount(0);
+  await expect(ana.locator("li.msg")).toHaveCount(2);
+  await ana.screenshot({ path: info.outputPath("groups-departure-held.png") });
+
+  // cyd's leave reaches the server at last: the next epoch drops her, and
+  // what ana and ben wrote goes out under it, with its line "cyd21 left".
+  await cyd.unroute("**/api/conversations/leave");
+  await cyd.getByRole("button", { name: "Leave conversation" }).click();
+  await expect(cyd.getByText("You left this conversation.")).toBeVisible();
+  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toBeVisible({ timeout: 15_000 });
+  await expect(lastMessage(ben, "theirs")).toContainText("Is cyd still here?");
+  await expect(lastMessage(ana, "theirs")).toContainText("cyd?", { timeout: 15_000 });
+  await expect(ana.getByRole("note").filter({ hasText: "cyd21 left" })).toBeVisible();
+  const after = await stored();
+  const texts = after.filter((m) => m.sender_id !== departure.sender_id);
+  expect(texts.map((m) => m.epoch)).toEqual([0, 1, 1]);
+  await ana.screenshot({ path: info.outputPath("groups-departure-released.png") });
 });
 
 test("a change that does not verify is refused, visibly, and nothing more is sent there", async ({ browser }, info) => {

@@ -51,6 +51,10 @@ struct Keys {
     rings: RefCell<HashMap<ConversationId, Rc<Keyring>>>,
     /// Every conversation seen, as the server gave it (kept for offline).
     known: RefCell<HashMap<ConversationId, Conversation>>,
+    /// By conversation, the newest epoch in which a member's signed
+    /// departure (a `leave` message) was seen: nothing more is sent under
+    /// it, whatever the server says (suite step 7).
+    departed: RefCell<HashMap<ConversationId, u32>>,
 }
 
 /// One running engine per page.

@@ -11,7 +11,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use web_sys::CryptoKey;
 
 use super::keystore::LocalIdentity;
@@ -24,6 +23,7 @@ use crate::model::account::PublicUser;
 use crate::model::blob::Blob;
 use crate::model::conversation::{Conversation, Departure, Epoch, Message, Outgoing, WrappedKey};
 use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::model::plain::{Content, Plain};
 use crate::model::suite::{KEY_LEN, NONCE_LEN};
 
 /// A member as an epoch's signed key set names them.
@@ -72,15 +72,6 @@ impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Keyring({}, <keys>)", self.id)
     }
-}
-
-/// The plaintext of a message (DESIGN.md step 4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plain {
-    pub v: u32,
-    pub kind: String,
-    pub body: String,
-    pub sent_at: String,
 }
 
 /// Why a conversation's keys were not accepted (shown to the user).
@@ -269,9 +260,11 @@ impl Keyring {
             return None;
         }
         let plain = self.open_own(me, sealed).await.ok()?;
-        self.seal(me, sealed.message_id, &plain.body, &plain.sent_at)
-            .await
-            .ok()
+        // A departure belongs to the epoch it leaves.
+        if matches!(plain.content, Content::Leave { .. }) {
+            return None;
+        }
+        self.seal(me, sealed.message_id, &plain).await.ok()
     }
 
     /// Opens one of my own sealed messages not yet stored (a parcel of the
@@ -316,24 +309,17 @@ impl Keyring {
         members
     }
 
-    /// Seals and signs `text` as a new message from `me` in the current
-    /// epoch; `sent_at` is the client's clock.
+    /// Seals and signs `plain` as a new message from `me` in the current
+    /// epoch.
     pub async fn seal(
         &self,
         me: &LocalIdentity,
         message_id: MessageId,
-        text: &str,
-        sent_at: &str,
+        plain: &Plain,
     ) -> Result<Outgoing, CryptoError> {
         let epoch = &self.epochs[&self.current];
-        let plain = Plain {
-            v: 1,
-            kind: "text".into(),
-            body: text.to_owned(),
-            sent_at: sent_at.to_owned(),
-        };
         let plaintext =
-            serde_json::to_vec(&plain).map_err(|_| CryptoError::Invalid { what: "message" })?;
+            serde_json::to_vec(plain).map_err(|_| CryptoError::Invalid { what: "message" })?;
         let aad = suite::message_aad(
             &self.id.to_string(),
             self.current,
@@ -390,9 +376,19 @@ impl Keyring {
         let plaintext = web::open_message(&epoch.ck, &aad, nonce, ciphertext)
             .await
             .map_err(|_| name())?;
-        let plain: Plain = serde_json::from_slice(&plaintext).map_err(|_| name())?;
-        if plain.v != 1 || plain.kind != "text" {
-            return Err(name());
+        let plain = Plain::parse(&plaintext).ok_or_else(name)?;
+        if let Content::Leave { signature } = &plain.content {
+            // Genuine only if it is the sender's own departure from the
+            // message's epoch (suite step 7), as the next epoch will carry.
+            let departure = suite::departure(
+                &self.id.to_string(),
+                message.epoch,
+                &epoch.head,
+                &message.sender_id.to_string(),
+            );
+            if sender.verify(signature, &departure).await.is_err() {
+                return Err(name());
+            }
         }
         Ok((sender.username.clone(), plain))
     }

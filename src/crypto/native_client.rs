@@ -14,6 +14,7 @@ use crate::model::blob::Blob;
 use crate::model::conversation::{Conversation, Departure, Epoch, WrappedKey};
 use crate::model::encoding::{b64, unb64};
 use crate::model::ids::{ConversationId, UserId};
+use crate::model::plain::{Content, Plain};
 use crate::model::suite::{KDF_SALT_LEN, KEY_LEN, NONCE_LEN};
 
 /// Fresh random bytes from the operating system.
@@ -310,10 +311,10 @@ pub fn seal(
     text: &str,
     sent_at: &str,
 ) -> Value {
-    let plaintext = json!({"v": 1, "kind": "text", "body": text, "sent_at": sent_at});
+    let plaintext = serde_json::to_vec(&Plain::text(text, sent_at)).expect("a plaintext is JSON");
     let nonce = random::<NONCE_LEN>();
     let aad = suite::message_aad(conversation_id, key.epoch, &key.head, message_id, sender_id);
-    let ciphertext = native::seal_message(&key.ck, &aad, &nonce, plaintext.to_string().as_bytes())
+    let ciphertext = native::seal_message(&key.ck, &aad, &nonce, &plaintext)
         .expect("a 32-byte key and a 12-byte nonce always seal");
     let signature = native::sign(
         sender_sig,
@@ -358,10 +359,8 @@ pub fn open(message: &Value, key: &EpochKey, sender_sig_public: &[u8]) -> Result
     .map_err(|e| rejected(format!("signature: {e}")))?;
     let plaintext = native::open_message(&key.ck, &aad, &nonce, &ciphertext)
         .map_err(|e| rejected(format!("ciphertext: {e}")))?;
-    let plaintext: Value =
-        serde_json::from_slice(&plaintext).map_err(|_| rejected("plaintext is not JSON"))?;
-    if plaintext["v"] != 1 || plaintext["kind"] != "text" {
-        return Err(rejected("not a v1 text message"));
+    match Plain::parse(&plaintext).map(|p| p.content) {
+        Some(Content::Text { body }) => Ok(body),
+        _ => Err(rejected("not a v1 text message")),
     }
-    Ok(text(&plaintext, "body")?.to_owned())
 }

@@ -11,6 +11,9 @@ pub enum Body {
     Text(String),
     /// The tag or the signature failed: never shown as genuine.
     Unverified,
+    /// The sender's signed departure (a `leave` message). Not drawn: the
+    /// next epoch's change note says who left.
+    Left,
 }
 
 /// Where one of my messages stands.
@@ -51,8 +54,15 @@ impl Line {
             (Delivery::Sent, Body::Text(_)) => 1,
             (Delivery::Sent, Body::Unverified) => 2,
             (Delivery::Failed(_), _) => 3,
+            (Delivery::Sent, Body::Left) => 4,
         };
         (self.id, self.seq, state)
+    }
+
+    /// Whether the timeline draws it (a departure is said by the change
+    /// note instead).
+    pub fn shown(&self) -> bool {
+        !matches!(self.body, Body::Left)
     }
 }
 
@@ -70,7 +80,7 @@ impl Entry for Line {
             (Delivery::Pending, _) => Rank::Pending,
             (Delivery::Failed(_), _) => Rank::Failed,
             (Delivery::Sent, Body::Unverified) => Rank::Unverified,
-            (Delivery::Sent, Body::Text(_)) => Rank::Verified,
+            (Delivery::Sent, Body::Text(_) | Body::Left) => Rank::Verified,
         }
     }
 

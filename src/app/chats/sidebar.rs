@@ -97,10 +97,11 @@ fn ChatItem(summary: Summary) -> impl IntoView {
     let timeline = chats.timeline(id);
     let preview = move || {
         timeline.with(|t| {
-            t.newest().map(|line| {
+            t.lines().iter().rev().find(|l| l.shown()).map(|line| {
                 let text = match &line.body {
                     Body::Text(text) => text.clone(),
                     Body::Unverified => "Message could not be verified".to_owned(),
+                    Body::Left => String::new(),
                 };
                 let who = if line.mine {
                     "You: ".to_owned()

@@ -32,7 +32,7 @@ struct Row {
 
 fn rows(lines: &[Line]) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::with_capacity(lines.len());
-    for line in lines {
+    for line in lines.iter().filter(|l| l.shown()) {
         let time = live::local_time(&line.at);
         let previous = rows.last();
         let new_day = previous.is_none_or(|p| p.time.day != time.day);
@@ -255,6 +255,8 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
             "This message could not be verified, so it is not shown.".to_owned(),
             true,
         ),
+        // Never a row (`rows` leaves them out).
+        Body::Left => (String::new(), false),
     };
     let state = line.mine.then(|| match &line.delivery {
         Delivery::Pending => {

@@ -12,8 +12,8 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::Engine;
-use crate::api::conversations;
+use super::{Engine, now};
+use crate::api::{conversations, messages};
 use crate::client::keyring;
 use crate::client::socket::sleep;
 use crate::crypto::keyset::{self, Checked};
@@ -25,7 +25,8 @@ use crate::model::account::PublicUser;
 use crate::model::changes::{Changes, ConversationChanged, GetChanges};
 use crate::model::conversation::{Change, Conversation, GetConversation, Head, Leave};
 use crate::model::error::{ApiError, ErrorCode};
-use crate::model::ids::{ConversationId, UserId};
+use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::model::plain::Plain;
 
 /// How many times a change is built again after losing to another.
 const CHANGE_TRIES: u32 = 4;
@@ -270,6 +271,31 @@ impl Engine {
             let signature = p::sign(&self.me.sig_private, &signed)
                 .await
                 .map_err(|e| format!("your browser could not sign ({e})"))?;
+            // First the departure in the epoch it leaves, for every member
+            // to see from me, whatever the server says after.
+            let ring = self.ring(id).filter(|r| r.current() == last.epoch);
+            let Some(ring) = ring else { continue };
+            let plain = Plain::leave(signature.clone().into(), &now());
+            let sealed = ring
+                .seal(&self.me, MessageId::new(), &plain)
+                .await
+                .map_err(|e| format!("your browser could not encrypt ({e})"))?;
+            match messages::send(sealed).await {
+                Ok(_) => {}
+                // Another change came first: sign again on the new epoch.
+                Err(ApiError {
+                    error: ErrorCode::StaleEpoch,
+                    ..
+                }) => continue,
+                // Someone else's departure holds every send until the
+                // epoch that carries it; mine is then carried by the one
+                // after, as the server's pending departures say.
+                Err(ApiError {
+                    error: ErrorCode::RekeyRequired,
+                    ..
+                }) => {}
+                Err(e) => return Err(e.message),
+            }
             let leave = Leave {
                 conversation_id: id,
                 epoch: last.epoch,
@@ -290,6 +316,35 @@ impl Engine {
             }
         }
         Err("the conversation kept changing; try again".into())
+    }
+
+    /// A member's signed departure from `epoch` was seen (its `leave`
+    /// message): sends under it stop here (what is written waits for the
+    /// next epoch), and the conversation is read again, so that this page
+    /// posts the next epoch if the server has it pending and nobody has yet.
+    pub(super) fn departure_seen(self: &Rc<Self>, id: ConversationId, epoch: u32) {
+        let newer = {
+            let mut departed = self.keys.departed.borrow_mut();
+            let seen = departed.entry(id).or_insert(epoch);
+            let newer = *seen <= epoch;
+            *seen = (*seen).max(epoch);
+            newer
+        };
+        let current = self.ring(id).is_some_and(|ring| ring.current() <= epoch);
+        if newer && current {
+            let engine = self.clone();
+            spawn_local(async move { engine.reload(id).await });
+        }
+    }
+
+    /// Whether a member's departure from `epoch` (or a later one) was seen
+    /// here: nothing is sent under it.
+    pub(super) fn departed_from(&self, id: ConversationId, epoch: u32) -> bool {
+        self.keys
+            .departed
+            .borrow()
+            .get(&id)
+            .is_some_and(|seen| epoch <= *seen)
     }
 
     /// This user is no longer in a conversation: what was shown stays,

@@ -26,6 +26,7 @@ use crate::model::changes::ConversationChanged;
 use crate::model::conversation::{Conversation, Conversations, History, Message, Removed};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
+use crate::model::plain::Content;
 use crate::protocol::{
     CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE, TYPING, Typing,
 };
@@ -265,10 +266,17 @@ impl Engine {
         self.ring(id).unwrap_or(ring)
     }
 
-    /// Opens a stored message as a timeline line.
-    async fn line_of(&self, ring: &Keyring, m: &Message) -> Line {
+    /// Opens a stored message as a timeline line. A member's departure
+    /// closes its epoch here: nothing more is sent under it.
+    async fn line_of(self: &Rc<Self>, ring: &Keyring, m: &Message) -> Line {
         let (sender, body) = match ring.open(m).await {
-            Ok((name, plain)) => (name, Body::Text(plain.body)),
+            Ok((name, plain)) => match plain.content {
+                Content::Text { body } => (name, Body::Text(body)),
+                Content::Leave { .. } => {
+                    self.departure_seen(ring.id, m.epoch);
+                    (name, Body::Left)
+                }
+            },
             Err(name) => (
                 // Never the server's `sender`: a name shown comes from a
                 // signed member set, or there is none.

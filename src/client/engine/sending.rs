@@ -18,6 +18,7 @@ use crate::delivery::Event;
 use crate::delivery::outbox::Parcel;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, MessageId};
+use crate::model::plain::{Content, Plain};
 use crate::screen::{Body, Delivery, Line};
 
 /// A message written here, not yet sealed.
@@ -129,7 +130,7 @@ impl Engine {
             let Some(ring) = self.ring(conversation) else {
                 continue;
             };
-            let outgoing = match ring.seal(&self.me, id, &text, &at).await {
+            let outgoing = match ring.seal(&self.me, id, &Plain::text(&text, &at)).await {
                 Ok(outgoing) => outgoing,
                 Err(e) => {
                     let reason = format!("Could not encrypt: {e}");
@@ -158,8 +159,15 @@ impl Engine {
     /// Sends a parcel once and tells the core what the server said.
     pub(super) fn send_parcel(self: &Rc<Self>, parcel: Parcel) {
         let engine = self.clone();
+        let id = parcel.outgoing.message_id;
+        if self.departed_from(parcel.outgoing.conversation_id, parcel.outgoing.epoch) {
+            // A member left this epoch: whoever else holds its key (the
+            // one who left, or a server hiding the departure) reads nothing
+            // more sent under it. Sealed again under the next one.
+            self.feed(Event::Stale { id });
+            return;
+        }
         spawn_local(async move {
-            let id = parcel.outgoing.message_id;
             let event = match messages::send(parcel.outgoing).await {
                 Ok(sent) => Event::Sent {
                     id,
@@ -204,7 +212,11 @@ impl Engine {
                 None => None,
             };
             let Some(outgoing) = resealed else {
-                let reason = "the conversation's next key is not here yet".to_owned();
+                let reason = if engine.departed_from(id, parcel.outgoing.epoch) {
+                    "someone left: waiting for the conversation's next key".to_owned()
+                } else {
+                    "the conversation's next key is not here yet".to_owned()
+                };
                 engine.feed(Event::Refused {
                     id: parcel.id(),
                     transient: true,
@@ -232,7 +244,12 @@ impl Engine {
                 continue;
             };
             let (body, at) = match ring.open_own(&self.me, sealed).await {
-                Ok(plain) => (Body::Text(plain.body), plain.sent_at),
+                Ok(Plain {
+                    content: Content::Text { body },
+                    sent_at,
+                    ..
+                }) => (Body::Text(body), sent_at),
+                Ok(_) => continue,
                 Err(()) => (Body::Unverified, now()),
             };
             let conversation = sealed.conversation_id;
