@@ -22,6 +22,7 @@
 pub mod backoff;
 pub mod line;
 pub mod outbox;
+pub mod reactions;
 pub mod timeline;
 
 use std::collections::BTreeMap;

@@ -41,6 +41,7 @@ use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, MAX_KNOWN, NewConversation};
 use crate::model::ids::{ConversationId, MessageId, UserId};
+use crate::model::plain::Content;
 use crate::screen::{
     ChangeNote, Chats, KeyWarning, Line, LinkState, Me, NameProblem, Summary, Verification,
 };
@@ -204,7 +205,20 @@ pub fn stop() {
 /// Seals `text` and sends it, retrying until the server answers.
 pub fn send(conversation: ConversationId, text: String) {
     if let Some(engine) = running() {
-        engine.enqueue(conversation, text);
+        engine.enqueue(conversation, Content::Text { body: text });
+    }
+}
+
+/// Reacts to a message with `emoji`, or (`remove`) takes it back: sealed
+/// and sent like a text, and shown under its target at once.
+pub fn react(conversation: ConversationId, target: MessageId, emoji: String, remove: bool) {
+    if let Some(engine) = running() {
+        let content = Content::Reaction {
+            target,
+            emoji,
+            remove,
+        };
+        engine.enqueue(conversation, content);
     }
 }
 

@@ -282,7 +282,10 @@ impl Keyring {
             signature: sealed.signature.clone(),
             created_at: String::new(),
         };
-        self.open(&mine).await.map(|(_, plain)| plain).map_err(drop)
+        match self.open(&mine).await {
+            Ok((_, Some(plain))) => Ok(plain),
+            _ => Err(()),
+        }
     }
 
     /// The ids of the current epoch's members.
@@ -318,8 +321,7 @@ impl Keyring {
         plain: &Plain,
     ) -> Result<Outgoing, CryptoError> {
         let epoch = &self.epochs[&self.current];
-        let plaintext =
-            serde_json::to_vec(plain).map_err(|_| CryptoError::Invalid { what: "message" })?;
+        let plaintext = plain.to_sealed();
         let aad = suite::message_aad(
             &self.id.to_string(),
             self.current,
@@ -346,7 +348,10 @@ impl Keyring {
 
     /// The sender's name from the signed set, and the plaintext, if the
     /// message is genuine; `Err` with the best name known if it is not.
-    pub async fn open(&self, message: &Message) -> Result<(String, Plain), Option<String>> {
+    /// A genuine message whose plaintext is not one this app reads (not
+    /// padded, another version or kind) comes with `None`: it could not be
+    /// read, but it is the sender's.
+    pub async fn open(&self, message: &Message) -> Result<(String, Option<Plain>), Option<String>> {
         let Some(epoch) = self.epochs.get(&message.epoch) else {
             return Err(None);
         };
@@ -376,7 +381,9 @@ impl Keyring {
         let plaintext = web::open_message(&epoch.ck, &aad, nonce, ciphertext)
             .await
             .map_err(|_| name())?;
-        let plain = Plain::parse(&plaintext).ok_or_else(name)?;
+        let Some(plain) = Plain::from_sealed(&plaintext) else {
+            return Ok((sender.username.clone(), None));
+        };
         if let Content::Leave { signature } = &plain.content {
             // Genuine only if it is the sender's own departure from the
             // message's epoch (suite step 7), as the next epoch will carry.
@@ -390,6 +397,6 @@ impl Keyring {
                 return Err(name());
             }
         }
-        Ok((sender.username.clone(), plain))
+        Ok((sender.username.clone(), Some(plain)))
     }
 }

@@ -311,7 +311,7 @@ pub fn seal(
     text: &str,
     sent_at: &str,
 ) -> Value {
-    let plaintext = serde_json::to_vec(&Plain::text(text, sent_at)).expect("a plaintext is JSON");
+    let plaintext = Plain::text(text, sent_at).to_sealed();
     let nonce = random::<NONCE_LEN>();
     let aad = suite::message_aad(conversation_id, key.epoch, &key.head, message_id, sender_id);
     let ciphertext = native::seal_message(&key.ck, &aad, &nonce, &plaintext)
@@ -359,7 +359,7 @@ pub fn open(message: &Value, key: &EpochKey, sender_sig_public: &[u8]) -> Result
     .map_err(|e| rejected(format!("signature: {e}")))?;
     let plaintext = native::open_message(&key.ck, &aad, &nonce, &ciphertext)
         .map_err(|e| rejected(format!("ciphertext: {e}")))?;
-    match Plain::parse(&plaintext).map(|p| p.content) {
+    match Plain::from_sealed(&plaintext).map(|p| p.content) {
         Some(Content::Text { body }) => Ok(body),
         _ => Err(rejected("not a v1 text message")),
     }

@@ -4,6 +4,7 @@
 
 use super::timeline::{Entry, Outcome, Rank};
 use crate::model::ids::{MessageId, UserId};
+use crate::model::plain::Content;
 
 /// What a message says, once checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,9 +12,37 @@ pub enum Body {
     Text(String),
     /// The tag or the signature failed: never shown as genuine.
     Unverified,
+    /// Genuine (its sender's, signed and sealed), but not a plaintext this
+    /// app reads: shown as such, never dropped.
+    Unreadable,
     /// The sender's signed departure (a `leave` message). Not drawn: the
     /// next epoch's change note says who left.
     Left,
+    /// The sender's reaction to `target` (or its removal). Not drawn as a
+    /// message: folded into its target ([`super::reactions`]).
+    Reaction {
+        target: MessageId,
+        emoji: String,
+        remove: bool,
+    },
+}
+
+impl From<Content> for Body {
+    fn from(content: Content) -> Body {
+        match content {
+            Content::Text { body } => Body::Text(body),
+            Content::Leave { .. } => Body::Left,
+            Content::Reaction {
+                target,
+                emoji,
+                remove,
+            } => Body::Reaction {
+                target,
+                emoji,
+                remove,
+            },
+        }
+    }
 }
 
 /// Where one of my messages stands.
@@ -55,14 +84,16 @@ impl Line {
             (Delivery::Sent, Body::Unverified) => 2,
             (Delivery::Failed(_), _) => 3,
             (Delivery::Sent, Body::Left) => 4,
+            (Delivery::Sent, Body::Unreadable) => 5,
+            (Delivery::Sent, Body::Reaction { .. }) => 6,
         };
         (self.id, self.seq, state)
     }
 
-    /// Whether the timeline draws it (a departure is said by the change
-    /// note instead).
+    /// Whether the timeline draws it as a message (a departure is said by
+    /// the change note instead, a reaction under its target).
     pub fn shown(&self) -> bool {
-        !matches!(self.body, Body::Left)
+        !matches!(self.body, Body::Left | Body::Reaction { .. })
     }
 }
 
@@ -80,7 +111,10 @@ impl Entry for Line {
             (Delivery::Pending, _) => Rank::Pending,
             (Delivery::Failed(_), _) => Rank::Failed,
             (Delivery::Sent, Body::Unverified) => Rank::Unverified,
-            (Delivery::Sent, Body::Text(_) | Body::Left) => Rank::Verified,
+            (
+                Delivery::Sent,
+                Body::Text(_) | Body::Left | Body::Unreadable | Body::Reaction { .. },
+            ) => Rank::Verified,
         }
     }
 

@@ -17,6 +17,7 @@ use hush::model::account::{KdfParams, PublicUser};
 use hush::model::conversation::{Conversation, WrappedKey};
 use hush::model::encoding::{b64, unb64};
 use hush::model::ids::UserId;
+use hush::model::plain::{self, Plain};
 use hush::model::suite::{is_uncompressed_point, kdf_params_ok};
 use serde_json::Value;
 
@@ -265,11 +266,16 @@ fn step4_message_seal_and_signature() {
         assert_eq!(aad, text(v, "aad"));
         let ck = key(v, "ck");
         let nonce = bytes(v, "nonce");
-        let ciphertext =
-            native::seal_message(&ck, &aad, &nonce, text(v, "plaintext").as_bytes()).unwrap();
+        let padded = plain::pad(text(v, "plaintext").as_bytes());
+        assert_eq!(padded, bytes(v, "padded"));
+        let ciphertext = native::seal_message(&ck, &aad, &nonce, &padded).unwrap();
         assert_eq!(ciphertext, bytes(v, "ciphertext"));
-        let plaintext = native::open_message(&ck, &aad, &nonce, &ciphertext).unwrap();
-        assert_eq!(plaintext.as_slice(), text(v, "plaintext").as_bytes());
+        let opened = native::open_message(&ck, &aad, &nonce, &ciphertext).unwrap();
+        let plaintext = plain::unpad(&opened).unwrap();
+        assert_eq!(plaintext, text(v, "plaintext").as_bytes());
+        // The app's own reading of it: one of the kinds, whole.
+        let read = Plain::from_sealed(&opened).unwrap();
+        assert_eq!(serde_json::to_vec(&read).unwrap(), plaintext);
         let signed = suite::message_signed_bytes(&aad, &nonce, &ciphertext);
         native::verify(
             &bytes(v, "sender_sig_public"),
@@ -293,6 +299,31 @@ fn step4_message_seal_and_signature() {
             native::open_message(&ck, &other_head, &nonce, &ciphertext).unwrap_err(),
             CryptoError::Decrypt,
             "another head is another aad"
+        );
+    }
+}
+
+#[test]
+fn padding_matches_byte_for_byte_and_refuses_what_is_not_padded() {
+    let all = vectors();
+    let padding = &all["padding"];
+    let lengths = padding["lengths"].as_array().unwrap();
+    assert!(lengths.len() >= 10);
+    for v in lengths {
+        let json = bytes(v, "json");
+        let padded = plain::pad(&json);
+        assert_eq!(padded, bytes(v, "padded"));
+        assert_eq!(padded.len() as u64, v["length"].as_u64().unwrap());
+        assert_eq!(plain::unpad(&padded), Some(json.as_slice()));
+    }
+    let refused = padding["refused"].as_array().unwrap();
+    assert!(refused.len() >= 4);
+    for v in refused {
+        assert_eq!(
+            plain::unpad(&bytes(v, "padded")),
+            None,
+            "{}",
+            text(v, "comment")
         );
     }
 }

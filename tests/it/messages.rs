@@ -107,7 +107,9 @@ async fn an_oversized_message_is_refused_with_413_and_the_limit_is_a_setting() {
     })
     .await;
     let (hi, _lo, chat) = pair(&server).await;
-    let fits = "x".repeat(1024 - 16 - 100);
+    // The tag (16 bytes), the JSON around the text (under 100) and the
+    // padding to the next 64 bytes (under 64) on top of the text.
+    let fits = "x".repeat(1024 - 16 - 100 - 64);
     let (status, _) = send(&server, &hi, &seal(&chat.id, &chat.ck, &hi, &fits)).await;
     assert_eq!(status, 200);
     let big = "x".repeat(2000);

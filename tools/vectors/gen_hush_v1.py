@@ -96,6 +96,11 @@ def fixed_bytes(label: str, n: int) -> bytes:
     return hashlib.sha256(f"hush-v1 test vector|{label}".encode()).digest()[:n]
 
 
+def fixed_long(label: str, n: int) -> bytes:
+    """`n` such bytes, of any length: fixed_bytes of "{label}|{i}" for each 32 in turn."""
+    return b"".join(fixed_bytes(f"{label}|{i}", 32) for i in range(-(-n // 32)))[:n]
+
+
 # ---------------------------------------------------------------------------
 # Minimal pure-Python P-256 (for cross-checks and RFC 6979 signing)
 # ---------------------------------------------------------------------------
@@ -523,15 +528,61 @@ def message_plaintext(body: str, sent_at: str) -> str:
                       separators=(",", ":"), ensure_ascii=False)
 
 
+def leave_plaintext(signature: bytes, sent_at: str) -> str:
+    """A plaintext of kind leave (a member's signed departure), as JSON.stringify writes it."""
+    return json.dumps({"v": 1, "kind": "leave", "signature": b64u(signature), "sent_at": sent_at},
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+PAD_BLOCK, PAD_MIN = 64, 256
+
+
+def pad(data: bytes) -> bytes:
+    """Live conversation: the JSON, 0x80, then zeros to the smallest multiple of 64 bytes that
+    holds both, never under 256."""
+    n = max(-(-(len(data) + 1) // PAD_BLOCK) * PAD_BLOCK, PAD_MIN)
+    return data + b"\x80" + b"\x00" * (n - len(data) - 1)
+
+
+def unpad(data: bytes) -> bytes | None:
+    """What a reader does: a multiple of 64, trailing zeros stripped, then 0x80 required."""
+    if len(data) % PAD_BLOCK:
+        return None
+    stripped = data.rstrip(b"\x00")
+    return stripped[:-1] if stripped.endswith(b"\x80") else None
+
+
+def paddings() -> dict:
+    """Padded lengths at and around every boundary, and padded texts a reader refuses."""
+    lengths = [0, 1, 63, 64, 200, 254, 255, 256, 300, 319, 320, 1000]
+    padded = []
+    for n in lengths:
+        data = fixed_long(f"padding|{n}", n)
+        padded.append({"json": b64u(data), "padded": b64u(pad(data)), "length": len(pad(data))})
+    good = pad(b'{"v":1}')
+    bad_tail = bytearray(good)
+    bad_tail[-1] = 0x01
+    refused = [
+        {"padded": b64u(good[:-1]), "comment": "not a multiple of 64"},
+        {"padded": b64u(bytes(256)), "comment": "no 0x80"},
+        {"padded": b64u(bytes(bad_tail)), "comment": "a byte after the 0x80 that is not zero"},
+        {"padded": b64u(b'{"v":1}' + bytes(249)), "comment": "zeros without the 0x80"},
+        {"padded": "", "comment": "nothing"},
+    ]
+    return {"lengths": padded, "refused": refused}
+
+
 def step4_seal_message(conversation_id: str, epoch: int, head: bytes, message_id: str, sender_id: str,
                        sender_sig: KeyPair, ck: bytes, nonce: bytes, plaintext: str) -> dict:
-    """Spec step 4.
+    """Spec step 4, with the live conversation's padding.
 
-    ciphertext = AES-256-GCM(ck[epoch], nonce, plaintext, aad)
+    padded     = plaintext || 0x80 || zeros (a multiple of 64 bytes, at least 256)
+    ciphertext = AES-256-GCM(ck[epoch], nonce, padded, aad)
     signature  = ECDSA-P256-SHA256(sender.sig, aad || nonce || ciphertext), r || s
     """
     aad = message_aad(conversation_id, epoch, head, message_id, sender_id)
-    ciphertext = aes256gcm_encrypt(ck, nonce, plaintext.encode("utf-8"), aad.encode())
+    padded = pad(plaintext.encode("utf-8"))
+    ciphertext = aes256gcm_encrypt(ck, nonce, padded, aad.encode())
     signature = p1363_sign(sender_sig, aad.encode() + nonce + ciphertext)
     return {
         "conversation_id": conversation_id,
@@ -542,6 +593,7 @@ def step4_seal_message(conversation_id: str, epoch: int, head: bytes, message_id
         "ck": b64u(ck),
         "nonce": b64u(nonce),
         "plaintext": plaintext,
+        "padded": b64u(padded),
         "aad": aad,
         "ciphertext": b64u(ciphertext),
         "sender_sig_pkcs8": b64u(sender_sig.pkcs8),
@@ -870,6 +922,8 @@ BOB_ID = "0192f0c4-6b2d-7e4f-8a1b-2c3d4e5f6a7b"   # sorts BEFORE alice's id
 CONV_ID = "0192f0c5-1d3e-7a40-b5c6-d7e8f9a0b1c2"
 MSG1_ID = "0192f0c6-02a1-7b3c-8d4e-5f60718293a4"
 MSG2_ID = "0192f0c6-3e4f-7051-9263-748596a7b8c9"
+MSG3_ID = "0192f0c6-4a5b-7c6d-8e7f-8091a2b3c4d5"
+MSG4_ID = "0192f0c6-5b6c-7d8e-9fa0-b1c2d3e4f506"
 CAROL_ID = "0192f0c4-9f3a-7b2c-a1d0-3e4f5a6b7c8d"  # sorts AFTER alice's id
 
 # Signatures made by the other implementations with alice's sig key (keypairs "alice.sig"), pasted
@@ -973,6 +1027,12 @@ def build_document() -> dict:
         step4_seal_message(CONV_ID, 0, head, MSG2_ID, BOB_ID, pairs["bob.sig"], ck0,
                            fixed_bytes(f"msg nonce|{MSG2_ID}", 12),
                            message_plaintext('She said "hi"\nand left \\o/', "2026-11-25T22:11:30Z")),
+        step4_seal_message(CONV_ID, 0, head, MSG3_ID, BOB_ID, pairs["bob.sig"], ck0,
+                           fixed_bytes(f"msg nonce|{MSG3_ID}", 12),
+                           leave_plaintext(fixed_long("leave signature|bob", 64), "2026-11-25T22:12:00Z")),
+        step4_seal_message(CONV_ID, 0, head, MSG4_ID, ALICE_ID, pairs["alice.sig"], ck0,
+                           fixed_bytes(f"msg nonce|{MSG4_ID}", 12),
+                           message_plaintext("Long. " * 60, "2026-11-25T22:13:00Z")),
     ]
 
     # Signature verify-only vectors: Python's own (RFC 6979), then one from each other signer.
@@ -1384,6 +1444,7 @@ def build_document() -> dict:
         "safety_number": safety,
         "keys_chain": keys_chain,
         "key_tree": key_trees(),
+        "padding": paddings(),
         "keys_signature_negative": keyset_neg,
         "kdf_params_negative": kdf_neg,
     }
@@ -1520,16 +1581,30 @@ def self_check(doc: dict) -> None:
         assert e["head"] in heads
         assert e["aad"] == (f"hush-v1|msg|{e['conversation_id']}|{e['epoch']}|{e['head']}|"
                             f"{e['message_id']}|{e['sender_id']}")
-        pt = aes256gcm_decrypt(ck, nonce, ct, e["aad"].encode())
+        padded = aes256gcm_decrypt(ck, nonce, ct, e["aad"].encode())
+        assert padded == unb64u(e["padded"]) and len(padded) % 64 == 0 and len(padded) >= 256
+        pt = unpad(padded)
         assert pt == e["plaintext"].encode("utf-8")
+        assert len(padded) == 256 or len(padded) - 64 < len(pt) + 1
         obj = json.loads(pt)
-        assert list(obj) == ["v", "kind", "body", "sent_at"] and obj["v"] == 1 and obj["kind"] == "text"
+        assert obj["v"] == 1
+        assert (list(obj) == ["v", "kind", "body", "sent_at"] and obj["kind"] == "text") or \
+            (list(obj) == ["v", "kind", "signature", "sent_at"] and obj["kind"] == "leave")
         assert json.dumps(obj, separators=(",", ":"), ensure_ascii=False) == e["plaintext"]
         _load_pkcs8(unb64u(e["sender_sig_pkcs8"]), unb64u(e["sender_sig_public"]))
         sig = unb64u(e["signature"])
         assert len(sig) == 64
         assert p1363_verify(unb64u(e["sender_sig_public"]), e["aad"].encode() + nonce + ct, sig)
-    bodies = [json.loads(e["plaintext"])["body"] for e in doc["message_seal"]]
+    assert {json.loads(e["plaintext"])["kind"] for e in doc["message_seal"]} == {"text", "leave"}
+    assert len({len(unb64u(e["padded"])) for e in doc["message_seal"]}) > 1
+    for e in doc["padding"]["lengths"]:
+        data, padded = unb64u(e["json"]), unb64u(e["padded"])
+        assert len(padded) == e["length"] and unpad(padded) == data
+        assert padded == data + b"\x80" + bytes(len(padded) - len(data) - 1)
+        assert len(padded) % 64 == 0 and (len(padded) == 256 or len(padded) - 64 < len(data) + 1)
+    for e in doc["padding"]["refused"]:
+        assert unpad(unb64u(e["padded"])) is None, e["comment"]
+    bodies = [json.loads(e["plaintext"]).get("body", "") for e in doc["message_seal"]]
     assert any(not b.isascii() for b in bodies) and any('"' in b and "\n" in b for b in bodies)
 
     for e in doc["signature_verify"]:

@@ -20,7 +20,7 @@ pub struct LocalTime {
 mod imp {
     pub use crate::client::engine::{
         accept_change, add_people, check_name, create, discard, forget, leave, load_older, log_out,
-        remove_member, send, set_verified, start, stop, typing, verification,
+        react, remove_member, send, set_verified, start, stop, typing, verification,
     };
 
     use super::LocalTime;
@@ -67,6 +67,7 @@ mod imp {
     pub fn start(_: Chats, _: impl Fn() + 'static) {}
     pub fn stop() {}
     pub fn send(_: ConversationId, _: String) {}
+    pub fn react(_: ConversationId, _: MessageId, _: String, _: bool) {}
     pub fn typing(_: ConversationId) {}
     pub fn load_older(_: ConversationId, _: impl FnOnce() + 'static) {}
     pub fn discard(_: ConversationId, _: MessageId) {}

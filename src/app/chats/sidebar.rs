@@ -101,7 +101,8 @@ fn ChatItem(summary: Summary) -> impl IntoView {
                 let text = match &line.body {
                     Body::Text(text) => text.clone(),
                     Body::Unverified => "Message could not be verified".to_owned(),
-                    Body::Left => String::new(),
+                    Body::Unreadable => "Message could not be read".to_owned(),
+                    Body::Left | Body::Reaction { .. } => String::new(),
                 };
                 let who = if line.mine {
                     "You: ".to_owned()

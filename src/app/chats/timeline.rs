@@ -11,7 +11,9 @@
 use leptos::prelude::*;
 
 use super::live::{self, LocalTime};
+use crate::delivery::reactions::{self, Reacted};
 use crate::model::ids::ConversationId;
+use crate::model::plain::PALETTE;
 use crate::screen::{Body, ChangeNote, Chats, Delivery, Line};
 
 /// Messages of one sender closer than this (minutes) form one run.
@@ -28,9 +30,12 @@ struct Row {
     day: Option<String>,
     /// Starts a run (a new sender, or a pause).
     first_of_run: bool,
+    /// The reactions to it.
+    reactions: Vec<Reacted>,
 }
 
 fn rows(lines: &[Line]) -> Vec<Row> {
+    let mut reactions = reactions::fold(lines);
     let mut rows: Vec<Row> = Vec::with_capacity(lines.len());
     for line in lines.iter().filter(|l| l.shown()) {
         let time = live::local_time(&line.at);
@@ -42,6 +47,7 @@ fn rows(lines: &[Line]) -> Vec<Row> {
             });
         rows.push(Row {
             day: new_day.then(|| time.day_label.clone()),
+            reactions: reactions.remove(&line.id).unwrap_or_default(),
             line: line.clone(),
             time,
             first_of_run,
@@ -64,6 +70,7 @@ enum ItemKey {
         (crate::model::ids::MessageId, Option<u64>, u8),
         Option<String>,
         bool,
+        Vec<(String, usize, bool)>,
     ),
     Note(usize, String),
 }
@@ -72,7 +79,14 @@ impl Item {
     fn key(&self) -> ItemKey {
         match self {
             Item::Message(row) => {
-                ItemKey::Message(row.line.render_key(), row.day.clone(), row.first_of_run)
+                let reactions = row.reactions.iter();
+                let reactions = reactions.map(|r| (r.emoji.clone(), r.by.len(), r.mine));
+                ItemKey::Message(
+                    row.line.render_key(),
+                    row.day.clone(),
+                    row.first_of_run,
+                    reactions.collect(),
+                )
             }
             Item::Note { key, text } => ItemKey::Note(*key, text.clone()),
         }
@@ -241,6 +255,7 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
         time,
         day,
         first_of_run,
+        reactions,
     } = row;
     let show_name = group && !line.mine && first_of_run;
     let who = if line.mine {
@@ -249,15 +264,56 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
         line.sender.clone()
     };
     let id = line.id;
-    let (text, unverified) = match &line.body {
+    let (text, flagged) = match &line.body {
         Body::Text(text) => (text.clone(), false),
         Body::Unverified => (
             "This message could not be verified, so it is not shown.".to_owned(),
             true,
         ),
+        Body::Unreadable => (
+            "This message could not be read: it may need a newer version of Hush.".to_owned(),
+            true,
+        ),
         // Never a row (`rows` leaves them out).
-        Body::Left => (String::new(), false),
+        Body::Left | Body::Reaction { .. } => (String::new(), false),
     };
+    // Only a stored message can be reacted to: its id is for good.
+    let reactable = line.seq.is_some() && !flagged;
+    let palette_open = RwSignal::new(false);
+    let react = move |emoji: &str, remove: bool| {
+        palette_open.set(false);
+        live::react(conversation, id, emoji.to_owned(), remove);
+    };
+    let mine_of = reactions
+        .iter()
+        .filter(|r| r.mine)
+        .map(|r| r.emoji.clone())
+        .collect::<Vec<_>>();
+    let chips = (!reactions.is_empty()).then(|| {
+        let chips = reactions
+            .into_iter()
+            .map(|r| {
+                let names: Vec<String> = r.by.iter().map(|(_, name)| name.clone()).collect();
+                let label = format!("{} by {}", r.emoji, names.join(", "));
+                let (emoji, mine) = (r.emoji.clone(), r.mine);
+                view! {
+                    <button
+                        type="button"
+                        class="reaction"
+                        class:mine=mine
+                        aria-pressed=mine.to_string()
+                        aria-label=label.clone()
+                        title=label
+                        on:click=move |_| react(&emoji, mine)
+                    >
+                        <span aria-hidden="true">{r.emoji.clone()}</span>
+                        <span class="count" aria-hidden="true">{r.by.len()}</span>
+                    </button>
+                }
+            })
+            .collect_view();
+        view! { <div class="reactions">{chips}</div> }
+    });
     let state = line.mine.then(|| match &line.delivery {
         Delivery::Pending => {
             view! {
@@ -292,11 +348,12 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
             data-sender=line.sender.clone()
         >
             {day.map(|label| view! { <div class="day" role="separator"><span>{label}</span></div> })}
-            <div class="bubble" class:unverified=unverified class:failed=failure.is_some()>
+            <div class="bubble-row">
+            <div class="bubble" class:unverified=flagged class:failed=failure.is_some()>
                 {show_name.then(|| view! { <span class="sender" aria-hidden="true">{line.sender.clone()}</span> })}
                 <span class="visually-hidden">{format!("{who}: ")}</span>
                 <p class="text">
-                    {unverified.then(|| view! { <span class="warning-mark" aria-hidden="true">"⚠ "</span> })}
+                    {flagged.then(|| view! { <span class="warning-mark" aria-hidden="true">"⚠ "</span> })}
                     {text}
                 </p>
                 <span class="meta">
@@ -304,6 +361,49 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
                     {state}
                 </span>
             </div>
+            {reactable.then(|| {
+                let mine_of = mine_of.clone();
+                view! {
+                    <div class="react">
+                        <button
+                            type="button"
+                            class="react-open"
+                            aria-label="React"
+                            aria-expanded=move || palette_open.get().to_string()
+                            on:click=move |_| palette_open.update(|open| *open = !*open)
+                        >
+                            <svg viewBox="0 0 16 16" aria-hidden="true">
+                                <circle cx="7" cy="8" r="5.6" fill="none" stroke="currentColor" stroke-width="1.4" />
+                                <circle cx="5.2" cy="6.8" r=".9" fill="currentColor" />
+                                <circle cx="8.8" cy="6.8" r=".9" fill="currentColor" />
+                                <path d="M4.8 9.6c1.2 1.3 3.2 1.3 4.4 0" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linecap="round" />
+                            </svg>
+                        </button>
+                        <Show when=move || palette_open.get()>
+                            <div class="palette" role="group" aria-label="Reactions">
+                                {PALETTE
+                                    .iter()
+                                    .map(|emoji| {
+                                        let mine = mine_of.iter().any(|m| m == emoji);
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class:mine=mine
+                                                aria-label=format!("React with {emoji}")
+                                                on:click=move |_| react(emoji, mine)
+                                            >
+                                                {*emoji}
+                                            </button>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </div>
+                        </Show>
+                    </div>
+                }
+            })}
+            </div>
+            {chips}
             {failure.map(|why| view! {
                 <p class="failure" role="alert">
                     {format!("Not sent: {why}")}
@@ -341,6 +441,7 @@ mod tests {
             },
             day: None,
             first_of_run,
+            reactions: Vec::new(),
         }
     }
 

@@ -26,7 +26,6 @@ use crate::model::changes::ConversationChanged;
 use crate::model::conversation::{Conversation, Conversations, History, Message, Removed};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
-use crate::model::plain::Content;
 use crate::protocol::{
     CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE, TYPING, Typing,
 };
@@ -270,13 +269,14 @@ impl Engine {
     /// closes its epoch here: nothing more is sent under it.
     async fn line_of(self: &Rc<Self>, ring: &Keyring, m: &Message) -> Line {
         let (sender, body) = match ring.open(m).await {
-            Ok((name, plain)) => match plain.content {
-                Content::Text { body } => (name, Body::Text(body)),
-                Content::Leave { .. } => {
+            Ok((name, Some(plain))) => {
+                let body = Body::from(plain.content);
+                if body == Body::Left {
                     self.departure_seen(ring.id, m.epoch);
-                    (name, Body::Left)
                 }
-            },
+                (name, body)
+            }
+            Ok((name, None)) => (name, Body::Unreadable),
             Err(name) => (
                 // Never the server's `sender`: a name shown comes from a
                 // signed member set, or there is none.

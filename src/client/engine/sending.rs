@@ -18,12 +18,12 @@ use crate::delivery::Event;
 use crate::delivery::outbox::Parcel;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, MessageId};
-use crate::model::plain::{Content, Plain};
+use crate::model::plain::{Content, PLAIN_V, Plain};
 use crate::screen::{Body, Delivery, Line};
 
-/// A message written here, not yet sealed.
+/// A message written here (a text or a reaction), not yet sealed.
 struct Draft {
-    text: String,
+    content: Content,
     id: MessageId,
     at: String,
     conversation: ConversationId,
@@ -86,10 +86,11 @@ impl Engine {
         }
     }
 
-    /// Shows `text` as pending at once and queues it to be sealed and sent.
-    /// Nothing is written to a conversation while a member's key change
-    /// waits for the user (the page disables its composer too).
-    pub(super) fn enqueue(self: &Rc<Self>, conversation: ConversationId, text: String) {
+    /// Shows `content` (a text or a reaction) as pending at once and
+    /// queues it to be sealed and sent. Nothing is written to a
+    /// conversation while a member's key change waits for the user (the
+    /// page disables its composer too).
+    pub(super) fn enqueue(self: &Rc<Self>, conversation: ConversationId, content: Content) {
         let Some(ring) = self.ring(conversation) else {
             return;
         };
@@ -97,13 +98,14 @@ impl Engine {
             return;
         }
         let (id, at) = (MessageId::new(), now());
-        let entry = self.pending_line(id, Body::Text(text.clone()), at.clone(), ring.current());
+        let body = Body::from(content.clone());
+        let entry = self.pending_line(id, body, at.clone(), ring.current());
         self.feed(Event::Written {
             conversation,
             entry,
         });
         self.sealer.drafts.borrow_mut().push_back(Draft {
-            text,
+            content,
             id,
             at,
             conversation,
@@ -119,7 +121,7 @@ impl Engine {
         loop {
             let next = self.sealer.drafts.borrow_mut().pop_front();
             let Some(Draft {
-                text,
+                content,
                 id,
                 at,
                 conversation,
@@ -130,7 +132,12 @@ impl Engine {
             let Some(ring) = self.ring(conversation) else {
                 continue;
             };
-            let outgoing = match ring.seal(&self.me, id, &Plain::text(&text, &at)).await {
+            let plain = Plain {
+                v: PLAIN_V,
+                content,
+                sent_at: at,
+            };
+            let outgoing = match ring.seal(&self.me, id, &plain).await {
                 Ok(outgoing) => outgoing,
                 Err(e) => {
                     let reason = format!("Could not encrypt: {e}");
@@ -244,12 +251,7 @@ impl Engine {
                 continue;
             };
             let (body, at) = match ring.open_own(&self.me, sealed).await {
-                Ok(Plain {
-                    content: Content::Text { body },
-                    sent_at,
-                    ..
-                }) => (Body::Text(body), sent_at),
-                Ok(_) => continue,
+                Ok(plain) => (Body::from(plain.content), plain.sent_at),
                 Err(()) => (Body::Unverified, now()),
             };
             let conversation = sealed.conversation_id;

@@ -20,6 +20,7 @@ use crate::model::account::{KdfParams, PublicUser};
 use crate::model::conversation::{Conversation, WrappedKey};
 use crate::model::encoding::{b64, unb64};
 use crate::model::ids::UserId;
+use crate::model::plain;
 use crate::model::suite::{is_uncompressed_point, kdf_params_ok};
 
 /// One failed check, named.
@@ -78,7 +79,7 @@ fn kind(v: &Value) -> Result<KeyKind, JsValue> {
 /// Runs every vector through the WebCrypto implementation; resolves to the
 /// number of checks passed, or rejects naming the first failure. Checks per
 /// entry: `password_to_keys` 3, `identity_wrap` 3, `content_key_wrap` 2,
-/// `keys_signature` 5, `message_seal` 3, `signature_verify` 1,
+/// `keys_signature` 5, `message_seal` 4, `padding` 1 each, `signature_verify` 1,
 /// `aead_negative` 1, `contact_book` 4, `safety_number` 3,
 /// `keys_signature_negative` 2, `kdf_params_negative` 1.
 #[wasm_bindgen]
@@ -207,6 +208,20 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
         }
     }
 
+    for v in each(&all["padding"], "lengths")? {
+        let json = bytes(v, "json")?;
+        let padded = plain::pad(&json);
+        same("padded", &padded, &bytes(v, "padded")?)?;
+        same("unpadded", plain::unpad(&padded).unwrap_or_default(), &json)?;
+        checks += 1;
+    }
+    for v in each(&all["padding"], "refused")? {
+        if plain::unpad(&bytes(v, "padded")?).is_some() {
+            return Err(fail(format!("padding read: {}", text(v, "comment")?)));
+        }
+        checks += 1;
+    }
+
     for v in each(&all, "keys_signature")? {
         let (conversation, signer, epoch) = (
             text(v, "conversation_id")?,
@@ -283,16 +298,20 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
         let (ck, nonce) = (bytes(v, "ck")?, bytes(v, "nonce")?);
         // Held as the app holds it: a non-extractable CryptoKey.
         let ck = ok("content key import", p::import_aes_gcm(&ck).await)?;
+        let padded = plain::pad(text(v, "plaintext")?.as_bytes());
+        same("padded", &padded, &bytes(v, "padded")?)?;
         let ciphertext = ok(
             "seal",
-            super::seal_message(&ck, &aad, &nonce, text(v, "plaintext")?.as_bytes()).await,
+            super::seal_message(&ck, &aad, &nonce, &padded).await,
         )?;
         same("ciphertext", &ciphertext, &bytes(v, "ciphertext")?)?;
-        let plaintext = ok(
+        let opened = ok(
             "open",
             super::open_message(&ck, &aad, &nonce, &ciphertext).await,
         )?;
-        same("plaintext", &plaintext, text(v, "plaintext")?.as_bytes())?;
+        let plaintext =
+            plain::unpad(&opened).ok_or_else(|| fail("the opened message is not padded"))?;
+        same("plaintext", plaintext, text(v, "plaintext")?.as_bytes())?;
         let signed = suite::message_signed_bytes(&aad, &nonce, &ciphertext);
         ok(
             "message signature",
@@ -303,7 +322,7 @@ pub async fn hush_v1_self_test(vectors: String) -> Result<u32, JsValue> {
             )
             .await,
         )?;
-        checks += 3;
+        checks += 4;
     }
 
     for v in each(&all, "signature_verify")? {
