@@ -76,6 +76,9 @@ pub enum Event<E> {
     ListFailed,
     /// Conversations learnt some other way (added to one).
     Heads(Vec<Head>),
+    /// A conversation's keys moved on (a new epoch is held here): a message
+    /// waiting for them goes now rather than after its backoff.
+    Rekeyed(ConversationId),
     /// The user is looking at this conversation: its newest page is wanted
     /// even before the list says what it holds.
     Open(ConversationId),
@@ -330,6 +333,11 @@ impl<E: Entry> Core<E> {
                 out.step(self.outbox.tick(now, true));
             }
             Event::Disconnected => self.connected = false,
+            Event::Rekeyed(conversation) => {
+                if self.outbox.head_in(conversation) {
+                    out.step(self.outbox.tick(now, true));
+                }
+            }
             Event::Listed(heads) => {
                 self.failures = 0;
                 self.learn(&heads, &mut out);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backoff::Backoff;
 use crate::model::conversation::Outgoing;
-use crate::model::ids::MessageId;
+use crate::model::ids::{ConversationId, MessageId};
 
 /// One sealed message waiting for the server's answer, exactly as it is
 /// kept: a reload sends the same bytes again.
@@ -163,6 +163,13 @@ impl<E: Clone> Outbox<E> {
             }
             _ => None,
         }
+    }
+
+    /// Whether the head of the queue is a message of `conversation`.
+    pub(super) fn head_in(&self, conversation: ConversationId) -> bool {
+        self.queue
+            .front()
+            .is_some_and(|(parcel, _)| parcel.outgoing.conversation_id == conversation)
     }
 
     /// Forgets a failed message; the key of its kept parcel.

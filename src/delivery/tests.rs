@@ -368,6 +368,22 @@ fn the_outbox_sends_one_at_a_time_in_writing_order() {
     );
 }
 
+/// The in-flight `id` is refused for its epoch and cannot be sealed again
+/// yet (the next epoch is not held): it waits. Answers when it wakes.
+fn reseal_not_yet(core: &mut Core<Line>, now: u64, id: MessageId) -> u64 {
+    core.handle(now, Event::Stale { id });
+    let reason = "the next epoch is not here yet".into();
+    let refused = Event::Refused {
+        id,
+        transient: true,
+        reason,
+    };
+    let [Command::Wake { at }] = core.handle(now, refused)[..] else {
+        panic!("a wake")
+    };
+    at
+}
+
 #[test]
 fn a_send_refused_for_its_epoch_is_sealed_again_in_its_place_with_the_same_id() {
     let c = chat();
@@ -405,22 +421,23 @@ fn a_send_refused_for_its_epoch_is_sealed_again_in_its_place_with_the_same_id() 
     );
     // A reseal that cannot be made yet waits and tries again: the old
     // parcel goes again, and is refused for its epoch again.
-    core.handle(T0, Event::Stale { id: b });
-    let [Command::Wake { at }] = core.handle(
-        T0,
-        Event::Refused {
-            id: b,
-            transient: true,
-            reason: "the next epoch is not here yet".into(),
-        },
-    )[..] else {
-        panic!("a wake")
-    };
+    let at = reseal_not_yet(&mut core, T0, b);
     assert_eq!(
         core.handle(at, Event::Timer),
         [Command::Send(parcel(c, b, "2"))]
     );
     assert_eq!(core.unsent(), 1);
+
+    // Refused for its epoch again and waiting: when the next epoch is held
+    // here it goes at once, not after the backoff; another conversation's
+    // keys moving on changes nothing.
+    let later = reseal_not_yet(&mut core, at, b);
+    assert!(core.handle(at, Event::Rekeyed(chat())).is_empty());
+    assert!(later > at);
+    assert_eq!(
+        core.handle(at, Event::Rekeyed(c)),
+        [Command::Send(parcel(c, b, "2"))]
+    );
 }
 
 #[test]

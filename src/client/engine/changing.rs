@@ -121,6 +121,8 @@ impl Engine {
         self.keys.rings.borrow_mut().remove(&c.id);
         if self.adopt(&c).await.is_some() {
             self.feed(Event::Heads(vec![c.head()]));
+            // A message held for these keys goes now.
+            self.feed(Event::Rekeyed(c.id));
             self.remember().await;
             if !c.pending.is_empty() && c.member(self.my_id).is_some() {
                 let (engine, id) = (self.clone(), c.id);
