@@ -45,9 +45,8 @@ pub fn unpad(padded: &[u8]) -> Option<&[u8]> {
     (padded[end] == 0x80).then(|| &padded[..end])
 }
 
-/// The plaintext of a message:
-/// `{"v":1,"kind":"text","body":"…","sent_at":"…"}` or
-/// `{"v":1,"kind":"leave","signature":"…","sent_at":"…"}`.
+/// The plaintext of a message, e.g.
+/// `{"v":1,"kind":"text","body":"…","sent_at":"…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plain {
     pub v: u32,
@@ -83,37 +82,19 @@ pub enum Content {
 pub const PALETTE: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 impl Plain {
-    /// A text written now (`sent_at`).
+    /// `content`, written at `sent_at`, in this version.
+    pub fn new(content: Content, sent_at: &str) -> Plain {
+        Plain {
+            v: PLAIN_V,
+            content,
+            sent_at: sent_at.to_owned(),
+        }
+    }
+
+    /// A text written at `sent_at`.
     pub fn text(body: &str, sent_at: &str) -> Plain {
-        Plain {
-            v: PLAIN_V,
-            content: Content::Text {
-                body: body.to_owned(),
-            },
-            sent_at: sent_at.to_owned(),
-        }
-    }
-
-    /// A departure, sent now (`sent_at`).
-    pub fn leave(signature: Blob, sent_at: &str) -> Plain {
-        Plain {
-            v: PLAIN_V,
-            content: Content::Leave { signature },
-            sent_at: sent_at.to_owned(),
-        }
-    }
-
-    /// A reaction to `target` (or its removal), sent now (`sent_at`).
-    pub fn reaction(target: MessageId, emoji: &str, remove: bool, sent_at: &str) -> Plain {
-        Plain {
-            v: PLAIN_V,
-            content: Content::Reaction {
-                target,
-                emoji: emoji.to_owned(),
-                remove,
-            },
-            sent_at: sent_at.to_owned(),
-        }
+        let body = body.to_owned();
+        Plain::new(Content::Text { body }, sent_at)
     }
 
     /// Reads a plaintext: `None` unless it is one of this version's kinds,
@@ -173,13 +154,20 @@ mod tests {
             serde_json::to_string(&text).unwrap(),
             r#"{"v":1,"kind":"text","body":"hi \"you\"","sent_at":"2026-12-01T10:00:00.000Z"}"#
         );
-        let leave = Plain::leave(vec![0xfb; 3].into(), "2026-12-01T10:00:00.000Z");
+        let signature = vec![0xfb; 3].into();
+        let leave = Plain::new(Content::Leave { signature }, "2026-12-01T10:00:00.000Z");
         assert_eq!(
             serde_json::to_string(&leave).unwrap(),
             r#"{"v":1,"kind":"leave","signature":"-_v7","sent_at":"2026-12-01T10:00:00.000Z"}"#
         );
         let target: MessageId = "0192f0c6-02a1-7b3c-8d4e-5f60718293a4".parse().unwrap();
-        let reaction = Plain::reaction(target, "👍", false, "2026-12-01T10:00:00.000Z");
+        let emoji = "👍".to_owned();
+        let content = Content::Reaction {
+            target,
+            emoji,
+            remove: false,
+        };
+        let reaction = Plain::new(content, "2026-12-01T10:00:00.000Z");
         assert_eq!(
             serde_json::to_string(&reaction).unwrap(),
             r#"{"v":1,"kind":"reaction","target":"0192f0c6-02a1-7b3c-8d4e-5f60718293a4","emoji":"👍","remove":false,"sent_at":"2026-12-01T10:00:00.000Z"}"#

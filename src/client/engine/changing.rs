@@ -26,7 +26,7 @@ use crate::model::changes::{Changes, ConversationChanged, GetChanges};
 use crate::model::conversation::{Change, Conversation, GetConversation, Head, Leave};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, MessageId, UserId};
-use crate::model::plain::Plain;
+use crate::model::plain::{Content, Plain};
 
 /// How many times a change is built again after losing to another.
 const CHANGE_TRIES: u32 = 4;
@@ -277,7 +277,10 @@ impl Engine {
             // to see from me, whatever the server says after.
             let ring = self.ring(id).filter(|r| r.current() == last.epoch);
             let Some(ring) = ring else { continue };
-            let plain = Plain::leave(signature.clone().into(), &now());
+            let departure = Content::Leave {
+                signature: signature.clone().into(),
+            };
+            let plain = Plain::new(departure, &now());
             let sealed = ring
                 .seal(&self.me, MessageId::new(), &plain)
                 .await
@@ -325,15 +328,12 @@ impl Engine {
     /// next epoch), and the conversation is read again, so that this page
     /// posts the next epoch if the server has it pending and nobody has yet.
     pub(super) fn departure_seen(self: &Rc<Self>, id: ConversationId, epoch: u32) {
-        let newer = {
-            let mut departed = self.keys.departed.borrow_mut();
-            let seen = departed.entry(id).or_insert(epoch);
-            let newer = *seen <= epoch;
-            *seen = (*seen).max(epoch);
-            newer
-        };
-        let current = self.ring(id).is_some_and(|ring| ring.current() <= epoch);
-        if newer && current {
+        let mut departed = self.keys.departed.borrow_mut();
+        let seen = departed.entry(id).or_insert(epoch);
+        *seen = (*seen).max(epoch);
+        drop(departed);
+        // From an epoch before the one held (an older page): nothing to do.
+        if self.ring(id).is_some_and(|ring| ring.current() <= epoch) {
             let engine = self.clone();
             spawn_local(async move { engine.reload(id).await });
         }

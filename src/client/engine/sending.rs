@@ -18,7 +18,7 @@ use crate::delivery::Event;
 use crate::delivery::outbox::Parcel;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::{ConversationId, MessageId};
-use crate::model::plain::{Content, PLAIN_V, Plain};
+use crate::model::plain::{Content, Plain};
 use crate::screen::{Body, Delivery, Line};
 
 /// A message written here (a text or a reaction), not yet sealed.
@@ -132,11 +132,7 @@ impl Engine {
             let Some(ring) = self.ring(conversation) else {
                 continue;
             };
-            let plain = Plain {
-                v: PLAIN_V,
-                content,
-                sent_at: at,
-            };
+            let plain = Plain::new(content, &at);
             let outgoing = match ring.seal(&self.me, id, &plain).await {
                 Ok(outgoing) => outgoing,
                 Err(e) => {
