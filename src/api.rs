@@ -8,6 +8,7 @@ pub mod codec;
 pub mod contacts;
 pub mod conversations;
 pub mod messages;
+pub mod settings;
 
 use serde::{Deserialize, Serialize};
 

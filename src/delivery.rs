@@ -23,6 +23,7 @@ pub mod backoff;
 pub mod line;
 pub mod outbox;
 pub mod reactions;
+pub mod reads;
 pub mod timeline;
 
 use std::collections::BTreeMap;

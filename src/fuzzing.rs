@@ -24,10 +24,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::api::codec::{FieldJson, Whole};
-use crate::api::{accounts, contacts, conversations, messages};
+use crate::api::{accounts, contacts, conversations, messages, settings};
 use crate::model::changes::ConversationChanged;
 use crate::model::conversation::{Conversation, Message, Removed};
 use crate::model::ids::ConversationId;
+use crate::model::live::{Presence, Read, Sharing};
 use crate::model::username;
 use crate::protocol::frames::{
     EnginePacket, SocketPacket, decode_engine, decode_socket, encode_ack, encode_connect,
@@ -51,7 +52,7 @@ pub fn frames(data: &[u8]) {
 }
 
 /// Every `/api/…` endpoint with a body, by the name in its path.
-pub const ENDPOINTS: [&str; 15] = [
+pub const ENDPOINTS: [&str; 18] = [
     "prelogin",
     "signup",
     "login",
@@ -67,6 +68,9 @@ pub const ENDPOINTS: [&str; 15] = [
     "conversations/change",
     "conversations/leave",
     "conversations/changes",
+    "conversations/read",
+    "settings/get",
+    "settings/put",
 ];
 
 /// The first byte picks an endpoint of [`ENDPOINTS`] (modulo their
@@ -109,13 +113,17 @@ pub fn request_body(endpoint: usize, body: &[u8]) -> Result<(), String> {
             .map(|w| id(w.0.change.conversation_id)),
         "conversations/leave" => decode::<Whole<conversations::LeaveConversation>>(body)
             .map(|w| id(w.0.leave.conversation_id)),
+        "conversations/read" => decode::<Whole<conversations::MarkConversationRead>>(body)
+            .map(|w| id(w.0.mark.conversation_id)),
+        "settings/get" => decode::<settings::GetSettings>(body).map(drop),
+        "settings/put" => decode::<Whole<settings::PutSettings>>(body).map(drop),
         other => unreachable!("no decoder for {other}"),
     }
 }
 
 /// What kind of payload the first byte of [`socket_payloads`]'s input
 /// picks (modulo their number).
-pub const SOCKET_PAYLOADS: [&str; 9] = [
+pub const SOCKET_PAYLOADS: [&str; 12] = [
     "handshake auth",
     "join-conversation / leave-conversation",
     protocol::NEW_MESSAGE,
@@ -125,6 +133,9 @@ pub const SOCKET_PAYLOADS: [&str; 9] = [
     protocol::CONVERSATION_REMOVED,
     "typing (to the server)",
     protocol::TYPING,
+    protocol::READ,
+    protocol::PRESENCE,
+    protocol::SETTINGS,
 ];
 
 /// The first byte picks a payload of [`SOCKET_PAYLOADS`] (modulo their
@@ -152,6 +163,9 @@ pub fn socket_payload(kind: usize, text: &str) -> bool {
         "room ack" => browser_payload::<RoomAck>(text),
         "typing (to the server)" => server_event::<TypingIn>(text),
         protocol::TYPING => browser_payload::<Typing>(text),
+        protocol::READ => browser_payload::<Read>(text),
+        protocol::PRESENCE => browser_payload::<Presence>(text),
+        protocol::SETTINGS => browser_payload::<Sharing>(text),
         other => unreachable!("no decoder for {other}"),
     }
 }

@@ -14,6 +14,7 @@ pub mod conversation;
 pub mod encoding;
 pub mod error;
 pub mod ids;
+pub mod live;
 pub mod password;
 pub mod plain;
 pub mod suite;

@@ -62,6 +62,26 @@ pub const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long an app shows "… is typing" after the last `typing` event.
 pub const TYPING_SHOWN: std::time::Duration = std::time::Duration::from_secs(6);
 
+/// A read position moved (`model::live::Read`): to the reader's own
+/// sockets always, and to the conversation's room when the reader shares
+/// receipts, but not to the sockets of users who do not.
+pub const READ: &str = "read";
+/// Someone the user shares a conversation with came online or went
+/// offline (`model::live::Presence`), only while both share presence.
+pub const PRESENCE: &str = "presence";
+/// What the user shares changed (`model::live::Sharing`), to their own
+/// sockets.
+pub const SETTINGS: &str = "settings";
+/// How long a user stays online after their last socket closed: a reload
+/// or a brief loss of network does not flicker.
+pub const PRESENCE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The room of every socket whose user does not share read receipts: reads
+/// are sent to a conversation's room except this one.
+pub const NO_RECEIPTS_ROOM: &str = "no-receipts";
+/// The room of every socket whose user does not share presence.
+pub const NO_PRESENCE_ROOM: &str = "no-presence";
+
 /// What a client says with `typing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingIn {

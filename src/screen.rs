@@ -5,12 +5,14 @@
 //! Plain data, no keys: a message here is already opened (or marked as not
 //! verifiable).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 
 pub use crate::delivery::line::{Body, Delivery, Line};
+pub use crate::delivery::reads::{Reads, Unread};
 use crate::model::ids::{ConversationId, UserId};
+pub use crate::model::live::Sharing;
 
 /// One conversation's messages as the page shows them.
 pub type Timeline = crate::delivery::timeline::Timeline<Line>;
@@ -113,7 +115,30 @@ pub struct Chats {
     pub loaded: RwSignal<bool>,
     /// Who else is typing, by conversation.
     pub typing: RwSignal<HashMap<ConversationId, Vec<Typist>>>,
+    /// Read positions, by conversation.
+    pub reads: RwSignal<HashMap<ConversationId, Reads>>,
+    /// Who of the people this user shares a conversation with is online.
+    pub online: RwSignal<HashSet<UserId>>,
+    /// What this user shares (read receipts, online status), once known.
+    pub sharing: RwSignal<Option<Sharing>>,
+    /// This browser's notification settings.
+    pub notices: RwSignal<Notices>,
+    /// The conversation on screen, if any (set by its pane).
+    pub open: RwSignal<Option<ConversationId>>,
+    /// Whether the page is visible (not a hidden tab).
+    pub visible: RwSignal<bool>,
+    /// A conversation to go to (a notification was clicked).
+    pub go_to: RwSignal<Option<ConversationId>>,
     timelines: StoredValue<HashMap<ConversationId, RwSignal<Timeline>>>,
+}
+
+/// Desktop notifications, as this browser keeps them for this user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notices {
+    /// Raise one when a message comes while the tab is hidden.
+    pub enabled: bool,
+    /// Show the message's text in it (otherwise only who wrote).
+    pub previews: bool,
 }
 
 /// Someone typing in a conversation, as a `typing` event said.
@@ -158,8 +183,37 @@ impl Chats {
             list: RwSignal::new(Vec::new()),
             loaded: RwSignal::new(false),
             typing: RwSignal::new(HashMap::new()),
+            reads: RwSignal::new(HashMap::new()),
+            online: RwSignal::new(HashSet::new()),
+            sharing: RwSignal::new(None),
+            notices: RwSignal::new(Notices::default()),
+            open: RwSignal::new(None),
+            visible: RwSignal::new(true),
+            go_to: RwSignal::new(None),
             timelines: StoredValue::new(HashMap::new()),
         }
+    }
+
+    /// A conversation's unread count (tracked).
+    pub fn unread(&self, id: ConversationId) -> Unread {
+        let timeline = self.timeline(id);
+        self.reads.with(|all| {
+            let reads = all.get(&id).cloned().unwrap_or_default();
+            timeline.with(|t| reads.unread(t.lines(), t.complete))
+        })
+    }
+
+    /// Conversations with unread messages, and their messages in all
+    /// (tracked): what the page title says.
+    pub fn total_unread(&self) -> usize {
+        let ids: Vec<ConversationId> = self.list.with(|l| l.iter().map(|s| s.id).collect());
+        ids.into_iter().map(|id| self.unread(id).count).sum()
+    }
+
+    /// The read positions of a conversation (tracked).
+    pub fn reads_in(&self, id: ConversationId) -> Reads {
+        self.reads
+            .with(|all| all.get(&id).cloned().unwrap_or_default())
     }
 
     /// The timeline of a conversation (an empty one at first).

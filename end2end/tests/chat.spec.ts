@@ -39,7 +39,8 @@ test("hi89 and lo89 chat instantly, in both directions, and it survives a reload
 
   const sent = lastMessage(hi, "mine");
   await expect(sent).toContainText("Hello lo89");
-  await expect(sent.getByLabel("Sent")).toBeVisible();
+  // Stored, and read at once: lo89 has the conversation open.
+  await expect(sent.getByLabel("Read")).toBeVisible();
   expect(await side(hi, sent)).toBe("right");
 
   // The reply comes back the same way.

@@ -23,7 +23,8 @@ test("a reaction shows on both sides, is taken back by its author, and tells the
   const bens = lastMessage(ben, "theirs");
   await expect(bens).toContainText("Lunch at noon?");
   const anas = lastMessage(ana, "mine");
-  await expect(anas.getByLabel("Sent")).toBeVisible();
+  // Stored, and read: ben has it open.
+  await expect(anas.getByLabel("Read")).toBeVisible();
 
   // ben reacts with 👍: at once on his side, pushed to ana's.
   await react(ben, bens, "👍");

@@ -1,4 +1,4 @@
-//! Conversation endpoints: create, list, get, changes, change, leave.
+//! Conversation endpoints: create, list, get, changes, change, leave, read.
 
 mod change;
 mod changes;
@@ -6,6 +6,7 @@ mod create;
 mod get;
 mod leave;
 mod list;
+mod read;
 
 pub use change::{ChangeConversation, change};
 pub use changes::{ConversationChanges, changes};
@@ -13,3 +14,4 @@ pub use create::{CreateConversation, create};
 pub use get::{GetConversationCall, get};
 pub use leave::{LeaveConversation, leave};
 pub use list::{ListConversations, list};
+pub use read::{MarkConversationRead, read};

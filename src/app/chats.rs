@@ -12,6 +12,7 @@ pub mod live;
 mod me_menu;
 mod members;
 mod new_conversation;
+mod settings;
 mod sidebar;
 mod timeline;
 mod verify;
@@ -36,6 +37,19 @@ pub fn ChatsPage() -> impl IntoView {
         live::start(chats, move || navigate("/", Default::default()));
     });
     on_cleanup(live::stop);
+    // A notification was clicked: its conversation opens.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(id) = chats.go_to.get() {
+            chats.go_to.set(None);
+            navigate(&format!("/chats/{id}"), Default::default());
+        }
+    });
+    // The tab's title carries the unread messages' count.
+    let title = move || match chats.total_unread() {
+        0 => "Chats".to_owned(),
+        n => format!("({n}) Chats"),
+    };
     let location = use_location();
     let open = move || {
         location
@@ -44,7 +58,7 @@ pub fn ChatsPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Chats" />
+        <Title text=title />
         <div class="app" class:showing-conversation=open>
             <Sidebar />
             <main class="pane">

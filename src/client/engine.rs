@@ -20,6 +20,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 mod changing;
+mod reading;
 mod receiving;
 mod sending;
 mod syncing;
@@ -37,6 +38,7 @@ use crate::api::{accounts, conversations};
 use crate::crypto::keyset;
 use crate::crypto::pins::{Book, Change, Sight, Unpinned};
 use crate::crypto::safety::SafetyNumber;
+use crate::delivery::reads::Marker;
 use crate::delivery::{Command, Core, Event};
 use crate::model::account::PublicUser;
 use crate::model::conversation::{Conversation, MAX_KNOWN, NewConversation};
@@ -74,6 +76,8 @@ struct Engine {
     sealer: Sealer,
     /// When this page last said `typing`, by conversation (ms).
     typed: RefCell<HashMap<ConversationId, u64>>,
+    /// Telling the server how far the user has read, by conversation.
+    markers: RefCell<HashMap<ConversationId, Marker>>,
 }
 
 /// Whether the contact book is being synced, and whether to go again.
@@ -136,9 +140,12 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             receiving: Receiving::default(),
             sealer: Sealer::default(),
             typed: RefCell::default(),
+            markers: RefCell::default(),
         });
         ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        reading::watch_visibility(engine.chats.visible);
         engine.sync_book();
+        engine.load_sharing();
         for (fetch, answer) in early {
             engine.fetch(fetch, Some(answer));
         }
@@ -186,6 +193,9 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
                 if engine.core.borrow().connected() {
                     engine.feed(Event::Disconnected);
                 }
+                // Who is online is not known while disconnected; the next
+                // connect tells again.
+                engine.chats.online.update(|o| o.clear());
                 engine.chats.link.set(state);
             },
         );
@@ -221,6 +231,8 @@ pub fn react(conversation: ConversationId, target: MessageId, emoji: String, rem
         engine.enqueue(conversation, content);
     }
 }
+
+pub use reading::{read_up_to, set_notices, set_sharing};
 
 /// This user is typing in a conversation (the room hears it, at most every
 /// two seconds).

@@ -121,6 +121,13 @@ fn valid_body(endpoint: usize) -> BoxedStrategy<Value> {
             })
             .boxed(),
         "conversations/get" => id().prop_map(|c| json!({"conversation_id": c})).boxed(),
+        "conversations/read" => (id(), any::<u64>())
+            .prop_map(|(c, seq)| json!({"conversation_id": c, "seq": seq}))
+            .boxed(),
+        "settings/get" => Just(json!({})).boxed(),
+        "settings/put" => (any::<bool>(), any::<bool>())
+            .prop_map(|(receipts, presence)| json!({"receipts": receipts, "presence": presence}))
+            .boxed(),
         "conversations/change" => (
             id(),
             any::<u32>(),
@@ -368,6 +375,15 @@ fn valid_payload(kind: usize) -> BoxedStrategy<Value> {
             .boxed(),
         protocol::TYPING => (id(), id())
             .prop_map(|(c, u)| json!({"conversation_id": c, "user_id": u}))
+            .boxed(),
+        protocol::READ => (id(), id(), any::<u64>())
+            .prop_map(|(c, u, seq)| json!({"conversation_id": c, "user_id": u, "seq": seq}))
+            .boxed(),
+        protocol::PRESENCE => (id(), any::<bool>())
+            .prop_map(|(u, online)| json!({"user_id": u, "online": online}))
+            .boxed(),
+        protocol::SETTINGS => (any::<bool>(), any::<bool>())
+            .prop_map(|(receipts, presence)| json!({"receipts": receipts, "presence": presence}))
             .boxed(),
         other => unreachable!("no payload for {other}"),
     }

@@ -306,6 +306,11 @@ pub struct Conversations {
     pub heads: Vec<Head>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<ConversationId>,
+    /// Read positions in this page's conversations: the caller's own, and
+    /// those of the others who share receipts (only if the caller does
+    /// too); positions at 0 are left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<super::live::Read>,
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::model::account::{KdfParams, LoginAnswer, PublicUser, Session, Signup,
 use crate::model::blob::Blob;
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::UserId;
+use crate::model::live::Sharing;
 use crate::model::suite::{KDF_ITERATIONS, KDF_SALT_LEN, KEY_LEN};
 use crate::model::username;
 
@@ -139,6 +140,7 @@ pub async fn signup(state: &AppState, input: Signup, address: IpAddr) -> Result<
         identity,
         token_version: 0,
         created_at: fields::now_rfc3339(),
+        sharing: Sharing::default(),
     };
     match state.store.create_user(&user).await {
         Ok(()) => {}

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
+use super::presence::Presence;
 use super::settings::Settings;
 use super::state::AppState;
 use super::store::{self, Store};
@@ -51,7 +52,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .build();
     let secrets = Arc::new(secrets);
     let recent = Arc::new(RecentUsers::default());
-    let (sockets, io) = realtime::layer(store.clone(), secrets.clone(), recent.clone(), &settings);
+    let online = Arc::new(Presence::default());
+    let (sockets, io) = realtime::layer(
+        store.clone(),
+        secrets.clone(),
+        recent.clone(),
+        online.clone(),
+        &settings,
+    );
     let header_timeout = settings.header_timeout;
     let state = AppState {
         leptos_options,
@@ -63,6 +71,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         recent,
         io: io.clone(),
         epoch_changes: Arc::default(),
+        online,
     };
     let app = router::router(state, sockets);
 

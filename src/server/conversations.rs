@@ -153,6 +153,8 @@ pub async fn create(
         "conversation created"
     );
     announce(state, &conversation).await;
+    let members: Vec<UserId> = conversation.members.iter().map(|m| m.id).collect();
+    super::live::introduce(state, conversation.id, &members).await;
     Ok(conversation)
 }
 
@@ -203,7 +205,7 @@ async fn announce(state: &AppState, conversation: &Conversation) {
 /// in full, except those named in `known`, which come as heads.
 pub async fn list(
     state: &AppState,
-    user: UserId,
+    user: &UserRecord,
     known: Vec<ConversationId>,
     cursor: Option<ConversationId>,
 ) -> Result<Conversations, ApiError> {
@@ -214,11 +216,15 @@ pub async fn list(
         ));
     }
     let known: HashSet<ConversationId> = known.into_iter().collect();
-    let page = state.store.conversations_of(user, &known, cursor).await?;
+    let page = state
+        .store
+        .conversations_of(user.id, &known, cursor)
+        .await?;
     let mut answer = Conversations {
         conversations: Vec::new(),
         heads: Vec::new(),
         next: page.next,
+        reads: Vec::new(),
     };
     for listed in page.listed {
         match listed {
@@ -226,6 +232,13 @@ pub async fn list(
             Listed::Head(head) => answer.heads.push(head),
         }
     }
+    let ids: Vec<ConversationId> = answer
+        .conversations
+        .iter()
+        .map(|c| c.id)
+        .chain(answer.heads.iter().map(|h| h.id))
+        .collect();
+    answer.reads = super::live::reads_for(state, user, &ids).await?;
     Ok(answer)
 }
 
@@ -273,7 +286,7 @@ pub async fn changes(
     Ok(standing.changes(epochs))
 }
 
-fn not_a_member() -> ApiError {
+pub(super) fn not_a_member() -> ApiError {
     ApiError::new(
         ErrorCode::NotAMember,
         "conversation_id: you are not a member of that conversation",
@@ -430,6 +443,8 @@ pub async fn change(
             }
             emit(state, user_room, CONVERSATION_ADDED, &whole).await;
         }
+        let members: Vec<UserId> = whole.members.iter().map(|m| m.id).collect();
+        super::live::introduce(state, id, &members).await;
     }
     tell_members(state, id, &changed.added, Some(epoch)).await?;
     Ok(answer)

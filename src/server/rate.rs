@@ -1,5 +1,5 @@
 //! Rate limits on what signed-in users and their sockets do: sends,
-//! lookups and creates per user, events per socket.
+//! lookups, reads and creates per user, events per socket.
 //!
 //! Each limit is a rate per minute with a burst of a quarter minute's worth,
 //! kept as GCRA (the generic cell rate algorithm): one "theoretical arrival
@@ -56,6 +56,8 @@ impl Rate {
 pub enum Action {
     Send,
     Lookup,
+    /// Storing a read position or what one shares.
+    Read,
     Create,
 }
 
@@ -64,6 +66,7 @@ impl Action {
         match self {
             Action::Send => "messages",
             Action::Lookup => "lookups",
+            Action::Read => "read positions",
             Action::Create => "new conversations",
         }
     }

@@ -32,6 +32,8 @@ use super::accounts;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::auth::token;
+use super::live;
+use super::presence::Presence;
 use super::rate::{Bucket, Rate};
 use super::request::token_in;
 use super::settings::Settings;
@@ -39,8 +41,8 @@ use super::store::Store;
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
 use crate::protocol::{
-    self, HandshakeAuth, JOIN_CONVERSATION, LEAVE_CONVERSATION, RoomAck, TYPING, TYPING_EVERY,
-    Typing, TypingIn,
+    self, HandshakeAuth, JOIN_CONVERSATION, LEAVE_CONVERSATION, PRESENCE, PRESENCE_GRACE, RoomAck,
+    TYPING, TYPING_EVERY, Typing, TypingIn,
 };
 
 /// The most a client may send in one Engine.IO payload (a polling POST) or
@@ -83,6 +85,8 @@ struct Sessions {
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
+    /// Who is online on this node.
+    online: Arc<Presence>,
     /// The session cookie's name (`Settings::session_cookie`).
     cookie: &'static str,
     /// Sockets one user may hold on this node (`sockets_per_user`).
@@ -100,6 +104,8 @@ pub const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 struct SocketSession {
     user: UserId,
+    /// Whether the user shared presence when the socket connected.
+    presence: bool,
     version: u32,
     /// Seconds since the Unix epoch.
     expires: u64,
@@ -148,6 +154,7 @@ pub fn layer(
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
+    online: Arc<Presence>,
     settings: &Settings,
 ) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
@@ -161,6 +168,7 @@ pub fn layer(
             store,
             secrets,
             recent,
+            online,
             cookie: settings.session_cookie(),
             per_user: settings.sockets_per_user,
             events: settings.socket_events_per_minute,
@@ -232,6 +240,7 @@ async fn authenticate(
     }
     socket.extensions.insert(SocketSession {
         user: user.id,
+        presence: user.sharing.presence,
         version: claims.ver,
         expires: claims.exp,
         counters: Arc::default(),
@@ -239,6 +248,10 @@ async fn authenticate(
     // The user room first: a conversation created from now on joins this
     // socket through it, so none falls between the lookup and the join.
     socket.join(protocol::user_room(user.id));
+    let (quiet, _) = live::quiet_rooms(user.sharing);
+    if !quiet.is_empty() {
+        socket.join(quiet);
+    }
     let conversations = sessions
         .store
         .conversation_ids_of(user.id)
@@ -265,7 +278,7 @@ fn refusal(e: crate::model::error::ApiError) -> Refusal {
 /// The socket is in the namespace now, where a logout reaches it: the
 /// session is checked once more, for a logout that ran while the handshake
 /// was being checked.
-async fn on_connect(socket: SocketRef, State(sessions): State<Sessions>) {
+async fn on_connect(socket: SocketRef, io: SocketIo, State(sessions): State<Sessions>) {
     let Some(session) = socket.extensions.get::<SocketSession>() else {
         let _ = socket.disconnect();
         return;
@@ -289,6 +302,43 @@ async fn on_connect(socket: SocketRef, State(sessions): State<Sessions>) {
     socket.on(LEAVE_CONVERSATION, on_leave);
     socket.on(TYPING, on_typing);
     socket.on_fallback(on_unknown);
+    // The close handler first, then the count: a close can only follow.
+    socket.on_disconnect(on_disconnect);
+    let user = session.user;
+    if sessions.online.connected(user) && session.presence {
+        live::announce(sessions.store.as_ref(), &io, user, true).await;
+    }
+    if session.presence {
+        for peer in live::online_peers(sessions.store.as_ref(), &sessions.online, user).await {
+            let _ = socket.emit(PRESENCE, &peer);
+        }
+    }
+}
+
+/// A socket closed: if it was its user's last, they go offline once
+/// [`PRESENCE_GRACE`] has passed without another.
+async fn on_disconnect(socket: SocketRef, io: SocketIo, State(sessions): State<Sessions>) {
+    let Some(session) = socket.extensions.get::<SocketSession>() else {
+        return;
+    };
+    let user = session.user;
+    let Some(generation) = sessions.online.disconnected(user) else {
+        return;
+    };
+    tokio::spawn(async move {
+        tokio::time::sleep(PRESENCE_GRACE).await;
+        if !sessions.online.expire(user, generation) {
+            return;
+        }
+        // What they share now (they may have changed it meanwhile).
+        let shares = match sessions.store.user_by_id(user).await {
+            Ok(found) => found.is_some_and(|u| u.sharing.presence),
+            Err(_) => session.presence,
+        };
+        if shares {
+            live::announce(sessions.store.as_ref(), &io, user, false).await;
+        }
+    });
 }
 
 fn error_ack(error: ErrorCode) -> RoomAck {

@@ -192,6 +192,16 @@ pub const SETTINGS: &[Def] = &[
         command_line: true,
     },
     Def {
+        key: "reads_per_minute",
+        env: "HUSH_READS_PER_MINUTE",
+        flag: "reads-per-minute",
+        value_name: "N",
+        default: "600",
+        help: "Read positions and settings one user may store a minute, a quarter of them at once (1 to 10000000)",
+        secret: false,
+        command_line: true,
+    },
+    Def {
         key: "creates_per_minute",
         env: "HUSH_CREATES_PER_MINUTE",
         flag: "creates-per-minute",
@@ -274,6 +284,7 @@ pub struct Settings {
     pub sockets_per_user: usize,
     pub sends_per_minute: Rate,
     pub lookups_per_minute: Rate,
+    pub reads_per_minute: Rate,
     pub creates_per_minute: Rate,
     pub socket_events_per_minute: Rate,
     pub conversations_per_user: u64,
@@ -523,6 +534,7 @@ impl Settings {
             })?,
             sends_per_minute: parse(take("sends_per_minute"), rate)?,
             lookups_per_minute: parse(take("lookups_per_minute"), rate)?,
+            reads_per_minute: parse(take("reads_per_minute"), rate)?,
             creates_per_minute: parse(take("creates_per_minute"), rate)?,
             socket_events_per_minute: parse(take("socket_events_per_minute"), rate)?,
             conversations_per_user: parse(take("conversations_per_user"), |v| {
@@ -711,6 +723,7 @@ mod tests {
         assert_eq!(s.sockets_per_user, 32);
         assert_eq!(s.sends_per_minute, Rate { per_minute: 600 });
         assert_eq!(s.lookups_per_minute, Rate { per_minute: 120 });
+        assert_eq!(s.reads_per_minute, Rate { per_minute: 600 });
         assert_eq!(s.creates_per_minute, Rate { per_minute: 30 });
         assert_eq!(s.socket_events_per_minute, Rate { per_minute: 600 });
         assert_eq!(s.conversations_per_user, 10_000);

@@ -9,6 +9,7 @@ use socketioxide::SocketIo;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::epoch_changes::EpochChanges;
+use super::presence::Presence;
 use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
 use super::store::Store;
@@ -24,7 +25,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub secrets: Arc<ServerSecrets>,
     pub throttle: Arc<Throttle>,
-    /// Sends, lookups and creates per user.
+    /// Sends, lookups, reads and creates per user.
     pub limiter: Arc<Limiter>,
     /// Users behind recently checked sessions (shared with the sockets).
     pub recent: Arc<RecentUsers>,
@@ -32,6 +33,8 @@ pub struct AppState {
     pub io: SocketIo,
     /// Epoch changes recently read, for every member catching up at once.
     pub epoch_changes: Arc<EpochChanges>,
+    /// Who is online on this node (shared with the sockets).
+    pub online: Arc<Presence>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         let rate = match action {
             Action::Send => settings.sends_per_minute,
             Action::Lookup => settings.lookups_per_minute,
+            Action::Read => settings.reads_per_minute,
             Action::Create => settings.creates_per_minute,
         };
         self.limiter

@@ -22,6 +22,7 @@ use crate::model::conversation::{
     Change, Conversation, Epoch, Head, Message, NewConversation, Outgoing,
 };
 use crate::model::ids::{ConversationId, UserId};
+use crate::model::live::{Read, Sharing};
 pub use sqlite::SqliteStore;
 
 /// An account as stored. Everything here is what the server may see: the
@@ -42,6 +43,9 @@ pub struct UserRecord {
     pub token_version: u32,
     /// RFC 3339 UTC.
     pub created_at: String,
+    /// What the user shares of their reads and of being online.
+    #[sqlx(flatten)]
+    pub sharing: Sharing,
 }
 
 impl UserRecord {
@@ -424,6 +428,46 @@ pub trait Store: Send + Sync + 'static {
         page: Page,
     ) -> Result<Vec<Message>, StoreError>;
 
+    /// Raises `user`'s read position in a conversation to `seq`, or to its
+    /// last `seq` if that is lower; never lowers it. `None` if `user` is
+    /// not a member; else the position now stored and whether this call
+    /// raised it.
+    async fn mark_read(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        seq: u64,
+    ) -> Result<Option<(u64, bool)>, StoreError>;
+
+    /// The read positions above 0 in those of `conversations` that `user`
+    /// is a member of: `user`'s own and, with `others`, those of the other
+    /// members who share read receipts.
+    async fn reads(
+        &self,
+        user: UserId,
+        conversations: &[ConversationId],
+        others: bool,
+    ) -> Result<Vec<Read>, StoreError>;
+
+    /// Stores what `user` shares.
+    async fn set_sharing(&self, user: UserId, sharing: Sharing) -> Result<(), StoreError>;
+
+    /// The conversations of `user` with at most `max_members` members:
+    /// those their presence is told in.
+    async fn presence_rooms(
+        &self,
+        user: UserId,
+        max_members: u32,
+    ) -> Result<Vec<ConversationId>, StoreError>;
+
+    /// The other members of those conversations who share presence, each
+    /// once: whose presence `user` may see.
+    async fn presence_peers(
+        &self,
+        user: UserId,
+        max_members: u32,
+    ) -> Result<Vec<UserId>, StoreError>;
+
     /// `user`'s contact book, if they have put one.
     async fn contact_book(&self, user: UserId) -> Result<Option<StoredBook>, StoreError>;
 
@@ -497,6 +541,7 @@ pub(crate) fn test_user(name: &str) -> UserRecord {
         },
         token_version: 0,
         created_at: "2026-11-25T22:10:00Z".into(),
+        sharing: Sharing::default(),
     }
 }
 

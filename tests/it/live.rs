@@ -38,6 +38,10 @@ pub struct Live {
     packets: mpsc::UnboundedReceiver<SocketPacket>,
     poller: JoinHandle<()>,
     next_ack: u64,
+    /// Whether `presence` events count; off, they are skipped (they come
+    /// whenever a fellow member connects, and would be noise to the tests
+    /// of everything else).
+    hears_presence: bool,
     /// Events that arrived while waiting for an ack.
     backlog: VecDeque<SocketPacket>,
     /// While set, no new poll is made: the client stalls, as a slow one does.
@@ -115,6 +119,7 @@ impl Live {
             packets,
             poller,
             next_ack: 0,
+            hears_presence: false,
             backlog: VecDeque::new(),
             paused,
         };
@@ -123,6 +128,11 @@ impl Live {
             Some(SocketPacket::ConnectError { message, .. }) => Err(message),
             other => panic!("expected connect or connect_error, got {other:?}"),
         }
+    }
+
+    /// From now on `presence` events count (those already received too).
+    pub fn hear_presence(&mut self) {
+        self.hears_presence = true;
     }
 
     /// Stops reading from the server (after the poll in flight).
@@ -159,6 +169,9 @@ impl Live {
                     .ok()??,
             };
             if let SocketPacket::Event { name, mut args, .. } = packet {
+                if name == "presence" && !self.hears_presence {
+                    continue;
+                }
                 let first = if args.is_empty() {
                     Value::Null
                 } else {
@@ -174,6 +187,18 @@ impl Live {
         match self.next_event(Duration::from_secs(5)).await {
             Some((got, payload)) if got == name => payload,
             other => panic!("expected {name}, got {other:?}"),
+        }
+    }
+
+    /// The next `presence` within 5 s, skipping any other event (such as
+    /// `conversation-added`).
+    pub async fn next_presence(&mut self) -> Value {
+        loop {
+            match self.next_event(Duration::from_secs(5)).await {
+                Some((name, payload)) if name == "presence" => return payload,
+                Some(_) => continue,
+                None => panic!("expected presence, got nothing"),
+            }
         }
     }
 

@@ -305,3 +305,14 @@ pub async fn assert_rate_limited(response: reqwest::Response) {
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["error"], "rate_limited");
 }
+
+/// Sets what `user` shares (`/api/settings/put`), which must be stored as
+/// asked.
+pub async fn share(c: &Client, user: &Account, receipts: bool, presence: bool) {
+    let wanted = json!({ "receipts": receipts, "presence": presence });
+    let response = c
+        .post("settings/put", wanted.clone(), Some(&user.token))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), wanted);
+}

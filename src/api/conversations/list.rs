@@ -17,11 +17,5 @@ pub async fn list(
 ) -> Result<Conversations, ApiError> {
     use crate::server::{conversations, request};
     let user = request::current_user().await?;
-    conversations::list(
-        &request::state(),
-        user.id,
-        known.unwrap_or_default(),
-        cursor,
-    )
-    .await
+    conversations::list(&request::state(), &user, known.unwrap_or_default(), cursor).await
 }

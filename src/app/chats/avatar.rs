@@ -1,5 +1,6 @@
 //! An initials avatar whose colour comes from the conversation's or user's
-//! id, so the same one always looks the same. The colour is one of
+//! id, so the same one always looks the same, with a dot while its person
+//! is online. The colour is one of
 //! [`HUES`] classes (the stylesheet sets each one's hue): a class, not an
 //! inline style, which the content security policy does not allow.
 
@@ -34,12 +35,23 @@ fn hue(seed: &str) -> u32 {
     hash % HUES
 }
 
+/// The avatar; with `online`, a green dot while it is true (a 1:1's other
+/// person).
 #[component]
-pub fn Avatar(name: String, seed: String, #[prop(optional)] small: bool) -> impl IntoView {
+pub fn Avatar(
+    name: String,
+    seed: String,
+    #[prop(optional)] small: bool,
+    #[prop(optional, into)] online: Option<Signal<bool>>,
+) -> impl IntoView {
     let class = format!("avatar hue-{}", hue(&seed));
+    let online = move || online.is_some_and(|o| o.get());
     view! {
         <span class=class class:small=small aria-hidden="true">
             {initials(&name)}
+            <Show when=online>
+                <span class="online-dot" data-testid="online-dot"></span>
+            </Show>
         </span>
     }
 }

@@ -46,6 +46,21 @@ pub fn ConversationPane() -> impl IntoView {
             let verified = Memo::new(move |_| chats.summary(id).map(|s| s.verified).unwrap_or_default());
             let verifying = RwSignal::new(false);
             let managing = RwSignal::new(false);
+            // On screen: what it shows is read while the tab is visible.
+            chats.open.set(Some(id));
+            on_cleanup(move || {
+                if chats.open.get_untracked() == Some(id) {
+                    chats.open.set(None);
+                }
+            });
+            let timeline = chats.timeline(id);
+            Effect::new(move |_| {
+                let readable = header.with(|h| h.as_ref().is_some_and(|h| h.3.is_none() && h.6.is_none()));
+                let last = timeline.with(|t| t.last_seq());
+                if readable && chats.visible.get() && last > 0 {
+                    live::read_up_to(id, last);
+                }
+            });
             view! {
                 <Show
                     when=move || summary().is_some()
@@ -63,6 +78,9 @@ pub fn ConversationPane() -> impl IntoView {
                         let others: Vec<(UserId, String)> =
                             people.iter().filter(|(id, _)| Some(*id) != me).cloned().collect();
                         let can_verify = !others.is_empty() && problem.is_none();
+                        // A 1:1's other person: "online" while they are.
+                        let other = (!group).then(|| others.first().map(|(id, _)| *id)).flatten();
+                        let online = Signal::derive(move || other.is_some_and(|o| chats.online.with(|on| on.contains(&o))));
                         let members = people
                             .iter()
                             .enumerate()
@@ -84,10 +102,15 @@ pub fn ConversationPane() -> impl IntoView {
                                     <A href="/chats" attr:class="back" attr:aria-label="Back to conversations">
                                         <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M12.5 4 6.5 10l6 6" fill="none" stroke="currentColor" stroke-width="2" /></svg>
                                     </A>
-                                    <Avatar name=name.clone() seed=id.to_string() />
+                                    <Avatar name=name.clone() seed=id.to_string() online=online />
                                     <div class="conversation-head-text">
                                         <h1 id="conversation-title">{name.clone()}</h1>
-                                        <p class="members">{members}</p>
+                                        <p class="members">
+                                            {members}
+                                            <Show when=move || online.get()>
+                                                <span class="presence" data-testid="presence">" · online"</span>
+                                            </Show>
+                                        </p>
                                     </div>
                                     <Show when=move || can_manage>
                                         <button type="button" class="secondary members-open" on:click=move |_| managing.set(true)>

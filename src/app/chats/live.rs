@@ -20,7 +20,8 @@ pub struct LocalTime {
 mod imp {
     pub use crate::client::engine::{
         accept_change, add_people, check_name, create, discard, forget, leave, load_older, log_out,
-        react, remove_member, send, set_verified, start, stop, typing, verification,
+        react, read_up_to, remove_member, send, set_notices, set_sharing, set_verified, start,
+        stop, typing, verification,
     };
 
     use super::LocalTime;
@@ -62,9 +63,12 @@ mod imp {
     use super::LocalTime;
     use crate::model::account::PublicUser;
     use crate::model::ids::{ConversationId, MessageId, UserId};
-    use crate::screen::{Chats, NameProblem, Verification};
+    use crate::screen::{Chats, NameProblem, Notices, Sharing, Verification};
 
     pub fn start(_: Chats, _: impl Fn() + 'static) {}
+    pub fn read_up_to(_: ConversationId, _: u64) {}
+    pub fn set_sharing(_: Sharing, _: impl FnOnce(Result<Sharing, String>) + 'static) {}
+    pub fn set_notices(_: Notices, _: impl FnOnce(Result<Notices, String>) + 'static) {}
     pub fn stop() {}
     pub fn send(_: ConversationId, _: String) {}
     pub fn react(_: ConversationId, _: MessageId, _: String, _: bool) {}

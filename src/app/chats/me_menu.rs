@@ -1,10 +1,11 @@
 //! The signed-in user's menu in the sidebar: who is signed in, the safety
-//! number to compare with contacts, and logging out.
+//! number to compare with contacts, settings, and logging out.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::live;
+use super::settings::SettingsDialog;
 use crate::screen::Chats;
 
 #[component]
@@ -13,6 +14,7 @@ pub fn MeMenu() -> impl IntoView {
     let open = RwSignal::new(false);
     let leaving = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
+    let settings = RwSignal::new(false);
     let navigate = use_navigate();
     let name = move || {
         chats
@@ -56,11 +58,18 @@ pub fn MeMenu() -> impl IntoView {
                     </code>
                     <span class="field-hint">"The same on every device you sign in to. Compare it with your contacts."</span>
                 </div>
+                <button type="button" class="secondary" on:click=move |_| {
+                    open.set(false);
+                    settings.set(true);
+                }>"Settings"</button>
                 <button type="button" class="secondary" disabled=move || leaving.get() on:click=log_out>
                     {move || if leaving.get() { "Logging out…" } else { "Log out" }}
                 </button>
                 <p class="form-status" role="status">{move || problem.get()}</p>
             </div>
+            <Show when=move || settings.get()>
+                <SettingsDialog close=move || settings.set(false) />
+            </Show>
         </div>
     }
 }

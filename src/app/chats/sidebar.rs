@@ -1,6 +1,7 @@
 //! The sidebar: the product name and my menu, the connection state, the
 //! "New conversation" button, and the conversation list, newest activity
-//! first, with each one's last message (opened in this browser) and time.
+//! first, with each one's last message (opened in this browser), its time,
+//! its unread count, and whether a 1:1's other person is online.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -122,10 +123,18 @@ fn ChatItem(summary: Summary) -> impl IntoView {
             .map(|w| format!("{}'s keys changed: review before writing", w.name))
     });
     let warning = problem.is_some();
+    let me = chats.me.get_untracked().map(|m| m.id);
+    // A 1:1's other person: the dot says whether they are online.
+    let other = (!summary.group)
+        .then(|| summary.member_ids.iter().find(|m| Some(**m) != me).copied())
+        .flatten();
+    let online =
+        Signal::derive(move || other.is_some_and(|o| chats.online.with(|on| on.contains(&o))));
+    let unread = move || chats.unread(id).label();
     view! {
         <li>
             <A href=href attr:class="chat-item" attr:aria-current=move || here().then_some("page")>
-                <Avatar name=summary.name.clone() seed=id.to_string() />
+                <Avatar name=summary.name.clone() seed=id.to_string() online=online />
                 <span class="chat-item-text">
                     <span class="chat-item-top">
                         <span class="chat-name">{summary.name.clone()}</span>
@@ -133,13 +142,20 @@ fn ChatItem(summary: Summary) -> impl IntoView {
                             {move || preview().map(|(_, t)| if t.day_label == "Today" { t.clock } else { t.day_label })}
                         </span>
                     </span>
-                    <span class="chat-preview" class:warning=warning class:typing=move || !warning && chats.typing_in(id).is_some()>
-                        {move || match (&problem, chats.typing_in(id), preview()) {
-                            (Some(p), _, _) => p.clone(),
-                            (None, Some(typing), _) => typing,
-                            (None, None, Some((text, _))) => text,
-                            (None, None, None) => "No messages yet".to_owned(),
-                        }}
+                    <span class="chat-item-bottom">
+                        <span class="chat-preview" class:warning=warning class:typing=move || !warning && chats.typing_in(id).is_some()>
+                            {move || match (&problem, chats.typing_in(id), preview()) {
+                                (Some(p), _, _) => p.clone(),
+                                (None, Some(typing), _) => typing,
+                                (None, None, Some((text, _))) => text,
+                                (None, None, None) => "No messages yet".to_owned(),
+                            }}
+                        </span>
+                        <Show when=move || unread().is_some()>
+                            <span class="unread" data-testid="unread" aria-label=move || format!("{} unread", unread().unwrap_or_default())>
+                                {unread}
+                            </span>
+                        </Show>
                     </span>
                 </span>
             </A>

@@ -1,6 +1,8 @@
 //! The timeline of one conversation: messages in `seq` order, mine on the
 //! right and others' on the left, day separators, runs of one sender
-//! grouped, delivery state on mine. It follows new messages while the
+//! grouped, delivery state on mine (sending, sent ✓, read ✓✓ once every
+//! other member has read it) and in groups who has seen the last message.
+//! It follows new messages while the
 //! reader is at the bottom and otherwise offers a "new messages" pill;
 //! scrolling up loads older messages without jumping. Every message is
 //! rendered as text, never as HTML; the list is keyed, so a new message
@@ -12,7 +14,7 @@ use leptos::prelude::*;
 
 use super::live::{self, LocalTime};
 use crate::delivery::reactions::{self, Reacted};
-use crate::model::ids::ConversationId;
+use crate::model::ids::{ConversationId, UserId};
 use crate::model::plain::PALETTE;
 use crate::screen::{Body, ChangeNote, Chats, Delivery, Line};
 
@@ -215,6 +217,30 @@ pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
         }
     };
 
+    // In a group, who (but its sender and me) has read the last message.
+    let seen_by = move || {
+        let me = chats.me.with(|m| m.as_ref().map(|m| m.id));
+        let (seq, sender) = timeline.with(|t| {
+            t.lines()
+                .iter()
+                .rev()
+                .find(|l| l.shown() && l.seq.is_some())
+                .map(|l| (l.seq.unwrap_or_default(), l.sender_id))
+        })?;
+        let summary = chats.summary(id)?;
+        let names: Vec<String> = chats
+            .reads_in(id)
+            .seen_by(seq, sender)
+            .into_iter()
+            .filter(|who| Some(*who) != me)
+            .filter_map(|who| {
+                let at = summary.member_ids.iter().position(|m| *m == who)?;
+                summary.members.get(at).cloned()
+            })
+            .collect();
+        (!names.is_empty()).then(|| format!("Seen by {}", names.join(", ")))
+    };
+
     view! {
         <div class="timeline" node_ref=scroller on:scroll=on_scroll tabindex="0" aria-label="Messages">
             <Show when=move || timeline.with(|t| t.complete)>
@@ -239,6 +265,9 @@ pub fn Timeline(id: ConversationId, group: bool) -> impl IntoView {
                     }
                 />
             </ol>
+            <Show when=move || group && seen_by().is_some()>
+                <p class="seen-by" data-testid="seen-by">{seen_by}</p>
+            </Show>
             <Show when=move || unseen.get()>
                 <button type="button" class="new-pill" on:click=move |_| to_bottom()>
                     "New messages ↓"
@@ -327,7 +356,35 @@ fn Message(row: Row, group: bool, conversation: ConversationId) -> impl IntoView
             .into_any()
         }
         Delivery::Sent => {
-            view! { <span class="state sent" title="Sent" aria-label="Sent">"✓"</span> }.into_any()
+            // Read once every other member has read it (of those whose
+            // reads this user sees).
+            let chats = expect_context::<Chats>();
+            let me = chats.me.get_untracked().map(|m| m.id);
+            let others: Vec<UserId> = chats
+                .summary(conversation)
+                .map(|s| s.member_ids.into_iter().filter(|m| Some(*m) != me).collect())
+                .unwrap_or_default();
+            let seq = line.seq;
+            let read = Memo::new(move |_| {
+                seq.is_some_and(|s| {
+                    chats
+                        .reads
+                        .with(|all| all.get(&conversation).is_some_and(|r| r.read_by_all(s, &others)))
+                })
+            });
+            let read = move || read.get();
+            view! {
+                <span
+                    class="state sent"
+                    class:read=read
+                    title=move || if read() { "Read" } else { "Sent" }
+                    aria-label=move || if read() { "Read" } else { "Sent" }
+                    data-testid="tick"
+                >
+                    {move || if read() { "✓✓" } else { "✓" }}
+                </span>
+            }
+            .into_any()
         }
         Delivery::Failed(_) => {
             view! { <span class="state failed" title="Not sent" aria-label="Not sent">"!"</span> }

@@ -26,8 +26,10 @@ use crate::model::changes::ConversationChanged;
 use crate::model::conversation::{Conversation, Conversations, History, Message, Removed};
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
+use crate::model::live::{Presence, Read, Sharing};
 use crate::protocol::{
-    CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE, TYPING, Typing,
+    CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE, PRESENCE, READ,
+    SETTINGS, TYPING, Typing,
 };
 use crate::screen::{Body, Delivery, Line};
 
@@ -73,6 +75,7 @@ async fn list_all(known: Option<Vec<ConversationId>>) -> Result<Conversations, A
         all.conversations.extend(page.conversations);
         all.heads.extend(page.heads);
         all.next = page.next;
+        all.reads.extend(page.reads);
     }
     Ok(all)
 }
@@ -137,6 +140,7 @@ impl Engine {
                 engine.feed(Event::ListFailed);
                 return;
             };
+            engine.took_reads(&list.reads);
             let mut heads = Vec::new();
             for c in &list.conversations {
                 if engine.adopt(c).await.is_some() {
@@ -323,6 +327,7 @@ impl Engine {
                     let ring = engine.ring_for(ring, m.epoch).await;
                     let entry = engine.line_of(&ring, &m).await;
                     let conversation = m.conversation_id;
+                    engine.notify(conversation, &entry);
                     engine.feed(Event::Pushed {
                         conversation,
                         entry,
@@ -338,6 +343,21 @@ impl Engine {
             TYPING => {
                 if let Ok(typing) = serde_json::from_value::<Typing>(payload) {
                     self.heard_typing(typing);
+                }
+            }
+            READ => {
+                if let Ok(read) = serde_json::from_value::<Read>(payload) {
+                    self.took_reads(&[read]);
+                }
+            }
+            PRESENCE => {
+                if let Ok(presence) = serde_json::from_value::<Presence>(payload) {
+                    self.heard_presence(presence);
+                }
+            }
+            SETTINGS => {
+                if let Ok(sharing) = serde_json::from_value::<Sharing>(payload) {
+                    self.took_sharing(sharing);
                 }
             }
             CONVERSATION_REMOVED => {

@@ -66,6 +66,17 @@ impl RecentUsers {
         inner.users.insert(user.id, (user.clone(), now));
     }
 
+    /// Forgets `id`'s row, which changed (what they share): the next
+    /// request reads it again. A request that read the row before the
+    /// change may still put the old one back, for at most [`TTL`].
+    pub fn forget(&self, id: UserId) {
+        self.inner
+            .lock()
+            .expect("recent users lock")
+            .users
+            .remove(&id);
+    }
+
     /// Forgets `id`'s row: its tokens below `version` are no longer valid.
     pub fn revoke(&self, id: UserId, version: u32, now: Instant) {
         let mut inner = self.inner.lock().expect("recent users lock");

@@ -18,6 +18,7 @@ mod appender;
 mod changes;
 mod contacts;
 mod epochs;
+mod live;
 mod messaging;
 
 use super::{
@@ -28,13 +29,15 @@ use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
 use crate::model::conversation::{Conversation, Epoch, Message};
 use crate::model::ids::{ConversationId, UserId};
+use crate::model::live::{Read, Sharing};
 
 /// `SELECT <every user column> FROM users <rest>`, as one static string.
 macro_rules! select_user {
     ($rest:literal) => {
         concat!(
             "SELECT id, username, auth_hash, kdf_salt, kdf_iterations, dh_public, sig_public, \
-             dh_private_wrapped, sig_private_wrapped, token_version, created_at FROM users ",
+             dh_private_wrapped, sig_private_wrapped, token_version, created_at, share_receipts, \
+             share_presence FROM users ",
             $rest
         )
     };
@@ -250,6 +253,44 @@ impl Store for SqliteStore {
         page: Page,
     ) -> Result<Vec<Message>, StoreError> {
         messaging::history(&self.pool, conversation, reader, page).await
+    }
+
+    async fn mark_read(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        seq: u64,
+    ) -> Result<Option<(u64, bool)>, StoreError> {
+        live::mark_read(&self.pool, conversation, user, seq).await
+    }
+
+    async fn reads(
+        &self,
+        user: UserId,
+        conversations: &[ConversationId],
+        others: bool,
+    ) -> Result<Vec<Read>, StoreError> {
+        live::reads(&self.pool, user, conversations, others).await
+    }
+
+    async fn set_sharing(&self, user: UserId, sharing: Sharing) -> Result<(), StoreError> {
+        live::set_sharing(&self.pool, user, sharing).await
+    }
+
+    async fn presence_rooms(
+        &self,
+        user: UserId,
+        max_members: u32,
+    ) -> Result<Vec<ConversationId>, StoreError> {
+        live::presence_rooms(&self.pool, user, max_members).await
+    }
+
+    async fn presence_peers(
+        &self,
+        user: UserId,
+        max_members: u32,
+    ) -> Result<Vec<UserId>, StoreError> {
+        live::presence_peers(&self.pool, user, max_members).await
     }
 
     async fn contact_book(&self, user: UserId) -> Result<Option<StoredBook>, StoreError> {
