@@ -1,11 +1,12 @@
 //! The live conversation on the server (DESIGN.md, "Live conversation
 //! (wire)"): read positions, kept per member and raised only, relayed to
 //! the reader's other tabs and, when the reader shares receipts, to the
-//! conversation's room but the sockets of those who do not; and what each
+//! conversation's room (of at most [`LIVE_GROUP_MAX`] members) but the
+//! sockets of those who do not; and what each
 //! user shares, which moves their sockets in and out of the rooms that
 //! keep them from hearing what others share; and presence, told when a
 //! user comes online or goes offline (`presence` counts), to the people
-//! they share a conversation of at most [`PRESENCE_GROUP_MAX`] members
+//! they share a conversation of at most [`LIVE_GROUP_MAX`] members
 //! with, while both share presence.
 
 use socketioxide::SocketIo;
@@ -20,11 +21,12 @@ use crate::model::ids::{ConversationId, UserId};
 use crate::model::live::{MarkRead, Presence, Read, ReadAt, Sharing};
 use crate::protocol::{self, NO_PRESENCE_ROOM, NO_RECEIPTS_ROOM, PRESENCE, READ, SETTINGS};
 
-/// Conversations of more members than this do not carry presence: in a
-/// group of 1,000, everyone's comings and goings would be a thousand pushes
-/// each, for dots nobody reads. People see each other's presence through
-/// their 1:1s and smaller groups.
-pub const PRESENCE_GROUP_MAX: u32 = 100;
+/// Conversations of more members than this carry neither presence nor
+/// live reads: in a group of 1,000, everyone's comings and goings, and
+/// every member's read of every message, would be a thousand pushes each.
+/// People see each other's presence through their 1:1s and smaller groups;
+/// reads in a large group show at the next list.
+pub const LIVE_GROUP_MAX: u32 = 100;
 
 /// `reader` has read a conversation up to `mark.seq`: stored if it raises
 /// their position, then told (see the module's note).
@@ -35,19 +37,24 @@ pub async fn mark_read(
 ) -> Result<ReadAt, ApiError> {
     state.limit(reader.id, Action::Read)?;
     let id = mark.conversation_id;
-    let (seq, raised) = state
+    let marked = state
         .store
         .mark_read(id, reader.id, mark.seq)
         .await?
         .ok_or_else(not_a_member)?;
-    if raised {
+    let seq = marked.seq;
+    if marked.raised {
         let read = Read {
             conversation_id: id,
             user_id: reader.id,
             seq,
         };
         let mine = protocol::user_room(reader.id);
-        let sent = if reader.sharing.receipts {
+        // In a large group, the others read positions at their next list:
+        // every member's read pushed to every member would be a million
+        // pushes per message in a group of 1,000.
+        let room = marked.members <= u64::from(LIVE_GROUP_MAX);
+        let sent = if reader.sharing.receipts && room {
             let rooms = vec![mine, protocol::conversation_room(id)];
             state
                 .io
@@ -133,7 +140,7 @@ pub async fn set_sharing(
 /// that `user` shares it). Best effort: who misses it sees it at their next
 /// connect.
 pub async fn announce(store: &dyn Store, io: &SocketIo, user: UserId, online: bool) {
-    let rooms = match store.presence_rooms(user, PRESENCE_GROUP_MAX).await {
+    let rooms = match store.presence_rooms(user, LIVE_GROUP_MAX).await {
         Ok(rooms) if !rooms.is_empty() => rooms,
         Ok(_) => return,
         Err(e) => {
@@ -155,9 +162,9 @@ pub async fn announce(store: &dyn Store, io: &SocketIo, user: UserId, online: bo
 /// People who share a conversation now (a new one, or some were added)
 /// learn who of them is online: each online member who shares presence is
 /// told in its room, as at a connect. Not in a conversation of more than
-/// [`PRESENCE_GROUP_MAX`] members.
+/// [`LIVE_GROUP_MAX`] members.
 pub async fn introduce(state: &AppState, id: ConversationId, members: &[UserId]) {
-    if members.len() > PRESENCE_GROUP_MAX as usize {
+    if members.len() > LIVE_GROUP_MAX as usize {
         return;
     }
     let room = protocol::conversation_room(id);
@@ -187,7 +194,7 @@ pub async fn introduce(state: &AppState, id: ConversationId, members: &[UserId])
 /// Who of the people `user` may see the presence of is online now, as the
 /// pushes that tell it (the caller checked that `user` shares presence).
 pub async fn online_peers(store: &dyn Store, online: &Online, user: UserId) -> Vec<Presence> {
-    let peers = match store.presence_peers(user, PRESENCE_GROUP_MAX).await {
+    let peers = match store.presence_peers(user, LIVE_GROUP_MAX).await {
         Ok(peers) => peers,
         Err(e) => {
             tracing::warn!(user = %user, error = %e, "presence not read");

@@ -267,6 +267,17 @@ pub enum ChangeRefusal {
     NotAllowed,
 }
 
+/// What raising a read position did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marked {
+    /// The position now stored.
+    pub seq: u64,
+    /// Whether this raised it.
+    pub raised: bool,
+    /// The conversation's members now.
+    pub members: u64,
+}
+
 /// Which page of a conversation's history to read; both bounds exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -430,14 +441,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Raises `user`'s read position in a conversation to `seq`, or to its
     /// last `seq` if that is lower; never lowers it. `None` if `user` is
-    /// not a member; else the position now stored and whether this call
-    /// raised it.
+    /// not a member.
     async fn mark_read(
         &self,
         conversation: ConversationId,
         user: UserId,
         seq: u64,
-    ) -> Result<Option<(u64, bool)>, StoreError>;
+    ) -> Result<Option<Marked>, StoreError>;
 
     /// The read positions above 0 in those of `conversations` that `user`
     /// is a member of: `user`'s own and, with `others`, those of the other

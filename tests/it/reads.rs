@@ -140,3 +140,36 @@ async fn a_read_position_only_rises_and_reaches_the_room_only_between_people_who
     assert_eq!(ben_live.expect("settings").await["receipts"], true);
     assert_eq!(ben_live.expect("read").await["seq"], 5);
 }
+
+#[tokio::test]
+async fn in_a_group_over_the_live_limit_reads_and_presence_stay_off_the_room() {
+    let server = TestServer::start_for_accounts().await;
+    let c = &server.client;
+    let size = hush::server::live::LIVE_GROUP_MAX as usize + 1;
+    let mut people = Vec::with_capacity(size);
+    for i in 0..size {
+        people.push(
+            c.sign_up(&format!("pp{i:03}"), "correct horse battery")
+                .await,
+        );
+    }
+    let (ana, ben) = (&people[0], &people[1]);
+    let everyone: Vec<&Account> = people.iter().collect();
+    let chat = chat::create(c, ana, &everyone, None).await;
+    let mut ben_live = Live::connect(c, &ben.token).await;
+    ben_live.hear_presence();
+    let mut ana_tab = Live::connect(c, &ana.token).await;
+    chat::send_numbered(c, ben, &chat.id, &chat.ck, 1..=1).await;
+    assert_eq!(ben_live.expect("new-message").await["seq"], 1);
+    assert_eq!(ana_tab.expect("new-message").await["seq"], 1);
+
+    // Ana reads: her tab hears it, ben does not (nor did he hear her come
+    // online); his next list has it.
+    assert_eq!(read(c, ana, &chat.id, 1).await, (200, json!({ "seq": 1 })));
+    assert_eq!(ana_tab.expect("read").await["seq"], 1);
+    ben_live.expect_silence(Duration::from_millis(500)).await;
+    assert_eq!(
+        listed_reads(c, ben, &everyone).await,
+        vec![("pp000".into(), 1)]
+    );
+}

@@ -22,8 +22,8 @@ mod live;
 mod messaging;
 
 use super::{
-    AppendRefusal, Appended, ChangeRecord, ChangeRefusal, Changed, Creation, ListPage, NewMessage,
-    OpenError, Page, Standing, Store, StoreError, UserRecord,
+    AppendRefusal, Appended, ChangeRecord, ChangeRefusal, Changed, Creation, ListPage, Marked,
+    NewMessage, OpenError, Page, Standing, Store, StoreError, UserRecord,
 };
 use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
@@ -260,7 +260,7 @@ impl Store for SqliteStore {
         conversation: ConversationId,
         user: UserId,
         seq: u64,
-    ) -> Result<Option<(u64, bool)>, StoreError> {
+    ) -> Result<Option<Marked>, StoreError> {
         live::mark_read(&self.pool, conversation, user, seq).await
     }
 

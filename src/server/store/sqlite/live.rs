@@ -4,10 +4,13 @@
 use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::super::StoreError;
+use super::super::{Marked, StoreError};
 use super::appender::placeholders;
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::live::{Read, Sharing};
+
+/// The members of conversation `?2`, as a column.
+const MEMBERS: &str = "(SELECT count(*) FROM members WHERE conversation_id = ?2)";
 
 /// Raises `user`'s position to `seq`, capped at the conversation's last
 /// `seq`, in one statement; reads the position when it did not move.
@@ -16,30 +19,39 @@ pub(super) async fn mark_read(
     conversation: ConversationId,
     user: UserId,
     seq: u64,
-) -> Result<Option<(u64, bool)>, StoreError> {
+) -> Result<Option<Marked>, StoreError> {
     let wanted = seq.min(i64::MAX as u64) as i64;
-    let raised: Option<i64> = sqlx::query_scalar(
+    let raise = format!(
         "UPDATE members SET read_seq = min(?1, (SELECT last_seq FROM conversations WHERE id = ?2)) \
          WHERE conversation_id = ?2 AND user_id = ?3 \
          AND read_seq < min(?1, (SELECT last_seq FROM conversations WHERE id = ?2)) \
-         RETURNING read_seq",
-    )
-    .bind(wanted)
-    .bind(conversation)
-    .bind(user)
-    .fetch_optional(pool)
-    .await?;
-    if let Some(now) = raised {
-        return Ok(Some((now as u64, true)));
+         RETURNING read_seq, {MEMBERS}"
+    );
+    let raised: Option<(i64, i64)> = sqlx::query_as(AssertSqlSafe(raise))
+        .bind(wanted)
+        .bind(conversation)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?;
+    let marked = |(seq, members): (i64, i64), raised| Marked {
+        seq: seq as u64,
+        raised,
+        members: members as u64,
+    };
+    if let Some(row) = raised {
+        return Ok(Some(marked(row, true)));
     }
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT read_seq FROM members WHERE conversation_id = ? AND user_id = ?",
-    )
-    .bind(conversation)
-    .bind(user)
-    .fetch_optional(pool)
-    .await?;
-    Ok(held.map(|seq| (seq as u64, false)))
+    let held = format!(
+        "SELECT read_seq, {MEMBERS} FROM members WHERE conversation_id = ?2 AND user_id = ?3"
+    );
+    // `?1` is unused here: SQLite numbers the parameters by their index.
+    let held: Option<(i64, i64)> = sqlx::query_as(AssertSqlSafe(held))
+        .bind(wanted)
+        .bind(conversation)
+        .bind(user)
+        .fetch_optional(pool)
+        .await?;
+    Ok(held.map(|row| marked(row, false)))
 }
 
 /// Conversations named by one `reads` query (one variable each).
