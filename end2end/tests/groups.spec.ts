@@ -89,7 +89,7 @@ test("people are added, removed and leave, each change a new key only the right 
   await expect(carl.getByText("You left this conversation.")).toBeVisible();
   await expect(ana.getByRole("note").filter({ hasText: "carl16 left" })).toBeVisible({ timeout: 10_000 });
   await send(ana, "Alone now");
-  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toBeVisible();
+  await expect(lastMessage(ana, "mine").getByTestId("tick")).toBeVisible();
   expect(await newestEpoch(ana, conversation)).toBe(3);
   await ana.screenshot({ path: info.outputPath("groups-left.png") });
 
@@ -134,7 +134,7 @@ test("a message written before the app heard of a departure goes out under the n
   // stored under epoch 1, after cyd's departure (seq 2, not drawn).
   await send(ana, "Did cyd go?");
   const mine = lastMessage(ana, "mine");
-  await expect(mine.getByLabel("Sent")).toBeVisible({ timeout: 10_000 });
+  await expect(mine.getByTestId("tick")).toBeVisible({ timeout: 10_000 });
   await expect(mine).toHaveAttribute("data-seq", "3");
   await expect(ana.locator("li.msg.mine")).toHaveCount(2);
   await expect(ana.getByRole("note").filter({ hasText: "cyd17 left" })).toBeVisible();
@@ -191,7 +191,7 @@ test("a departure the server never hears of still stops the others sending under
   await send(ben, "cyd?");
   await ana.waitForTimeout(2_000);
   expect((await stored()).length).toBe(2);
-  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toHaveCount(0);
+  await expect(lastMessage(ana, "mine").getByTestId("tick")).toHaveCount(0);
   await expect(cyd.getByText("Is cyd still here?")).toHaveCount(0);
   await expect(ana.locator("li.msg")).toHaveCount(2);
   await ana.screenshot({ path: info.outputPath("groups-departure-held.png") });
@@ -201,7 +201,7 @@ test("a departure the server never hears of still stops the others sending under
   await cyd.unroute("**/api/conversations/leave");
   await cyd.getByRole("button", { name: "Leave conversation" }).click();
   await expect(cyd.getByText("You left this conversation.")).toBeVisible();
-  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toBeVisible({ timeout: 15_000 });
+  await expect(lastMessage(ana, "mine").getByTestId("tick")).toBeVisible({ timeout: 15_000 });
   await expect(lastMessage(ben, "theirs")).toContainText("Is cyd still here?");
   await expect(lastMessage(ana, "theirs")).toContainText("cyd?", { timeout: 15_000 });
   await expect(ana.getByRole("note").filter({ hasText: "cyd21 left" })).toBeVisible();
@@ -311,7 +311,7 @@ test("a message sealed under a key this page has not read yet waits for it, and 
   });
   await ana.getByRole("button", { name: "Done" }).click();
   await send(ana, "Under the new key");
-  await expect(lastMessage(ana, "mine").getByLabel("Sent")).toBeVisible();
+  await expect(lastMessage(ana, "mine").getByTestId("tick")).toBeVisible();
 
   // It waits for the key, then opens: never "could not be verified".
   await expect(lastMessage(ben, "theirs")).toContainText("Under the new key", { timeout: 10_000 });
