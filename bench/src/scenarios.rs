@@ -508,6 +508,53 @@ pub async fn big_room(
             Better::Higher,
             heard as f64 / size as f64 / light.duration.as_secs_f64(),
         );
+        // 10 msg/s again while 50 members read along (each tells the
+        // server how far it has read every second, as the app does with
+        // the conversation on screen) and 50 others open and close a second
+        // tab (each connect looks up who of the user's people is online;
+        // presence itself is never told in a room over 100 members, nor are
+        // reads: `live::LIVE_GROUP_MAX`).
+        let readers: Vec<usize> = rooms[0]
+            .members
+            .iter()
+            .skip(1)
+            .take(READERS)
+            .copied()
+            .collect();
+        let tabs: Vec<usize> = rooms[0]
+            .members
+            .iter()
+            .rev()
+            .take(READERS)
+            .copied()
+            .collect();
+        let (o, reads, opened) = tokio::join!(
+            world.run(light, &rooms),
+            read_along(world, &readers, &rooms[0].id, light.duration),
+            come_and_go(world, &tabs, light.duration)
+        );
+        check(&o, "big room with people reading and opening tabs")?;
+        let reads = reads?;
+        let secs = light.duration.as_secs_f64();
+        let r = format!(
+            "{size} members, 10 msg/s, {} reading along, {} opening and closing a tab: ",
+            readers.len(),
+            tabs.len()
+        );
+        put_last_member(section, &r, &o);
+        section.target(&format!("{r}last member reached, p99"), Better::Lower, 25.0);
+        section.put_hush_only(
+            &format!("{r}read positions stored, per second"),
+            "/s",
+            Better::Higher,
+            reads as f64 / secs,
+        );
+        section.put_hush_only(
+            &format!("{r}tabs opened, per second"),
+            "/s",
+            Better::Higher,
+            opened as f64 / secs,
+        );
         // Last, since it moves the room to epoch 1, which the runs above do
         // not seal for: 10 msg/s again, with the room's next epoch (a new
         // key wrapped for every member, signed; each member is told where
@@ -623,6 +670,79 @@ async fn type_along(typers: &[crate::live::Socket], conversation: &str, how_long
         typer.typing(conversation);
         tokio::time::sleep(step).await;
     }
+}
+
+/// How many members read along, and how many open and close a tab, in
+/// the room of 1,000 (#19, item 8).
+const READERS: usize = 50;
+
+/// Has `readers` tell the server they have read `conversation` to its end,
+/// each once a second, spread evenly, for `how_long`; answers how many
+/// reads were stored, or why one was refused.
+async fn read_along(
+    world: &World,
+    readers: &[usize],
+    conversation: &str,
+    how_long: Duration,
+) -> Result<u64, String> {
+    if readers.is_empty() {
+        return Ok(0);
+    }
+    let end = Instant::now() + how_long;
+    let mut every = tokio::time::interval(Duration::from_secs(1) / readers.len() as u32);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Past the end: the server stores the conversation's last `seq`.
+    let body = serde_json::json!({ "conversation_id": conversation, "seq": u64::MAX });
+    let (mut stored, mut refused) = (0, None);
+    for reader in readers.iter().cycle() {
+        every.tick().await;
+        if Instant::now() >= end {
+            break;
+        }
+        let token = Some(world.users[*reader].token.as_str());
+        match world.api.post("conversations/read", &body, token).await {
+            Ok(_) => stored += 1,
+            Err(e) => refused = Some(e.to_string()),
+        }
+    }
+    match refused {
+        Some(why) => Err(format!("a read was refused: {why}")),
+        None => Ok(stored),
+    }
+}
+
+/// Has `users` open a second socket (a tab) and close it about a second
+/// later, one every 2 s each, spread evenly, for `how_long`; what those
+/// sockets hear is dropped. Answers how many were opened.
+async fn come_and_go(world: &World, users: &[usize], how_long: Duration) -> u64 {
+    if users.is_empty() {
+        return 0;
+    }
+    let hub = std::sync::Arc::new(crate::live::Hub::default());
+    let end = Instant::now() + how_long;
+    let mut every = tokio::time::interval(Duration::from_secs(2) / users.len() as u32);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut open = std::collections::VecDeque::new();
+    let mut opened = 0;
+    for (n, user) in users.iter().cycle().enumerate() {
+        every.tick().await;
+        if Instant::now() >= end {
+            break;
+        }
+        let token = &world.users[*user].token;
+        let from = crate::live::source(n);
+        if let Ok(tab) =
+            crate::live::connect(world.target.addr, from, token, *user as u32, hub.clone()).await
+        {
+            open.push_back(tab);
+            opened += 1;
+        }
+        // Dropping a socket closes it: the one opened half a round ago.
+        if open.len() > users.len() / 2 {
+            open.pop_front();
+        }
+    }
+    opened
 }
 
 /// (e) History: the newest 50 of a long conversation.
