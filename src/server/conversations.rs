@@ -533,8 +533,13 @@ async fn tell_members(
 }
 
 /// Emits to one user's room. Best effort: who misses it catches up through
-/// list.
-async fn emit<T: serde::Serialize + ?Sized>(state: &AppState, room: String, event: &str, data: &T) {
+/// list (or, for what `live` tells, at the next connect).
+pub(super) async fn emit<T: serde::Serialize + ?Sized>(
+    state: &AppState,
+    room: String,
+    event: &str,
+    data: &T,
+) {
     if let Err(e) = state.io.to(room).emit(event, data).await {
         tracing::warn!(event, error = %e, "could not tell a user");
     }

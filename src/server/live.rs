@@ -11,7 +11,7 @@
 
 use socketioxide::SocketIo;
 
-use super::conversations::not_a_member;
+use super::conversations::{emit, not_a_member};
 use super::presence::Presence as Online;
 use super::rate::Action;
 use super::state::AppState;
@@ -126,10 +126,10 @@ pub async fn set_sharing(
     if let Err(e) = moved.await {
         tracing::warn!(user = %user.id, error = %e, "sockets not moved after a sharing change");
     }
-    tell_user(state, user.id, SETTINGS, &sharing).await;
+    emit(state, protocol::user_room(user.id), SETTINGS, &sharing).await;
     if sharing.presence && !was {
         for peer in online_peers(&*state.store, &state.online, user.id).await {
-            tell_user(state, user.id, PRESENCE, &peer).await;
+            emit(state, protocol::user_room(user.id), PRESENCE, &peer).await;
         }
     }
     Ok(sharing)
@@ -209,21 +209,4 @@ pub async fn online_peers(store: &dyn Store, online: &Online, user: UserId) -> V
             online: true,
         })
         .collect()
-}
-
-/// Emits to one user's own sockets; best effort.
-async fn tell_user<T: serde::Serialize + ?Sized>(
-    state: &AppState,
-    user: UserId,
-    event: &str,
-    data: &T,
-) {
-    if let Err(e) = state
-        .io
-        .to(protocol::user_room(user))
-        .emit(event, data)
-        .await
-    {
-        tracing::warn!(event, error = %e, "could not tell a user");
-    }
 }
