@@ -4,6 +4,8 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use hush::server::cli::{self, CliError};
 use hush::server::{boot, settings::Settings};
 
@@ -39,36 +41,40 @@ fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let running = boot::start(settings).await?;
+    // Listen for the signals before saying we serve: a supervisor (or a
+    // test) may signal the moment it reads that line.
+    let stop = shutdown_signal().context("cannot listen for SIGTERM and Ctrl-C")?;
     println!(
         "Hush is serving http://{} (store: {}; Socket.IO: in-process)",
         running.addr(),
         running.store().describe()
     );
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     running.stop().await
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Listens for Ctrl-C and SIGTERM from the moment it is called; the future
+/// resolves on the first of them.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    })
+}
+
+/// Listens for Ctrl-C; the future resolves on it.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
