@@ -193,8 +193,8 @@ fn sections(scale: &Scale) -> Vec<(char, Section)> {
             "{:?} sockets (Socket.IO over WebSocket, handshake with a token), from 127.0.0.1–100, spread over the users; per connection: the server's RSS 2 s after connecting them, less its RSS before the first step, divided by the count.",
             scale.idle)),
         s('d', "(d) A room of 1,000 members", format!(
-            "One room of {} members, each with one socket; 10 msg/s for the time to the last member, then steps of {:?} msg/s.",
-            scale.big_room, scale.big_rates)),
+            "One room of {} members, each with one socket; 10 msg/s for {} s after {} s of warm-up, for the time to the last member (p50, p99 and the worst message), then steps of {:?} msg/s, {} s each.",
+            scale.big_room, scale.big_window.as_secs_f64(), scale.warmup.as_secs_f64(), scale.big_rates, (scale.window * 2).min(std::time::Duration::from_secs(5)).as_secs_f64())),
         s('e', "(e) History", format!(
             "A conversation of {} messages; the newest 50 read {} times one after the other, timed at the client over loopback HTTP (so an upper bound of the server's time).",
             scale.history, scale.history_reads)),
