@@ -67,8 +67,18 @@ pub const SETTINGS: &[Def] = &[
         flag: "database-url",
         value_name: "URL",
         default: "",
-        help: "Database to use; empty means the SQLite file hush.db in the data directory",
+        help: "Database to use: a postgres:// URL (several nodes share it), a sqlite: URL, or empty for the SQLite file hush.db in the data directory",
         secret: true,
+        command_line: true,
+    },
+    Def {
+        key: "database_pool_size",
+        env: "HUSH_DATABASE_POOL_SIZE",
+        flag: "database-pool-size",
+        value_name: "N",
+        default: "16",
+        help: "Connections this node keeps to PostgreSQL at most (1 to 1000); SQLite uses 8",
+        secret: false,
         command_line: true,
     },
     Def {
@@ -270,6 +280,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `None`: the embedded SQLite file in `data_dir`.
     pub database_url: Option<String>,
+    /// Most connections to PostgreSQL (unused on SQLite).
+    pub database_pool_size: u32,
     pub site_dir: PathBuf,
     pub allowed_origins: Vec<String>,
     /// The origin browsers use (`https://host[:port]`), if set.
@@ -501,6 +513,9 @@ impl Settings {
             })?,
             data_dir: parse(take("data_dir"), non_empty_path)?,
             database_url: parse(take("database_url"), database_url)?,
+            database_pool_size: parse(take("database_pool_size"), |v| {
+                number(v, 1, 1000).map(|n| n as u32)
+            })?,
             site_dir: parse(take("site_dir"), non_empty_path)?,
             allowed_origins: parse(take("allowed_origins"), origins)?,
             public_url: parse(take("public_url"), |v| {
@@ -596,10 +611,10 @@ fn non_empty_path(v: &str) -> Result<PathBuf, String> {
 fn database_url(v: &str) -> Result<Option<String>, String> {
     if v.is_empty() {
         Ok(None)
-    } else if v.starts_with("sqlite:") {
+    } else if v.starts_with("sqlite:") || crate::server::store::is_postgres(v) {
         Ok(Some(v.to_owned()))
     } else {
-        Err("expected a sqlite: URL, or nothing for the embedded default".into())
+        Err("expected a postgres:// or sqlite: URL, or nothing for the embedded default".into())
     }
 }
 
@@ -713,6 +728,7 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.database_url, None);
+        assert_eq!(s.database_pool_size, 16);
         assert_eq!(s.site_dir, PathBuf::from("target/site"));
         assert!(s.allowed_origins.is_empty());
         assert!(s.trusted_proxies.is_empty());

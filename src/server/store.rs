@@ -6,6 +6,13 @@
 //! (names, membership, sizes, times, ciphertext) and nothing else; it never
 //! logs row contents.
 
+#[macro_use]
+mod backend;
+mod decide;
+mod postgres;
+mod queue;
+mod rows;
+mod rules;
 mod sqlite;
 
 use std::collections::HashSet;
@@ -23,6 +30,7 @@ use crate::model::conversation::{
 };
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::live::{Read, Sharing};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// An account as stored. Everything here is what the server may see: the
@@ -306,8 +314,20 @@ pub enum StoreError {
 /// primary one in their low byte).
 const SQLITE_TRANSIENT: [i32; 6] = [5, 6, 8, 10, 13, 14];
 
+/// PostgreSQL's SQLSTATE classes that mean "not now": connection
+/// exceptions, a transaction rolled back (a deadlock or serialization
+/// failure that outlived its retries), insufficient resources, a lock not
+/// had within `lock_timeout`, and operator intervention (a server shutting
+/// down).
+const POSTGRES_TRANSIENT: [&str; 5] = ["08", "40", "53", "55", "57"];
+
 /// Whether a database error is one a later retry may not meet.
 fn transient(e: &dyn sqlx::error::DatabaseError) -> bool {
+    if let Some(pg) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return POSTGRES_TRANSIENT
+            .iter()
+            .any(|class| pg.code().starts_with(class));
+    }
     e.code()
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| SQLITE_TRANSIENT.contains(&(code & 0xff)))
@@ -525,11 +545,18 @@ pub enum OpenError {
 
 /// Opens (creating and migrating where needed) the store the settings name.
 pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, OpenError> {
-    let store = match &settings.database_url {
-        None => SqliteStore::open_file(&settings.data_dir).await?,
-        Some(url) => SqliteStore::open_url(url).await?,
-    };
-    Ok(Arc::new(store))
+    Ok(match &settings.database_url {
+        None => Arc::new(SqliteStore::open_file(&settings.data_dir).await?),
+        Some(url) if is_postgres(url) => {
+            Arc::new(PostgresStore::open(url, settings.database_pool_size).await?)
+        }
+        Some(url) => Arc::new(SqliteStore::open_url(url).await?),
+    })
+}
+
+/// Whether a database URL names PostgreSQL (else it is a `sqlite:` one).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// A user record with placeholder keys, for tests.
@@ -553,6 +580,36 @@ pub(crate) fn test_user(name: &str) -> UserRecord {
         created_at: "2026-11-25T22:10:00Z".into(),
         sharing: Sharing::default(),
     }
+}
+
+/// A message from `sender` whose every byte is `byte`, for tests.
+#[cfg(test)]
+pub(crate) fn test_message(
+    conversation: ConversationId,
+    sender: &UserRecord,
+    byte: u8,
+) -> NewMessage {
+    NewMessage {
+        sent: Outgoing {
+            conversation_id: conversation,
+            message_id: crate::model::ids::MessageId::new(),
+            epoch: 0,
+            nonce: [byte; 12].into(),
+            ciphertext: [byte; 40].into(),
+            signature: [byte; 64].into(),
+        },
+        sender_id: sender.id,
+        sender: sender.username.clone(),
+        created_at: "2026-11-26T05:00:01.000Z".into(),
+    }
+}
+
+/// A copy of `m` with `change` made, for tests.
+#[cfg(test)]
+pub(crate) fn altered(m: &NewMessage, change: impl FnOnce(&mut NewMessage)) -> NewMessage {
+    let mut m = m.clone();
+    change(&mut m);
+    m
 }
 
 #[cfg(test)]

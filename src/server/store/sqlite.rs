@@ -9,7 +9,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -21,27 +20,16 @@ mod epochs;
 mod live;
 mod messaging;
 
+use super::rows::select_user;
 use super::{
     AppendRefusal, Appended, ChangeRecord, ChangeRefusal, Changed, Creation, ListPage, Marked,
-    NewMessage, OpenError, Page, Standing, Store, StoreError, UserRecord,
+    NewMessage, OpenError, Page, Standing, Store, StoreError, UserRecord, queue,
 };
 use crate::model::blob::Blob;
 use crate::model::contacts::{PutBook, StoredBook};
 use crate::model::conversation::{Conversation, Epoch, Message};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::live::{Read, Sharing};
-
-/// `SELECT <every user column> FROM users <rest>`, as one static string.
-macro_rules! select_user {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, username, auth_hash, kdf_salt, kdf_iterations, dh_public, sig_public, \
-             dh_private_wrapped, sig_private_wrapped, token_version, created_at, share_receipts, \
-             share_presence FROM users ",
-            $rest
-        )
-    };
-}
 
 /// The database file's name inside the data directory.
 pub const FILE_NAME: &str = "hush.db";
@@ -53,7 +41,7 @@ const WAL_BACKSTOP_PAGES: u32 = 4_000;
 /// A pool of connections to one SQLite database.
 pub struct SqliteStore {
     pool: SqlitePool,
-    appender: appender::Appender,
+    appender: queue::Appender,
     what: String,
 }
 
@@ -107,15 +95,14 @@ impl SqliteStore {
                 source,
             })?;
         Ok(SqliteStore {
-            appender: appender::Appender::start(pool.clone()),
+            appender: queue::Appender::start(|jobs| appender::run(pool.clone(), jobs)),
             pool,
             what,
         })
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
+backend_store!(SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(&self.pool).await?;
         debug_assert_eq!(one, 1);
@@ -168,143 +155,6 @@ impl Store for SqliteStore {
         Ok(version as u32)
     }
 
-    async fn create_conversation(&self, creation: &Creation) -> Result<(), StoreError> {
-        messaging::create_conversation(&self.pool, creation).await
-    }
-
-    async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>, StoreError> {
-        messaging::conversation(&self.pool, id).await
-    }
-
-    async fn standing(
-        &self,
-        id: ConversationId,
-        member: Option<UserId>,
-    ) -> Result<Option<Standing>, StoreError> {
-        epochs::standing(&self.pool, id, member).await
-    }
-
-    async fn epochs(
-        &self,
-        id: ConversationId,
-        from: u32,
-        to: u32,
-    ) -> Result<Vec<Epoch>, StoreError> {
-        epochs::epochs(&self.pool, id, from, to).await
-    }
-
-    async fn member_ids(&self, id: ConversationId) -> Result<Vec<UserId>, StoreError> {
-        epochs::member_ids(&self.pool, id).await
-    }
-
-    async fn conversations_of(
-        &self,
-        user: UserId,
-        known: &HashSet<ConversationId>,
-        cursor: Option<ConversationId>,
-    ) -> Result<ListPage, StoreError> {
-        messaging::conversations_of(&self.pool, user, known, cursor).await
-    }
-
-    async fn users_at_cap(&self, users: &[UserId], cap: u64) -> Result<Vec<UserId>, StoreError> {
-        messaging::users_at_cap(&self.pool, users, cap).await
-    }
-
-    async fn conversation_ids_of(&self, user: UserId) -> Result<Vec<ConversationId>, StoreError> {
-        messaging::conversation_ids_of(&self.pool, user).await
-    }
-
-    async fn is_member(
-        &self,
-        conversation: ConversationId,
-        user: UserId,
-    ) -> Result<bool, StoreError> {
-        messaging::is_member(&self.pool, conversation, user).await
-    }
-
-    async fn append_message(
-        &self,
-        message: NewMessage,
-    ) -> Result<Result<Appended, AppendRefusal>, StoreError> {
-        self.appender.append(message).await
-    }
-
-    async fn change_conversation(
-        &self,
-        change: &ChangeRecord,
-    ) -> Result<Result<Changed, ChangeRefusal>, StoreError> {
-        changes::change(&self.pool, change).await
-    }
-
-    async fn leave_conversation(
-        &self,
-        conversation: ConversationId,
-        member: UserId,
-        epoch: u32,
-        signature: &Blob,
-    ) -> Result<Result<(), ChangeRefusal>, StoreError> {
-        changes::leave(&self.pool, conversation, member, epoch, signature).await
-    }
-
-    async fn history(
-        &self,
-        conversation: ConversationId,
-        reader: UserId,
-        page: Page,
-    ) -> Result<Vec<Message>, StoreError> {
-        messaging::history(&self.pool, conversation, reader, page).await
-    }
-
-    async fn mark_read(
-        &self,
-        conversation: ConversationId,
-        user: UserId,
-        seq: u64,
-    ) -> Result<Option<Marked>, StoreError> {
-        live::mark_read(&self.pool, conversation, user, seq).await
-    }
-
-    async fn reads(
-        &self,
-        user: UserId,
-        conversations: &[ConversationId],
-        others: bool,
-    ) -> Result<Vec<Read>, StoreError> {
-        live::reads(&self.pool, user, conversations, others).await
-    }
-
-    async fn set_sharing(&self, user: UserId, sharing: Sharing) -> Result<(), StoreError> {
-        live::set_sharing(&self.pool, user, sharing).await
-    }
-
-    async fn presence_rooms(
-        &self,
-        user: UserId,
-        max_members: u32,
-    ) -> Result<Vec<ConversationId>, StoreError> {
-        live::presence_rooms(&self.pool, user, max_members).await
-    }
-
-    async fn presence_peers(
-        &self,
-        user: UserId,
-        max_members: u32,
-    ) -> Result<Vec<UserId>, StoreError> {
-        live::presence_peers(&self.pool, user, max_members).await
-    }
-
-    async fn contact_book(&self, user: UserId) -> Result<Option<StoredBook>, StoreError> {
-        contacts::contact_book(&self.pool, user).await
-    }
-
-    async fn put_contact_book(
-        &self,
-        user: UserId,
-        put: &PutBook,
-    ) -> Result<Result<(), u64>, StoreError> {
-        contacts::put_contact_book(&self.pool, user, put).await
-    }
-
     fn describe(&self) -> String {
         format!("SQLite {}", self.what)
     }
@@ -312,7 +162,7 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
-}
+});
 
 #[cfg(test)]
 mod tests {

@@ -16,64 +16,29 @@
 //! while appends go on; once it is done, the task copies the little written
 //! meanwhile between two batches, and the next commit starts the log over.
 
-mod decide;
-
 use std::collections::HashMap;
 
 use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use super::super::{AppendRefusal, Appended, NewMessage, StoreError};
-use super::messaging::select_message;
+use super::super::decide::{Decision, Found, Plan, decide};
+use super::super::rows::select_message;
+use super::super::{AppendRefusal, Appended, NewMessage, StoreError, queue};
 use crate::model::conversation::Message;
 use crate::model::ids::{ConversationId, UserId};
-use decide::{Decision, Found, Plan, decide};
 
 /// Most messages in one transaction (9 bound values each, well under
 /// SQLite's limit of 32,766).
 pub const MAX_BATCH: usize = 256;
-
-type Outcome = Result<Result<Appended, AppendRefusal>, StoreError>;
-
-struct Job {
-    message: NewMessage,
-    answer: oneshot::Sender<Outcome>,
-}
-
-/// The queue in front of the appending task; the task ends when this is
-/// dropped.
-pub struct Appender {
-    queue: mpsc::UnboundedSender<Job>,
-}
-
-impl Appender {
-    /// Starts the appending task on the current runtime.
-    pub fn start(pool: SqlitePool) -> Appender {
-        let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, jobs));
-        Appender { queue }
-    }
-
-    /// Appends `message`; answers once its transaction has committed (or
-    /// failed).
-    pub async fn append(&self, message: NewMessage) -> Outcome {
-        let (answer, answered) = oneshot::channel();
-        self.queue
-            .send(Job { message, answer })
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))?;
-        answered
-            .await
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))?
-    }
-}
 
 /// Commits between two checkpoints. A lone message's commit adds about
 /// four pages to the log, so this is about SQLite's default threshold of
 /// 1,000 pages (raised in `sqlite::open`, where it is only the backstop).
 const CHECKPOINT_AFTER: u32 = 250;
 
-async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+/// The appending task: group commit, and checkpoints between batches.
+pub(super) async fn run(pool: SqlitePool, mut jobs: queue::Jobs) {
     let mut commits = 0u32;
     // A checkpoint under way on another connection, and its end.
     let mut copying: Option<oneshot::Receiver<()>> = None;
@@ -93,26 +58,10 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 None => break,
             },
         };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        let batch = jobs.batch(first, MAX_BATCH);
         let messages: Vec<&NewMessage> = batch.iter().map(|j| &j.message).collect();
-        match append_batch(&pool, &messages).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = job.answer.send(Ok(outcome));
-                }
-            }
-            Err(error) => {
-                for job in batch {
-                    let _ = job.answer.send(Err(copy(&error)));
-                }
-            }
-        }
+        let outcomes = append_batch(&pool, &messages).await;
+        queue::answer(batch, outcomes);
         commits += 1;
         if commits >= CHECKPOINT_AFTER && copying.is_none() {
             let (done, end) = oneshot::channel();
@@ -141,16 +90,6 @@ async fn checkpoint(pool: &SqlitePool) {
     }
 }
 
-/// The same kind of failure, for each message of a failed batch.
-fn copy(error: &StoreError) -> StoreError {
-    let text = || sqlx::Error::Protocol(error.to_string());
-    match error {
-        StoreError::Conflict => StoreError::Conflict,
-        StoreError::Unavailable(_) => StoreError::Unavailable(text()),
-        StoreError::Other(_) => StoreError::Other(text()),
-    }
-}
-
 /// `?, ?, …` (`n` of them), or `(?, ?), (?, ?), …` with `width` per row.
 pub(super) fn placeholders(n: usize, width: usize) -> String {
     let row = if width == 1 {
@@ -171,19 +110,7 @@ pub async fn append_batch(
     let plan = decide(&found, messages);
     let seqs = write(&mut tx, messages, &plan).await?;
     tx.commit().await?;
-    Ok(plan
-        .decisions
-        .into_iter()
-        .enumerate()
-        .map(|(i, decision)| match decision {
-            Decision::Refused(why) => Err(why),
-            Decision::Repeat(record) => Ok(Appended::Repeat(record)),
-            Decision::RepeatOfBatch(first) => {
-                Ok(Appended::Repeat(messages[first].stored(seqs[first])))
-            }
-            Decision::New { .. } => Ok(Appended::New(messages[i].stored(seqs[i]))),
-        })
-        .collect())
+    Ok(plan.outcomes(messages, &seqs))
 }
 
 /// Reads what deciding `messages` needs, in three queries: the memberships
@@ -258,9 +185,8 @@ async fn write(
     messages: &[&NewMessage],
     plan: &Plan<'_>,
 ) -> Result<Vec<u64>, StoreError> {
-    let mut seqs = vec![0u64; messages.len()];
     if plan.reserve.is_empty() {
-        return Ok(seqs);
+        return Ok(vec![0; messages.len()]);
     }
     let sql = format!(
         "UPDATE conversations SET last_seq = last_seq + v.column2, active_at = v.column3 \
@@ -271,17 +197,18 @@ async fn write(
     for (conversation, (n, at)) in &plan.reserve {
         query = query.bind(conversation).bind(*n as i64).bind(*at);
     }
-    // Each conversation's last_seq before this batch.
-    let mut before: HashMap<ConversationId, i64> = HashMap::with_capacity(plan.reserve.len());
+    let mut last: HashMap<ConversationId, u64> = HashMap::with_capacity(plan.reserve.len());
     for row in query.fetch_all(&mut **tx).await? {
-        let conversation: ConversationId = row.try_get("id")?;
-        let last: i64 = row.try_get("last_seq")?;
-        let n = plan
-            .reserve
-            .get(&conversation)
-            .map_or(0, |(n, _)| *n as i64);
-        before.insert(conversation, last - n);
+        last.insert(
+            row.try_get("id")?,
+            row.try_get::<i64, _>("last_seq")? as u64,
+        );
     }
+    let seqs = plan.seqs(messages, &last).ok_or_else(|| {
+        StoreError::Other(sqlx::Error::Protocol(
+            "a conversation vanished inside its append".into(),
+        ))
+    })?;
 
     let rows: u64 = plan.reserve.values().map(|(n, _)| n).sum();
     let sql = format!(
@@ -291,17 +218,10 @@ async fn write(
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for (i, decision) in plan.decisions.iter().enumerate() {
-        let Decision::New { offset } = decision else {
+        if !matches!(decision, Decision::New { .. }) {
             continue;
-        };
-        let m = messages[i];
-        let Some(before) = before.get(&m.sent.conversation_id) else {
-            return Err(StoreError::Other(sqlx::Error::Protocol(
-                "a conversation vanished inside its append".into(),
-            )));
-        };
-        seqs[i] = (before + *offset as i64) as u64;
-        let sent = &m.sent;
+        }
+        let (m, sent) = (messages[i], &messages[i].sent);
         query = query
             .bind(sent.message_id)
             .bind(sent.conversation_id)
@@ -320,11 +240,11 @@ async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::conversation::{NewConversation, Outgoing, WrappedKey};
-    use crate::model::ids::{ConversationId, MessageId};
+    use crate::model::conversation::{NewConversation, WrappedKey};
+    use crate::model::ids::ConversationId;
     use crate::server::store::sqlite::SqliteStore;
     use crate::server::store::test_user as user;
-    use crate::server::store::{Creation, Store, UserRecord};
+    use crate::server::store::{Creation, Store, UserRecord, altered, test_message as message};
 
     async fn conversation(store: &SqliteStore, members: &[&UserRecord]) -> ConversationId {
         let id = ConversationId::new();
@@ -353,33 +273,6 @@ mod tests {
             .await
             .unwrap();
         id
-    }
-
-    pub(super) fn message(
-        conversation: ConversationId,
-        sender: &UserRecord,
-        byte: u8,
-    ) -> NewMessage {
-        NewMessage {
-            sent: Outgoing {
-                conversation_id: conversation,
-                message_id: MessageId::new(),
-                epoch: 0,
-                nonce: [byte; 12].into(),
-                ciphertext: [byte; 40].into(),
-                signature: [byte; 64].into(),
-            },
-            sender_id: sender.id,
-            sender: sender.username.clone(),
-            created_at: "2026-11-26T05:00:01.000Z".into(),
-        }
-    }
-
-    /// A copy of `m` with `change` made.
-    pub(super) fn altered(m: &NewMessage, change: impl FnOnce(&mut NewMessage)) -> NewMessage {
-        let mut m = m.clone();
-        change(&mut m);
-        m
     }
 
     fn seq(outcome: &Result<Appended, AppendRefusal>) -> (&'static str, u64) {

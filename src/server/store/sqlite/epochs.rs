@@ -8,8 +8,8 @@
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{FromRow, Row};
 
+use super::super::rows::epochs_of;
 use super::super::{Standing, StoreError};
-use super::messaging::epochs_of;
 use crate::model::conversation::{Conversation, Departure, Epoch};
 use crate::model::ids::{ConversationId, UserId};
 
@@ -78,18 +78,21 @@ pub(super) async fn epochs(
         (id, from, to),
     )
     .await?;
-    let (mut epochs, _) = epochs_of(&epochs, &keys, &departures)?;
+    let (mut epochs, _) = epochs_of(epochs, keys, departures);
     Ok(epochs.remove(&id).unwrap_or_default())
 }
 
 /// The rows `sql` selects with its three `?` bound to the conversation and
 /// the first and last epoch of a range.
-async fn in_range(
+async fn in_range<T>(
     pool: &SqlitePool,
     sql: &'static str,
     (id, from, to): (ConversationId, u32, u32),
-) -> Result<Vec<SqliteRow>, StoreError> {
-    Ok(sqlx::query(sql)
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as(sql)
         .bind(id)
         .bind(from)
         .bind(to)

@@ -4,31 +4,17 @@
 //! queries, however many there are.
 //! Nothing here logs a row's contents.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{AssertSqlSafe, FromRow, Row, Sqlite, Transaction};
+use sqlx::sqlite::SqlitePool;
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
 
+use super::super::rows::{DepartureRow, EpochRow, KeyRow, MemberRow, assemble, select_message};
 use super::super::{Candidate, Creation, LIST_PAGE, ListPage, Listed, Page, StoreError, cut_page};
 use super::appender::placeholders;
-use crate::model::account::PublicUser;
 use crate::model::blob::Blob;
-use crate::model::conversation::{Conversation, Departure, Epoch, Head, Message, WrappedKey};
+use crate::model::conversation::{Conversation, Epoch, Head, Message};
 use crate::model::ids::{ConversationId, UserId};
-
-/// `SELECT <every message column, the sender's name joined> … <rest>`.
-macro_rules! select_message {
-    ($rest:literal) => {
-        concat!(
-            "SELECT m.id, m.conversation_id, m.seq, m.sender_id, u.username AS sender, m.epoch, \
-             m.nonce, m.ciphertext, m.signature, m.created_at \
-             FROM messages m JOIN users u ON u.id = m.sender_id ",
-            $rest
-        )
-    };
-}
-
-pub(super) use select_message;
 
 /// Stores a new conversation, its members and its epoch 0, signed by its
 /// creator.
@@ -149,7 +135,7 @@ macro_rules! scoped {
 macro_rules! read_conversations {
     ($pool:expr, $scope:tt, $key:expr) => {{
         let key: String = $key;
-        let rows = sqlx::query(concat!(
+        let rows = sqlx::query_as::<_, Conversation>(concat!(
             scoped!(
                 "SELECT id, title, created_by, created_at, last_seq FROM conversations WHERE id",
                 $scope
@@ -159,7 +145,7 @@ macro_rules! read_conversations {
         .bind(&key)
         .fetch_all($pool)
         .await?;
-        let members = sqlx::query(concat!(
+        let members = sqlx::query_as::<_, MemberRow>(concat!(
             scoped!(
                 "SELECT m.conversation_id, u.id, u.username, u.dh_public, u.sig_public \
                  FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id",
@@ -170,7 +156,7 @@ macro_rules! read_conversations {
         .bind(&key)
         .fetch_all($pool)
         .await?;
-        let epochs = sqlx::query(concat!(
+        let epochs = sqlx::query_as::<_, EpochRow>(concat!(
             scoped!(
                 "SELECT conversation_id, epoch, signer_id, key_commit AS \"commit\", \
                  keys_signature FROM epochs WHERE conversation_id",
@@ -182,7 +168,7 @@ macro_rules! read_conversations {
         .fetch_all($pool)
         .await?;
         // Each epoch's keys with its signed members: those the keys name.
-        let keys = sqlx::query(concat!(
+        let keys = sqlx::query_as::<_, KeyRow>(concat!(
             scoped!(
                 "SELECT k.conversation_id, k.epoch, k.member_id, k.wrapped_key, u.id, \
                  u.username, u.dh_public, u.sig_public \
@@ -194,7 +180,7 @@ macro_rules! read_conversations {
         .bind(&key)
         .fetch_all($pool)
         .await?;
-        let departures = sqlx::query(concat!(
+        let departures = sqlx::query_as::<_, DepartureRow>(concat!(
             scoped!(
                 "SELECT conversation_id, member_id, signature, carried_in FROM departures \
                  WHERE conversation_id",
@@ -205,85 +191,8 @@ macro_rules! read_conversations {
         .bind(&key)
         .fetch_all($pool)
         .await?;
-        assemble(&rows, &members, &epochs, &keys, &departures)
+        Ok::<_, StoreError>(assemble(rows, members, epochs, keys, departures))
     }};
-}
-
-/// Puts conversation rows together with their members, epochs, keys and
-/// departures (those an epoch carries, and those still pending).
-fn assemble(
-    rows: &[SqliteRow],
-    members: &[SqliteRow],
-    epochs: &[SqliteRow],
-    keys: &[SqliteRow],
-    departures: &[SqliteRow],
-) -> Result<Vec<Conversation>, StoreError> {
-    let (mut epochs_of, mut pending) = epochs_of(epochs, keys, departures)?;
-    let mut members_of: HashMap<ConversationId, Vec<PublicUser>> = HashMap::new();
-    for row in members {
-        members_of
-            .entry(row.try_get("conversation_id")?)
-            .or_default()
-            .push(PublicUser::from_row(row)?);
-    }
-    rows.iter()
-        .map(|row| {
-            let mut conversation = Conversation::from_row(row)?;
-            conversation.members = members_of.remove(&conversation.id).unwrap_or_default();
-            conversation.epochs = epochs_of.remove(&conversation.id).unwrap_or_default();
-            conversation.pending = pending.remove(&conversation.id).unwrap_or_default();
-            Ok(conversation)
-        })
-        .collect()
-}
-
-/// Departures not yet carried by an epoch, by conversation.
-type Pending = HashMap<ConversationId, Vec<Departure>>;
-
-/// Puts epoch rows together with their signed members and keys (the rows
-/// of `wrapped_keys` joined with `users`) and the departures each carries,
-/// by conversation (every row names its `conversation_id`); departures no
-/// epoch carries yet come apart.
-pub(super) fn epochs_of(
-    epochs: &[SqliteRow],
-    keys: &[SqliteRow],
-    departures: &[SqliteRow],
-) -> Result<(HashMap<ConversationId, Vec<Epoch>>, Pending), StoreError> {
-    let mut carried: HashMap<(ConversationId, u32), Vec<Departure>> = HashMap::new();
-    let mut pending: Pending = HashMap::new();
-    for row in departures {
-        let conversation: ConversationId = row.try_get("conversation_id")?;
-        let departure = Departure::from_row(row)?;
-        match row.try_get::<Option<u32>, _>("carried_in")? {
-            Some(epoch) => carried
-                .entry((conversation, epoch))
-                .or_default()
-                .push(departure),
-            None => pending.entry(conversation).or_default().push(departure),
-        }
-    }
-    let mut keys_of: HashMap<(ConversationId, u32), (Vec<PublicUser>, Vec<WrappedKey>)> =
-        HashMap::new();
-    for row in keys {
-        let (members, keys) = keys_of
-            .entry((row.try_get("conversation_id")?, row.try_get("epoch")?))
-            .or_default();
-        members.push(PublicUser::from_row(row)?);
-        keys.push(WrappedKey::from_row(row)?);
-    }
-    let mut epochs_of: HashMap<ConversationId, Vec<Epoch>> = HashMap::new();
-    for row in epochs {
-        let conversation: ConversationId = row.try_get("conversation_id")?;
-        let mut epoch = Epoch::from_row(row)?;
-        (epoch.members, epoch.keys) = keys_of
-            .remove(&(conversation, epoch.epoch))
-            .unwrap_or_default();
-        epoch.departures = carried
-            .remove(&(conversation, epoch.epoch))
-            .unwrap_or_default();
-        epochs_of.entry(conversation).or_default().push(epoch);
-    }
-    Ok((epochs_of, pending))
 }
 
 pub(super) async fn conversation(

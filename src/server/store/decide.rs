@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::super::super::{AppendRefusal, NewMessage};
+use super::{AppendRefusal, Appended, NewMessage};
 use crate::model::conversation::Message;
 use crate::model::ids::{ConversationId, MessageId, UserId};
 
@@ -92,6 +92,49 @@ pub fn decide<'a>(found: &Found, messages: &[&'a NewMessage]) -> Plan<'a> {
     Plan { decisions, reserve }
 }
 
+impl Plan<'_> {
+    /// Each message's `seq` (0 for those not new), given each
+    /// conversation's `last_seq` once the batch's reservation is made
+    /// (the `UPDATE … RETURNING`); `None` if a conversation with new
+    /// messages is missing there (it vanished inside the transaction).
+    pub fn seqs(
+        &self,
+        messages: &[&NewMessage],
+        last: &HashMap<ConversationId, u64>,
+    ) -> Option<Vec<u64>> {
+        let mut seqs = vec![0u64; messages.len()];
+        for (i, decision) in self.decisions.iter().enumerate() {
+            let Decision::New { offset } = decision else {
+                continue;
+            };
+            let conversation = messages[i].sent.conversation_id;
+            let reserved = self.reserve.get(&conversation)?.0;
+            seqs[i] = last.get(&conversation)? - reserved + offset;
+        }
+        Some(seqs)
+    }
+
+    /// What each message came to, once stored with `seqs`.
+    pub fn outcomes(
+        self,
+        messages: &[&NewMessage],
+        seqs: &[u64],
+    ) -> Vec<Result<Appended, AppendRefusal>> {
+        self.decisions
+            .into_iter()
+            .enumerate()
+            .map(|(i, decision)| match decision {
+                Decision::Refused(why) => Err(why),
+                Decision::Repeat(record) => Ok(Appended::Repeat(record)),
+                Decision::RepeatOfBatch(first) => {
+                    Ok(Appended::Repeat(messages[first].stored(seqs[first])))
+                }
+                Decision::New { .. } => Ok(Appended::New(messages[i].stored(seqs[i]))),
+            })
+            .collect()
+    }
+}
+
 /// Whether a stored message is the same send as a new one.
 fn same_send(earlier: &Message, new: &NewMessage) -> bool {
     let sent = &new.sent;
@@ -105,10 +148,9 @@ fn same_send(earlier: &Message, new: &NewMessage) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{altered, message};
     use super::*;
-    use crate::server::store::UserRecord;
     use crate::server::store::test_user as user;
+    use crate::server::store::{UserRecord, altered, test_message as message};
 
     use AppendRefusal::{IdConflict, NotAMember, StaleEpoch};
     use Decision::{New, Refused, Repeat, RepeatOfBatch};
