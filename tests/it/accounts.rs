@@ -368,15 +368,6 @@ async fn repeated_failures_are_throttled_per_account_and_address() {
 }
 
 /// The bytes of every file in `dir` (the database, its WAL, the secrets).
-fn everything_stored(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_file())
-        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
-        .collect()
-}
-
 #[tokio::test]
 async fn the_server_keeps_nothing_that_opens_without_the_password() {
     let server = TestServer::start_for_accounts().await;
@@ -413,8 +404,8 @@ async fn the_server_keeps_nothing_that_opens_without_the_password() {
         ("dh private key", dh.to_pkcs8().to_vec()),
         ("sig private key", sig.to_pkcs8().to_vec()),
     ];
-    let files = everything_stored(server.data.path());
-    assert!(files.iter().any(|(path, _)| path.ends_with("hush.db")));
+    let files = crate::util::everything_stored(server.data.path()).await;
+    assert!(files.iter().any(|(what, _)| what == "the database"));
     assert!(
         files
             .iter()

@@ -148,13 +148,9 @@ async fn no_plaintext_and_no_key_reaches_the_database_or_the_log() {
         log_text.contains(&last_id)
     );
 
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(server.data.path()).unwrap() {
-        let path = entry.unwrap().path();
-        files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-    }
+    let mut files = crate::util::everything_stored(server.data.path()).await;
     assert!(
-        files.iter().any(|(p, _)| p.ends_with("hush.db")),
+        files.iter().any(|(what, _)| what == "the database"),
         "the database file is among the files searched: {:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

@@ -103,7 +103,7 @@ impl Client {
 pub struct TestServer {
     pub running: Running,
     pub client: Client,
-    pub data: tempfile::TempDir,
+    pub data: crate::pg::Data,
 }
 
 impl std::ops::Deref for TestServer {
@@ -121,12 +121,12 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with the settings adjusted first.
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        Self::start_in(tempfile::tempdir().expect("a temporary directory"), adjust).await
+        Self::start_in(crate::pg::Data::new(), adjust).await
     }
 
     /// A server on the data directory `data` (a restart, when it has been
     /// used before).
-    pub async fn start_in(data: tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> Self {
+    pub async fn start_in(data: crate::pg::Data, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),
@@ -139,6 +139,10 @@ impl TestServer {
             lookups_per_minute: UNLIMITED,
             creates_per_minute: UNLIMITED,
             socket_events_per_minute: UNLIMITED,
+            database_url: crate::pg::database_for(data.path()),
+            // A few connections each: tests run side by side, and
+            // PostgreSQL takes 100 clients by default.
+            database_pool_size: 4,
             ..Settings::default()
         };
         adjust(&mut settings);
@@ -242,7 +246,11 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub fn start(addr: &str, data: &std::path::Path) -> Self {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_hush"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hush"));
+        if let Some(url) = crate::pg::database_for(data) {
+            command.env("HUSH_DATABASE_URL", url);
+        }
+        let child = command
             .env("RUST_LOG", "warn")
             .env_remove("HUSH_CONFIG")
             .args(["serve", "--listen", addr])
@@ -315,4 +323,27 @@ pub async fn share(c: &Client, user: &Account, receipts: bool, presence: bool) {
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), wanted);
+}
+
+/// What a server on the data directory `data` has stored: each file there
+/// (its database's log and secrets among them), and `"the database"`, the
+/// SQLite file or, on PostgreSQL, every value in its database.
+pub async fn everything_stored(data: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut stored: Vec<(String, Vec<u8>)> = std::fs::read_dir(data)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let name = if path.ends_with("hush.db") {
+                "the database".to_owned()
+            } else {
+                path.display().to_string()
+            };
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    if let Some(url) = crate::pg::database_for(data) {
+        stored.push(("the database".to_owned(), crate::pg::dump(&url).await));
+    }
+    stored
 }
