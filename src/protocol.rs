@@ -55,7 +55,9 @@ pub const LEAVE_CONVERSATION: &str = "leave-conversation";
 /// Someone is typing. Client → server: `{conversation_id}` (members only,
 /// at most one every [`TYPING_EVERY`] per socket, never stored, no ack);
 /// server → the conversation's room but the sending socket:
-/// `{conversation_id, user_id}`.
+/// `{conversation_id, user_id}`, or when several typed within a second,
+/// once for them all to the whole room: `{conversation_id, user_id,
+/// user_ids}` (`user_id` the first of `user_ids`; apps skip their own).
 pub const TYPING: &str = "typing";
 /// The least time between two `typing` events a socket has relayed.
 pub const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -93,6 +95,21 @@ pub struct TypingIn {
 pub struct Typing {
     pub conversation_id: ConversationId,
     pub user_id: UserId,
+    /// Set when the relay names several typists at once (coalesced by the
+    /// server): all of them, `user_id` first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<UserId>,
+}
+
+impl Typing {
+    /// Everyone this relay says is typing.
+    pub fn typists(&self) -> &[UserId] {
+        if self.user_ids.is_empty() {
+            std::slice::from_ref(&self.user_id)
+        } else {
+            &self.user_ids
+        }
+    }
 }
 
 /// The ack of a join or leave: `{ok: true}` or `{error: "not_a_member"}`.

@@ -34,3 +34,4 @@ pub mod settings;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod typing;

@@ -111,6 +111,8 @@ pub struct Hub {
     pub heard: AtomicU64,
     /// Every `typing` heard.
     pub typing: AtomicU64,
+    /// Every typist those named (a coalesced relay names several).
+    pub typists: AtomicU64,
 }
 
 impl Hub {
@@ -317,6 +319,8 @@ async fn listen(
                         CONVERSATION_CHANGED => hub.changed(user, payload),
                         protocol::TYPING => {
                             hub.typing.fetch_add(1, Ordering::Relaxed);
+                            let named = payload["user_ids"].as_array().map_or(1, Vec::len);
+                            hub.typists.fetch_add(named as u64, Ordering::Relaxed);
                         }
                         _ => {}
                     }

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, Uri};
@@ -38,6 +38,7 @@ use super::rate::{Bucket, Rate};
 use super::request::token_in;
 use super::settings::Settings;
 use super::store::Store;
+use super::typing::{Heard, TypingRelay};
 use crate::model::error::ErrorCode;
 use crate::model::ids::{ConversationId, UserId};
 use crate::protocol::{
@@ -93,6 +94,8 @@ struct Sessions {
     per_user: usize,
     /// Events one socket may send (`socket_events_per_minute`).
     events: Rate,
+    /// Typing relays, coalesced per conversation.
+    typing: Arc<TypingRelay>,
 }
 
 /// How often sockets whose token has expired are looked for and closed.
@@ -172,6 +175,7 @@ pub fn layer(
             cookie: settings.session_cookie(),
             per_user: settings.sockets_per_user,
             events: settings.socket_events_per_minute,
+            typing: Arc::default(),
         })
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -383,9 +387,14 @@ async fn on_join(
 /// `typing` (`{conversation_id}`): relayed to the conversation's room but
 /// this socket, as `{conversation_id, user_id}`, if the socket is in that
 /// room (its user is a member) and relayed none in the last
-/// [`TYPING_EVERY`]; otherwise dropped. Never stored, never acked.
+/// [`TYPING_EVERY`]; otherwise dropped. Never stored, never acked. When
+/// the room heard a relay less than a second ago
+/// ([`WINDOW`](super::typing::WINDOW)), it waits for the window's end and
+/// goes to the whole room with the others who typed meanwhile, in one
+/// event ([`TypingRelay`]).
 async fn on_typing(
     socket: SocketRef,
+    io: SocketIo,
     TryData(typing): TryData<TypingIn>,
     State(sessions): State<Sessions>,
 ) {
@@ -409,12 +418,38 @@ async fn on_typing(
     {
         return;
     }
-    let relayed = Typing {
-        conversation_id: typing.conversation_id,
-        user_id: session.user,
-    };
-    if let Err(e) = socket.to(room).emit(TYPING, &relayed).await {
-        tracing::debug!(sid = %socket.id, error = %e, "typing not relayed");
+    let conversation = typing.conversation_id;
+    let relay = &sessions.typing;
+    match relay.heard(conversation, session.user, Instant::now()) {
+        Heard::Now => {
+            let relayed = Typing {
+                conversation_id: conversation,
+                user_id: session.user,
+                user_ids: Vec::new(),
+            };
+            if let Err(e) = socket.to(room).emit(TYPING, &relayed).await {
+                tracing::debug!(sid = %socket.id, error = %e, "typing not relayed");
+            }
+        }
+        Heard::FlushAt(at) => {
+            let relay = relay.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at.into()).await;
+                let user_ids = relay.flush(conversation, Instant::now());
+                let Some(&user_id) = user_ids.first() else {
+                    return;
+                };
+                let relayed = Typing {
+                    conversation_id: conversation,
+                    user_id,
+                    user_ids,
+                };
+                if let Err(e) = io.to(room).emit(TYPING, &relayed).await {
+                    tracing::debug!(conversation = %conversation, error = %e, "typing not relayed");
+                }
+            });
+        }
+        Heard::Kept => {}
     }
 }
 

@@ -59,3 +59,42 @@ async fn typing_reaches_the_other_members_only_at_most_every_two_seconds_and_is_
     ana_tab.emit("typing", typing).await;
     assert_eq!(ben_live.expect("typing").await, heard);
 }
+
+#[tokio::test]
+async fn typing_within_a_second_of_a_relay_goes_out_once_for_all_typists_at_its_end() {
+    let server = TestServer::start_for_accounts().await;
+    let c = &server.client;
+    let ana = c.sign_up("ana33", "correct horse battery").await;
+    let ben = c.sign_up("ben33", "correct horse battery").await;
+    let cyd = c.sign_up("cyd33", "correct horse battery").await;
+    let dan = c.sign_up("dan33", "correct horse battery").await;
+    let eve = c.sign_up("eve33", "correct horse battery").await;
+    let chat = chat::create(c, &ana, &[&ana, &ben, &cyd, &dan], None).await;
+    let ana_live = Live::connect(c, &ana.token).await;
+    let mut ben_live = Live::connect(c, &ben.token).await;
+    let cyd_live = Live::connect(c, &cyd.token).await;
+    let mut dan_live = Live::connect(c, &dan.token).await;
+    let eve_live = Live::connect(c, &eve.token).await;
+    let typing = json!({ "conversation_id": chat.id });
+
+    // The room has heard nothing for a while: ana's goes out at once.
+    ana_live.emit("typing", typing.clone()).await;
+    let alone = json!({ "conversation_id": chat.id, "user_id": ana.id });
+    assert_eq!(dan_live.expect("typing").await, alone);
+    assert_eq!(ben_live.expect("typing").await, alone);
+    // Within the second: ben and cyd (and eve, who is not a member) wait
+    // for its end, and go out together, once, to the whole room.
+    ben_live.emit("typing", typing.clone()).await;
+    cyd_live.emit("typing", typing.clone()).await;
+    eve_live.emit("typing", typing.clone()).await;
+    dan_live.expect_silence(Duration::from_millis(600)).await;
+    let together = json!({
+        "conversation_id": chat.id,
+        "user_id": ben.id,
+        "user_ids": [ben.id, cyd.id],
+    });
+    assert_eq!(dan_live.expect("typing").await, together);
+    // ben's socket hears itself named too; the app shows nobody their own.
+    assert_eq!(ben_live.expect("typing").await, together);
+    dan_live.expect_silence(Duration::from_millis(1200)).await;
+}

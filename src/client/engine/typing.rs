@@ -45,29 +45,35 @@ impl Engine {
         }
     }
 
-    /// Someone else is typing: shown under their signed name for
-    /// [`TYPING_SHOWN`], then gone unless they typed again.
+    /// Others are typing: each shown under their signed name for
+    /// [`TYPING_SHOWN`], then gone unless they typed again (a relay may name
+    /// several; this user among them is skipped).
     pub(super) fn heard_typing(self: &Rc<Self>, typing: Typing) {
-        if typing.user_id == self.my_id {
-            return;
-        }
-        let Some(name) = self
-            .ring(typing.conversation_id)
-            .and_then(|ring| ring.member_name(typing.user_id))
-        else {
+        let conversation = typing.conversation_id;
+        let Some(ring) = self.ring(conversation) else {
             return;
         };
         let shown = TYPING_SHOWN.as_millis() as u64;
-        let typist = Typist {
-            id: typing.user_id,
-            name,
-            until: clock() + shown,
-        };
-        let conversation = typing.conversation_id;
+        let until = clock() + shown;
+        let typists: Vec<Typist> = typing
+            .typists()
+            .iter()
+            .filter(|id| **id != self.my_id)
+            .filter_map(|id| {
+                Some(Typist {
+                    id: *id,
+                    name: ring.member_name(*id)?,
+                    until,
+                })
+            })
+            .collect();
+        if typists.is_empty() {
+            return;
+        }
         self.chats.typing.update(|all| {
             let here = all.entry(conversation).or_default();
-            here.retain(|t| t.id != typist.id);
-            here.push(typist);
+            here.retain(|t| !typists.iter().any(|new| new.id == t.id));
+            here.extend(typists);
         });
         let chats = self.chats;
         spawn_local(async move {
