@@ -41,3 +41,28 @@ test("typing shows in the conversation and the list, and goes with the message o
   expect(gone).toBeGreaterThan(4_000);
   expect(gone).toBeLessThan(8_000);
 });
+
+// Several typing at once in a group: the server relays the first at once
+// and those within the next second together, in one event naming them
+// all (server::typing); each app shows everyone named but its own user.
+test("two typing at once in a group both show, and nobody sees their own typing", async ({ browser }, info) => {
+  const ana = await signUp(browser, "ana26");
+  const ben = await signUp(browser, "ben26");
+  const cyd = await signUp(browser, "cyd26");
+  await startConversation(ana, ["ben26", "cyd26"], "Trio");
+  await send(ana, "Hi both");
+  for (const page of [ben, cyd]) {
+    await page.getByRole("link", { name: /Trio/ }).click();
+    await expect(lastMessage(page, "theirs")).toContainText("Hi both");
+  }
+  // A quiet room: no relay in the last second, no socket in its two.
+  await ana.waitForTimeout(2_100);
+  await Promise.all([
+    ben.getByLabel("Message", { exact: true }).pressSequentially("Hey", { delay: 30 }),
+    cyd.getByLabel("Message", { exact: true }).pressSequentially("Yo", { delay: 30 }),
+  ]);
+  await expect(ana.locator("p.typing")).toHaveText(/^(ben26 and cyd26|cyd26 and ben26) are typing…$/);
+  await ana.screenshot({ path: info.outputPath("two-typing.png") });
+  await expect(ben.locator("p.typing")).toHaveText("cyd26 is typing…");
+  await expect(cyd.locator("p.typing")).toHaveText("ben26 is typing…");
+});
