@@ -21,6 +21,7 @@ use super::presence::Presence;
 use super::settings::Settings;
 use super::state::AppState;
 use super::store::{self, Store};
+use super::typing::TypingRelay;
 use super::{listener, realtime, router};
 
 /// A server that is listening.
@@ -53,11 +54,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let secrets = Arc::new(secrets);
     let recent = Arc::new(RecentUsers::default());
     let online = Arc::new(Presence::default());
+    let typing = Arc::new(TypingRelay::default());
     let (sockets, io) = realtime::layer(
         store.clone(),
         secrets.clone(),
         recent.clone(),
         online.clone(),
+        typing.clone(),
         &settings,
     );
     let header_timeout = settings.header_timeout;
@@ -72,6 +75,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         io: io.clone(),
         epoch_changes: Arc::default(),
         online,
+        typing,
     };
     let app = router::router(state, sockets);
 

@@ -91,6 +91,7 @@ pub async fn send(
                 seq: stored.seq,
                 created_at: stored.created_at.clone(),
             };
+            state.typing.sent(stored.conversation_id, sender.id);
             push(state, stored).await;
             return Ok(sent);
         }

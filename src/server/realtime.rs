@@ -158,6 +158,7 @@ pub fn layer(
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
     online: Arc<Presence>,
+    typing: Arc<TypingRelay>,
     settings: &Settings,
 ) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = SocketIo::builder()
@@ -175,7 +176,7 @@ pub fn layer(
             cookie: settings.session_cookie(),
             per_user: settings.sockets_per_user,
             events: settings.socket_events_per_minute,
-            typing: Arc::default(),
+            typing,
         })
         .build_layer();
     io.ns("/", on_connect.with(authenticate));

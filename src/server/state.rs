@@ -14,6 +14,7 @@ use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
 use super::store::Store;
 use super::throttle::Throttle;
+use super::typing::TypingRelay;
 use crate::model::error::ApiError;
 use crate::model::ids::UserId;
 
@@ -35,6 +36,9 @@ pub struct AppState {
     pub epoch_changes: Arc<EpochChanges>,
     /// Who is online on this node (shared with the sockets).
     pub online: Arc<Presence>,
+    /// Typing relays, coalesced per conversation (shared with the
+    /// sockets): a stored message takes its sender out of the next flush.
+    pub typing: Arc<TypingRelay>,
 }
 
 impl AppState {

@@ -26,7 +26,15 @@ const TRACKED: usize = 4096;
 /// Where each conversation's relays stand.
 #[derive(Debug, Default)]
 pub struct TypingRelay {
-    rooms: Mutex<HashMap<ConversationId, Room>>,
+    rooms: Mutex<Rooms>,
+}
+
+#[derive(Debug, Default)]
+struct Rooms {
+    by_id: HashMap<ConversationId, Room>,
+    /// The count at which quiet rooms are next forgotten: [`TRACKED`], or
+    /// twice the rooms still busy at the last sweep.
+    sweep_at: usize,
 }
 
 #[derive(Debug)]
@@ -52,10 +60,13 @@ pub enum Heard {
 impl TypingRelay {
     /// `user` is typing in `conversation` at `now`.
     pub fn heard(&self, conversation: ConversationId, user: UserId, now: Instant) -> Heard {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        if rooms.len() >= TRACKED {
-            rooms.retain(|_, room| !quiet(room, now));
+        let mut guard = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let rooms = &mut *guard;
+        if rooms.by_id.len() >= rooms.sweep_at.max(TRACKED) {
+            rooms.by_id.retain(|_, room| !quiet(room, now));
+            rooms.sweep_at = 2 * rooms.by_id.len();
         }
+        let rooms = &mut rooms.by_id;
         match rooms.get_mut(&conversation) {
             Some(room) if !quiet(room, now) => {
                 let first = room.waiting.is_empty();
@@ -89,12 +100,23 @@ impl TypingRelay {
     /// which starts the next window.
     pub fn flush(&self, conversation: ConversationId, now: Instant) -> Vec<UserId> {
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        match rooms.get_mut(&conversation) {
+        match rooms.by_id.get_mut(&conversation) {
             Some(room) if !room.waiting.is_empty() => {
                 room.relayed = now;
                 std::mem::take(&mut room.waiting)
             }
             _ => Vec::new(),
+        }
+    }
+}
+
+impl TypingRelay {
+    /// `user`'s message in `conversation` was stored: they are no longer
+    /// typing it, and a flush still to come does not say they are.
+    pub fn sent(&self, conversation: ConversationId, user: UserId) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(room) = rooms.by_id.get_mut(&conversation) {
+            room.waiting.retain(|u| *u != user);
         }
     }
 }
@@ -176,6 +198,39 @@ mod tests {
         }
         let later = t0 + WINDOW;
         relay.heard(ConversationId::new(), user, later);
-        assert_eq!(relay.rooms.lock().unwrap().len(), 1);
+        assert_eq!(relay.rooms.lock().unwrap().by_id.len(), 1);
+    }
+
+    #[test]
+    fn a_typist_whose_message_was_stored_is_not_named_by_the_flush() {
+        let relay = TypingRelay::default();
+        let c = ConversationId::new();
+        let (ana, ben, cyd) = (UserId::new(), UserId::new(), UserId::new());
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert_eq!(relay.heard(c, ana, t0), Heard::Now);
+        assert_eq!(relay.heard(c, ben, at(100)), Heard::FlushAt(at(1000)));
+        assert_eq!(relay.heard(c, cyd, at(200)), Heard::Kept);
+        relay.sent(c, ben);
+        assert_eq!(relay.flush(c, at(1000)), vec![cyd]);
+        // With nobody left, the flush names nobody and the room is quiet
+        // again a window after the last relay.
+        assert_eq!(relay.heard(c, ben, at(1100)), Heard::FlushAt(at(2000)));
+        relay.sent(c, ben);
+        assert_eq!(relay.flush(c, at(2000)), Vec::<UserId>::new());
+        assert_eq!(relay.heard(c, ana, at(2100)), Heard::Now);
+    }
+
+    #[test]
+    fn many_busy_rooms_are_not_swept_at_every_typing() {
+        let relay = TypingRelay::default();
+        let t0 = Instant::now();
+        let user = UserId::new();
+        for _ in 0..TRACKED {
+            relay.heard(ConversationId::new(), user, t0);
+        }
+        // All busy: the sweep keeps them and waits for twice as many.
+        relay.heard(ConversationId::new(), user, t0);
+        assert_eq!(relay.rooms.lock().unwrap().sweep_at, 2 * TRACKED);
     }
 }

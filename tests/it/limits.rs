@@ -27,8 +27,8 @@ fn connect_packet(len: usize) -> String {
 
 /// A server process of its own: the process, a client, its address, and
 /// its data directory (kept until the test ends).
-async fn server() -> (ServeProcess, Client, SocketAddr, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
+async fn server() -> (ServeProcess, Client, SocketAddr, crate::pg::Data) {
+    let data = crate::pg::Data::new();
     let addr = free_addr();
     let process = ServeProcess::start(&addr.to_string(), data.path());
     let client = Client::new(addr);

@@ -112,7 +112,10 @@ impl Drop for Data {
         ) else {
             return;
         };
-        if let Some(name) = url.rsplit('/').next().and_then(|n| n.split('?').next()) {
+        // Only ever a database this suite made (the URL's query may hold
+        // slashes: its path is before the `?`).
+        let path = url.split('?').next().unwrap_or_default();
+        if let Some(name) = path.rsplit('/').next().filter(|n| n.starts_with(PREFIX)) {
             administer(
                 &admin,
                 format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),

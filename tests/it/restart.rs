@@ -90,7 +90,7 @@ async fn sigterm_mid_burst_finishes_in_flight_sends_and_loses_nothing() {
 }
 
 async fn burst_across_a_restart(stop: Stop) {
-    let data = tempfile::tempdir().unwrap();
+    let data = crate::pg::Data::new();
     let addr = free_addr();
     let server = ServeProcess::start(&addr.to_string(), data.path());
     let client = Arc::new(Client::new(addr));

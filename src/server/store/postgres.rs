@@ -15,6 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Connection;
+use sqlx::error::DatabaseError;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 mod appender;
@@ -44,8 +45,12 @@ const TRIES: u32 = 5;
 const RETRY: [&str; 2] = ["40001", "40P01"];
 
 /// Runs `attempt` again (up to [`TRIES`] in all, after a short pause that
-/// grows) while it fails with a deadlock or a serialization failure.
-pub(super) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+/// grows) while it fails with a deadlock or a serialization failure, or
+/// with an error `also` says is worth another try.
+pub(super) async fn retrying<T, F, Fut>(
+    mut attempt: F,
+    also: fn(&dyn DatabaseError) -> bool,
+) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, sqlx::Error>>,
@@ -57,7 +62,7 @@ where
             Err(e)
                 if tries < TRIES
                     && e.as_database_error().is_some_and(|d| {
-                        d.code().is_some_and(|code| RETRY.contains(&code.as_ref()))
+                        d.code().is_some_and(|code| RETRY.contains(&code.as_ref())) || also(d)
                     }) =>
             {
                 tracing::debug!(tries, "transaction retried");
@@ -192,6 +197,11 @@ backend_store!(PostgresStore {
         self.pool.close().await;
     }
 });
+
+/// No error but those [`retrying`] always retries.
+pub(super) fn nothing_else(_: &dyn DatabaseError) -> bool {
+    false
+}
 
 /// Ids as PostgreSQL text arrays (`= ANY($1)`, `UNNEST`).
 pub(super) fn texts<T: ToString>(ids: &[T]) -> Vec<String> {

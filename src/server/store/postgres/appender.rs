@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use sqlx::error::DatabaseError;
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Row, Transaction};
 
@@ -31,9 +32,18 @@ pub(super) async fn run(pool: PgPool, mut jobs: queue::Jobs) {
     while let Some(first) = jobs.recv().await {
         let batch = jobs.batch(first, MAX_BATCH);
         let messages: Vec<&NewMessage> = batch.iter().map(|j| &j.message).collect();
-        let outcomes = retrying(|| append_batch(&pool, &messages)).await;
+        let outcomes = retrying(|| append_batch(&pool, &messages), id_taken_meanwhile).await;
         queue::answer(batch, outcomes);
     }
+}
+
+/// A message id stored by another node's batch after this one read the
+/// ids, into another conversation (the same conversation's row lock keeps
+/// those apart). Run again, the batch reads that message and refuses only
+/// the send that reused its id (`id_conflict`), as a lone append would;
+/// failed, every send of the batch would fail with it.
+fn id_taken_meanwhile(e: &dyn DatabaseError) -> bool {
+    e.is_unique_violation() && e.constraint() == Some("messages_pkey")
 }
 
 /// Appends `messages` in one transaction; one outcome per message, in order.

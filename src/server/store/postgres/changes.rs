@@ -10,7 +10,7 @@ use sqlx::{Postgres, Transaction};
 use super::super::rules::{Now, judge};
 use super::super::{ChangeRecord, ChangeRefusal, Changed, StoreError};
 use super::messaging::{insert_epoch, insert_members};
-use super::{retrying, texts};
+use super::{nothing_else, retrying, texts};
 use crate::model::blob::Blob;
 use crate::model::conversation::Departure;
 use crate::model::ids::{ConversationId, UserId};
@@ -71,7 +71,7 @@ pub(super) async fn change(
     pool: &PgPool,
     record: &ChangeRecord,
 ) -> Result<Result<Changed, ChangeRefusal>, StoreError> {
-    retrying(|| change_once(pool, record)).await
+    retrying(|| change_once(pool, record), nothing_else).await
 }
 
 async fn change_once(
@@ -115,34 +115,37 @@ pub(super) async fn leave(
     epoch: u32,
     signature: &Blob,
 ) -> Result<Result<(), ChangeRefusal>, StoreError> {
-    retrying(|| async {
-        let mut tx = pool.begin().await?;
-        let Some(now) = lock_now(&mut tx, conversation).await? else {
-            return Ok(Err(ChangeRefusal::NotAMember));
-        };
-        if !now.members.contains(&member) {
-            return Ok(Err(ChangeRefusal::NotAMember));
-        }
-        if epoch != now.epoch {
-            return Ok(Err(ChangeRefusal::EpochConflict { current: now.epoch }));
-        }
-        sqlx::query(
-            "INSERT INTO departures (conversation_id, member_id, left_epoch, signature) \
+    retrying(
+        || async {
+            let mut tx = pool.begin().await?;
+            let Some(now) = lock_now(&mut tx, conversation).await? else {
+                return Ok(Err(ChangeRefusal::NotAMember));
+            };
+            if !now.members.contains(&member) {
+                return Ok(Err(ChangeRefusal::NotAMember));
+            }
+            if epoch != now.epoch {
+                return Ok(Err(ChangeRefusal::EpochConflict { current: now.epoch }));
+            }
+            sqlx::query(
+                "INSERT INTO departures (conversation_id, member_id, left_epoch, signature) \
              VALUES ($1, $2, $3, $4)",
-        )
-        .bind(conversation)
-        .bind(member)
-        .bind(i64::from(epoch))
-        .bind(signature)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2")
+            )
             .bind(conversation)
             .bind(member)
+            .bind(i64::from(epoch))
+            .bind(signature)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(Ok(()))
-    })
+            sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2")
+                .bind(conversation)
+                .bind(member)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Ok(()))
+        },
+        nothing_else,
+    )
     .await
 }
