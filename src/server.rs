@@ -15,6 +15,7 @@ pub mod conversations;
 pub mod data_dir;
 pub mod epoch_changes;
 pub mod error;
+pub mod fanout;
 pub mod fields;
 pub mod headers;
 pub mod health;

@@ -249,6 +249,7 @@ pub async fn check_session(
 pub async fn logout(state: &AppState, user: UserId) -> Result<(), ApiError> {
     let version = state.store.bump_token_version(user).await?;
     state.recent.revoke(user, version, Instant::now());
+    state.bus.revoked(user, version).await;
     if let Err(e) = state
         .io
         .within(crate::protocol::user_room(user))

@@ -1,4 +1,5 @@
-//! Start-up and shutdown: settings → store → sockets → router → listener.
+//! Start-up and shutdown: settings → store → Redis (if set) → sockets →
+//! router → listener.
 //!
 //! [`start`] returns once the server is listening, so a test can boot the
 //! real server on `127.0.0.1:0` and talk to [`Running::addr`]; [`Running::stop`]
@@ -10,13 +11,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use leptos::config::{Env, LeptosOptions};
-use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
+use super::fanout::{self, Fanout, Io};
 use super::presence::Presence;
 use super::settings::Settings;
 use super::state::AppState;
@@ -28,7 +29,8 @@ use super::{listener, realtime, router};
 pub struct Running {
     addr: SocketAddr,
     store: Arc<dyn Store>,
-    io: SocketIo,
+    io: Io,
+    fanout: Fanout,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
     /// Closes sockets whose token has expired.
@@ -38,6 +40,8 @@ pub struct Running {
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let store = store::open(&settings).await?;
+    let recent = Arc::new(RecentUsers::default());
+    let fanout = fanout::connect(&settings, recent.clone()).await?;
     let secrets =
         ServerSecrets::load_or_create(&settings.data_dir, settings.token_secret.as_deref())
             .with_context(|| format!("cannot load secrets from {}", settings.data_dir.display()))?;
@@ -52,7 +56,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .env(leptos_env())
         .build();
     let secrets = Arc::new(secrets);
-    let recent = Arc::new(RecentUsers::default());
     let online = Arc::new(Presence::default());
     let typing = Arc::new(TypingRelay::default());
     let (sockets, io) = realtime::layer(
@@ -61,8 +64,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         recent.clone(),
         online.clone(),
         typing.clone(),
+        fanout.bus.clone(),
         &settings,
-    );
+    )
+    .await?;
     let header_timeout = settings.header_timeout;
     let state = AppState {
         leptos_options,
@@ -73,6 +78,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         limiter: Arc::default(),
         recent,
         io: io.clone(),
+        bus: fanout.bus.clone(),
         epoch_changes: Arc::default(),
         online,
         typing,
@@ -88,6 +94,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         addr,
         store,
         io,
+        fanout,
         stop,
         task,
         sweeper,
@@ -114,7 +121,7 @@ impl Running {
     }
 
     /// The Socket.IO handle (rooms, sockets).
-    pub fn io(&self) -> &SocketIo {
+    pub fn io(&self) -> &Io {
         &self.io
     }
 
@@ -125,6 +132,7 @@ impl Running {
         self.sweeper.abort();
         self.io.close().await;
         self.task.await.context("the server task failed")?;
+        self.fanout.close().await;
         self.store.close().await;
         Ok(())
     }

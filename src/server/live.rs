@@ -7,11 +7,14 @@
 //! keep them from hearing what others share; and presence, told when a
 //! user comes online or goes offline (`presence` counts), to the people
 //! they share a conversation of at most [`LIVE_GROUP_MAX`] members
-//! with, while both share presence.
-
-use socketioxide::SocketIo;
+//! with, while both share presence. With several nodes, presence is
+//! cluster-wide: who is online is read from this node's count and, for
+//! the rest, from the other nodes' sockets ([`online_anywhere`]); a user
+//! whose last socket on this node closed goes offline only if they have
+//! none on another.
 
 use super::conversations::{emit, not_a_member};
+use super::fanout::{Bus, Io};
 use super::presence::Presence as Online;
 use super::rate::Action;
 use super::state::AppState;
@@ -112,7 +115,10 @@ pub async fn set_sharing(
     state.store.set_sharing(user.id, sharing).await?;
     state.recent.forget(user.id);
     let was = user.sharing.presence;
-    if was != sharing.presence && state.online.is_online(user.id) {
+    let online = !online_anywhere(&state.io, &state.bus, &state.online, &[user.id])
+        .await
+        .is_empty();
+    if was != sharing.presence && online {
         // Turning it off looks to the others like going offline; turning
         // it on, like coming online, and this user hears who is.
         announce(&*state.store, &state.io, user.id, sharing.presence).await;
@@ -128,7 +134,9 @@ pub async fn set_sharing(
     }
     emit(state, protocol::user_room(user.id), SETTINGS, &sharing).await;
     if sharing.presence && !was {
-        for peer in online_peers(&*state.store, &state.online, user.id).await {
+        let peers =
+            online_peers(&*state.store, &state.io, &state.bus, &state.online, user.id).await;
+        for peer in peers {
             emit(state, protocol::user_room(user.id), PRESENCE, &peer).await;
         }
     }
@@ -139,7 +147,7 @@ pub async fn set_sharing(
 /// presence, that `user` came online or went offline (the caller checked
 /// that `user` shares it). Best effort: who misses it sees it at their next
 /// connect.
-pub async fn announce(store: &dyn Store, io: &SocketIo, user: UserId, online: bool) {
+pub async fn announce(store: &dyn Store, io: &Io, user: UserId, online: bool) {
     let rooms = match store.presence_rooms(user, LIVE_GROUP_MAX).await {
         Ok(rooms) if !rooms.is_empty() => rooms,
         Ok(_) => return,
@@ -168,7 +176,7 @@ pub async fn introduce(state: &AppState, id: ConversationId, members: &[UserId])
         return;
     }
     let room = protocol::conversation_room(id);
-    for member in state.online.online_among(members) {
+    for member in online_anywhere(&state.io, &state.bus, &state.online, members).await {
         let shares =
             matches!(state.store.user_by_id(member).await, Ok(Some(u)) if u.sharing.presence);
         if !shares {
@@ -193,7 +201,13 @@ pub async fn introduce(state: &AppState, id: ConversationId, members: &[UserId])
 
 /// Who of the people `user` may see the presence of is online now, as the
 /// pushes that tell it (the caller checked that `user` shares presence).
-pub async fn online_peers(store: &dyn Store, online: &Online, user: UserId) -> Vec<Presence> {
+pub async fn online_peers(
+    store: &dyn Store,
+    io: &Io,
+    bus: &Bus,
+    online: &Online,
+    user: UserId,
+) -> Vec<Presence> {
     let peers = match store.presence_peers(user, LIVE_GROUP_MAX).await {
         Ok(peers) => peers,
         Err(e) => {
@@ -201,12 +215,43 @@ pub async fn online_peers(store: &dyn Store, online: &Online, user: UserId) -> V
             return Vec::new();
         }
     };
-    online
-        .online_among(&peers)
+    online_anywhere(io, bus, online, &peers)
+        .await
         .into_iter()
         .map(|user_id| Presence {
             user_id,
             online: true,
         })
         .collect()
+}
+
+/// Those of `users` who are online: on this node (its count, grace periods
+/// included), or with a socket on another node (one request to them all,
+/// for the users this node does not hold; with Redis down, this node's
+/// count alone).
+pub async fn online_anywhere(io: &Io, bus: &Bus, online: &Online, users: &[UserId]) -> Vec<UserId> {
+    let mut found = online.online_among(users);
+    if matches!(bus, Bus::Solo) || found.len() == users.len() {
+        return found;
+    }
+    let elsewhere: Vec<UserId> = users
+        .iter()
+        .filter(|u| !found.contains(u))
+        .copied()
+        .collect();
+    let rooms: Vec<String> = elsewhere.iter().map(|u| protocol::user_room(*u)).collect();
+    // The rooms of every socket in those users' rooms, on every node: a
+    // user's own room among them means they have a socket somewhere.
+    match io.within(rooms).rooms().await {
+        Ok(held) => {
+            let held: std::collections::HashSet<&str> = held.iter().map(|r| r.as_ref()).collect();
+            found.extend(
+                elsewhere
+                    .into_iter()
+                    .filter(|u| held.contains(protocol::user_room(*u).as_str())),
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "presence on other nodes not read"),
+    }
+    found
 }

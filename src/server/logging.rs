@@ -1,7 +1,8 @@
 //! What the server logs, and the caps that keep secrets out of it. Our own
 //! code logs ids, counts and sizes only, never a token, a key or a message.
 //! The Socket.IO crates log more at debug and trace: socketioxide logs each
-//! CONNECT packet's `auth` object (the session token) and whole packets, so
+//! CONNECT packet's `auth` object (the session token) and whole packets,
+//! and its Redis adapter every request between nodes (pushes, whole), so
 //! they are capped at info whatever `RUST_LOG` asks for. The binary installs
 //! [`init`]; the tests capture the log through the same [`caps`].
 
@@ -15,7 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 const DEFAULT: &str = "info,sqlx=warn";
 
 /// Crates whose debug and trace lines carry tokens or payloads.
-const CAPPED: [&str; 2] = ["socketioxide", "engineioxide"];
+const CAPPED: [&str; 3] = ["socketioxide", "socketioxide_redis", "engineioxide"];
 
 /// A filter that lets everything through but the capped crates' lines
 /// below info; it is combined with whatever else decides the level.
@@ -49,6 +50,7 @@ mod tests {
             "socketioxide::client",
             "engineioxide::service",
             "socketioxide",
+            "socketioxide_redis",
         ] {
             assert!(!caps.would_enable(target, &Level::DEBUG), "{target}");
             assert!(caps.would_enable(target, &Level::INFO), "{target}");

@@ -24,14 +24,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::extract::{OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::extract::{State, TryData};
 use socketioxide::handler::ConnectHandler;
-use socketioxide::layer::SocketIoLayer;
 
 use super::accounts;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::auth::token;
+use super::fanout::{self, Ack, Adapter, Bus, Io, Layer, Socket};
 use super::live;
 use super::presence::Presence;
 use super::rate::{Bucket, Rate};
@@ -96,6 +96,8 @@ struct Sessions {
     events: Rate,
     /// Typing relays, coalesced per conversation.
     typing: Arc<TypingRelay>,
+    /// Where presence on other nodes is asked.
+    bus: Bus,
 }
 
 /// How often sockets whose token has expired are looked for and closed.
@@ -133,7 +135,7 @@ fn unix_now() -> u64 {
 
 /// Closes, every [`EXPIRY_SWEEP`], the sockets whose token has expired;
 /// runs until the server stops (boot aborts it).
-pub async fn close_expired(io: SocketIo) {
+pub async fn close_expired(io: Io) {
     let mut every = tokio::time::interval(EXPIRY_SWEEP);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -152,16 +154,21 @@ pub async fn close_expired(io: SocketIo) {
     }
 }
 
-/// Builds the Socket.IO layer for the router and the handle used to emit.
-pub fn layer(
+/// Builds the Socket.IO layer for the router and the handle used to emit,
+/// its emits fanning out over `bus`; fails if the namespace cannot
+/// subscribe to the bus.
+#[allow(clippy::too_many_arguments)]
+pub async fn layer(
     store: Arc<dyn Store>,
     secrets: Arc<ServerSecrets>,
     recent: Arc<RecentUsers>,
     online: Arc<Presence>,
     typing: Arc<TypingRelay>,
+    bus: Bus,
     settings: &Settings,
-) -> (SocketIoLayer, SocketIo) {
+) -> anyhow::Result<(Layer, Io)> {
     let (layer, io) = SocketIo::builder()
+        .with_adapter::<Adapter>(fanout::adapter(bus.clone(), settings))
         .req_path(protocol::SOCKET_PATH)
         .ws_read_buffer_size(WS_READ_BUFFER)
         .max_payload(MAX_CLIENT_FRAME as u64)
@@ -177,10 +184,13 @@ pub fn layer(
             per_user: settings.sockets_per_user,
             events: settings.socket_events_per_minute,
             typing,
+            bus,
         })
         .build_layer();
-    io.ns("/", on_connect.with(authenticate));
-    (layer, io)
+    io.ns("/", on_connect.with(authenticate))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot subscribe to the other nodes' pushes: {e}"))?;
+    Ok((layer, io))
 }
 
 /// Socket.IO keeps every socket's handshake request (URI, headers,
@@ -218,7 +228,7 @@ pub async fn detach_handshake(mut request: Request) -> Request {
 
 /// Connect middleware: admits a socket only with a valid session.
 async fn authenticate(
-    socket: SocketRef,
+    socket: Socket,
     TryData(auth): TryData<HandshakeAuth>,
     State(sessions): State<Sessions>,
 ) -> Result<(), Refusal> {
@@ -283,7 +293,7 @@ fn refusal(e: crate::model::error::ApiError) -> Refusal {
 /// The socket is in the namespace now, where a logout reaches it: the
 /// session is checked once more, for a logout that ran while the handshake
 /// was being checked.
-async fn on_connect(socket: SocketRef, io: SocketIo, State(sessions): State<Sessions>) {
+async fn on_connect(socket: Socket, io: Io, State(sessions): State<Sessions>) {
     let Some(session) = socket.extensions.get::<SocketSession>() else {
         let _ = socket.disconnect();
         return;
@@ -314,7 +324,15 @@ async fn on_connect(socket: SocketRef, io: SocketIo, State(sessions): State<Sess
         live::announce(sessions.store.as_ref(), &io, user, true).await;
     }
     if session.presence {
-        for peer in live::online_peers(sessions.store.as_ref(), &sessions.online, user).await {
+        let peers = live::online_peers(
+            sessions.store.as_ref(),
+            &io,
+            &sessions.bus,
+            &sessions.online,
+            user,
+        )
+        .await;
+        for peer in peers {
             let _ = socket.emit(PRESENCE, &peer);
         }
     }
@@ -322,7 +340,7 @@ async fn on_connect(socket: SocketRef, io: SocketIo, State(sessions): State<Sess
 
 /// A socket closed: if it was its user's last, they go offline once
 /// [`PRESENCE_GRACE`] has passed without another.
-async fn on_disconnect(socket: SocketRef, io: SocketIo, State(sessions): State<Sessions>) {
+async fn on_disconnect(socket: Socket, io: Io, State(sessions): State<Sessions>) {
     let Some(session) = socket.extensions.get::<SocketSession>() else {
         return;
     };
@@ -333,6 +351,11 @@ async fn on_disconnect(socket: SocketRef, io: SocketIo, State(sessions): State<S
     tokio::spawn(async move {
         tokio::time::sleep(PRESENCE_GRACE).await;
         if !sessions.online.expire(user, generation) {
+            return;
+        }
+        // Still connected through another node: online.
+        let anywhere = live::online_anywhere(&io, &sessions.bus, &sessions.online, &[user]).await;
+        if !anywhere.is_empty() {
             return;
         }
         // What they share now (they may have changed it meanwhile).
@@ -352,7 +375,7 @@ fn error_ack(error: ErrorCode) -> RoomAck {
 
 /// Counts one event of the socket against `socket_events_per_minute`: the
 /// session it runs under, or the error ack to answer instead.
-fn admit(socket: &SocketRef, events: Rate) -> Result<SocketSession, RoomAck> {
+fn admit(socket: &Socket, events: Rate) -> Result<SocketSession, RoomAck> {
     let session = socket
         .extensions
         .get::<SocketSession>()
@@ -365,9 +388,9 @@ fn admit(socket: &SocketRef, events: Rate) -> Result<SocketSession, RoomAck> {
 
 /// `join-conversation` (a conversation id): members only.
 async fn on_join(
-    socket: SocketRef,
+    socket: Socket,
     TryData(id): TryData<ConversationId>,
-    ack: AckSender,
+    ack: Ack,
     State(sessions): State<Sessions>,
 ) {
     let answer = match (admit(&socket, sessions.events), id) {
@@ -394,8 +417,8 @@ async fn on_join(
 /// goes to the whole room with the others who typed meanwhile, in one
 /// event ([`TypingRelay`]).
 async fn on_typing(
-    socket: SocketRef,
-    io: SocketIo,
+    socket: Socket,
+    io: Io,
     TryData(typing): TryData<TypingIn>,
     State(sessions): State<Sessions>,
 ) {
@@ -455,7 +478,7 @@ async fn on_typing(
 }
 
 /// Any other event: an error ack if it asked for one, and nothing else.
-async fn on_unknown(socket: SocketRef, ack: AckSender, State(sessions): State<Sessions>) {
+async fn on_unknown(socket: Socket, ack: Ack, State(sessions): State<Sessions>) {
     let answer = admit(&socket, sessions.events)
         .err()
         .unwrap_or(error_ack(ErrorCode::InvalidRequest));
@@ -464,9 +487,9 @@ async fn on_unknown(socket: SocketRef, ack: AckSender, State(sessions): State<Se
 
 /// `leave-conversation` (a conversation id).
 async fn on_leave(
-    socket: SocketRef,
+    socket: Socket,
     TryData(id): TryData<ConversationId>,
-    ack: AckSender,
+    ack: Ack,
     State(sessions): State<Sessions>,
 ) {
     let answer = match (admit(&socket, sessions.events), id) {

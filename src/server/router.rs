@@ -6,14 +6,14 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
-use socketioxide::layer::SocketIoLayer;
 
+use super::fanout::Layer;
 use super::state::AppState;
 use super::{api_status, headers, health, intake, origin, realtime};
 use crate::app::{App, shell};
 use leptos::prelude::provide_context;
 
-pub fn router(state: AppState, sockets: SocketIoLayer) -> Router {
+pub fn router(state: AppState, sockets: Layer) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()

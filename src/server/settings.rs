@@ -82,6 +82,26 @@ pub const SETTINGS: &[Def] = &[
         command_line: true,
     },
     Def {
+        key: "redis_url",
+        env: "HUSH_REDIS_URL",
+        flag: "redis-url",
+        value_name: "URL",
+        default: "",
+        help: "Redis 7 (a redis:// URL; no TLS: keep it on a private network) through which several nodes push to each other's sockets; empty: one node, pushes in process",
+        secret: true,
+        command_line: true,
+    },
+    Def {
+        key: "redis_prefix",
+        env: "HUSH_REDIS_PREFIX",
+        flag: "redis-prefix",
+        value_name: "NAME",
+        default: "hush",
+        help: "What this deployment's Redis channels start with (letters, digits, - _ . :, at most 64): nodes of one deployment share it, another deployment on the same Redis needs its own",
+        secret: false,
+        command_line: true,
+    },
+    Def {
         key: "site_dir",
         env: "HUSH_SITE_DIR",
         flag: "site-dir",
@@ -282,6 +302,10 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Most connections to PostgreSQL (unused on SQLite).
     pub database_pool_size: u32,
+    /// `None`: one node, the in-process adapter.
+    pub redis_url: Option<String>,
+    /// What this deployment's Redis channels start with.
+    pub redis_prefix: String,
     pub site_dir: PathBuf,
     pub allowed_origins: Vec<String>,
     /// The origin browsers use (`https://host[:port]`), if set.
@@ -516,6 +540,8 @@ impl Settings {
             database_pool_size: parse(take("database_pool_size"), |v| {
                 number(v, 1, 1000).map(|n| n as u32)
             })?,
+            redis_url: parse(take("redis_url"), redis_url)?,
+            redis_prefix: parse(take("redis_prefix"), redis_prefix)?,
             site_dir: parse(take("site_dir"), non_empty_path)?,
             allowed_origins: parse(take("allowed_origins"), origins)?,
             public_url: parse(take("public_url"), |v| {
@@ -615,6 +641,30 @@ fn database_url(v: &str) -> Result<Option<String>, String> {
         Ok(Some(v.to_owned()))
     } else {
         Err("expected a postgres:// or sqlite: URL, or nothing for the embedded default".into())
+    }
+}
+
+fn redis_url(v: &str) -> Result<Option<String>, String> {
+    if v.is_empty() {
+        Ok(None)
+    } else if v.starts_with("redis://") {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err("expected a redis:// URL, or nothing for one node".into())
+    }
+}
+
+/// A prefix may not hold `#`, which the adapter's channel names use as a
+/// separator; the rest is kept to what reads well in `PUBSUB SHARDCHANNELS`.
+fn redis_prefix(v: &str) -> Result<String, String> {
+    let fits = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if fits {
+        Ok(v.to_owned())
+    } else {
+        Err("expected 1 to 64 letters, digits, '-', '_', '.' or ':'".into())
     }
 }
 
@@ -729,6 +779,8 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.database_url, None);
         assert_eq!(s.database_pool_size, 16);
+        assert_eq!(s.redis_url, None);
+        assert_eq!(s.redis_prefix, "hush");
         assert_eq!(s.site_dir, PathBuf::from("target/site"));
         assert!(s.allowed_origins.is_empty());
         assert!(s.trusted_proxies.is_empty());
@@ -930,6 +982,26 @@ mod tests {
         .to_string();
         assert!(err.contains("`database_url`"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+
+        let err = Sources {
+            env: env(&[("HUSH_REDIS_URL", "http://:hunter2@cache:6379")]),
+            ..Sources::default()
+        }
+        .load()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`redis_url`"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_redis_prefix_keeps_to_plain_names() {
+        for good in ["hush", "hush-prod.eu:1", "t_42"] {
+            assert_eq!(redis_prefix(good).as_deref(), Ok(good));
+        }
+        for bad in ["", "a#b", "with space", &"x".repeat(65)] {
+            assert!(redis_prefix(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use socketioxide::SocketIo;
 
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::epoch_changes::EpochChanges;
+use super::fanout::{Bus, Io};
 use super::presence::Presence;
 use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
@@ -31,7 +31,9 @@ pub struct AppState {
     /// Users behind recently checked sessions (shared with the sockets).
     pub recent: Arc<RecentUsers>,
     /// For emitting to rooms and closing sockets from HTTP handlers.
-    pub io: SocketIo,
+    pub io: Io,
+    /// Where emits go besides this node's sockets (for `/healthz`).
+    pub bus: Bus,
     /// Epoch changes recently read, for every member catching up at once.
     pub epoch_changes: Arc<EpochChanges>,
     /// Who is online on this node (shared with the sockets).

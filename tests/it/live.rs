@@ -151,6 +151,20 @@ impl Live {
         post(&self.http, &self.url, "1".to_owned()).await;
     }
 
+    /// Whether the server closes this socket (a DISCONNECT, or the session
+    /// gone) within `within`; events before that are skipped.
+    pub async fn closed(&mut self, within: Duration) -> bool {
+        let closing = async {
+            loop {
+                match self.packets.recv().await {
+                    None | Some(SocketPacket::Disconnect) => return,
+                    Some(_) => continue,
+                }
+            }
+        };
+        tokio::time::timeout(within, closing).await.is_ok()
+    }
+
     /// Connects as the holder of `token`, which must be admitted.
     pub async fn connect(server: &Client, token: &str) -> Live {
         Self::try_connect(server, Some(token))

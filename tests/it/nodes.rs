@@ -13,22 +13,45 @@ use serde_json::json;
 use crate::chat::{self, history, seal, send};
 use crate::util::{Client, TestServer, random};
 
-/// Two in-process servers sharing one database and one token secret, and
-/// the directory of that database (SQLite's file is in it).
-async fn two_nodes() -> (crate::pg::Data, TestServer, TestServer) {
+/// The `database_url` nodes on the data directory `shared` share: its
+/// PostgreSQL database in the PostgreSQL pass, else a SQLite file in it.
+pub fn shared_database(shared: &crate::pg::Data) -> String {
+    crate::pg::database_for(shared.path())
+        .unwrap_or_else(|| format!("sqlite://{}/shared.db?mode=rwc", shared.path().display()))
+}
+
+/// `count` in-process servers sharing one database and one token secret,
+/// each also adjusted by `adjust`, and the directory of that database
+/// (SQLite's file is in it).
+pub async fn nodes(
+    count: usize,
+    adjust: impl Fn(&mut hush::server::settings::Settings),
+) -> (crate::pg::Data, Vec<TestServer>) {
     let shared = crate::pg::Data::new();
-    let url = crate::pg::database_for(shared.path())
-        .unwrap_or_else(|| format!("sqlite://{}/shared.db?mode=rwc", shared.path().display()));
+    let url = shared_database(&shared);
     let secret = hush::model::encoding::b64(&random::<32>());
-    let node = |url: String, secret: String| {
-        TestServer::start_with(move |s| {
-            s.database_url = Some(url);
-            s.token_secret = Some(secret);
-            s.kdf_min_iterations = crate::util::TEST_ITERATIONS;
-        })
-    };
-    let a = node(url.clone(), secret.clone()).await;
-    let b = node(url, secret).await;
+    let mut nodes = Vec::new();
+    for _ in 0..count {
+        let (url, secret) = (url.clone(), secret.clone());
+        let adjust = &adjust;
+        nodes.push(
+            TestServer::start_with(move |s| {
+                s.database_url = Some(url);
+                s.token_secret = Some(secret);
+                s.kdf_min_iterations = crate::util::TEST_ITERATIONS;
+                adjust(s);
+            })
+            .await,
+        );
+    }
+    (shared, nodes)
+}
+
+/// Two nodes on one database, each pushing to its own sockets only.
+async fn two_nodes() -> (crate::pg::Data, TestServer, TestServer) {
+    let (shared, mut nodes) = nodes(2, |_| {}).await;
+    let b = nodes.pop().unwrap();
+    let a = nodes.pop().unwrap();
     (shared, a, b)
 }
 

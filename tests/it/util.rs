@@ -246,10 +246,16 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub fn start(addr: &str, data: &std::path::Path) -> Self {
+        Self::start_with(addr, data, &[])
+    }
+
+    /// Like [`ServeProcess::start`], with these `HUSH_…` variables too.
+    pub fn start_with(addr: &str, data: &std::path::Path, vars: &[(&str, &str)]) -> Self {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hush"));
         if let Some(url) = crate::pg::database_for(data) {
             command.env("HUSH_DATABASE_URL", url);
         }
+        command.envs(vars.iter().copied());
         let child = command
             .env("RUST_LOG", "warn")
             .env_remove("HUSH_CONFIG")

@@ -5,7 +5,8 @@
 //! A logout on this node takes effect at once: it revokes the user's
 //! cached row and refuses any older row a request still in flight tries to
 //! put back. When several nodes share a database, a logout on another node
-//! takes effect here within [`TTL`].
+//! takes effect here as soon as Redis tells it (`fanout`), and within
+//! [`TTL`] when it cannot.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -81,7 +82,13 @@ impl RecentUsers {
     pub fn revoke(&self, id: UserId, version: u32, now: Instant) {
         let mut inner = self.inner.lock().expect("recent users lock");
         inner.users.remove(&id);
-        inner.revoked.insert(id, (version, now));
+        // Told twice (this node's own logout comes back from Redis), or out
+        // of order: the highest version stands.
+        let floor = inner
+            .revoked
+            .get(&id)
+            .map_or(version, |(min, _)| version.max(*min));
+        inner.revoked.insert(id, (floor, now));
     }
 }
 

@@ -1,7 +1,10 @@
 //! The server's own secrets: the key that signs session tokens, and the key
 //! that makes stable fake salts for unknown usernames. Generated once into
 //! `<data_dir>/secrets.json` (mode 0600) unless the settings give the token
-//! key (which several nodes must share).
+//! key (which several nodes must share). A given token key also gives the
+//! salt key (derived from it, under a label of its own): nodes that made
+//! their own would answer an unknown name's prelogin with different salts,
+//! telling whoever asks two nodes that the name has no account.
 
 use std::fmt;
 use std::io::Write;
@@ -64,13 +67,15 @@ impl ServerSecrets {
                 ))
             })
         };
-        let token_key = match token_key {
-            Some(key) => Zeroizing::new(key.as_bytes().to_vec()),
-            None => Zeroizing::new(decode(&on_disk.token_key, "token_key")?),
-        };
-        Ok(ServerSecrets {
-            token_key,
-            salt_key: Zeroizing::new(decode(&on_disk.salt_key, "salt_key")?),
+        Ok(match token_key {
+            Some(key) => ServerSecrets {
+                salt_key: Zeroizing::new(derive(key.as_bytes(), b"hush|salt-key")),
+                token_key: Zeroizing::new(key.as_bytes().to_vec()),
+            },
+            None => ServerSecrets {
+                token_key: Zeroizing::new(decode(&on_disk.token_key, "token_key")?),
+                salt_key: Zeroizing::new(decode(&on_disk.salt_key, "salt_key")?),
+            },
         })
     }
 
@@ -89,6 +94,13 @@ impl ServerSecrets {
         let full = mac.finalize().into_bytes();
         full[..KDF_SALT_LEN].try_into().expect("32 > 16")
     }
+}
+
+/// HMAC-SHA-256 of `label` under `key`.
+fn derive(key: &[u8], label: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().to_vec()
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -137,5 +149,12 @@ mod tests {
         let key = "a-shared-secret-for-every-node-0123456789";
         let secrets = ServerSecrets::load_or_create(dir.path(), Some(key)).unwrap();
         assert_eq!(secrets.token_key(), key.as_bytes());
+        // Another node, its own data directory, the same key: the same
+        // fake salts, unlike a node that generated its own.
+        let other = tempfile::tempdir().unwrap();
+        let node = ServerSecrets::load_or_create(other.path(), Some(key)).unwrap();
+        assert_eq!(node.fake_salt("nobody"), secrets.fake_salt("nobody"));
+        let alone = ServerSecrets::load_or_create(other.path(), None).unwrap();
+        assert_ne!(alone.fake_salt("nobody"), secrets.fake_salt("nobody"));
     }
 }

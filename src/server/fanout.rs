@@ -1,0 +1,395 @@
+//! Fan-out between nodes: every push goes through socketioxide's Redis
+//! adapter, over a [`Bus`] that is Redis (sharded pub/sub through fred)
+//! when `redis_url` is set, and nothing when it is not (one node: the
+//! adapter then only delivers to this node's sockets, as the in-process
+//! adapter does).
+//!
+//! The adapter publishes an emit to the other nodes before it delivers to
+//! this node's sockets, and gives up on the local delivery when the publish
+//! fails. So the bus never fails a publish: one that Redis does not take
+//! within [`PUBLISH_TIMEOUT`] (or at once, while the connection is down) is
+//! counted and logged, and the emit still reaches this node's sockets. A
+//! send still answers once its message is stored; members on other nodes
+//! miss the push and catch up from history when they next hear anything
+//! (the next push's `seq` shows the gap) or reconnect.
+//!
+//! A logout reaches every node the same way: the node that ends the
+//! sessions publishes `{user} {version}` on `{prefix}-revoked`, and every
+//! node drops the user's cached row ([`RecentUsers::revoke`]), so the
+//! ended token is refused everywhere at once rather than within the
+//! cache's few seconds (which remain the bound while Redis is down).
+//!
+//! fred reconnects for ever (exponential backoff up to
+//! [`RECONNECT_MAX`]); this node then subscribes again, and a watchdog
+//! checks every [`WATCHDOG_EVERY`] that Redis still counts all of this
+//! node's subscriptions, subscribing again when it does not (a
+//! resubscription after a restart was seen to restore some channels only).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use fred::clients::SubscriberClient;
+use fred::prelude::{
+    Builder, ClientLike, Config, Error as RedisError, ErrorKind, EventInterface, PubsubInterface,
+    ReconnectPolicy,
+};
+use fred::types::RespVersion;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Emitter;
+use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::layer::SocketIoLayer;
+use socketioxide_redis::drivers::fred::{FredDriver, FredError};
+use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+use tokio::task::JoinHandle;
+
+use super::auth::recent::RecentUsers;
+use super::settings::Settings;
+use crate::model::ids::UserId;
+
+/// The adapter every node runs, with Redis or without.
+pub type Adapter = CustomRedisAdapter<Emitter, Bus>;
+/// The Socket.IO handle: emit to rooms, move and close sockets.
+pub type Io = SocketIo<Adapter>;
+/// A socket, in a handler.
+pub type Socket = SocketRef<Adapter>;
+/// Answers an event's ack, in a handler.
+pub type Ack = AckSender<Adapter>;
+/// The Socket.IO layer in front of the router.
+pub type Layer = SocketIoLayer<Adapter>;
+
+/// How long an emit waits for Redis to take its publish before it goes to
+/// this node's sockets only.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a request between nodes (such as listing rooms across the
+/// cluster) waits for the others' answers.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long connecting to Redis may take, at start and on reconnects.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest wait between two reconnection attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(2);
+/// How often the watchdog checks this node's subscriptions.
+pub const WATCHDOG_EVERY: Duration = Duration::from_secs(2);
+/// Messages from Redis waiting for the adapter before fred drops the
+/// oldest (its default, 32, drops under a burst to a room of 1,000).
+const INBOX: usize = 4096;
+
+/// Where emits go besides this node's sockets.
+#[derive(Clone)]
+pub enum Bus {
+    /// Nowhere: one node.
+    Solo,
+    /// To the other nodes, through Redis.
+    Redis(Arc<RedisBus>),
+}
+
+/// The Redis side of a [`Bus`].
+pub struct RedisBus {
+    driver: FredDriver,
+    client: SubscriberClient,
+    /// `{prefix}-revoked`, where logouts are told.
+    revocations: String,
+    /// Publishes that did not reach Redis (their emits went to this node's
+    /// sockets only).
+    lost: AtomicU64,
+    /// Whether the last publish failed (so a failure is logged once per
+    /// outage, not once per emit).
+    failing: AtomicBool,
+    /// Resubscriptions the watchdog made.
+    resubscribed: AtomicU64,
+}
+
+/// The bus and its background tasks, as [`connect`] starts them.
+pub struct Fanout {
+    pub bus: Bus,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Connects to `redis_url`, if set, and listens there for logouts on other
+/// nodes, revoking them in `recent`; fails when Redis does not answer, so
+/// a misconfigured node does not start alone. Never logs the URL (it may
+/// carry a password).
+pub async fn connect(settings: &Settings, recent: Arc<RecentUsers>) -> anyhow::Result<Fanout> {
+    let Some(url) = settings.redis_url.as_deref() else {
+        return Ok(Fanout {
+            bus: Bus::Solo,
+            tasks: Vec::new(),
+        });
+    };
+    let mut config = Config::from_url(url).context("redis_url is not a Redis URL")?;
+    // fred reads no protocol from the URL; the adapter's sharded pub/sub
+    // needs RESP3 (Redis 7).
+    config.version = RespVersion::RESP3;
+    config.fail_fast = true;
+    let client = Builder::from_config(config)
+        .with_performance_config(|perf| {
+            perf.default_command_timeout = PUBLISH_TIMEOUT;
+            perf.broadcast_channel_capacity = INBOX;
+        })
+        .with_connection_config(|conn| {
+            conn.connection_timeout = CONNECT_TIMEOUT;
+            conn.internal_command_timeout = CONNECT_TIMEOUT;
+        })
+        .set_policy(ReconnectPolicy::new_exponential(
+            0,
+            100,
+            RECONNECT_MAX.as_millis() as u32,
+            2,
+        ))
+        .build_subscriber_client()
+        .context("cannot set up the Redis client")?;
+    let driver = tokio::time::timeout(CONNECT_TIMEOUT, FredDriver::new(client.clone()))
+        .await
+        .map_err(|_| anyhow::anyhow!("Redis (redis_url) did not answer within 5 s"))?
+        .context("cannot reach Redis (redis_url)")?;
+    let revocations = format!("{}-revoked", settings.redis_prefix);
+    let heard = driver
+        .subscribe(revocations.clone(), INBOX)
+        .await
+        .context("cannot subscribe on Redis (redis_url)")?;
+    let redis = Arc::new(RedisBus {
+        driver,
+        client: client.clone(),
+        revocations,
+        lost: AtomicU64::new(0),
+        failing: AtomicBool::new(false),
+        resubscribed: AtomicU64::new(0),
+    });
+    let tasks = vec![
+        tokio::spawn(resubscribe_on_reconnect(redis.clone())),
+        tokio::spawn(watchdog(redis.clone())),
+        tokio::spawn(hear_revocations(heard, recent)),
+    ];
+    tracing::info!(prefix = %settings.redis_prefix, "pushes fan out through Redis");
+    Ok(Fanout {
+        bus: Bus::Redis(redis),
+        tasks,
+    })
+}
+
+/// The adapter's construction, for `SocketIo::builder().with_adapter`.
+pub fn adapter(bus: Bus, settings: &Settings) -> RedisAdapterCtr<Bus> {
+    let config = RedisAdapterConfig::new()
+        .with_prefix(settings.redis_prefix.clone())
+        .with_request_timeout(REQUEST_TIMEOUT);
+    RedisAdapterCtr::new_with_driver(bus, config)
+}
+
+impl Fanout {
+    /// Stops the background tasks and closes the connection.
+    pub async fn close(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+        if let Bus::Redis(redis) = self.bus {
+            let _ = tokio::time::timeout(PUBLISH_TIMEOUT, redis.client.quit()).await;
+        }
+    }
+}
+
+/// What `/healthz` tells of the bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusHealth {
+    Solo,
+    Up,
+    Down,
+}
+
+impl Bus {
+    pub fn health(&self) -> BusHealth {
+        match self {
+            Bus::Solo => BusHealth::Solo,
+            Bus::Redis(redis) if redis.client.is_connected() => BusHealth::Up,
+            Bus::Redis(_) => BusHealth::Down,
+        }
+    }
+
+    /// Tells every other node that `user`'s sessions before token version
+    /// `version` ended (best effort: a node that misses it trusts its
+    /// cached row for at most [`TTL`](super::auth::recent::TTL)).
+    pub async fn revoked(&self, user: UserId, version: u32) {
+        if let Bus::Redis(redis) = self {
+            let told = format!("{user} {version}").into_bytes();
+            let _ = self.publish(redis.revocations.clone(), told).await;
+        }
+    }
+
+    /// Publishes that did not reach Redis, and resubscriptions the
+    /// watchdog made, since start.
+    pub fn counts(&self) -> (u64, u64) {
+        match self {
+            Bus::Solo => (0, 0),
+            Bus::Redis(redis) => (
+                redis.lost.load(Ordering::Relaxed),
+                redis.resubscribed.load(Ordering::Relaxed),
+            ),
+        }
+    }
+}
+
+impl RedisBus {
+    fn published(&self) {
+        if self.failing.swap(false, Ordering::Relaxed) {
+            tracing::warn!("Redis takes pushes again; members on other nodes catch up");
+        }
+    }
+
+    fn lost(&self, error: &dyn std::fmt::Display) {
+        self.lost.fetch_add(1, Ordering::Relaxed);
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                error = %error,
+                "Redis does not take pushes: they reach this node's sockets only, and members on other nodes catch up from history"
+            );
+        }
+    }
+}
+
+fn timed_out() -> FredError {
+    RedisError::new(ErrorKind::Timeout, "Redis did not answer in time").into()
+}
+
+impl Driver for Bus {
+    type Error = FredError;
+
+    async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
+        let Bus::Redis(redis) = self else {
+            return Ok(());
+        };
+        if !redis.client.is_connected() {
+            redis.lost(&"not connected");
+            return Ok(());
+        }
+        match tokio::time::timeout(PUBLISH_TIMEOUT, redis.driver.publish(chan, val)).await {
+            Ok(Ok(())) => redis.published(),
+            Ok(Err(e)) => redis.lost(&e),
+            Err(_) => redis.lost(&"timed out"),
+        }
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        chan: String,
+        size: usize,
+    ) -> Result<MessageStream<ChanItem>, Self::Error> {
+        match self {
+            Bus::Solo => Ok(MessageStream::new_empty()),
+            Bus::Redis(redis) => {
+                tokio::time::timeout(CONNECT_TIMEOUT, redis.driver.subscribe(chan, size))
+                    .await
+                    .map_err(|_| timed_out())?
+            }
+        }
+    }
+
+    async fn unsubscribe(&self, chan: String) -> Result<(), Self::Error> {
+        match self {
+            Bus::Solo => Ok(()),
+            Bus::Redis(redis) => {
+                tokio::time::timeout(PUBLISH_TIMEOUT, redis.driver.unsubscribe(chan))
+                    .await
+                    .map_err(|_| timed_out())?
+            }
+        }
+    }
+
+    async fn num_serv(&self, chan: &str) -> Result<u16, Self::Error> {
+        match self {
+            Bus::Solo => Ok(1),
+            Bus::Redis(redis) => tokio::time::timeout(PUBLISH_TIMEOUT, redis.driver.num_serv(chan))
+                .await
+                .map_err(|_| timed_out())?,
+        }
+    }
+}
+
+/// Revokes, in this node's cache, the sessions other nodes ended.
+async fn hear_revocations(mut heard: MessageStream<ChanItem>, recent: Arc<RecentUsers>) {
+    use futures_core::Stream;
+    while let Some((_, told)) = std::future::poll_fn(|cx| Pin::new(&mut heard).poll_next(cx)).await
+    {
+        let told = String::from_utf8_lossy(&told);
+        let parsed = told.split_once(' ').and_then(|(user, version)| {
+            Some((user.parse::<UserId>().ok()?, version.parse().ok()?))
+        });
+        match parsed {
+            Some((user, version)) => recent.revoke(user, version, Instant::now()),
+            None => tracing::warn!("an unreadable revocation on Redis was ignored"),
+        }
+    }
+}
+
+/// Subscribes again, one by one, to every channel this node subscribed to
+/// (SSUBSCRIBE to a channel already subscribed changes nothing). fred's own
+/// `resubscribe_all` sends them grouped and, after a Redis restart, was
+/// seen to restore only the first.
+async fn restore(redis: &RedisBus) -> Result<(), RedisError> {
+    for channel in redis.client.tracked_shard_channels() {
+        redis.client.ssubscribe(channel.to_string()).await?;
+    }
+    Ok(())
+}
+
+/// Subscribes again at every reconnection.
+async fn resubscribe_on_reconnect(redis: Arc<RedisBus>) {
+    let mut reconnected = redis.client.reconnect_rx();
+    loop {
+        match reconnected.recv().await {
+            Ok(_) => {
+                if let Err(e) = restore(&redis).await {
+                    tracing::warn!(error = %e, "Redis subscriptions not restored at reconnect; the watchdog retries");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// How many shard channels Redis counts this connection subscribed to
+/// (`ssub=` in `CLIENT INFO`).
+async fn subscribed(redis: &RedisBus) -> Result<usize, RedisError> {
+    let info: String = redis
+        .client
+        .custom(fred::cmd!("CLIENT"), vec!["INFO"])
+        .await?;
+    info.split_whitespace()
+        .find_map(|field| field.strip_prefix("ssub=")?.parse().ok())
+        .ok_or_else(|| RedisError::new(ErrorKind::Protocol, "CLIENT INFO without ssub"))
+}
+
+/// Every [`WATCHDOG_EVERY`], while connected: if Redis counts fewer
+/// subscriptions on this node's connection than it made, some were lost (a
+/// resubscription at reconnect failed); subscribe again.
+async fn watchdog(redis: Arc<RedisBus>) {
+    let mut every = tokio::time::interval(WATCHDOG_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if !redis.client.is_connected() {
+            continue;
+        }
+        let made = redis.client.tracked_shard_channels().len();
+        // Not answered: the connection is going; fred reconnects.
+        let Ok(counted) = subscribed(&redis).await else {
+            continue;
+        };
+        if counted >= made {
+            continue;
+        }
+        match restore(&redis).await {
+            Ok(()) => {
+                redis.resubscribed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    lost = made - counted,
+                    "Redis had lost some of this node's subscriptions; subscribed again"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "Redis subscriptions not restored; trying again"),
+        }
+    }
+}
