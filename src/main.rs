@@ -45,9 +45,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // test) may signal the moment it reads that line.
     let stop = shutdown_signal().context("cannot listen for SIGTERM and Ctrl-C")?;
     println!(
-        "Hush is serving http://{} (store: {}; Socket.IO: in-process)",
+        "Hush is serving http://{} (store: {}; Socket.IO: {})",
         running.addr(),
-        running.store().describe()
+        running.store().describe(),
+        running.fanout()
     );
     stop.await;
     tracing::info!("shutting down");

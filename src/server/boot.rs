@@ -120,6 +120,12 @@ impl Running {
         &self.store
     }
 
+    /// Where pushes fan out besides this node's sockets, for the start-up
+    /// line.
+    pub fn fanout(&self) -> &str {
+        self.fanout.bus.describe()
+    }
+
     /// The Socket.IO handle (rooms, sockets).
     pub fn io(&self) -> &Io {
         &self.io

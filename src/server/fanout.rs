@@ -8,7 +8,8 @@
 //! this node's sockets, and gives up on the local delivery when the publish
 //! fails. So the bus never fails a publish: one that Redis does not take
 //! within [`PUBLISH_TIMEOUT`] (or at once, while the connection is down) is
-//! counted and logged, and the emit still reaches this node's sockets. A
+//! logged (once per outage), and the emit still reaches this node's
+//! sockets. A
 //! send still answers once its message is stored; members on other nodes
 //! miss the push and catch up from history when they next hear anything
 //! (the next push's `seq` shows the gap) or reconnect.
@@ -27,7 +28,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -92,14 +93,11 @@ pub struct RedisBus {
     client: SubscriberClient,
     /// `{prefix}-revoked`, where logouts are told.
     revocations: String,
-    /// Publishes that did not reach Redis (their emits went to this node's
-    /// sockets only).
-    lost: AtomicU64,
+    /// Where and under which prefix, for the start-up line (never who).
+    described: String,
     /// Whether the last publish failed (so a failure is logged once per
     /// outage, not once per emit).
     failing: AtomicBool,
-    /// Resubscriptions the watchdog made.
-    resubscribed: AtomicU64,
 }
 
 /// The bus and its background tasks, as [`connect`] starts them.
@@ -154,9 +152,8 @@ pub async fn connect(settings: &Settings, recent: Arc<RecentUsers>) -> anyhow::R
         driver,
         client: client.clone(),
         revocations,
-        lost: AtomicU64::new(0),
+        described: format!("Redis {}, prefix {}", host_of(url), settings.redis_prefix),
         failing: AtomicBool::new(false),
-        resubscribed: AtomicU64::new(0),
     });
     let tasks = vec![
         tokio::spawn(resubscribe_on_reconnect(redis.clone())),
@@ -198,7 +195,23 @@ pub enum BusHealth {
     Down,
 }
 
+/// The host and port of a `redis://` URL, without user, password or
+/// database.
+fn host_of(url: &str) -> &str {
+    let rest = url.strip_prefix("redis://").unwrap_or(url);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
 impl Bus {
+    /// What the start-up line says of it.
+    pub fn describe(&self) -> &str {
+        match self {
+            Bus::Solo => "in-process",
+            Bus::Redis(redis) => &redis.described,
+        }
+    }
+
     pub fn health(&self) -> BusHealth {
         match self {
             Bus::Solo => BusHealth::Solo,
@@ -216,18 +229,6 @@ impl Bus {
             let _ = self.publish(redis.revocations.clone(), told).await;
         }
     }
-
-    /// Publishes that did not reach Redis, and resubscriptions the
-    /// watchdog made, since start.
-    pub fn counts(&self) -> (u64, u64) {
-        match self {
-            Bus::Solo => (0, 0),
-            Bus::Redis(redis) => (
-                redis.lost.load(Ordering::Relaxed),
-                redis.resubscribed.load(Ordering::Relaxed),
-            ),
-        }
-    }
 }
 
 impl RedisBus {
@@ -238,7 +239,6 @@ impl RedisBus {
     }
 
     fn lost(&self, error: &dyn std::fmt::Display) {
-        self.lost.fetch_add(1, Ordering::Relaxed);
         if !self.failing.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 error = %error,
@@ -383,7 +383,6 @@ async fn watchdog(redis: Arc<RedisBus>) {
         }
         match restore(&redis).await {
             Ok(()) => {
-                redis.resubscribed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     lost = made - counted,
                     "Redis had lost some of this node's subscriptions; subscribed again"
@@ -391,5 +390,17 @@ async fn watchdog(redis: Arc<RedisBus>) {
             }
             Err(e) => tracing::warn!(error = %e, "Redis subscriptions not restored; trying again"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn the_start_up_line_names_the_host_never_who() {
+        assert_eq!(host_of("redis://127.0.0.1:6379"), "127.0.0.1:6379");
+        assert_eq!(host_of("redis://:hunter2@cache:6380/2"), "cache:6380");
+        assert_eq!(host_of("redis://hush:p@ss@cache?protocol=resp3"), "cache");
     }
 }
