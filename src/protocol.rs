@@ -134,8 +134,11 @@ pub fn user_room(user: UserId) -> String {
 
 /// The room of every socket of every member of one conversation.
 pub fn conversation_room(conversation: ConversationId) -> String {
-    format!("conversation:{conversation}")
+    format!("{CONVERSATION_ROOM_PREFIX}{conversation}")
 }
+
+/// What every conversation's room name starts with.
+pub const CONVERSATION_ROOM_PREFIX: &str = "conversation:";
 
 #[cfg(test)]
 mod tests {

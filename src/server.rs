@@ -32,6 +32,7 @@ pub mod realtime;
 pub mod request;
 pub mod router;
 pub mod settings;
+pub mod shared_throttle;
 pub mod state;
 pub mod store;
 pub mod throttle;

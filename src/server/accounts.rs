@@ -11,7 +11,7 @@ use super::auth::{password, token};
 use super::fields;
 use super::state::AppState;
 use super::store::{Store, StoreError, UserRecord};
-use super::throttle;
+use super::{shared_throttle, throttle};
 use crate::model::account::{KdfParams, LoginAnswer, PublicUser, Session, Signup, User};
 use crate::model::blob::Blob;
 use crate::model::error::{ApiError, ErrorCode};
@@ -76,8 +76,9 @@ pub async fn prelogin(
 ) -> Result<KdfParams, ApiError> {
     let name = canonical_username(username)?;
     let keys = throttle::prelogin_keys(&name, address);
-    let now = Instant::now();
-    state.throttle.take_all(&keys, now).map_err(rate_limited)?;
+    shared_throttle::take_all(state, &keys)
+        .await
+        .map_err(rate_limited)?;
     Ok(match state.store.user_by_name(&name).await? {
         Some(user) => user.kdf,
         None => KdfParams {
@@ -124,9 +125,8 @@ pub async fn signup(state: &AppState, input: Signup, address: IpAddr) -> Result<
     )?;
 
     let keys = throttle::signup_keys(address, state.settings.signups_per_address);
-    state
-        .throttle
-        .take_all(&keys, Instant::now())
+    shared_throttle::take_all(state, &keys)
+        .await
         .map_err(rate_limited)?;
     let auth_key = input.auth_key;
     let auth_hash = password::offload(move || password::hash(&auth_key))
@@ -180,9 +180,10 @@ pub async fn login(
         .in_flight
         .enter(&keys[0].0, throttle::LOGINS_IN_FLIGHT)
         .ok_or_else(|| rate_limited(std::time::Duration::from_secs(1)))?;
-    let now = Instant::now();
     // Counted before the hash is checked, given back if it checks out.
-    state.throttle.take_all(&keys, now).map_err(rate_limited)?;
+    let attempt = shared_throttle::take_all(state, &keys)
+        .await
+        .map_err(rate_limited)?;
     let user = state.store.user_by_name(&name).await?;
     let stored = user.as_ref().map(|u| u.auth_hash.clone());
     let genuine = password::offload(move || match stored {
@@ -197,8 +198,7 @@ pub async fn login(
     let Some(user) = user.filter(|_| genuine) else {
         return Err(ApiError::unauthorized());
     };
-    state.throttle.give_back(&keys, now);
-    state.throttle.clear(&keys[0].0);
+    shared_throttle::succeeded(state, attempt).await;
     Ok(LoginAnswer {
         token: session_for(state, &user),
         user: User {

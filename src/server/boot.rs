@@ -35,19 +35,21 @@ pub struct Running {
     task: JoinHandle<()>,
     /// Closes sockets whose token has expired.
     sweeper: JoinHandle<()>,
+    /// Brings sockets back in step after Redis lost messages (with Redis).
+    resync: Option<JoinHandle<()>>,
 }
 
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let store = store::open(&settings).await?;
-    let recent = Arc::new(RecentUsers::default());
-    let fanout = fanout::connect(&settings, recent.clone()).await?;
     let secrets =
         ServerSecrets::load_or_create(&settings.data_dir, settings.token_secret.as_deref())
             .with_context(|| format!("cannot load secrets from {}", settings.data_dir.display()))?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let recent = Arc::new(RecentUsers::default());
+    let fanout = fanout::connect(&settings, recent.clone()).await?;
     let addr = listener.local_addr()?;
     let leptos_options = LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
@@ -58,7 +60,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let secrets = Arc::new(secrets);
     let online = Arc::new(Presence::default());
     let typing = Arc::new(TypingRelay::default());
-    let (sockets, io) = realtime::layer(
+    let layer = realtime::layer(
         store.clone(),
         secrets.clone(),
         recent.clone(),
@@ -67,7 +69,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         fanout.bus.clone(),
         &settings,
     )
-    .await?;
+    .await;
+    let (sockets, io) = match layer {
+        Ok(built) => built,
+        Err(e) => {
+            fanout.close().await;
+            return Err(e);
+        }
+    };
     let header_timeout = settings.header_timeout;
     let state = AppState {
         leptos_options,
@@ -76,7 +85,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         secrets,
         throttle: Arc::default(),
         limiter: Arc::default(),
-        recent,
+        recent: recent.clone(),
         io: io.clone(),
         bus: fanout.bus.clone(),
         epoch_changes: Arc::default(),
@@ -86,6 +95,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let app = router::router(state, sockets);
 
     let sweeper = tokio::spawn(realtime::close_expired(io.clone()));
+    let resync = fanout.bus.resync().map(|wanted| {
+        tokio::spawn(realtime::keep_in_step(
+            io.clone(),
+            store.clone(),
+            recent,
+            wanted,
+        ))
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(listener::serve(listener, app, header_timeout, async {
         let _ = stopped.await;
@@ -98,6 +115,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         stop,
         task,
         sweeper,
+        resync,
     })
 }
 
@@ -136,6 +154,9 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.sweeper.abort();
+        if let Some(resync) = &self.resync {
+            resync.abort();
+        }
         self.io.close().await;
         self.task.await.context("the server task failed")?;
         self.fanout.close().await;

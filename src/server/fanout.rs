@@ -45,6 +45,7 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide_redis::drivers::fred::{FredDriver, FredError};
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::auth::recent::RecentUsers;
@@ -72,6 +73,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest wait between two reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(2);
+/// How long Redis may leave a command unanswered before the connection is
+/// closed and made again.
+const UNRESPONSIVE: Duration = Duration::from_secs(2);
 /// How often the watchdog checks this node's subscriptions.
 pub const WATCHDOG_EVERY: Duration = Duration::from_secs(2);
 /// Messages from Redis waiting for the adapter before fred drops the
@@ -93,11 +97,19 @@ pub struct RedisBus {
     client: SubscriberClient,
     /// `{prefix}-revoked`, where logouts are told.
     revocations: String,
+    /// `{prefix}-resync`, where a node that could not publish for a while
+    /// asks the others to bring their sockets' rooms and sessions back in
+    /// step with the database.
+    resyncs: String,
     /// Where and under which prefix, for the start-up line (never who).
     described: String,
-    /// Whether the last publish failed (so a failure is logged once per
-    /// outage, not once per emit).
+    /// Whether publishing failed and has not been seen to work since: emits
+    /// then go to this node's sockets at once, without waiting on Redis,
+    /// until the watchdog (or a reconnection) finds it answering again.
     failing: AtomicBool,
+    /// Wakes the task that brings this node's sockets back in step
+    /// (`realtime::keep_in_step`).
+    resync: Arc<Notify>,
 }
 
 /// The bus and its background tasks, as [`connect`] starts them.
@@ -130,6 +142,12 @@ pub async fn connect(settings: &Settings, recent: Arc<RecentUsers>) -> anyhow::R
         .with_connection_config(|conn| {
             conn.connection_timeout = CONNECT_TIMEOUT;
             conn.internal_command_timeout = CONNECT_TIMEOUT;
+            // A push retried after a reconnect would come late, or twice.
+            conn.max_command_attempts = 1;
+            // A Redis that stops answering without closing the connection
+            // is taken for gone, and reconnected to.
+            conn.unresponsive.max_timeout = Some(UNRESPONSIVE);
+            conn.unresponsive.interval = UNRESPONSIVE / 4;
         })
         .set_policy(ReconnectPolicy::new_exponential(
             0,
@@ -144,21 +162,31 @@ pub async fn connect(settings: &Settings, recent: Arc<RecentUsers>) -> anyhow::R
         .map_err(|_| anyhow::anyhow!("Redis (redis_url) did not answer within 5 s"))?
         .context("cannot reach Redis (redis_url)")?;
     let revocations = format!("{}-revoked", settings.redis_prefix);
-    let heard = driver
-        .subscribe(revocations.clone(), INBOX)
-        .await
-        .context("cannot subscribe on Redis (redis_url)")?;
+    let resyncs = format!("{}-resync", settings.redis_prefix);
+    let mut heard = Vec::new();
+    for channel in [&revocations, &resyncs] {
+        heard.push(
+            driver
+                .subscribe(channel.clone(), INBOX)
+                .await
+                .context("cannot subscribe on Redis (redis_url)")?,
+        );
+    }
+    let (resync_asked, revoked) = (heard.pop().expect("two"), heard.pop().expect("two"));
     let redis = Arc::new(RedisBus {
         driver,
         client: client.clone(),
         revocations,
+        resyncs,
+        resync: Arc::default(),
         described: format!("Redis {}, prefix {}", host_of(url), settings.redis_prefix),
         failing: AtomicBool::new(false),
     });
     let tasks = vec![
         tokio::spawn(resubscribe_on_reconnect(redis.clone())),
         tokio::spawn(watchdog(redis.clone())),
-        tokio::spawn(hear_revocations(heard, recent)),
+        tokio::spawn(hear_revocations(revoked, recent)),
+        tokio::spawn(hear_resyncs(resync_asked, redis.resync.clone())),
     ];
     tracing::info!(prefix = %settings.redis_prefix, "pushes fan out through Redis");
     Ok(Fanout {
@@ -215,8 +243,22 @@ impl Bus {
     pub fn health(&self) -> BusHealth {
         match self {
             Bus::Solo => BusHealth::Solo,
-            Bus::Redis(redis) if redis.client.is_connected() => BusHealth::Up,
+            Bus::Redis(redis)
+                if redis.client.is_connected() && !redis.failing.load(Ordering::Relaxed) =>
+            {
+                BusHealth::Up
+            }
             Bus::Redis(_) => BusHealth::Down,
+        }
+    }
+
+    /// What wakes the task that brings this node's sockets back in step
+    /// after Redis lost some of what the other nodes told them; none on
+    /// one node.
+    pub fn resync(&self) -> Option<Arc<Notify>> {
+        match self {
+            Bus::Solo => None,
+            Bus::Redis(redis) => Some(redis.resync.clone()),
         }
     }
 
@@ -232,9 +274,29 @@ impl Bus {
 }
 
 impl RedisBus {
-    fn published(&self) {
-        if self.failing.swap(false, Ordering::Relaxed) {
-            tracing::warn!("Redis takes pushes again; members on other nodes catch up");
+    /// The connection, for commands of this node's own (the cluster's
+    /// throttles).
+    pub fn client(&self) -> &SubscriberClient {
+        &self.client
+    }
+
+    /// Redis answers again after publishes failed: the other nodes missed
+    /// what this one told them (pushes, and joins, leaves and closes of
+    /// their sockets), so they are asked to bring their sockets in step.
+    async fn recovered(&self) {
+        if !self.failing.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        tracing::warn!("Redis takes pushes again; members on other nodes catch up");
+        self.resync.notify_one();
+        let asked = tokio::time::timeout(
+            PUBLISH_TIMEOUT,
+            self.driver.publish(self.resyncs.clone(), Vec::new()),
+        )
+        .await;
+        if !matches!(asked, Ok(Ok(()))) {
+            // Not told: fail again, and the watchdog tries once more.
+            self.failing.store(true, Ordering::Relaxed);
         }
     }
 
@@ -263,8 +325,13 @@ impl Driver for Bus {
             redis.lost(&"not connected");
             return Ok(());
         }
+        if redis.failing.load(Ordering::Relaxed) {
+            // Known to fail: no emit waits on it until the watchdog sees
+            // Redis answer again.
+            return Ok(());
+        }
         match tokio::time::timeout(PUBLISH_TIMEOUT, redis.driver.publish(chan, val)).await {
-            Ok(Ok(())) => redis.published(),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => redis.lost(&e),
             Err(_) => redis.lost(&"timed out"),
         }
@@ -340,8 +407,14 @@ async fn resubscribe_on_reconnect(redis: Arc<RedisBus>) {
     loop {
         match reconnected.recv().await {
             Ok(_) => {
-                if let Err(e) = restore(&redis).await {
-                    tracing::warn!(error = %e, "Redis subscriptions not restored at reconnect; the watchdog retries");
+                // Whatever was published while this node was away, it
+                // missed.
+                redis.resync.notify_one();
+                match restore(&redis).await {
+                    Ok(()) => redis.recovered().await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Redis subscriptions not restored at reconnect; the watchdog retries")
+                    }
                 }
             }
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
@@ -362,10 +435,22 @@ async fn subscribed(redis: &RedisBus) -> Result<usize, RedisError> {
         .ok_or_else(|| RedisError::new(ErrorKind::Protocol, "CLIENT INFO without ssub"))
 }
 
+/// Wakes this node's resync whenever another node asks for one.
+async fn hear_resyncs(mut asked: MessageStream<ChanItem>, resync: Arc<Notify>) {
+    use futures_core::Stream;
+    while std::future::poll_fn(|cx| Pin::new(&mut asked).poll_next(cx))
+        .await
+        .is_some()
+    {
+        resync.notify_one();
+    }
+}
+
 /// Every [`WATCHDOG_EVERY`], while connected: if Redis counts fewer
 /// subscriptions on this node's connection than it made, some were lost (a
 /// resubscription at reconnect failed); subscribe again.
 async fn watchdog(redis: Arc<RedisBus>) {
+    let refused = AtomicBool::new(false);
     let mut every = tokio::time::interval(WATCHDOG_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -374,15 +459,25 @@ async fn watchdog(redis: Arc<RedisBus>) {
             continue;
         }
         let made = redis.client.tracked_shard_channels().len();
-        // Not answered: the connection is going; fred reconnects.
-        let Ok(counted) = subscribed(&redis).await else {
-            continue;
+        let counted = match subscribed(&redis).await {
+            Ok(counted) => counted,
+            Err(e) => {
+                // Not answered: the connection is going (fred reconnects),
+                // or CLIENT is not allowed here (said once).
+                if e.kind() != &ErrorKind::Timeout && !refused.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "the Redis watchdog cannot read CLIENT INFO; lost subscriptions are restored at reconnects only");
+                }
+                redis.lost(&e);
+                continue;
+            }
         };
+        redis.recovered().await;
         if counted >= made {
             continue;
         }
         match restore(&redis).await {
             Ok(()) => {
+                redis.resync.notify_one();
                 tracing::warn!(
                     lost = made - counted,
                     "Redis had lost some of this node's subscriptions; subscribed again"

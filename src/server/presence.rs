@@ -27,15 +27,30 @@ pub struct Presence {
     online: Mutex<HashMap<UserId, Held>>,
 }
 
+/// What a socket's connect is to its user's presence on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// They came online (neither online nor within their grace).
+    Came,
+    /// Their first socket again, within the grace after their last: no news
+    /// on one node, but another node may have told them gone meanwhile.
+    Back,
+    /// Another socket beside those they hold.
+    Another,
+}
+
 impl Presence {
-    /// A socket of `user` connected: true if they came online (they were
-    /// neither online nor within their grace period).
-    pub fn connected(&self, user: UserId) -> bool {
+    /// A socket of `user` connected.
+    pub fn connected(&self, user: UserId) -> Arrival {
         let mut online = self.online.lock().expect("presence lock");
         match online.get_mut(&user) {
             Some(held) => {
                 held.sockets += 1;
-                false
+                if held.sockets == 1 {
+                    Arrival::Back
+                } else {
+                    Arrival::Another
+                }
             }
             None => {
                 online.insert(
@@ -45,7 +60,7 @@ impl Presence {
                         generation: 0,
                     },
                 );
-                true
+                Arrival::Came
             }
         }
     }
@@ -103,11 +118,16 @@ mod tests {
     fn online_from_the_first_socket_to_the_grace_after_the_last() {
         let presence = Presence::default();
         let ana = UserId::new();
-        assert!(
+        assert_eq!(
             presence.connected(ana),
+            Arrival::Came,
             "the first socket brings her online"
         );
-        assert!(!presence.connected(ana), "a second tab changes nothing");
+        assert_eq!(
+            presence.connected(ana),
+            Arrival::Another,
+            "a second tab changes nothing"
+        );
         assert_eq!(presence.disconnected(ana), None, "one tab is still open");
         let last = presence.disconnected(ana).expect("her last socket closed");
         assert_eq!(presence.online_among(&[ana]), vec![ana], "within the grace");
@@ -122,7 +142,11 @@ mod tests {
         let ana = UserId::new();
         presence.connected(ana);
         let first = presence.disconnected(ana).unwrap();
-        assert!(!presence.connected(ana), "back within the grace: no news");
+        assert_eq!(
+            presence.connected(ana),
+            Arrival::Back,
+            "back within the grace: no news on one node"
+        );
         assert!(!presence.expire(ana, first), "the old grace ends nothing");
         let second = presence.disconnected(ana).unwrap();
         assert_ne!(first, second);

@@ -33,7 +33,7 @@ use super::auth::secrets::ServerSecrets;
 use super::auth::token;
 use super::fanout::{self, Ack, Adapter, Bus, Io, Layer, Socket};
 use super::live;
-use super::presence::Presence;
+use super::presence::{Arrival, Presence};
 use super::rate::{Bucket, Rate};
 use super::request::token_in;
 use super::settings::Settings;
@@ -151,6 +151,85 @@ pub async fn close_expired(io: Io) {
                 let _ = socket.disconnect();
             }
         }
+    }
+}
+
+/// How long a resync waits for more asks before it runs (a Redis restart
+/// makes every node ask at once).
+const RESYNC_GATHER: Duration = Duration::from_secs(1);
+
+/// Brings this node's sockets back in step with the database whenever
+/// `wanted` wakes (the node, or another, lost Redis for a while, so room
+/// joins and leaves, and logouts' closes, may have missed sockets here):
+/// each user's sockets are closed if their session ended, else put in
+/// exactly the rooms of the user's conversations. Runs until the server
+/// stops (boot aborts it).
+pub async fn keep_in_step(
+    io: Io,
+    store: Arc<dyn Store>,
+    recent: Arc<RecentUsers>,
+    wanted: Arc<tokio::sync::Notify>,
+) {
+    loop {
+        wanted.notified().await;
+        tokio::time::sleep(RESYNC_GATHER).await;
+        let mut by_user: std::collections::HashMap<UserId, Vec<(Socket, u32)>> =
+            std::collections::HashMap::new();
+        for socket in io.sockets() {
+            if let Some(session) = socket.extensions.get::<SocketSession>() {
+                by_user
+                    .entry(session.user)
+                    .or_default()
+                    .push((socket, session.version));
+            }
+        }
+        let (mut closed, mut moved) = (0usize, 0usize);
+        for (user, sockets) in by_user {
+            recent.forget(user);
+            let mut rooms: Option<Vec<String>> = None;
+            for (socket, version) in sockets {
+                let checked = accounts::check_session(store.as_ref(), &recent, user, version).await;
+                if let Err(e) = checked
+                    && matches!(refusal(e), Refusal::Unauthorized)
+                {
+                    let _ = socket.disconnect();
+                    closed += 1;
+                    continue;
+                }
+                if rooms.is_none() {
+                    match store.conversation_ids_of(user).await {
+                        Ok(ids) => {
+                            rooms = Some(ids.into_iter().map(protocol::conversation_room).collect())
+                        }
+                        Err(e) => {
+                            tracing::warn!(user = %user, error = %e, "rooms not brought in step");
+                            break;
+                        }
+                    }
+                }
+                let want = rooms.as_deref().unwrap_or_default();
+                let held: Vec<String> = socket
+                    .rooms()
+                    .into_iter()
+                    .map(|r| r.into_owned())
+                    .filter(|r| r.starts_with(protocol::CONVERSATION_ROOM_PREFIX))
+                    .collect();
+                let join: Vec<String> =
+                    want.iter().filter(|r| !held.contains(r)).cloned().collect();
+                let leave: Vec<String> =
+                    held.iter().filter(|r| !want.contains(r)).cloned().collect();
+                if !join.is_empty() || !leave.is_empty() {
+                    moved += 1;
+                    socket.join(join);
+                    socket.leave(leave);
+                }
+            }
+        }
+        tracing::info!(
+            closed,
+            moved,
+            "sockets brought in step after Redis lost messages"
+        );
     }
 }
 
@@ -320,7 +399,16 @@ async fn on_connect(socket: Socket, io: Io, State(sessions): State<Sessions>) {
     // The close handler first, then the count: a close can only follow.
     socket.on_disconnect(on_disconnect);
     let user = session.user;
-    if sessions.online.connected(user) && session.presence {
+    // Back within the grace, in a cluster: another node may have told
+    // them gone meanwhile (it could not see this node's grace), so they
+    // are told online again (a client that already shows them so does
+    // not change).
+    let news = match sessions.online.connected(user) {
+        Arrival::Came => true,
+        Arrival::Back => !matches!(sessions.bus, Bus::Solo),
+        Arrival::Another => false,
+    };
+    if news && session.presence {
         live::announce(sessions.store.as_ref(), &io, user, true).await;
     }
     if session.presence {

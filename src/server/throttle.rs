@@ -1,4 +1,6 @@
-//! Sliding-window throttles for prelogin and login, in memory per node.
+//! Sliding-window throttles for prelogin and login, in memory per node (in
+//! a cluster, `shared_throttle` keeps the same windows in Redis, and falls
+//! back on these).
 //!
 //! Login failures count three ways: per account and client address (10 in
 //! 15 minutes), per client address (50), and per account from anywhere

@@ -21,7 +21,11 @@ async fn json_of(response: reqwest::Response) -> (u16, Value) {
 }
 
 /// Logs in as the browser would: prelogin, derive, login.
-async fn log_in(server: &TestServer, typed: &str, password: &str) -> (u16, Value, PasswordKeys) {
+pub async fn log_in(
+    server: &TestServer,
+    typed: &str,
+    password: &str,
+) -> (u16, Value, PasswordKeys) {
     let canonical = hush::model::username::canonical(typed).unwrap();
     let username = canonical.as_str();
     let (status, params) = json_of(

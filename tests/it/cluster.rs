@@ -31,6 +31,18 @@ async fn cluster(count: usize, url: &str) -> (crate::pg::Data, Vec<TestServer>, 
     (shared, nodes, prefix)
 }
 
+/// Waits (up to 15 s) until `node` says Redis takes its pushes again.
+async fn redis_answers(node: &TestServer) {
+    for _ in 0..300 {
+        let health: serde_json::Value = node.get("/healthz").await.json().await.unwrap();
+        if health["redis"] == "ok" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("Redis did not come back for a node within 15 s");
+}
+
 #[tokio::test]
 async fn three_nodes_push_to_each_others_sockets_and_a_logout_closes_them_all() {
     let url = redis::shared();
@@ -77,7 +89,15 @@ async fn three_nodes_push_to_each_others_sockets_and_a_logout_closes_them_all() 
     cyd_one.expect_silence(Duration::from_millis(300)).await;
 
     // ann logs out through node 1: her sockets on node 2 close too, and
-    // her token is refused there.
+    // her token is refused there at once, though node 2 checked her
+    // session a moment before (and keeps a checked session for 5 s).
+    let (status, _) = history(
+        two,
+        &ann,
+        json!({"conversation_id": x.id, "after_seq": 0, "limit": 10}),
+    )
+    .await;
+    assert_eq!(status, 200);
     let out = one.post("logout", json!({}), Some(&ann.token)).await;
     assert_eq!(out.status(), 200);
     assert!(ann_one.closed(Duration::from_secs(3)).await, "node 1");
@@ -134,6 +154,9 @@ async fn with_redis_down_a_send_answers_this_nodes_members_hear_it_and_the_other
     // bob's socket on node 2 what it missed.
     own.resume();
     redis::await_nodes(&own.host, &prefix, 2).await;
+    for node in [one, two] {
+        redis_answers(node).await;
+    }
     let again = seal(&x.id, &x.ck, &ann, "Redis is back");
     let (status, sent) = send(one, &ann, &again).await;
     assert_eq!(status, 200, "{sent}");
@@ -270,6 +293,8 @@ async fn a_node_killed_mid_conversation_loses_no_message_for_its_members() {
     }
     assert_eq!(stored.0.len(), 40);
     assert_eq!(stored.contiguous(), 40);
+    // bob's client holds what its pushes brought and what it read on: all of
+    // it, and no seq naming two messages.
     assert_eq!(bob_view.0, stored.0, "bob, whose node died");
     // cyd's node lived: every message reached her as a push, wherever it
     // was sent.
@@ -322,4 +347,101 @@ async fn presence_is_cluster_wide() {
         }
     };
     assert_eq!(said, online(&ann.id, false));
+}
+
+#[tokio::test]
+async fn wrong_logins_spread_over_nodes_are_throttled_as_on_one() {
+    let url = redis::shared();
+    let (_shared, nodes, _) = cluster(2, &url).await;
+    let wrong = |name: &str| {
+        json!({
+            "username": name,
+            "auth_key": hush::model::encoding::b64(&[9; 32]),
+        })
+    };
+    nodes[0].sign_up("ann39", PASSWORD).await;
+    nodes[1].sign_up("bob39", PASSWORD).await;
+
+    // Ten wrong passwords for ann39 from one address, alternating between
+    // the nodes (five each, half of what one node allows): the eleventh is
+    // refused on both.
+    for attempt in 0..10 {
+        let node = &nodes[attempt % 2];
+        let status = node.post("login", wrong("ann39"), None).await.status();
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    for node in &nodes {
+        crate::util::assert_rate_limited(node.post("login", wrong("ann39"), None).await).await;
+    }
+
+    // A login that checks out clears its account and address everywhere:
+    // three wrong through node 1, the right one through node 2, then ten
+    // wrong again are each answered, not refused.
+    for _ in 0..3 {
+        let status = nodes[0].post("login", wrong("bob39"), None).await.status();
+        assert_eq!(status, 401);
+    }
+    let (status, answer, _) = crate::accounts::log_in(&nodes[1], "bob39", PASSWORD).await;
+    assert_eq!(status, 200, "{answer}");
+    for attempt in 0..10 {
+        let status = nodes[attempt % 2]
+            .post("login", wrong("bob39"), None)
+            .await
+            .status();
+        assert_eq!(status, 401, "attempt {attempt} after the good one");
+    }
+}
+
+#[tokio::test]
+async fn what_other_nodes_missed_while_redis_was_down_is_put_right_when_it_is_back() {
+    let mut own = OwnRedis::start();
+    let (_shared, nodes, prefix) = cluster(2, &own.url()).await;
+    let (one, two) = (&nodes[0], &nodes[1]);
+    let ann = one.sign_up("ann40", PASSWORD).await;
+    let bob = one.sign_up("bob40", PASSWORD).await;
+    let cyd = one.sign_up("cyd40", PASSWORD).await;
+    let x = chat::create(one, &ann, &[&ann, &bob], None).await;
+    let mut bob_two = Live::connect(two, &bob.token).await;
+    let mut cyd_two = Live::connect(two, &cyd.token).await;
+
+    // With Redis down, through node 1: ann adds cyd (her socket on node 2
+    // should join the room), and bob logs out (his socket on node 2 should
+    // close). Node 2 hears neither.
+    own.stop();
+    let (_, key) = chat::change(one, &ann, &x.id, &[&ann, &bob, &cyd]).await;
+    let out = one.post("logout", json!({}), Some(&bob.token)).await;
+    assert_eq!(out.status(), 200);
+    assert!(!bob_two.closed(Duration::from_millis(500)).await);
+
+    // Redis back: node 2 brings its sockets in step with the database.
+    own.resume();
+    redis::await_nodes(&own.host, &prefix, 2).await;
+    for node in [one, two] {
+        redis_answers(node).await;
+    }
+    assert!(
+        bob_two.closed(Duration::from_secs(5)).await,
+        "bob's socket on node 2 outlived his logout"
+    );
+    // cyd's socket on node 2 is in the conversation's room now (the same
+    // pass that closed bob's moved it): a message sent through node 1
+    // reaches it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let body = chat::seal(&x.id, &key, &ann, "you are in now");
+    let (status, sent) = send(one, &ann, &body).await;
+    assert_eq!(status, 200, "{sent}");
+    loop {
+        match cyd_two
+            .next_event(deadline.saturating_duration_since(Instant::now()))
+            .await
+        {
+            Some((name, pushed)) if name == "new-message" => {
+                assert_eq!(pushed["id"], body["message_id"]);
+                break;
+            }
+            Some(_) => continue,
+            None => panic!("cyd's socket on node 2 never joined the room"),
+        }
+    }
 }
