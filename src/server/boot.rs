@@ -42,9 +42,13 @@ pub struct Running {
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let store = store::open(&settings).await?;
-    let secrets =
+    let mut secrets =
         ServerSecrets::load_or_create(&settings.data_dir, settings.token_secret.as_deref())
             .with_context(|| format!("cannot load secrets from {}", settings.data_dir.display()))?;
+    secrets
+        .share_salt_key(store.as_ref())
+        .await
+        .context("cannot read the shared salt key from the database")?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

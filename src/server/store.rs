@@ -359,6 +359,10 @@ pub trait Store: Send + Sync + 'static {
     /// One real round trip to the database.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The server key named `name`, which every node of a deployment
+    /// shares: the one stored, or `proposed`, stored now, if none was.
+    async fn server_key(&self, name: &str, proposed: &[u8]) -> Result<Vec<u8>, StoreError>;
+
     /// Stores a new account; [`StoreError::Conflict`] if the name is taken.
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
 

@@ -1,10 +1,11 @@
 //! The server's own secrets: the key that signs session tokens, and the key
 //! that makes stable fake salts for unknown usernames. Generated once into
 //! `<data_dir>/secrets.json` (mode 0600) unless the settings give the token
-//! key (which several nodes must share). A given token key also gives the
-//! salt key (derived from it, under a label of its own): nodes that made
-//! their own would answer an unknown name's prelogin with different salts,
-//! telling whoever asks two nodes that the name has no account.
+//! key (which several nodes must share). The salt key the nodes use is the
+//! one stored in the shared database ([`ServerSecrets::share_salt_key`]):
+//! nodes that used their own would answer an unknown name's prelogin with
+//! different salts, telling whoever asks two nodes that the name has no
+//! account.
 
 use std::fmt;
 use std::io::Write;
@@ -20,6 +21,8 @@ use crate::model::suite::KDF_SALT_LEN;
 
 /// The file, inside the data directory.
 pub const FILE_NAME: &str = "secrets.json";
+/// The salt key's name in the database's `server_keys`.
+const SALT_KEY_NAME: &str = "fake-salt";
 
 /// Keys the server holds; redacted in `Debug`.
 pub struct ServerSecrets {
@@ -67,16 +70,26 @@ impl ServerSecrets {
                 ))
             })
         };
-        Ok(match token_key {
-            Some(key) => ServerSecrets {
-                salt_key: Zeroizing::new(derive(key.as_bytes(), b"hush|salt-key")),
-                token_key: Zeroizing::new(key.as_bytes().to_vec()),
-            },
-            None => ServerSecrets {
-                token_key: Zeroizing::new(decode(&on_disk.token_key, "token_key")?),
-                salt_key: Zeroizing::new(decode(&on_disk.salt_key, "salt_key")?),
-            },
+        let token_key = match token_key {
+            Some(key) => Zeroizing::new(key.as_bytes().to_vec()),
+            None => Zeroizing::new(decode(&on_disk.token_key, "token_key")?),
+        };
+        Ok(ServerSecrets {
+            token_key,
+            salt_key: Zeroizing::new(decode(&on_disk.salt_key, "salt_key")?),
         })
+    }
+
+    /// Uses the salt key stored in the shared database, storing this
+    /// node's own there if none was (the first node of a deployment, or a
+    /// node upgraded from before the table: its salts do not change).
+    pub async fn share_salt_key(
+        &mut self,
+        store: &dyn crate::server::store::Store,
+    ) -> Result<(), crate::server::store::StoreError> {
+        let shared = store.server_key(SALT_KEY_NAME, &self.salt_key).await?;
+        self.salt_key = Zeroizing::new(shared);
+        Ok(())
     }
 
     /// The HS256 key for session tokens.
@@ -94,13 +107,6 @@ impl ServerSecrets {
         let full = mac.finalize().into_bytes();
         full[..KDF_SALT_LEN].try_into().expect("32 > 16")
     }
-}
-
-/// HMAC-SHA-256 of `label` under `key`.
-fn derive(key: &[u8], label: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
-    mac.update(label);
-    mac.finalize().into_bytes().to_vec()
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -149,12 +155,23 @@ mod tests {
         let key = "a-shared-secret-for-every-node-0123456789";
         let secrets = ServerSecrets::load_or_create(dir.path(), Some(key)).unwrap();
         assert_eq!(secrets.token_key(), key.as_bytes());
-        // Another node, its own data directory, the same key: the same
-        // fake salts, unlike a node that generated its own.
-        let other = tempfile::tempdir().unwrap();
-        let node = ServerSecrets::load_or_create(other.path(), Some(key)).unwrap();
-        assert_eq!(node.fake_salt("nobody"), secrets.fake_salt("nobody"));
-        let alone = ServerSecrets::load_or_create(other.path(), None).unwrap();
-        assert_ne!(alone.fake_salt("nobody"), secrets.fake_salt("nobody"));
+    }
+
+    #[tokio::test]
+    async fn nodes_on_one_database_share_the_first_ones_salt_key() {
+        let shared = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/shared.db?mode=rwc", shared.path().display());
+        let store = crate::server::store::SqliteStore::open_url(&url)
+            .await
+            .unwrap();
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut first = ServerSecrets::load_or_create(a.path(), None).unwrap();
+        let mut second = ServerSecrets::load_or_create(b.path(), None).unwrap();
+        let own = first.fake_salt("nobody");
+        assert_ne!(own, second.fake_salt("nobody"), "each made its own");
+        first.share_salt_key(&store).await.unwrap();
+        second.share_salt_key(&store).await.unwrap();
+        assert_eq!(first.fake_salt("nobody"), own, "the first keeps its salts");
+        assert_eq!(second.fake_salt("nobody"), own, "the second takes them");
     }
 }

@@ -109,6 +109,20 @@ backend_store!(SqliteStore {
         Ok(())
     }
 
+    async fn server_key(&self, name: &str, proposed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(proposed)
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM server_keys WHERE name = ?")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn create_user(&self, u: &UserRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO users (id, username, auth_hash, kdf_salt, kdf_iterations, dh_public, \
