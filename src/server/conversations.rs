@@ -191,7 +191,6 @@ async fn announce(state: &AppState, conversation: &Conversation) {
             tracing::warn!(user = %member.id, error = %e, "could not join sockets to a new conversation");
         }
         if let Err(e) = state
-            .io
             .to(user_room)
             .emit(CONVERSATION_ADDED, conversation)
             .await
@@ -540,7 +539,7 @@ pub(super) async fn emit<T: serde::Serialize + ?Sized>(
     event: &str,
     data: &T,
 ) {
-    if let Err(e) = state.io.to(room).emit(event, data).await {
+    if let Err(e) = state.to(room).emit(event, data).await {
         tracing::warn!(event, error = %e, "could not tell a user");
     }
 }

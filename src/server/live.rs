@@ -60,13 +60,12 @@ pub async fn mark_read(
         let sent = if reader.sharing.receipts && room {
             let rooms = vec![mine, protocol::conversation_room(id)];
             state
-                .io
                 .to(rooms)
                 .except(NO_RECEIPTS_ROOM)
                 .emit(READ, &read)
                 .await
         } else {
-            state.io.to(mine).emit(READ, &read).await
+            state.to(mine).emit(READ, &read).await
         };
         if let Err(e) = sent {
             tracing::warn!(conversation = %id, error = %e, "a read position was not relayed");
@@ -188,7 +187,6 @@ pub async fn introduce(state: &AppState, id: ConversationId, members: &[UserId])
         };
         let quiet = vec![NO_PRESENCE_ROOM.to_owned(), protocol::user_room(member)];
         if let Err(e) = state
-            .io
             .to(room.clone())
             .except(quiet)
             .emit(PRESENCE, &said)

@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::epoch_changes::EpochChanges;
-use super::fanout::{Bus, Io};
+use super::fanout::{Adapter, Bus, Io};
 use super::presence::Presence;
 use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
@@ -17,6 +17,22 @@ use super::throttle::Throttle;
 use super::typing::TypingRelay;
 use crate::model::error::ApiError;
 use crate::model::ids::UserId;
+use socketioxide::operators::BroadcastOperators;
+
+/// The rooms an emit goes to: one, or several.
+pub struct Rooms(Vec<String>);
+
+impl From<String> for Rooms {
+    fn from(room: String) -> Self {
+        Rooms(vec![room])
+    }
+}
+
+impl From<Vec<String>> for Rooms {
+    fn from(rooms: Vec<String>) -> Self {
+        Rooms(rooms)
+    }
+}
 
 /// Shared, cheaply cloned server state; handlers extract the part they need.
 #[derive(Clone, FromRef)]
@@ -44,6 +60,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Emits to `rooms`: on every node through Redis, or, on one node, to
+    /// this node's sockets without the adapter's encoding for other nodes
+    /// (a change in a group of 1,000 emits to each member's room).
+    pub fn to(&self, rooms: impl Into<Rooms>) -> BroadcastOperators<Adapter> {
+        let to = self.io.to(rooms.into().0);
+        if matches!(self.bus, Bus::Solo) {
+            to.local()
+        } else {
+            to
+        }
+    }
+
     /// Counts one `action` by `user` against its setting, or 429.
     pub fn limit(&self, user: UserId, action: Action) -> Result<(), ApiError> {
         let settings = &self.settings;
