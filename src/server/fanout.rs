@@ -9,10 +9,15 @@
 //! fails. So the bus never fails a publish: one that Redis does not take
 //! within [`PUBLISH_TIMEOUT`] (or at once, while the connection is down) is
 //! logged (once per outage), and the emit still reaches this node's
-//! sockets. A
-//! send still answers once its message is stored; members on other nodes
+//! sockets; until Redis is seen to answer again, emits do not wait on it.
+//! A send still answers once its message is stored; members on other nodes
 //! miss the push and catch up from history when they next hear anything
-//! (the next push's `seq` shows the gap) or reconnect.
+//! (the next push's `seq` shows the gap) or reconnect. What else the other
+//! nodes missed (their sockets to join to a room or take out of one, a
+//! logout's sockets to close) is put right when Redis answers again: this
+//! node asks every node, on `{prefix}-resync`, to check its sockets against
+//! the database (`realtime::keep_in_step`), and a node that reconnected
+//! does so itself.
 //!
 //! A logout reaches every node the same way: the node that ends the
 //! sessions publishes `{user} {version}` on `{prefix}-revoked`, and every
