@@ -379,11 +379,15 @@ impl Driver for Bus {
     }
 }
 
+/// The next message on a channel of this node's own.
+async fn next(stream: &mut MessageStream<ChanItem>) -> Option<ChanItem> {
+    use futures_core::Stream;
+    std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
 /// Revokes, in this node's cache, the sessions other nodes ended.
 async fn hear_revocations(mut heard: MessageStream<ChanItem>, recent: Arc<RecentUsers>) {
-    use futures_core::Stream;
-    while let Some((_, told)) = std::future::poll_fn(|cx| Pin::new(&mut heard).poll_next(cx)).await
-    {
+    while let Some((_, told)) = next(&mut heard).await {
         let told = String::from_utf8_lossy(&told);
         let parsed = told.split_once(' ').and_then(|(user, version)| {
             Some((user.parse::<UserId>().ok()?, version.parse().ok()?))
@@ -442,11 +446,7 @@ async fn subscribed(redis: &RedisBus) -> Result<usize, RedisError> {
 
 /// Wakes this node's resync whenever another node asks for one.
 async fn hear_resyncs(mut asked: MessageStream<ChanItem>, resync: Arc<Notify>) {
-    use futures_core::Stream;
-    while std::future::poll_fn(|cx| Pin::new(&mut asked).poll_next(cx))
-        .await
-        .is_some()
-    {
+    while next(&mut asked).await.is_some() {
         resync.notify_one();
     }
 }

@@ -114,10 +114,12 @@ pub async fn set_sharing(
     state.store.set_sharing(user.id, sharing).await?;
     state.recent.forget(user.id);
     let was = user.sharing.presence;
-    let online = !online_anywhere(&state.io, &state.bus, &state.online, &[user.id])
-        .await
-        .is_empty();
-    if was != sharing.presence && online {
+    // Asked of the other nodes only when it matters.
+    if was != sharing.presence
+        && !online_anywhere(&state.io, &state.bus, &state.online, &[user.id])
+            .await
+            .is_empty()
+    {
         // Turning it off looks to the others like going offline; turning
         // it on, like coming online, and this user hears who is.
         announce(&*state.store, &state.io, user.id, sharing.presence).await;
