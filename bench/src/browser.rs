@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::Options;
 use crate::api::{self, User};
 use crate::load::{self, Plan};
-use crate::report::{Better, Section};
+use crate::report::{Better, Col, Section};
 use crate::world::World;
 
 /// Bytes of `path` compressed with `gzip -9`.
@@ -40,16 +40,17 @@ pub async fn measure(
     world: &World,
     options: &Options,
     section: &mut Section,
+    col: Col,
 ) -> Result<(), String> {
     let pkg = options.launch.site_dir.join("pkg");
     let wasm =
         gzip_size(&pkg.join("hush_bg.wasm")).or_else(|_| gzip_size(&pkg.join("hush.wasm")))?;
     let js = gzip_size(&pkg.join("hush.js"))?;
     let name = "WASM + JS, gzip -9";
-    section.put(true, name, "KB", Better::Lower, (wasm + js) as f64 / 1000.0);
+    section.put(col, name, "KB", Better::Lower, (wasm + js) as f64 / 1000.0);
     section.target(name, Better::Lower, 300.0);
     section.put(
-        true,
+        col,
         "of which WASM",
         "KB",
         Better::Lower,
@@ -84,7 +85,7 @@ pub async fn measure(
         sample_every: u32::MAX,
     };
     let rooms = [room];
-    let o = load::run(fill, &world.target, &world.api, &world.hub, &users, &rooms).await;
+    let o = load::run(fill, &world.target, &world.apis, &world.hub, &users, &rooms).await;
     if o.accepted != count {
         return Err(format!(
             "fill: {} of {count} stored ({:?})",
@@ -137,13 +138,7 @@ pub async fn measure(
     };
     let name =
         format!("open a conversation of {count}: page load to its last message (median of {runs})");
-    section.put(
-        true,
-        &name,
-        "ms",
-        Better::Lower,
-        median(&mut times("cold")?),
-    );
+    section.put(col, &name, "ms", Better::Lower, median(&mut times("cold")?));
     section.target(&name, Better::Lower, 150.0);
     // Where the page load's time goes: each phase's median, from the
     // navigation's start.
@@ -160,10 +155,10 @@ pub async fn measure(
         let mut at = numbers(&answer["phases"][key]);
         if !at.is_empty() {
             let name = format!("page load: {what} at");
-            section.put(true, &name, "ms", Better::Lower, median(&mut at));
+            section.put(col, &name, "ms", Better::Lower, median(&mut at));
         }
     }
-    section.put(true, &format!("open a conversation of {count}: click in the list to its last message (median of {runs})"), "ms", Better::Lower, median(&mut times("warm")?));
+    section.put(col, &format!("open a conversation of {count}: click in the list to its last message (median of {runs})"), "ms", Better::Lower, median(&mut times("warm")?));
     section.notes.push("The app fetches, verifies and decrypts the newest 50 messages when a conversation opens and loads older pages as the reader scrolls up; both times end when the newest message is on screen. The peer serves no app, so it has no figures here.".to_owned());
     section.notes.push("The page load's phases are medians over the same runs, from the navigation's start, as the page's Resource Timing records them. The browser's cache holds the WASM after the first run, so \"WASM arrived\" is mostly Chromium reading and compiling it.".to_owned());
     Ok(())

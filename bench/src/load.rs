@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use crate::api::{Api, Room, User};
 use crate::live::{Hub, Sheet};
 use crate::system::{self, Usage};
-use crate::target::Target;
+use crate::target::{Process, Target};
 use native_client::EpochKey;
 
 /// Sends in flight at once, at most; a send beyond waits for a slot, and
@@ -90,8 +90,13 @@ pub struct Outcome {
     /// Received copies opened and checked, and those that did not match.
     pub verified: u64,
     pub corrupt: u64,
-    /// CPU share over the measured window (1.0 = one core).
+    /// CPU share over the measured window (1.0 = one core): every process
+    /// of the server side added up, and each of them.
     pub server_cpu: f64,
+    pub processes: Vec<(String, f64)>,
+    /// Messages due in the measured window, and how long it lasted.
+    pub measured: u64,
+    pub window: Duration,
     pub generator_cpu: f64,
     pub server_rss: u64,
     /// The change posted in the middle, if the run had one.
@@ -192,11 +197,11 @@ fn seal_all(
     (dues, ids, texts)
 }
 
-/// Hands each of `dues` to the HTTP send call at `start + due.at`, as
-/// `tokens[due.sender]`, whatever happened to the ones before, with at
-/// most as many in flight as `slots` has permits; every answer goes into
-/// `answers`. `before` sees each message at its time, before its send
-/// begins. The schedule is kept by a thread of its own: tokio's timers
+/// Hands each of `dues` to the HTTP send call at `start + due.at`, through
+/// and as `senders[due.sender]` (its node's client, its token), whatever
+/// happened to the ones before, with at most as many in flight as `slots`
+/// has permits; every answer goes into `answers`. `before` sees each
+/// message at its time, before its send begins. The schedule is kept by a thread of its own: tokio's timers
 /// tick in whole milliseconds, which at 1,000 msg/s made every send about
 /// a millisecond late and counted that against the server. Ends once the
 /// last send has begun (not answered: take every permit of `slots` to wait
@@ -204,13 +209,11 @@ fn seal_all(
 pub fn dispatch(
     start: Instant,
     dues: impl Iterator<Item = Due> + Send + 'static,
-    api: &Api,
-    tokens: Vec<String>,
+    senders: Vec<(Api, String)>,
     slots: Arc<Semaphore>,
     answers: Arc<Mutex<Vec<Answer>>>,
     mut before: impl FnMut(&Due) + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    let api = api.clone();
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         system::precise_sleeps();
@@ -223,8 +226,8 @@ pub fn dispatch(
             let slot = runtime
                 .block_on(slots.clone().acquire_owned())
                 .expect("open semaphore");
-            let (api, answers) = (api.clone(), answers.clone());
-            let token = tokens[due.sender].clone();
+            let answers = answers.clone();
+            let (api, token) = senders[due.sender].clone();
             runtime.spawn(async move {
                 let handed = Instant::now();
                 let answer = api
@@ -245,23 +248,25 @@ pub fn dispatch(
 }
 
 /// Runs `plan` into `rooms` and measures it. The members' sockets must be
-/// connected to `hub` already.
+/// connected to `hub` already; `apis` holds a client of each node that
+/// takes clients, and each user sends through its own
+/// ([`Target::node_of`]).
 pub async fn run(
     plan: Plan,
     target: &Target,
-    api: &Api,
+    apis: &[Api],
     hub: &Hub,
     users: &[User],
     rooms: &[Room],
 ) -> Outcome {
-    run_with(plan, target, api, hub, users, rooms, None).await
+    run_with(plan, target, apis, hub, users, rooms, None).await
 }
 
 /// [`run`], with a change of one room's members posted in the middle.
 pub async fn run_with(
     plan: Plan,
     target: &Target,
-    api: &Api,
+    apis: &[Api],
     hub: &Hub,
     users: &[User],
     rooms: &[Room],
@@ -291,20 +296,19 @@ pub async fn run_with(
         Some(c) => (Some((c.body, c.token)), Some((c.room, c.at, c.key))),
         None => (None, None),
     };
+    let processes = target.processes();
+    let usages = |processes: &[Process]| processes.iter().map(Process::usage).collect::<Vec<_>>();
     let mark = {
-        let (measured, server) = (measured.clone(), target.pid());
+        let (measured, processes) = (measured.clone(), processes.clone());
         let (api, taken, runtime) = (
-            api.clone(),
+            apis[0].clone(),
             taken.clone(),
             tokio::runtime::Handle::current(),
         );
         let mut post = post;
         move |due: &Due| {
             if due.at >= plan.warmup {
-                measured.get_or_init(|| {
-                    let server = Usage::of(server).unwrap_or_default();
-                    (Instant::now(), server, Usage::me())
-                });
+                measured.get_or_init(|| (Instant::now(), usages(&processes), Usage::me()));
             }
             if change_at.is_some_and(|at| due.at >= at)
                 && let Some((body, token)) = post.take()
@@ -322,25 +326,34 @@ pub async fn run_with(
             }
         }
     };
-    let tokens = users.iter().map(|u| u.token.clone()).collect();
+    let senders = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (apis[target.node_of(i)].clone(), u.token.clone()))
+        .collect();
     dispatch(
         start,
         dues.into_iter(),
-        api,
-        tokens,
+        senders,
         slots.clone(),
         answers.clone(),
         mark,
     )
     .await
     .expect("the dispatch thread");
-    let measured_from = measured.get().copied();
     let sent_all = Instant::now();
-    let (window_start, server_before, me_before) =
-        measured_from.unwrap_or((start, target.usage(), Usage::me()));
-    let server_after = target.usage();
+    let (window_start, server_before, me_before) = measured
+        .get()
+        .cloned()
+        .unwrap_or_else(|| (start, usages(&processes), Usage::me()));
+    let server_after = usages(&processes);
     let me_after = Usage::me();
     let window = sent_all.saturating_duration_since(window_start);
+    let shares: Vec<(String, f64)> = processes
+        .iter()
+        .zip(server_before.iter().zip(&server_after))
+        .map(|(p, (before, after))| (p.name.clone(), system::cpu_share(*before, *after, window)))
+        .collect();
 
     // Every answer, then every copy (or 3 s of nothing more).
     let _ = slots.acquire_many(MAX_IN_FLIGHT as u32).await;
@@ -372,9 +385,12 @@ pub async fn run_with(
         strays: 0,
         verified: 0,
         corrupt: 0,
-        server_cpu: system::cpu_share(server_before, server_after, window),
+        server_cpu: shares.iter().map(|(_, share)| share).sum(),
+        processes: shares,
+        measured: meta.iter().filter(|m| m.2 >= plan.warmup).count() as u64,
+        window,
         generator_cpu: system::cpu_share(me_before, me_after, window),
-        server_rss: server_after.rss,
+        server_rss: target.usage().rss,
         change: taken.lock().expect("taken").take(),
     };
     let micros = |d: Duration| (d.as_micros() as u64).max(1);

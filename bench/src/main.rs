@@ -1,8 +1,10 @@
-//! `hush-bench`: the load generator. It starts Hush and the Node.js peer
-//! (`bench/peers/node`) one after the other on the same machine, drives
+//! `hush-bench`: the load generator. It starts Hush (in the set-ups named:
+//! one node on SQLite, one on PostgreSQL, nodes sharing PostgreSQL and
+//! Redis) and the Node.js peer (`bench/peers/node`) one after the other on
+//! the same machine, drives
 //! each with the same scenarios through real clients (native `hush-v1`
 //! sealing, real Socket.IO connections), and writes a Markdown report with
-//! both servers side by side, a latency plot, and for the soak (h, Hush
+//! every server side by side, a latency plot, and for the soak (h, Hush
 //! only) a plot of the server's footprint over time. `--help` lists the
 //! flags.
 
@@ -23,9 +25,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use report::{Curve, Section};
+use report::{Col, Curve, Heading, Section};
 use scenarios::Scale;
-use target::{Kind, Launch, Target};
+use target::{Kind, Launch, Setup, Target};
 use world::World;
 
 const HELP: &str = "\
@@ -40,8 +42,19 @@ USAGE: hush-bench [flags]
   --soak-minutes N      how long the soak (h) runs (default 60; e.g. 2 to
                         try it; it samples every minute, or 12 times over
                         a run shorter than 12 minutes)
-  --servers LIST        hush,peer (default), or one of them (g and h run
-                        against Hush only)
+  --servers LIST        hush,peer (default), or any of: hush (one node,
+                        SQLite), hush-pg (one node, PostgreSQL),
+                        hush-cluster (two nodes, PostgreSQL and Redis),
+                        hush-cluster+1 (and a third node with no
+                        clients), peer; a column each (g and h run against
+                        hush only). The machine's PostgreSQL and Redis
+                        are pinned to the servers' core while a set-up
+                        that uses them runs, and let go after
+  --postgres-url URL    the database hush-pg and the clusters use, dropped
+                        and created again at each start (default
+                        postgres://postgres@127.0.0.1:5432/hush_bench)
+  --redis-url URL       the clusters' Redis (default redis://127.0.0.1:6379;
+                        each run under a prefix of its own)
   --hush-bin PATH       the server to measure (default target/release/hush)
   --site-dir PATH       its built site (default target/site)
   --peer-dir PATH       the peer (default bench/peers/node)
@@ -58,7 +71,7 @@ USAGE: hush-bench [flags]
 /// Every scenario, and those run when none are named.
 const SCENARIOS: &str = "abcdefgh";
 const DEFAULT_SCENARIOS: &str = "abcdefg";
-/// Scenarios run against Hush only.
+/// Scenarios run against Hush, one node on SQLite, only.
 const HUSH_ONLY: &str = "gh";
 
 struct Options {
@@ -80,12 +93,14 @@ fn parse() -> Result<Options, String> {
         only: String::new(),
         soak_minutes: None,
         commit: None,
-        servers: vec![Kind::Hush, Kind::Peer],
+        servers: vec![Kind::Hush(Setup::Sqlite), Kind::Peer],
         launch: Launch {
             hush_bin: "target/release/hush".into(),
             site_dir: "target/site".into(),
             peer_dir: "bench/peers/node".into(),
             core: None,
+            postgres_url: "postgres://postgres@127.0.0.1:5432/hush_bench".to_owned(),
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
         },
         out: "bench/results".into(),
         scratch: "target/bench-data".into(),
@@ -113,16 +128,14 @@ fn parse() -> Result<Options, String> {
             "--servers" => {
                 o.servers = value()?
                     .split(',')
-                    .map(|s| match s {
-                        "hush" => Ok(Kind::Hush),
-                        "peer" => Ok(Kind::Peer),
-                        other => Err(format!("unknown server {other:?} (hush, peer)")),
-                    })
+                    .map(Kind::parse)
                     .collect::<Result<_, _>>()?;
             }
             "--hush-bin" => o.launch.hush_bin = value()?.into(),
             "--site-dir" => o.launch.site_dir = value()?.into(),
             "--peer-dir" => o.launch.peer_dir = value()?.into(),
+            "--postgres-url" => o.launch.postgres_url = value()?,
+            "--redis-url" => o.launch.redis_url = value()?,
             "--out" => o.out = value()?.into(),
             "--scratch" => o.scratch = value()?.into(),
             "--end2end-dir" => o.end2end = value()?.into(),
@@ -224,13 +237,23 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
     let mut soaked = Vec::new();
     let mut failures = Vec::new();
     let started = Instant::now();
+    let mut columns = Vec::new();
     for &kind in &options.servers {
-        let hush = kind == Kind::Hush;
-        if !hush && all.iter().all(|(letter, _)| HUSH_ONLY.contains(*letter)) {
+        // g and h: Hush on one node, with its SQLite file.
+        let plain = kind == Kind::Hush(Setup::Sqlite);
+        if !plain && all.iter().all(|(letter, _)| HUSH_ONLY.contains(*letter)) {
             continue;
         }
+        let col = Col {
+            index: columns.len(),
+            hush: kind.is_hush(),
+        };
+        columns.push(Heading {
+            name: kind.name(),
+            hush: kind.is_hush(),
+        });
         eprintln!("\u{1b}[1m{}\u{1b}[0m", kind.name());
-        let data = options.scratch.join(if hush { "hush" } else { "peer" });
+        let data = options.scratch.join(kind.slug());
         let target = Target::start(kind, &options.launch, &data)?;
         let mut world = World::populate(target, scale.users, options.quiet).await?;
         let mut curve = Curve {
@@ -243,21 +266,21 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
         let order = "abcefdgh";
         all.sort_by_key(|(letter, _)| order.find(*letter));
         for (letter, section) in &mut all {
-            if HUSH_ONLY.contains(*letter) && !hush {
+            if HUSH_ONLY.contains(*letter) && !plain {
                 continue;
             }
             eprintln!("  {}", section.title);
             world.settle().await;
             let t = Instant::now();
             let result = match letter {
-                'a' => scenarios::latency(&world, &scale, section, hush).await,
-                'b' => scenarios::throughput(&world, &scale, section, hush, &mut curve).await,
-                'c' => scenarios::idle(&world, &scale, section, hush).await,
-                'd' => scenarios::big_room(&world, &scale, section, hush).await,
-                'e' => scenarios::history(&world, &scale, section, hush).await,
-                'f' => storm::storm(&mut world, &scale, section, hush).await,
-                'g' => browser::measure(&world, options, section).await,
-                'h' => soak::soak(&world, &scale, section, &mut soaked).await,
+                'a' => scenarios::latency(&world, &scale, section, col).await,
+                'b' => scenarios::throughput(&world, &scale, section, col, &mut curve).await,
+                'c' => scenarios::idle(&world, &scale, section, col).await,
+                'd' => scenarios::big_room(&world, &scale, section, col).await,
+                'e' => scenarios::history(&world, &scale, section, col).await,
+                'f' => storm::storm(&mut world, &scale, section, col).await,
+                'g' => browser::measure(&world, options, section, col).await,
+                'h' => soak::soak(&world, &scale, section, col, &mut soaked).await,
                 _ => Ok(()),
             };
             eprintln!("    done in {:.1} s", t.elapsed().as_secs_f64());
@@ -295,7 +318,7 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
         ),
         (
             "Durability".to_owned(),
-            format!("both servers: SQLite {}", target::DURABILITY),
+            format!("SQLite {}", target::DURABILITY),
         ),
         (
             "Scale".to_owned(),
@@ -320,7 +343,11 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
     ];
     all.sort_by_key(|(letter, _)| *letter);
     let sections: Vec<Section> = all.into_iter().map(|(_, s)| s).collect();
-    let mut text = report::markdown(&header, &sections);
+    let mut header = header;
+    if let Some(services) = services(options) {
+        header.push(("Services".to_owned(), services));
+    }
+    let mut text = report::markdown(&header, &columns, &sections);
     if !curves.is_empty() {
         report::plot(&dir.join("latency.svg"), &curves)?;
         text.push_str("\n![Delivery latency against offered rate](latency.svg)\n");
@@ -337,6 +364,44 @@ async fn suite(options: &Options, files: u64) -> Result<bool, String> {
         eprintln!("FAILED: {f}");
     }
     Ok(failures.is_empty())
+}
+
+/// PostgreSQL's and Redis's versions and durability, when a set-up used
+/// them.
+fn services(options: &Options) -> Option<String> {
+    let uses = |pick: fn(Setup) -> bool| {
+        options
+            .servers
+            .iter()
+            .any(|k| matches!(k, Kind::Hush(setup) if pick(*setup)))
+    };
+    if !uses(|s| s != Setup::Sqlite) {
+        return None;
+    }
+    let pinned = if options.launch.core.is_some() {
+        ", pinned with the nodes while they run"
+    } else {
+        ""
+    };
+    let postgres = target::psql(
+        &options.launch.postgres_url,
+        "SELECT split_part(version(), ' ', 2) || ', synchronous_commit = ' || \
+         current_setting('synchronous_commit') || ', fsync = ' || current_setting('fsync') || \
+         ', shared_buffers = ' || current_setting('shared_buffers')",
+    )
+    .unwrap_or_else(|e| format!("unknown ({e})"));
+    let mut text = format!("PostgreSQL {postgres} (the machine's own{pinned})");
+    if uses(|s| matches!(s, Setup::Cluster { .. })) {
+        let redis = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "; Redis: {redis} (the machine's own{pinned}). Each node's database pool: 16 connections. In a cluster, user number n's sockets and sends go to node n mod 2 (a \"+1\" cluster's third node takes no clients); the set-up calls (sign-ups, rooms) go to node 1"
+        ));
+    }
+    Some(text)
 }
 
 /// `2026-11-26T04-30-00Z`: a folder name that sorts by time.

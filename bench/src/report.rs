@@ -1,5 +1,5 @@
 //! The run's report: one Markdown table per scenario with each figure for
-//! both servers, their ratio and the target, a plot of latency against
+//! every server run (a column each), their ratios and the target, a plot of latency against
 //! offered rate, and one of the server's footprint over the soak (SVG,
 //! plotters).
 
@@ -17,19 +17,39 @@ pub enum Better {
     Higher,
 }
 
-/// One measured figure, for each server that measured it.
+/// One server's column in the report: the `index`-th server run, and
+/// whether it is Hush (in one of its set-ups) or the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Col {
+    pub index: usize,
+    pub hush: bool,
+}
+
+/// A column's heading.
+#[derive(Debug, Clone)]
+pub struct Heading {
+    pub name: String,
+    pub hush: bool,
+}
+
+/// One measured figure, for each server that measured it (by column).
 #[derive(Debug, Clone)]
 pub struct Figure {
     pub name: String,
     pub unit: &'static str,
     pub better: Better,
-    pub hush: Option<f64>,
-    pub peer: Option<f64>,
+    pub values: Vec<Option<f64>>,
     /// The target, as `≤ 5` or `≥ 10000`, in the figure's unit.
     pub target: Option<(Better, f64)>,
-    /// Measured of Hush alone, in a section that compares both (the peer
-    /// has nothing like it): its peer cell says "n/a".
+    /// Measured of Hush alone, in a section that compares it with the
+    /// peer (the peer has nothing like it): the peer's cell says "n/a".
     pub hush_only: bool,
+}
+
+impl Figure {
+    fn value(&self, index: usize) -> Option<f64> {
+        self.values.get(index).copied().flatten()
+    }
 }
 
 /// One scenario's section.
@@ -50,8 +70,8 @@ impl Section {
         }
     }
 
-    /// Sets `name` for one server (`hush` or not), adding the row if new.
-    pub fn put(&mut self, hush: bool, name: &str, unit: &'static str, better: Better, value: f64) {
+    /// Sets `name` for one server's column, adding the row if new.
+    pub fn put(&mut self, col: Col, name: &str, unit: &'static str, better: Better, value: f64) {
         let index = match self.figures.iter().position(|f| f.name == name) {
             Some(i) => i,
             None => {
@@ -59,25 +79,31 @@ impl Section {
                     name: name.to_owned(),
                     unit,
                     better,
-                    hush: None,
-                    peer: None,
+                    values: Vec::new(),
                     target: None,
                     hush_only: false,
                 });
                 self.figures.len() - 1
             }
         };
-        let figure = &mut self.figures[index];
-        if hush {
-            figure.hush = Some(value);
-        } else {
-            figure.peer = Some(value);
+        let values = &mut self.figures[index].values;
+        if values.len() <= col.index {
+            values.resize(col.index + 1, None);
         }
+        values[col.index] = Some(value);
     }
 
-    /// [`Section::put`] for Hush, of a figure the peer has nothing like.
-    pub fn put_hush_only(&mut self, name: &str, unit: &'static str, better: Better, value: f64) {
-        self.put(true, name, unit, better, value);
+    /// [`Section::put`] for a Hush column, of a figure the peer has
+    /// nothing like.
+    pub fn put_hush_only(
+        &mut self,
+        col: Col,
+        name: &str,
+        unit: &'static str,
+        better: Better,
+        value: f64,
+    ) {
+        self.put(col, name, unit, better, value);
         if let Some(f) = self.figures.iter_mut().find(|f| f.name == name) {
             f.hush_only = true;
         }
@@ -145,47 +171,73 @@ fn meets(value: f64, (better, bound): (Better, f64)) -> bool {
     }
 }
 
-/// The Markdown report.
-pub fn markdown(header: &[(String, String)], sections: &[Section]) -> String {
+/// The column the others are divided by: the peer's when it ran, else
+/// the first.
+fn reference(columns: &[Heading]) -> usize {
+    columns.iter().position(|c| !c.hush).unwrap_or(0)
+}
+
+/// The Markdown report, one column per server in `columns`.
+pub fn markdown(header: &[(String, String)], columns: &[Heading], sections: &[Section]) -> String {
     let mut out = String::from("# Hush benchmark report\n\n");
     for (key, value) in header {
         let _ = writeln!(out, "- **{key}**: {value}");
     }
-    out.push_str("\nRatios are Hush ÷ peer. A ✓ or ✗ after Hush's figure says whether it meets the target.\n");
+    let base = reference(columns);
+    let ratios: Vec<usize> = (0..columns.len()).filter(|&i| i != base).collect();
+    let _ = writeln!(
+        out,
+        "\nRatios are each column ÷ {}. A ✓ or ✗ after a Hush figure says whether it meets the target.",
+        columns.get(base).map_or("–", |c| c.name.as_str())
+    );
     for s in sections {
-        let _ = write!(out, "\n## {}\n\n{}\n\n", s.title, s.settings);
-        out.push_str("| figure | Hush | peer | Hush ÷ peer | target |\n|---|---:|---:|---:|---|\n");
+        let _ = write!(out, "\n## {}\n\n{}\n\n| figure |", s.title, s.settings);
+        for c in columns {
+            let _ = write!(out, " {} |", c.name);
+        }
+        for &i in &ratios {
+            let _ = write!(out, " {} ÷ {} |", columns[i].name, columns[base].name);
+        }
+        out.push_str(" target |\n|---|");
+        out.push_str(&"---:|".repeat(columns.len() + ratios.len()));
+        out.push_str("---|\n");
         for f in &s.figures {
-            let ratio = match (f.hush, f.peer) {
-                (Some(h), Some(p)) if p != 0.0 => format!("{:.2}", h / p),
-                _ => "–".to_owned(),
-            };
-            let verdict = match (f.hush, f.target) {
-                (Some(h), Some(t)) if meets(h, t) => " ✓",
-                (Some(_), Some(_)) => " ✗",
-                _ => "",
-            };
-            let target = f.target.map_or_else(String::new, |(b, v)| {
-                let sign = if b == Better::Lower { "≤" } else { "≥" };
-                format!("{sign} {} {}", number(v), f.unit)
-            });
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "| {} ({}{}) | {}{verdict} | {} | {ratio} | {target} |",
+                "| {} ({}{}) |",
                 f.name,
                 f.unit,
                 if f.better == Better::Lower {
                     ", lower is better"
                 } else {
                     ""
-                },
-                cell(f.hush, f.unit),
-                if f.hush_only {
+                }
+            );
+            for (i, c) in columns.iter().enumerate() {
+                let verdict = match (f.value(i), f.target) {
+                    (Some(v), Some(t)) if c.hush && meets(v, t) => " ✓",
+                    (Some(_), Some(_)) if c.hush => " ✗",
+                    _ => "",
+                };
+                let text = if f.hush_only && !c.hush {
                     "n/a".to_owned()
                 } else {
-                    cell(f.peer, f.unit)
-                },
-            );
+                    cell(f.value(i), f.unit)
+                };
+                let _ = write!(out, " {text}{verdict} |");
+            }
+            for &i in &ratios {
+                let ratio = match (f.value(i), f.value(base)) {
+                    (Some(v), Some(b)) if b != 0.0 => format!("{:.2}", v / b),
+                    _ => "–".to_owned(),
+                };
+                let _ = write!(out, " {ratio} |");
+            }
+            let target = f.target.map_or_else(String::new, |(b, v)| {
+                let sign = if b == Better::Lower { "≤" } else { "≥" };
+                format!("{sign} {} {}", number(v), f.unit)
+            });
+            let _ = writeln!(out, " {target} |");
         }
         for note in &s.notes {
             let _ = writeln!(out, "\n{note}");

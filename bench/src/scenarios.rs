@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use crate::load::{self, Outcome, Plan};
-use crate::report::{Better, Curve, Section};
+use crate::report::{Better, Col, Curve, Section};
 use crate::soak::Soak;
+use crate::target::Counters;
 use crate::world::{World, bar};
 
 /// How big the run is.
@@ -30,6 +31,9 @@ pub struct Scale {
     pub history_reads: usize,
     pub storm: usize,
     pub sample_every: u32,
+    /// The step of (b) whose per-message costs the report gives: a load
+    /// every set-up holds.
+    pub reference_rate: f64,
     /// Stop a rate search at the first step that does not hold.
     pub stop_early: bool,
     pub soak: Soak,
@@ -58,6 +62,7 @@ impl Scale {
             history_reads: 2000,
             storm: 10_000,
             sample_every: 97,
+            reference_rate: 1000.0,
             stop_early: true,
             soak: Soak {
                 duration: Duration::from_secs(3600),
@@ -88,6 +93,7 @@ impl Scale {
             history_reads: 30,
             storm: 36,
             sample_every: 1,
+            reference_rate: 100.0,
             stop_early: false,
             soak: Soak {
                 duration: Duration::from_secs(8),
@@ -118,54 +124,54 @@ fn ms(micros: u64) -> f64 {
 }
 
 /// The figures every load run gives.
-fn put_run(section: &mut Section, hush: bool, prefix: &str, o: &Outcome) {
+fn put_run(section: &mut Section, col: Col, prefix: &str, o: &Outcome) {
     let p = |name: &str| format!("{prefix}{name}");
     section.put(
-        hush,
+        col,
         &p("p50"),
         "ms",
         Better::Lower,
         ms(o.delivery.value_at_quantile(0.50)),
     );
     section.put(
-        hush,
+        col,
         &p("p99"),
         "ms",
         Better::Lower,
         ms(o.delivery.value_at_quantile(0.99)),
     );
     section.put(
-        hush,
+        col,
         &p("p99.9"),
         "ms",
         Better::Lower,
         ms(o.delivery.value_at_quantile(0.999)),
     );
-    section.put(hush, &p("max"), "ms", Better::Lower, ms(o.delivery.max()));
+    section.put(col, &p("max"), "ms", Better::Lower, ms(o.delivery.max()));
     // Part of every latency above: how late the generator began the send.
     section.put(
-        hush,
+        col,
         &p("generator late to send, p50"),
         "ms",
         Better::Lower,
         ms(o.lateness.value_at_quantile(0.50)),
     );
     section.put(
-        hush,
+        col,
         &p("generator late to send, p99"),
         "ms",
         Better::Lower,
         ms(o.lateness.value_at_quantile(0.99)),
     );
     section.put(
-        hush,
+        col,
         &p("completeness"),
         "%",
         Better::Higher,
         o.completeness() * 100.0,
     );
     section.put(
-        hush,
+        col,
         &p("copies lost"),
         "copies",
         Better::Lower,
@@ -173,28 +179,124 @@ fn put_run(section: &mut Section, hush: bool, prefix: &str, o: &Outcome) {
     );
 }
 
-fn put_costs(section: &mut Section, hush: bool, prefix: &str, o: &Outcome) {
+fn put_costs(section: &mut Section, col: Col, prefix: &str, o: &Outcome) {
     section.put(
-        hush,
+        col,
         &format!("{prefix}server CPU"),
         "cores",
         Better::Lower,
         o.server_cpu,
     );
     section.put(
-        hush,
+        col,
         &format!("{prefix}generator CPU"),
         "cores",
         Better::Lower,
         o.generator_cpu,
     );
     section.put(
-        hush,
+        col,
         &format!("{prefix}server RSS"),
         "MiB",
         Better::Lower,
         o.server_rss as f64 / 1048576.0,
     );
+}
+
+/// Each process's share of the CPU, when the server side is more than one.
+fn put_processes(section: &mut Section, col: Col, prefix: &str, o: &Outcome) {
+    if o.processes.len() < 2 {
+        return;
+    }
+    for (name, share) in &o.processes {
+        section.put(
+            col,
+            &format!("{prefix}CPU of {name}"),
+            "cores",
+            Better::Lower,
+            *share,
+        );
+    }
+}
+
+/// What one message cost each process and the services: CPU time per
+/// message in the measured window, and PostgreSQL's and Redis's work per
+/// message accepted over the whole run (`counted`).
+fn put_per_message(
+    section: &mut Section,
+    col: Col,
+    prefix: &str,
+    o: &Outcome,
+    counted: Option<Counters>,
+) {
+    let per = o.window.as_secs_f64() * 1e6 / o.measured.max(1) as f64;
+    section.put(
+        col,
+        &format!("{prefix}CPU per message, whole server side"),
+        "µs",
+        Better::Lower,
+        o.server_cpu * per,
+    );
+    if o.processes.len() > 1 {
+        for (name, share) in &o.processes {
+            section.put(
+                col,
+                &format!("{prefix}CPU per message, {name}"),
+                "µs",
+                Better::Lower,
+                share * per,
+            );
+        }
+    }
+    let Some(c) = counted else {
+        return;
+    };
+    let messages = o.accepted.max(1) as f64;
+    let rows: [(&str, &'static str, f64); 8] = [
+        ("Redis commands", "commands", c.redis_commands),
+        ("Redis publishes", "publishes", c.redis_publishes),
+        ("bytes into Redis", "bytes", c.redis_in),
+        ("bytes out of Redis", "bytes", c.redis_out),
+        ("PostgreSQL transactions", "transactions", c.pg_transactions),
+        ("PostgreSQL rows inserted", "rows", c.pg_inserted),
+        ("PostgreSQL rows updated", "rows", c.pg_updated),
+        ("PostgreSQL rows fetched", "rows", c.pg_fetched),
+    ];
+    for (what, unit, total) in rows {
+        // A service the set-up does not use counts nothing.
+        if total > 0.0 {
+            section.put(
+                col,
+                &format!("{prefix}{what} per message"),
+                unit,
+                Better::Lower,
+                total / messages,
+            );
+        }
+    }
+}
+
+/// [`World::run`], with what PostgreSQL and Redis did over it when the
+/// set-up uses them.
+async fn counted_run(
+    world: &World,
+    plan: Plan,
+    rooms: &[crate::api::Room],
+) -> Result<(Outcome, Option<Counters>), String> {
+    if !world.target.has_services() {
+        return Ok((world.run(plan, rooms).await, None));
+    }
+    // A PostgreSQL connection that goes idle reports what it counted at
+    // once, or, within a second of its last report, 10 s later
+    // (PGSTAT_IDLE_INTERVAL): wait that out before and after, so that
+    // neither what came before nor this run's last second is misplaced.
+    let lag = Duration::from_secs(11);
+    tokio::time::sleep(lag).await;
+    let before = world.target.counters()?;
+    let o = world.run(plan, rooms).await;
+    tokio::time::sleep(lag).await;
+    let after = world.target.counters()?;
+    Ok((o, Some(after - before)))
 }
 
 /// Errors that make a run's figures meaningless.
@@ -258,7 +360,7 @@ pub async fn latency(
     world: &World,
     scale: &Scale,
     section: &mut Section,
-    hush: bool,
+    col: Col,
 ) -> Result<(), String> {
     for &size in &scale.sizes {
         // Light load: the target's 1,000 msg/s for small rooms; a tenth of
@@ -274,8 +376,8 @@ pub async fn latency(
         let plan = scale.plan(rate);
         let o = median_run(world, &rooms, plan, scale.repeats).await?;
         let prefix = format!("{size} members, {rate} msg/s: ");
-        put_run(section, hush, &prefix, &o);
-        put_costs(section, hush, &prefix, &o);
+        put_run(section, col, &prefix, &o);
+        put_costs(section, col, &prefix, &o);
         if size == 10 {
             section.target(&format!("{prefix}p50"), Better::Lower, 1.0);
             section.target(&format!("{prefix}p99"), Better::Lower, 5.0);
@@ -299,7 +401,7 @@ pub async fn throughput(
     world: &World,
     scale: &Scale,
     section: &mut Section,
-    hush: bool,
+    col: Col,
     curve: &mut Curve,
 ) -> Result<(), String> {
     let size = 10.min(world.users.len());
@@ -308,10 +410,19 @@ pub async fn throughput(
         .await?;
     let _sockets = world.connect_members(&rooms).await?;
     let mut best = 0.0;
+    let mut best_processes = None;
     for &rate in &scale.rates {
         let plan = scale.plan(rate);
-        let o = world.run(plan, &rooms).await;
+        let reference = rate == scale.reference_rate;
+        let (o, counted) = if reference {
+            counted_run(world, plan, &rooms).await?
+        } else {
+            (world.run(plan, &rooms).await, None)
+        };
         check(&o, "rate step")?;
+        if reference {
+            put_per_message(section, col, &format!("at {rate} msg/s: "), &o, counted);
+        }
         let (p50, p99) = (
             ms(o.delivery.value_at_quantile(0.50)),
             ms(o.delivery.value_at_quantile(0.99)),
@@ -319,40 +430,46 @@ pub async fn throughput(
         curve.points.push((rate, p50, p99));
         let accepted = o.accepted as f64 / plan.duration.as_secs_f64();
         if !world.quiet {
+            let each: Vec<String> = o
+                .processes
+                .iter()
+                .map(|(name, share)| format!("{name} {share:.2}"))
+                .collect();
             eprintln!(
-                "    {rate:>7} msg/s offered ({} messages): {accepted:.0} accepted/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {:.4} % delivered, server {:.2} cores, generator {:.2} cores",
+                "    {rate:>7} msg/s offered ({} messages): {accepted:.0} accepted/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {:.4} % delivered, server {:.2} cores ({}), generator {:.2} cores",
                 o.offered,
                 o.completeness() * 100.0,
                 o.server_cpu,
+                each.join(", "),
                 o.generator_cpu,
             );
         }
         let step = format!("{rate} msg/s: ");
         section.put(
-            hush,
+            col,
             &format!("{step}accepted"),
             "msg/s",
             Better::Higher,
             accepted,
         );
-        section.put(hush, &format!("{step}p50"), "ms", Better::Lower, p50);
-        section.put(hush, &format!("{step}p99"), "ms", Better::Lower, p99);
+        section.put(col, &format!("{step}p50"), "ms", Better::Lower, p50);
+        section.put(col, &format!("{step}p99"), "ms", Better::Lower, p99);
         section.put(
-            hush,
+            col,
             &format!("{step}completeness"),
             "%",
             Better::Higher,
             o.completeness() * 100.0,
         );
         section.put(
-            hush,
+            col,
             &format!("{step}server CPU"),
             "cores",
             Better::Lower,
             o.server_cpu,
         );
         section.put(
-            hush,
+            col,
             &format!("{step}generator CPU"),
             "cores",
             Better::Lower,
@@ -360,12 +477,16 @@ pub async fn throughput(
         );
         if held(&o, 50.0) {
             best = rate;
+            best_processes = Some(o);
         } else if scale.stop_early {
             break;
         }
     }
     let name = "highest rate with p99 ≤ 50 ms and ≥ 99.99 % delivered";
-    section.put(hush, name, "msg/s", Better::Higher, best);
+    section.put(col, name, "msg/s", Better::Higher, best);
+    if let Some(o) = best_processes {
+        put_processes(section, col, "at the highest rate: ", &o);
+    }
     section.target(name, Better::Higher, 10_000.0);
     Ok(())
 }
@@ -375,7 +496,7 @@ pub async fn idle(
     world: &World,
     scale: &Scale,
     section: &mut Section,
-    hush: bool,
+    col: Col,
 ) -> Result<(), String> {
     let users: Vec<usize> = (0..world.users.len()).collect();
     // One baseline, before any of these sockets: memory the allocator keeps
@@ -399,17 +520,17 @@ pub async fn idle(
             );
         }
         let name = format!("{held} connections: RSS per connection");
-        section.put(hush, &name, "KiB", Better::Lower, per);
+        section.put(col, &name, "KiB", Better::Lower, per);
         section.target(&name, Better::Lower, 16.0);
         section.put(
-            hush,
+            col,
             &format!("{held} connections: server RSS"),
             "MiB",
             Better::Lower,
             after as f64 / 1048576.0,
         );
         section.put(
-            hush,
+            col,
             &format!("{held} connections: handshakes per second"),
             "1/s",
             Better::Higher,
@@ -427,7 +548,7 @@ pub async fn big_room(
     world: &World,
     scale: &Scale,
     section: &mut Section,
-    hush: bool,
+    col: Col,
 ) -> Result<(), String> {
     let size = scale.big_room.min(world.users.len());
     let rooms = world.rooms(1, size).await?;
@@ -439,18 +560,21 @@ pub async fn big_room(
         warmup: scale.warmup,
         sample_every: scale.sample_every,
     };
-    let o = world.run(light, &rooms).await;
+    let (o, counted) = counted_run(world, light, &rooms).await?;
     check(&o, "big room")?;
+    let costs = format!("{size} members, 10 msg/s: ");
+    put_processes(section, col, &costs, &o);
+    put_per_message(section, col, &costs, &o, counted);
     let p = format!("{size} members, 10 msg/s: last member reached, ");
     section.put(
-        hush,
+        col,
         &format!("{p}p50"),
         "ms",
         Better::Lower,
         ms(o.last_member.value_at_quantile(0.5)),
     );
     section.put(
-        hush,
+        col,
         &format!("{p}p99"),
         "ms",
         Better::Lower,
@@ -458,14 +582,14 @@ pub async fn big_room(
     );
     section.target(&format!("{p}p99"), Better::Lower, 25.0);
     section.put(
-        hush,
+        col,
         &format!("{p}worst"),
         "ms",
         Better::Lower,
         ms(o.last_member.max()),
     );
     section.put(
-        hush,
+        col,
         &format!("{size} members, 10 msg/s: completeness"),
         "%",
         Better::Higher,
@@ -495,13 +619,13 @@ pub async fn big_room(
         }
     }
     section.put(
-        hush,
+        col,
         &format!("highest rate into {size} with p99 ≤ 50 ms, ≥ 99.99 % delivered"),
         "msg/s",
         Better::Higher,
         best,
     );
-    if hush {
+    if col.hush {
         // 10 msg/s again while 50 members type (#19): each says `typing`
         // every 2 s, as the app does while its user writes; the server
         // relays them to the whole room, several typists in one event when
@@ -520,15 +644,17 @@ pub async fn big_room(
             "{size} members, 10 msg/s, {} of them typing: ",
             typers.len()
         );
-        put_last_member(section, &t, &o);
+        put_last_member(section, col, &t, &o);
         section.target(&format!("{t}last member reached, p99"), Better::Lower, 25.0);
         section.put_hush_only(
+            col,
             &format!("{t}typists each member heard of, per second"),
             "/s",
             Better::Higher,
             heard as f64 / size as f64 / light.duration.as_secs_f64(),
         );
         section.put_hush_only(
+            col,
             &format!("{t}typing events each member received, per second"),
             "/s",
             Better::Lower,
@@ -567,15 +693,17 @@ pub async fn big_room(
             readers.len(),
             tabs.len()
         );
-        put_last_member(section, &r, &o);
+        put_last_member(section, col, &r, &o);
         section.target(&format!("{r}last member reached, p99"), Better::Lower, 25.0);
         section.put_hush_only(
+            col,
             &format!("{r}read positions stored, per second"),
             "/s",
             Better::Higher,
             reads as f64 / secs,
         );
         section.put_hush_only(
+            col,
             &format!("{r}tabs opened, per second"),
             "/s",
             Better::Higher,
@@ -619,20 +747,23 @@ pub async fn big_room(
             "{} members, 10 msg/s, a new epoch halfway: ",
             rooms[0].members.len()
         );
-        put_last_member(section, &c, &o);
+        put_last_member(section, col, &c, &o);
         section.put_hush_only(
+            col,
             &format!("{c}completeness"),
             "%",
             Better::Higher,
             o.completeness() * 100.0,
         );
         section.put_hush_only(
+            col,
             &format!("{c}the change answered in"),
             "ms",
             Better::Lower,
             taken.took.as_secs_f64() * 1000.0,
         );
         section.put_hush_only(
+            col,
             &format!("{c}members told whose first read of it the server refused"),
             "members",
             Better::Lower,
@@ -644,18 +775,21 @@ pub async fn big_room(
             0.0,
         );
         section.put_hush_only(
+            col,
             &format!("{c}a member had the new epoch, p50 after it was posted"),
             "ms",
             Better::Lower,
             quantile(0.5),
         );
         section.put_hush_only(
+            col,
             &format!("{c}the last member had the new epoch, after it was posted"),
             "ms",
             Better::Lower,
             quantile(1.0),
         );
         section.put_hush_only(
+            col,
             &format!("{c}the change's answer (the new epoch as a change)"),
             "KiB",
             Better::Lower,
@@ -667,9 +801,10 @@ pub async fn big_room(
 
 /// The p50, p99 and worst until the last member had each message, of a
 /// run of Hush alone, named after `prefix`.
-fn put_last_member(section: &mut Section, prefix: &str, o: &Outcome) {
+fn put_last_member(section: &mut Section, col: Col, prefix: &str, o: &Outcome) {
     for (q, name) in [(0.5, "p50"), (0.99, "p99"), (1.0, "worst")] {
         section.put_hush_only(
+            col,
             &format!("{prefix}last member reached, {name}"),
             "ms",
             Better::Lower,
@@ -758,7 +893,7 @@ async fn come_and_go(world: &World, users: &[usize], how_long: Duration) -> u64 
         let token = &world.users[*user].token;
         let from = crate::live::source(n);
         if let Ok(tab) =
-            crate::live::connect(world.target.addr, from, token, *user as u32, hub.clone()).await
+            crate::live::connect(world.addr_of(*user), from, token, *user as u32, hub.clone()).await
         {
             open.push_back(tab);
             opened += 1;
@@ -776,7 +911,7 @@ pub async fn history(
     world: &World,
     scale: &Scale,
     section: &mut Section,
-    hush: bool,
+    col: Col,
 ) -> Result<(), String> {
     let rooms = world.rooms(1, 2).await?;
     let room = &rooms[0];
@@ -813,14 +948,14 @@ pub async fn history(
     progress.finish_and_clear();
     let p = format!("newest 50 of {}: ", scale.history);
     section.put(
-        hush,
+        col,
         &format!("{p}p50"),
         "ms",
         Better::Lower,
         ms(times.value_at_quantile(0.5)),
     );
     section.put(
-        hush,
+        col,
         &format!("{p}p99"),
         "ms",
         Better::Lower,

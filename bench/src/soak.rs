@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::api::{self, Api, Room};
 use crate::client::{self, Client, Hangup, Seen, State, Tasks};
 use crate::load::{self, Answer};
-use crate::report::{Better, Section};
+use crate::report::{Better, Col, Section};
 use crate::scenarios::Scale;
 use crate::system::{self, Footprint, Usage};
 use crate::target::Target;
@@ -277,7 +277,7 @@ impl Sampler<'_> {
         self.last = (now, usage, me, reconnects, caught_up);
         let ms = |micros: u64| micros as f64 / 1000.0;
         let (pid, data) = (self.target.pid(), self.target.data_dir());
-        let http = match self.target.addr {
+        let http = match self.target.addr() {
             SocketAddr::V4(server) => system::established(server, HTTP_SOURCE),
             SocketAddr::V6(_) => 0,
         };
@@ -494,6 +494,7 @@ pub async fn soak(
     world: &World,
     scale: &Scale,
     section: &mut Section,
+    col: Col,
     samples: &mut Vec<Sample>,
 ) -> Result<(), String> {
     let soak = &scale.soak;
@@ -518,7 +519,7 @@ pub async fn soak(
             let (hangups, told) = mpsc::channel(1);
             let client = Client {
                 api: api.clone(),
-                server: world.target.addr,
+                server: world.target.addr(),
                 n: states.len(),
                 token: world.users[user].token.clone(),
                 room: room.id.parse().expect("a room id"),
@@ -557,16 +558,12 @@ pub async fn soak(
     };
     let answers = Arc::new(Mutex::new(Vec::new()));
     let slots = Arc::new(Semaphore::new(load::MAX_IN_FLIGHT));
-    let tokens = world.users.iter().map(|u| u.token.clone()).collect();
-    let sending = load::dispatch(
-        start,
-        dues,
-        &api,
-        tokens,
-        slots.clone(),
-        answers.clone(),
-        |_| {},
-    );
+    let senders = world
+        .users
+        .iter()
+        .map(|u| (api.clone(), u.token.clone()))
+        .collect();
+    let sending = load::dispatch(start, dues, senders, slots.clone(), answers.clone(), |_| {});
     let told = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
     let churning = Tasks(vec![tokio::spawn(churn(churned, soak.churn, told.clone()))]);
 
@@ -648,7 +645,7 @@ pub async fn soak(
     // Figures.
     let ms = |micros: u64| micros as f64 / 1000.0;
     let put = |section: &mut Section, name: &str, unit, better, value| {
-        section.put(true, name, unit, better, value)
+        section.put(col, name, unit, better, value)
     };
     put(
         section,

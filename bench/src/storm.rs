@@ -13,7 +13,7 @@ use hush::model::ids::MessageId;
 
 use crate::api::Room;
 use crate::client::{self, Client, State, Tasks, all_back};
-use crate::report::{Better, Section};
+use crate::report::{Better, Col, Section};
 use crate::scenarios::Scale;
 use crate::world::World;
 
@@ -53,7 +53,7 @@ pub async fn storm(
     world: &mut World,
     scale: &Scale,
     section: &mut Section,
-    hush: bool,
+    col: Col,
 ) -> Result<(), String> {
     let size = 10.min(world.users.len());
     let rooms = world.rooms(world.users.len() / size, size).await?;
@@ -69,8 +69,8 @@ pub async fn storm(
         let state = Arc::new(State::default());
         states.push((room, state.clone()));
         let client = Client {
-            api: world.api.clone(),
-            server: world.target.addr,
+            api: world.api_of(user).clone(),
+            server: world.addr_of(user),
             n,
             token: world.users[user].token.clone(),
             room: rooms[room].id.parse().expect("a room id"),
@@ -117,7 +117,7 @@ pub async fn storm(
     drop(tasks);
     let down = listening - stopped;
     section.put(
-        hush,
+        col,
         "restart: stop to listening again",
         "s",
         Better::Lower,
@@ -125,7 +125,7 @@ pub async fn storm(
     );
     if let Ok(connected) = connected {
         section.put(
-            hush,
+            col,
             "clients connected again, from the restart",
             "s",
             Better::Lower,
@@ -133,7 +133,7 @@ pub async fn storm(
         );
     }
     section.put(
-        hush,
+        col,
         &format!(
             "writer: one message into each of {} rooms, done, from the restart",
             rooms.len()
@@ -143,7 +143,7 @@ pub async fn storm(
         (written - stopped).as_secs_f64(),
     );
     section.put(
-        hush,
+        col,
         "server CPU from its start until everyone is caught up",
         "core-s",
         Better::Lower,
@@ -156,7 +156,7 @@ pub async fn storm(
                 scale.storm
             );
             section.put(
-                hush,
+                col,
                 &name,
                 "s",
                 Better::Lower,
@@ -164,7 +164,7 @@ pub async fn storm(
             );
             section.target(&name, Better::Lower, 10.0);
             section.put(
-                hush,
+                col,
                 "clients not back with every message after 60 s",
                 "clients",
                 Better::Lower,
@@ -173,7 +173,7 @@ pub async fn storm(
         }
         Err(behind) => {
             section.put(
-                hush,
+                col,
                 "clients not back with every message after 60 s",
                 "clients",
                 Better::Lower,
@@ -185,7 +185,7 @@ pub async fn storm(
         }
     }
     section.put(
-        hush,
+        col,
         "reconnects counted",
         "reconnects",
         Better::Lower,

@@ -22,18 +22,51 @@ pub fn precise_sleeps() {
 
 /// Pins process `pid` to `core` (`pid` 0: the caller).
 pub fn pin(pid: i32, core: usize) -> Result<(), String> {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within it.
+    set_affinity(pid, core..core + 1)
+}
+
+/// Lets `pid` run on every core again.
+pub fn unpin(pid: i32) -> Result<(), String> {
+    set_affinity(pid, 0..online_cores())
+}
+
+/// Lets `pid` (0: the caller) run on `cores` only.
+fn set_affinity(pid: i32, cores: std::ops::Range<usize>) -> Result<(), String> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within
+    // it (the machine's cores are fewer than CPU_SETSIZE).
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(core, &mut set);
+        for core in cores.clone() {
+            libc::CPU_SET(core, &mut set);
+        }
         if libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
             return Err(format!(
-                "sched_setaffinity(core {core}): {}",
+                "sched_setaffinity(cores {cores:?}): {}",
                 std::io::Error::last_os_error()
             ));
         }
     }
     Ok(())
+}
+
+/// Cores the machine has online.
+fn online_cores() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize
+}
+
+/// Every process whose command name (`/proc/<pid>/comm`) is `name`.
+pub fn processes_named(name: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .collect()
 }
 
 /// Cores this process may run on.
@@ -85,9 +118,28 @@ impl Usage {
         })
     }
 
+    /// Every process named `name`, added up (the processes there are now:
+    /// CPU time of one that ended in between is not counted).
+    pub fn of_named(name: &str) -> Usage {
+        processes_named(name)
+            .into_iter()
+            .filter_map(Usage::of)
+            .fold(Usage::default(), |sum, u| sum + u)
+    }
+
     /// This process.
     pub fn me() -> Usage {
         Usage::of(std::process::id()).unwrap_or_default()
+    }
+}
+
+impl std::ops::Add for Usage {
+    type Output = Usage;
+    fn add(self, other: Usage) -> Usage {
+        Usage {
+            cpu: self.cpu + other.cpu,
+            rss: self.rss + other.rss,
+        }
     }
 }
 
@@ -185,8 +237,7 @@ pub fn machine() -> String {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0.0, |kib| kib as f64 / 1024.0 / 1024.0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    // SAFETY: sysconf has no preconditions.
-    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let online = online_cores();
     format!(
         "{model}, {online} cores, {mem_gib:.0} GiB, Linux {}",
         kernel.trim()

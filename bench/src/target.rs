@@ -1,6 +1,9 @@
-//! The servers under test: Hush's release binary and the Node.js peer,
-//! started as child processes on their own data, pinned to their own core,
-//! stopped and restarted on the same port and data.
+//! The servers under test: Hush's release binary in one of its set-ups
+//! (one node on SQLite, one on PostgreSQL, or several nodes sharing
+//! PostgreSQL and Redis) and the Node.js peer, started as child processes
+//! on their own data, pinned to their own core, stopped and restarted on
+//! the same ports and data; and what the services they use (PostgreSQL,
+//! Redis) did meanwhile.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -11,18 +14,105 @@ use std::time::{Duration, Instant};
 
 use crate::system::{self, Usage};
 
+/// What Hush runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// One node on its SQLite file, pushes in process: the default.
+    Sqlite,
+    /// One node on PostgreSQL, pushes in process.
+    Postgres,
+    /// Nodes sharing PostgreSQL and pushing to each other through Redis:
+    /// the first `serving` take the clients (each user on one of them),
+    /// `listening` more take none but hear every push the others publish,
+    /// as each node of a bigger cluster does for rooms it has no member of.
+    Cluster { serving: usize, listening: usize },
+}
+
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    Hush,
+    Hush(Setup),
     Peer,
 }
 
 impl Kind {
-    pub fn name(self) -> &'static str {
+    /// `hush`, `hush-pg`, `hush-cluster` (two nodes), `hush-cluster+1`
+    /// (two nodes and one listening), `peer`.
+    pub fn parse(name: &str) -> Result<Kind, String> {
+        Ok(match name {
+            "hush" => Kind::Hush(Setup::Sqlite),
+            "hush-pg" => Kind::Hush(Setup::Postgres),
+            "hush-cluster" => Kind::Hush(Setup::Cluster {
+                serving: 2,
+                listening: 0,
+            }),
+            "hush-cluster+1" => Kind::Hush(Setup::Cluster {
+                serving: 2,
+                listening: 1,
+            }),
+            "peer" => Kind::Peer,
+            other => {
+                return Err(format!(
+                    "unknown server {other:?} (hush, hush-pg, hush-cluster, hush-cluster+1, peer)"
+                ));
+            }
+        })
+    }
+
+    pub fn name(self) -> String {
         match self {
-            Kind::Hush => "Hush",
-            Kind::Peer => "peer (Node.js)",
+            Kind::Hush(Setup::Sqlite) => "Hush".to_owned(),
+            Kind::Hush(Setup::Postgres) => "Hush on PostgreSQL".to_owned(),
+            Kind::Hush(Setup::Cluster {
+                serving,
+                listening: 0,
+            }) => format!("Hush, {serving} nodes"),
+            Kind::Hush(Setup::Cluster { serving, listening }) => {
+                format!("Hush, {serving} nodes + {listening} listening")
+            }
+            Kind::Peer => "peer (Node.js)".to_owned(),
+        }
+    }
+
+    /// A name for its data directory.
+    pub fn slug(self) -> String {
+        match self {
+            Kind::Hush(Setup::Sqlite) => "hush".to_owned(),
+            Kind::Hush(Setup::Postgres) => "hush-pg".to_owned(),
+            Kind::Hush(Setup::Cluster { serving, listening }) => {
+                format!("hush-cluster-{serving}-{listening}")
+            }
+            Kind::Peer => "peer".to_owned(),
+        }
+    }
+
+    pub fn is_hush(self) -> bool {
+        matches!(self, Kind::Hush(_))
+    }
+
+    /// The services it uses besides its own processes.
+    fn services(self) -> &'static [Service] {
+        match self {
+            Kind::Hush(Setup::Postgres) => &[Service::Postgres],
+            Kind::Hush(Setup::Cluster { .. }) => &[Service::Postgres, Service::Redis],
+            _ => &[],
+        }
+    }
+}
+
+/// A service a set-up shares with the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Postgres,
+    Redis,
+}
+
+impl Service {
+    /// Its processes' command name.
+    fn process(self) -> &'static str {
+        match self {
+            Service::Postgres => "postgres",
+            Service::Redis => "redis-server",
         }
     }
 }
@@ -35,15 +125,83 @@ pub struct Launch {
     pub peer_dir: PathBuf,
     /// The core servers are pinned to (`None`: not pinned).
     pub core: Option<usize>,
+    /// The database Hush's PostgreSQL set-ups use, dropped and created
+    /// again at every start.
+    pub postgres_url: String,
+    /// The Redis its clusters use (each run under a prefix of its own).
+    pub redis_url: String,
 }
 
-/// A running server.
+/// One process whose CPU time a run measures.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub name: String,
+    probe: Probe,
+}
+
+#[derive(Debug, Clone)]
+enum Probe {
+    Pid(u32),
+    /// Every process of that name (PostgreSQL runs one per connection).
+    Named(&'static str),
+}
+
+impl Process {
+    pub fn usage(&self) -> Usage {
+        match self.probe {
+            Probe::Pid(pid) => Usage::of(pid).unwrap_or_default(),
+            Probe::Named(name) => Usage::of_named(name),
+        }
+    }
+}
+
+/// What PostgreSQL and Redis have done, as their statistics count it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counters {
+    pub redis_commands: f64,
+    pub redis_publishes: f64,
+    /// Bytes Redis read from its clients, and wrote to them.
+    pub redis_in: f64,
+    pub redis_out: f64,
+    /// Transactions (statements outside one count as one each).
+    pub pg_transactions: f64,
+    pub pg_inserted: f64,
+    pub pg_updated: f64,
+    /// Rows read through an index (`tup_fetched`).
+    pub pg_fetched: f64,
+}
+
+impl std::ops::Sub for Counters {
+    type Output = Counters;
+    fn sub(self, o: Counters) -> Counters {
+        Counters {
+            redis_commands: self.redis_commands - o.redis_commands,
+            redis_publishes: self.redis_publishes - o.redis_publishes,
+            redis_in: self.redis_in - o.redis_in,
+            redis_out: self.redis_out - o.redis_out,
+            pg_transactions: self.pg_transactions - o.pg_transactions,
+            pg_inserted: self.pg_inserted - o.pg_inserted,
+            pg_updated: self.pg_updated - o.pg_updated,
+            pg_fetched: self.pg_fetched - o.pg_fetched,
+        }
+    }
+}
+
+/// One server process.
+struct Node {
+    addr: SocketAddr,
+    data: PathBuf,
+    child: Option<Child>,
+}
+
+/// A running server: one process, or a cluster's nodes.
 pub struct Target {
     pub kind: Kind,
-    pub addr: SocketAddr,
-    data: PathBuf,
+    nodes: Vec<Node>,
+    /// How many of `nodes` (the first) take clients.
+    serving: usize,
     launch: Launch,
-    child: Option<Child>,
+    redis_prefix: String,
 }
 
 /// A free port on 127.0.0.1.
@@ -57,34 +215,157 @@ fn free_port() -> std::io::Result<u16> {
 /// (Hush keeps its generated secret in its data directory).
 const PEER_SECRET: &str = "benchmark-only-secret-not-for-anything-else";
 
+/// The token secret Hush's nodes share when they share PostgreSQL (one
+/// node on SQLite keeps its own, generated, in its data directory).
+const HUSH_SHARED_SECRET: &str = "bench0nly-SHARED-secret-QWERTY-uiop-1234567890-asdfghjkl-ZXCV";
+
 /// SQLite durability both servers run with.
 pub const DURABILITY: &str = "WAL, synchronous = FULL";
 
+/// Runs `psql` on `url` with `sql`; its unaligned output.
+pub fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .map_err(|e| format!("psql: {e} (scripts/setup --with-browser installs it)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "psql on {}: {}",
+            without_password(url),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Runs `redis-cli` on `url` with `args`; its output.
+fn redis_cli(url: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("redis-cli")
+        .args(["-u", url])
+        .args(args)
+        .output()
+        .map_err(|e| format!("redis-cli: {e} (scripts/setup installs it)"))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() || text.starts_with("ERR") || text.contains("Could not connect") {
+        return Err(format!(
+            "redis-cli on {}: {text} {}",
+            without_password(url),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(text)
+}
+
+/// `url` with any password left out, for messages.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The database a `postgres://` URL names, and the URL of the same server's
+/// `postgres` database (to drop and create it from).
+fn database_of(url: &str) -> Result<(String, String), String> {
+    let path = url.split('?').next().unwrap_or(url);
+    match path.rsplit_once('/') {
+        Some((server, name))
+            if server.contains("://")
+                && !server.ends_with('/')
+                && !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            Ok((name.to_owned(), format!("{server}/postgres")))
+        }
+        _ => Err(format!(
+            "--postgres-url: expected postgres://user@host:port/name (name: letters, digits, _), got {}",
+            without_password(url)
+        )),
+    }
+}
+
+/// `name: value` lines (INFO's), the value of `key`.
+fn info_field(info: &str, key: &str) -> Option<f64> {
+    info.lines()
+        .find_map(|l| l.trim_end().strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.parse().ok())
+}
+
 impl Target {
-    /// Starts `kind` on a fresh data directory under `data`.
+    /// Starts `kind` on fresh data: a new directory per node under
+    /// `data`, and for PostgreSQL a new database.
     pub fn start(kind: Kind, launch: &Launch, data: &Path) -> Result<Target, String> {
         let _ = std::fs::remove_dir_all(data);
-        std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
-        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let (count, serving) = match kind {
+            Kind::Hush(Setup::Cluster { serving, listening }) => (serving + listening, serving),
+            _ => (1, 1),
+        };
+        let mut nodes = Vec::with_capacity(count);
+        for n in 0..count {
+            let dir = if count == 1 {
+                data.to_owned()
+            } else {
+                data.join(format!("node{}", n + 1))
+            };
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+            nodes.push(Node {
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                data: dir,
+                child: None,
+            });
+        }
         let mut target = Target {
             kind,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            data: data.to_owned(),
+            nodes,
+            serving,
             launch: launch.clone(),
-            child: None,
+            redis_prefix: format!("hush-bench-{}-{}", std::process::id(), kind.slug()),
         };
+        for service in kind.services() {
+            target.prepare(*service)?;
+        }
         target.spawn()?;
         Ok(target)
     }
 
-    fn command(&self) -> Command {
-        let port = self.addr.port().to_string();
+    /// A fresh database, or a Redis that answers; either pinned with the
+    /// nodes, so that the server side of every set-up gets the same core.
+    fn prepare(&self, service: Service) -> Result<(), String> {
+        match service {
+            Service::Postgres => {
+                let (name, maintenance) = database_of(&self.launch.postgres_url)?;
+                psql(
+                    &maintenance,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                )?;
+                psql(&maintenance, &format!("CREATE DATABASE {name}"))?;
+            }
+            Service::Redis => {
+                redis_cli(&self.launch.redis_url, &["PING"])?;
+            }
+        }
+        if let Some(core) = self.launch.core {
+            // PostgreSQL's connections are forked from its first process
+            // and inherit its core.
+            for pid in system::processes_named(service.process()) {
+                system::pin(pid as i32, core)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn command(&self, node: &Node) -> Command {
+        let port = node.addr.port().to_string();
         match self.kind {
-            Kind::Hush => {
+            Kind::Hush(setup) => {
                 let mut c = Command::new(&self.launch.hush_bin);
                 c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
                     .arg("--data-dir")
-                    .arg(&self.data)
+                    .arg(&node.data)
                     .arg("--site-dir")
                     .arg(&self.launch.site_dir)
                     .args(["--kdf-min-iterations", "1"])
@@ -96,6 +377,14 @@ impl Target {
                     .args(["--lookups-per-minute", "10000000"])
                     .args(["--socket-events-per-minute", "10000000"])
                     .env("RUST_LOG", "warn");
+                if setup != Setup::Sqlite {
+                    c.env("HUSH_DATABASE_URL", &self.launch.postgres_url)
+                        .env("HUSH_TOKEN_SECRET", HUSH_SHARED_SECRET);
+                }
+                if let Setup::Cluster { .. } = setup {
+                    c.env("HUSH_REDIS_URL", &self.launch.redis_url)
+                        .env("HUSH_REDIS_PREFIX", &self.redis_prefix);
+                }
                 c
             }
             Kind::Peer => {
@@ -103,16 +392,26 @@ impl Target {
                 c.arg(self.launch.peer_dir.join("server.js"))
                     .args(["--port", &port, "--synchronous", "FULL"])
                     .arg("--db")
-                    .arg(self.data.join("peer.db"))
+                    .arg(node.data.join("peer.db"))
                     .args(["--secret", PEER_SECRET]);
                 c
             }
         }
     }
 
-    /// Starts the process and waits for its "listening" line.
+    /// Starts every node, one after the other, each once the one before
+    /// listens (the first runs the migrations).
     fn spawn(&mut self) -> Result<(), String> {
-        let mut command = self.command();
+        for n in 0..self.nodes.len() {
+            let child = self.spawn_node(&self.nodes[n])?;
+            self.nodes[n].child = Some(child);
+        }
+        Ok(())
+    }
+
+    /// Starts one node's process and waits for its "listening" line.
+    fn spawn_node(&self, node: &Node) -> Result<Child, String> {
+        let mut command = self.command(node);
         if let Some(core) = self.launch.core {
             // Pinned before exec, so the server sizes its thread pools for
             // the one core it gets.
@@ -139,57 +438,177 @@ impl Target {
             let status = child.wait().ok();
             return Err(format!("{} did not start ({status:?})", self.kind.name()));
         }
-        self.child = Some(child);
-        Ok(())
+        Ok(child)
     }
 
+    /// The first node's process (the soak watches it).
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+        self.nodes[0].child.as_ref().map_or(0, Child::id)
     }
 
+    /// Every process a run's CPU is counted over: the nodes, then the
+    /// services the set-up uses.
+    pub fn processes(&self) -> Vec<Process> {
+        let one = self.nodes.len() == 1;
+        let mut all: Vec<Process> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(n, node)| Process {
+                name: match () {
+                    () if one => "server".to_owned(),
+                    () if n < self.serving => format!("node {}", n + 1),
+                    () => format!("node {} (no clients)", n + 1),
+                },
+                probe: Probe::Pid(node.child.as_ref().map_or(0, Child::id)),
+            })
+            .collect();
+        for service in self.kind.services() {
+            all.push(Process {
+                name: service.process().to_owned(),
+                probe: Probe::Named(service.process()),
+            });
+        }
+        all
+    }
+
+    /// CPU time of every process in [`Target::processes`]; resident memory
+    /// of the nodes alone (PostgreSQL's shared memory would count once per
+    /// connection).
     pub fn usage(&self) -> Usage {
-        Usage::of(self.pid()).unwrap_or_default()
+        let nodes = self
+            .nodes
+            .iter()
+            .filter_map(|n| Usage::of(n.child.as_ref()?.id()))
+            .fold(Usage::default(), |sum, u| sum + u);
+        let services = self
+            .kind
+            .services()
+            .iter()
+            .map(|s| Usage::of_named(s.process()).cpu)
+            .sum::<Duration>();
+        Usage {
+            cpu: nodes.cpu + services,
+            rss: nodes.rss,
+        }
     }
 
-    /// SIGTERM, and wait for a graceful exit (at most 20 s, then SIGKILL).
-    pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
+    /// What PostgreSQL and Redis have counted so far (zero for what the
+    /// set-up does not use). PostgreSQL's counters lag by up to a second
+    /// (its connections report when idle): wait that long after a run.
+    pub fn counters(&self) -> Result<Counters, String> {
+        let mut c = Counters::default();
+        let services = self.kind.services();
+        if services.contains(&Service::Redis) {
+            let info = redis_cli(&self.launch.redis_url, &["INFO", "stats", "commandstats"])?;
+            let field = |key| info_field(&info, key).unwrap_or(0.0);
+            c.redis_commands = field("total_commands_processed");
+            c.redis_in = field("total_net_input_bytes");
+            c.redis_out = field("total_net_output_bytes");
+            c.redis_publishes = info
+                .lines()
+                .filter(|l| l.starts_with("cmdstat_spublish:") || l.starts_with("cmdstat_publish:"))
+                .filter_map(|l| l.split(['=', ',']).nth(1)?.parse::<f64>().ok())
+                .sum();
         }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
+        if services.contains(&Service::Postgres) {
+            let row = psql(
+                &self.launch.postgres_url,
+                "SELECT xact_commit + xact_rollback, tup_inserted, tup_updated, tup_fetched \
+                 FROM pg_stat_database WHERE datname = current_database()",
+            )?;
+            let v: Vec<f64> = row.split('|').filter_map(|f| f.parse().ok()).collect();
+            if let [transactions, inserted, updated, fetched] = v[..] {
+                c.pg_transactions = transactions;
+                c.pg_inserted = inserted;
+                c.pg_updated = updated;
+                c.pg_fetched = fetched;
+            } else {
+                return Err(format!("pg_stat_database: unexpected row {row:?}"));
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        Ok(c)
     }
 
-    /// Stops the server and starts it again on the same port and data.
+    /// Whether [`Target::counters`] counts anything.
+    pub fn has_services(&self) -> bool {
+        !self.kind.services().is_empty()
+    }
+
+    /// SIGTERM to every node, and wait for each to exit gracefully (at
+    /// most 20 s, then SIGKILL).
+    pub fn stop(&mut self) {
+        for node in &mut self.nodes {
+            let Some(mut child) = node.child.take() else {
+                continue;
+            };
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut exited = false;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    exited = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !exited {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    /// Stops the server and starts it again on the same ports and data.
     /// Returns when it listens again.
     pub fn restart(&mut self) -> Result<(), String> {
         self.stop();
         self.spawn()
     }
 
-    /// Where the server keeps its data (the database among it).
+    /// Where the (first) node keeps its data.
     pub fn data_dir(&self) -> &Path {
-        &self.data
+        &self.nodes[0].data
+    }
+
+    /// The first node's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.nodes[0].addr
+    }
+
+    /// How many nodes take clients.
+    pub fn serving(&self) -> usize {
+        self.serving
+    }
+
+    /// The node (an index below [`Target::serving`]) user number `user`
+    /// talks to, for its sends and its sockets alike.
+    pub fn node_of(&self, user: usize) -> usize {
+        user % self.serving
+    }
+
+    /// The address of node `node`.
+    pub fn addr_of(&self, node: usize) -> SocketAddr {
+        self.nodes[node].addr
     }
 
     pub fn base(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 }
 
 impl Drop for Target {
     fn drop(&mut self) {
         self.stop();
+        if self.launch.core.is_some() {
+            for service in self.kind.services() {
+                for pid in system::processes_named(service.process()) {
+                    let _ = system::unpin(pid as i32);
+                }
+            }
+        }
     }
 }

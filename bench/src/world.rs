@@ -1,5 +1,5 @@
-//! One server under test with everything a scenario needs around it: the
-//! HTTP client, the signed-up population, the hub every socket reports to,
+//! One server under test with everything a scenario needs around it: an
+//! HTTP client of each of its nodes, the signed-up population, the hub every socket reports to,
 //! and helpers to make rooms and connect their members.
 
 use std::sync::Arc;
@@ -9,6 +9,8 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use std::net::SocketAddr;
+
 use crate::api::{self, Api, Room, User};
 use crate::live::{self, Hub, Socket};
 use crate::load::{self, MidChange, Outcome, Plan};
@@ -16,7 +18,10 @@ use crate::target::Target;
 
 pub struct World {
     pub target: Target,
+    /// A client of the first node (for set-up calls).
     pub api: Api,
+    /// A client of each node that takes clients, by node.
+    pub apis: Vec<Api>,
     pub hub: Arc<Hub>,
     pub users: Vec<User>,
     pub quiet: bool,
@@ -58,13 +63,27 @@ impl World {
             .await;
         progress.finish_and_clear();
         let users = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let apis = (0..target.serving())
+            .map(|n| Api::new(format!("http://{}", target.addr_of(n))))
+            .collect();
         Ok(World {
             target,
             api,
+            apis,
             hub: Arc::new(Hub::default()),
             users,
             quiet,
         })
+    }
+
+    /// The client of the node user number `user` talks to.
+    pub fn api_of(&self, user: usize) -> &Api {
+        &self.apis[self.target.node_of(user)]
+    }
+
+    /// The address of the node user number `user` talks to.
+    pub fn addr_of(&self, user: usize) -> SocketAddr {
+        self.target.addr_of(self.target.node_of(user))
     }
 
     /// Waits (at most 20 s) until the server is idle (under 5 % of a core
@@ -89,7 +108,15 @@ impl World {
 
     /// One load run into `rooms`, whose members are connected.
     pub async fn run(&self, plan: Plan, rooms: &[Room]) -> Outcome {
-        load::run(plan, &self.target, &self.api, &self.hub, &self.users, rooms).await
+        load::run(
+            plan,
+            &self.target,
+            &self.apis,
+            &self.hub,
+            &self.users,
+            rooms,
+        )
+        .await
     }
 
     /// [`World::run`] with `change` posted in the middle; each member told
@@ -103,12 +130,14 @@ impl World {
         rooms: &[Room],
         change: MidChange,
     ) -> (Outcome, Vec<Result<std::time::Instant, String>>) {
-        let (target, api, hub) = (&self.target, &self.api, &self.hub);
+        let (target, hub) = (&self.target, &self.hub);
         let read: Arc<std::sync::Mutex<Vec<Result<std::time::Instant, String>>>> = Arc::default();
         let follow = {
-            let (api, read, runtime) =
-                (api.clone(), read.clone(), tokio::runtime::Handle::current());
-            let tokens: Vec<String> = self.users.iter().map(|u| u.token.clone()).collect();
+            let (read, runtime) = (read.clone(), tokio::runtime::Handle::current());
+            // Each member reads from its own node.
+            let (tokens, apis): (Vec<String>, Vec<Api>) = (0..self.users.len())
+                .map(|u| (self.users[u].token.clone(), self.api_of(u).clone()))
+                .unzip();
             Arc::new(move |user: u32, changed: serde_json::Value| {
                 if changed["changes"]["epochs"][0]["key"].is_string() {
                     read.lock()
@@ -116,7 +145,7 @@ impl World {
                         .push(Ok(std::time::Instant::now()));
                     return;
                 }
-                let (api, read) = (api.clone(), read.clone());
+                let (api, read) = (apis[user as usize].clone(), read.clone());
                 let token = tokens[user as usize].clone();
                 runtime.spawn(async move {
                     let body = serde_json::json!({
@@ -132,7 +161,16 @@ impl World {
             })
         };
         hub.follow(follow);
-        let o = load::run_with(plan, target, api, hub, &self.users, rooms, Some(change)).await;
+        let o = load::run_with(
+            plan,
+            target,
+            &self.apis,
+            hub,
+            &self.users,
+            rooms,
+            Some(change),
+        )
+        .await;
         // The reads still under way finish (or 10 s pass).
         // Every member is told, the signer too.
         let everyone: usize = rooms.iter().map(|r| r.members.len()).sum();
@@ -183,15 +221,20 @@ impl World {
             total as u64,
             "connecting sockets",
         );
-        let addr = self.target.addr;
         let sockets: Vec<Result<Socket, String>> = stream::iter(0..total)
             .map(|n| {
                 let user = users[n % users.len()];
                 let token = self.users[user].token.clone();
                 let (hub, progress) = (self.hub.clone(), progress.clone());
                 async move {
-                    let socket =
-                        live::connect(addr, live::source(n), &token, user as u32, hub).await;
+                    let socket = live::connect(
+                        self.addr_of(user),
+                        live::source(n),
+                        &token,
+                        user as u32,
+                        hub,
+                    )
+                    .await;
                     progress.inc(1);
                     socket
                 }
