@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use crate::api::{Api, Room, User};
 use crate::live::{Hub, Sheet};
 use crate::system::{self, Usage};
-use crate::target::{Process, Target};
+use crate::target::{Process, Reading, Target};
 use native_client::EpochKey;
 
 /// Sends in flight at once, at most; a send beyond waits for a slot, and
@@ -297,7 +297,12 @@ pub async fn run_with(
         None => (None, None),
     };
     let processes = target.processes();
-    let usages = |processes: &[Process]| processes.iter().map(Process::usage).collect::<Vec<_>>();
+    let read = |processes: &[Process]| {
+        processes
+            .iter()
+            .map(Process::read)
+            .collect::<Vec<Reading>>()
+    };
     let mark = {
         let (measured, processes) = (measured.clone(), processes.clone());
         let (api, taken, runtime) = (
@@ -308,7 +313,7 @@ pub async fn run_with(
         let mut post = post;
         move |due: &Due| {
             if due.at >= plan.warmup {
-                measured.get_or_init(|| (Instant::now(), usages(&processes), Usage::me()));
+                measured.get_or_init(|| (Instant::now(), read(&processes), Usage::me()));
             }
             if change_at.is_some_and(|at| due.at >= at)
                 && let Some((body, token)) = post.take()
@@ -345,14 +350,17 @@ pub async fn run_with(
     let (window_start, server_before, me_before) = measured
         .get()
         .cloned()
-        .unwrap_or_else(|| (start, usages(&processes), Usage::me()));
-    let server_after = usages(&processes);
+        .unwrap_or_else(|| (start, read(&processes), Usage::me()));
+    let server_after = read(&processes);
     let me_after = Usage::me();
     let window = sent_all.saturating_duration_since(window_start);
     let shares: Vec<(String, f64)> = processes
         .iter()
         .zip(server_before.iter().zip(&server_after))
-        .map(|(p, (before, after))| (p.name.clone(), system::cpu_share(*before, *after, window)))
+        .map(|(p, (before, after))| {
+            let spent = after.since(before).as_secs_f64();
+            (p.name.clone(), spent / window.as_secs_f64().max(1e-9))
+        })
         .collect();
 
     // Every answer, then every copy (or 3 s of nothing more).

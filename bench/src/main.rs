@@ -49,7 +49,7 @@ USAGE: hush-bench [flags]
                         clients), peer; a column each (g and h run against
                         hush only). The machine's PostgreSQL and Redis
                         are pinned to the servers' core while a set-up
-                        that uses them runs, and let go after
+                        that uses them runs, and put back after
   --postgres-url URL    the database hush-pg and the clusters use, dropped
                         and created again at each start (default
                         postgres://postgres@127.0.0.1:5432/hush_bench)
@@ -182,7 +182,19 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a runtime");
-    match runtime.block_on(suite(&options, files)) {
+    // Ctrl-C drops the suite, and with it the running server: its nodes
+    // stop and the services it pinned get their cores back.
+    let interrupted = async {
+        let _ = tokio::signal::ctrl_c().await;
+        Err("interrupted".to_owned())
+    };
+    let run = async {
+        tokio::select! {
+            done = suite(&options, files) => done,
+            stop = interrupted => stop,
+        }
+    };
+    match runtime.block_on(run) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

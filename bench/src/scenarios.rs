@@ -861,7 +861,11 @@ async fn read_along(
             break;
         }
         let token = Some(world.users[*reader].token.as_str());
-        match world.api.post("conversations/read", &body, token).await {
+        match world
+            .api_of(*reader)
+            .post("conversations/read", &body, token)
+            .await
+        {
             Ok(_) => stored += 1,
             Err(e) => refused = Some(e.to_string()),
         }
@@ -934,7 +938,7 @@ pub async fn history(
     let progress = bar(world.quiet, scale.history_reads as u64, "reading history");
     for _ in 0..scale.history_reads {
         let started = Instant::now();
-        let page = crate::api::newest(&world.api, reader, &room.id, 50)
+        let page = crate::api::newest(world.api_of(room.members[1]), reader, &room.id, 50)
             .await
             .map_err(|e| format!("history: {e}"))?;
         let took = started.elapsed();

@@ -20,30 +20,56 @@ pub fn precise_sleeps() {
     }
 }
 
-/// Pins process `pid` to `core` (`pid` 0: the caller).
+/// Pins process `pid` to `core` (`pid` 0: the caller; only its calling
+/// thread, and the threads it starts later).
 pub fn pin(pid: i32, core: usize) -> Result<(), String> {
-    set_affinity(pid, core..core + 1)
+    set_affinity(pid, &[core]).map_err(|e| format!("sched_setaffinity(core {core}): {e}"))
 }
 
-/// Lets `pid` run on every core again.
-pub fn unpin(pid: i32) -> Result<(), String> {
-    set_affinity(pid, 0..online_cores())
-}
-
-/// Lets `pid` (0: the caller) run on `cores` only.
-fn set_affinity(pid: i32, cores: std::ops::Range<usize>) -> Result<(), String> {
+/// Lets thread `tid` (0: the caller) run on `cores` only. Allocates
+/// nothing (it runs between fork and exec).
+fn set_affinity(tid: i32, cores: &[usize]) -> std::io::Result<()> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within
     // it (the machine's cores are fewer than CPU_SETSIZE).
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for core in cores.clone() {
+        for &core in cores {
             libc::CPU_SET(core, &mut set);
         }
-        if libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(format!(
-                "sched_setaffinity(cores {cores:?}): {}",
-                std::io::Error::last_os_error()
-            ));
+        if libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The cores thread `tid` may run on (`None`: it is gone).
+pub fn affinity(tid: i32) -> Option<Vec<usize>> {
+    // SAFETY: sched_getaffinity writes within the set it is given.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return None;
+        }
+        Some(
+            (0..online_cores())
+                .filter(|&core| libc::CPU_ISSET(core, &set))
+                .collect(),
+        )
+    }
+}
+
+/// Lets every thread of process `pid` run on `cores` only (a process or
+/// thread that ended meanwhile is skipped).
+pub fn set_process_affinity(pid: u32, cores: &[usize]) -> Result<(), String> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Ok(());
+    };
+    for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+        match set_affinity(tid, cores) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(e) => return Err(format!("sched_setaffinity(thread {tid} of {pid}): {e}")),
+            Ok(()) => {}
         }
     }
     Ok(())
@@ -116,15 +142,6 @@ impl Usage {
             cpu: Duration::from_millis(ticks * 1000 / hz),
             rss: status_field(&status, "VmRSS")? * 1024,
         })
-    }
-
-    /// Every process named `name`, added up (the processes there are now:
-    /// CPU time of one that ended in between is not counted).
-    pub fn of_named(name: &str) -> Usage {
-        processes_named(name)
-            .into_iter()
-            .filter_map(Usage::of)
-            .fold(Usage::default(), |sum, u| sum + u)
     }
 
     /// This process.

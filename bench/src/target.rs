@@ -132,7 +132,8 @@ pub struct Launch {
     pub redis_url: String,
 }
 
-/// One process whose CPU time a run measures.
+/// One process whose CPU time a run measures (or, for PostgreSQL, every
+/// process of it).
 #[derive(Debug, Clone)]
 pub struct Process {
     pub name: String,
@@ -146,13 +147,59 @@ enum Probe {
     Named(&'static str),
 }
 
-impl Process {
-    pub fn usage(&self) -> Usage {
-        match self.probe {
-            Probe::Pid(pid) => Usage::of(pid).unwrap_or_default(),
-            Probe::Named(name) => Usage::of_named(name),
+impl Probe {
+    fn pids(&self) -> Vec<u32> {
+        match self {
+            Probe::Pid(pid) => vec![*pid],
+            Probe::Named(name) => system::processes_named(name),
         }
     }
+
+    fn usage(&self) -> Usage {
+        self.pids()
+            .into_iter()
+            .filter_map(Usage::of)
+            .fold(Usage::default(), |sum, u| sum + u)
+    }
+}
+
+/// CPU time of a [`Process`]'s processes at one moment, each on its own.
+#[derive(Debug, Clone, Default)]
+pub struct Reading(Vec<(u32, Duration)>);
+
+impl Reading {
+    /// CPU time spent since `before`: each process's own difference, so
+    /// that one which ended in between takes nothing away (what it spent
+    /// in between is not counted) and one which began counts whole.
+    pub fn since(&self, before: &Reading) -> Duration {
+        self.0
+            .iter()
+            .map(|(pid, cpu)| {
+                let then = before.0.iter().find(|(p, _)| p == pid);
+                cpu.saturating_sub(then.map_or(Duration::ZERO, |(_, c)| *c))
+            })
+            .sum()
+    }
+}
+
+impl Process {
+    pub fn read(&self) -> Reading {
+        Reading(
+            self.probe
+                .pids()
+                .into_iter()
+                .filter_map(|pid| Some((pid, Usage::of(pid)?.cpu)))
+                .collect(),
+        )
+    }
+}
+
+/// A service a running set-up uses, and the cores its processes ran on
+/// before they were pinned with the nodes (restored when it stops).
+struct Used {
+    service: Service,
+    probe: Probe,
+    cores: Option<Vec<usize>>,
 }
 
 /// What PostgreSQL and Redis have done, as their statistics count it.
@@ -202,6 +249,7 @@ pub struct Target {
     serving: usize,
     launch: Launch,
     redis_prefix: String,
+    services: Vec<Used>,
 }
 
 /// A free port on 127.0.0.1.
@@ -324,18 +372,21 @@ impl Target {
             serving,
             launch: launch.clone(),
             redis_prefix: format!("hush-bench-{}-{}", std::process::id(), kind.slug()),
+            services: Vec::new(),
         };
         for service in kind.services() {
-            target.prepare(*service)?;
+            let used = target.prepare(*service)?;
+            target.services.push(used);
         }
         target.spawn()?;
         Ok(target)
     }
 
-    /// A fresh database, or a Redis that answers; either pinned with the
-    /// nodes, so that the server side of every set-up gets the same core.
-    fn prepare(&self, service: Service) -> Result<(), String> {
-        match service {
+    /// A fresh database, or the Redis `redis_url` names (its process, by
+    /// the pid it gives); either pinned with the nodes, every thread, so
+    /// that the server side of every set-up gets the same core.
+    fn prepare(&self, service: Service) -> Result<Used, String> {
+        let probe = match service {
             Service::Postgres => {
                 let (name, maintenance) = database_of(&self.launch.postgres_url)?;
                 psql(
@@ -343,19 +394,36 @@ impl Target {
                     &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
                 )?;
                 psql(&maintenance, &format!("CREATE DATABASE {name}"))?;
+                Probe::Named(service.process())
             }
             Service::Redis => {
-                redis_cli(&self.launch.redis_url, &["PING"])?;
+                let info = redis_cli(&self.launch.redis_url, &["INFO", "server"])?;
+                let pid =
+                    info_field(&info, "process_id").ok_or("Redis's INFO names no process_id")?;
+                Probe::Pid(pid as u32)
             }
-        }
+        };
+        let mut used = Used {
+            service,
+            probe,
+            cores: None,
+        };
         if let Some(core) = self.launch.core {
             // PostgreSQL's connections are forked from its first process
-            // and inherit its core.
-            for pid in system::processes_named(service.process()) {
-                system::pin(pid as i32, core)?;
+            // and inherit its cores.
+            let pids = used.probe.pids();
+            used.cores = pids.first().and_then(|&pid| system::affinity(pid as i32));
+            for pid in pids {
+                if let Err(e) = system::set_process_affinity(pid, &[core]) {
+                    eprintln!(
+                        "hush-bench: {} not pinned ({e}): its CPU is not kept to core {core}",
+                        service.process()
+                    );
+                    break;
+                }
             }
         }
-        Ok(())
+        Ok(used)
     }
 
     fn command(&self, node: &Node) -> Command {
@@ -463,13 +531,19 @@ impl Target {
                 probe: Probe::Pid(node.child.as_ref().map_or(0, Child::id)),
             })
             .collect();
-        for service in self.kind.services() {
+        for used in &self.services {
             all.push(Process {
-                name: service.process().to_owned(),
-                probe: Probe::Named(service.process()),
+                name: used.service.process().to_owned(),
+                probe: used.probe.clone(),
             });
         }
         all
+    }
+
+    /// CPU time the services have spent since they started (days, maybe:
+    /// take differences).
+    pub fn services_cpu(&self) -> Duration {
+        self.services.iter().map(|u| u.probe.usage().cpu).sum()
     }
 
     /// CPU time of every process in [`Target::processes`]; resident memory
@@ -481,14 +555,8 @@ impl Target {
             .iter()
             .filter_map(|n| Usage::of(n.child.as_ref()?.id()))
             .fold(Usage::default(), |sum, u| sum + u);
-        let services = self
-            .kind
-            .services()
-            .iter()
-            .map(|s| Usage::of_named(s.process()).cpu)
-            .sum::<Duration>();
         Usage {
-            cpu: nodes.cpu + services,
+            cpu: nodes.cpu + self.services_cpu(),
             rss: nodes.rss,
         }
     }
@@ -603,10 +671,12 @@ impl Target {
 impl Drop for Target {
     fn drop(&mut self) {
         self.stop();
-        if self.launch.core.is_some() {
-            for service in self.kind.services() {
-                for pid in system::processes_named(service.process()) {
-                    let _ = system::unpin(pid as i32);
+        // The services back on the cores they had (their processes begun
+        // since, PostgreSQL's connections, inherited the pinning).
+        for used in &self.services {
+            if let Some(cores) = &used.cores {
+                for pid in used.probe.pids() {
+                    let _ = system::set_process_affinity(pid, cores);
                 }
             }
         }
