@@ -250,11 +250,8 @@ pub async fn logout(state: &AppState, user: UserId) -> Result<(), ApiError> {
     let version = state.store.bump_token_version(user).await?;
     state.recent.revoke(user, version, Instant::now());
     state.bus.revoked(user, version).await;
-    if let Err(e) = state
-        .io
-        .within(crate::protocol::user_room(user))
-        .disconnect()
-        .await
+    if let Some(sockets) = state.within(crate::protocol::user_room(user))
+        && let Err(e) = sockets.disconnect().await
     {
         tracing::warn!(user = %user, error = %e, "could not close every socket at logout");
     }

@@ -187,13 +187,13 @@ async fn announce(state: &AppState, conversation: &Conversation) {
     let room = protocol::conversation_room(conversation.id);
     for member in &conversation.members {
         let user_room = protocol::user_room(member.id);
-        if let Err(e) = state.io.within(user_room.clone()).join(room.clone()).await {
+        if let Some(sockets) = state.within(user_room.clone())
+            && let Err(e) = sockets.join(room.clone()).await
+        {
             tracing::warn!(user = %member.id, error = %e, "could not join sockets to a new conversation");
         }
-        if let Err(e) = state
-            .to(user_room)
-            .emit(CONVERSATION_ADDED, conversation)
-            .await
+        if let Some(to) = state.to(user_room)
+            && let Err(e) = to.emit(CONVERSATION_ADDED, conversation).await
         {
             tracing::warn!(user = %member.id, error = %e, "could not announce a new conversation");
         }
@@ -437,7 +437,9 @@ pub async fn change(
         let room = protocol::conversation_room(id);
         for member in &changed.added {
             let user_room = protocol::user_room(*member);
-            if let Err(e) = state.io.within(user_room.clone()).join(room.clone()).await {
+            if let Some(sockets) = state.within(user_room.clone())
+                && let Err(e) = sockets.join(room.clone()).await
+            {
                 tracing::warn!(user = %member, error = %e, "could not join sockets to a conversation");
             }
             emit(state, user_room, CONVERSATION_ADDED, &whole).await;
@@ -473,7 +475,9 @@ async fn part(state: &AppState, id: ConversationId, users: &[UserId]) {
     let room = protocol::conversation_room(id);
     for user in users {
         let user_room = protocol::user_room(*user);
-        if let Err(e) = state.io.within(user_room.clone()).leave(room.clone()).await {
+        if let Some(sockets) = state.within(user_room.clone())
+            && let Err(e) = sockets.leave(room.clone()).await
+        {
             tracing::warn!(user = %user, error = %e, "could not take sockets out of a conversation");
         }
         let removed = Removed {
@@ -539,7 +543,9 @@ pub(super) async fn emit<T: serde::Serialize + ?Sized>(
     event: &str,
     data: &T,
 ) {
-    if let Err(e) = state.to(room).emit(event, data).await {
+    if let Some(to) = state.to(room)
+        && let Err(e) = to.emit(event, data).await
+    {
         tracing::warn!(event, error = %e, "could not tell a user");
     }
 }

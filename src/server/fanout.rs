@@ -47,6 +47,7 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Emitter;
 use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::layer::SocketIoLayer;
+use socketioxide::operators::BroadcastOperators;
 use socketioxide_redis::drivers::fred::{FredDriver, FredError};
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
@@ -67,6 +68,15 @@ pub type Socket = SocketRef<Adapter>;
 pub type Ack = AckSender<Adapter>;
 /// The Socket.IO layer in front of the router.
 pub type Layer = SocketIoLayer<Adapter>;
+
+/// Socket.IO's default namespace, where every socket is, to emit to rooms
+/// or act on them; `None` once the socket layer has closed at shutdown
+/// (`SocketIo::to` and `within` panic then). A request that finishes after
+/// that pushes nothing: its answer still goes out, and members catch up
+/// from history as after any missed push.
+pub fn sockets(io: &Io) -> Option<BroadcastOperators<Adapter>> {
+    io.of("/")
+}
 
 /// How long an emit waits for Redis to take its publish before it goes to
 /// this node's sockets only.
@@ -495,7 +505,29 @@ async fn watchdog(redis: Arc<RedisBus>) {
 
 #[cfg(test)]
 mod tests {
-    use super::host_of;
+    use super::*;
+
+    /// A request that finishes after shutdown closed the socket layer (a
+    /// send committed while the node stops) finds no namespace, where
+    /// `SocketIo::to` would panic.
+    #[tokio::test]
+    async fn once_the_socket_layer_is_closed_there_is_nowhere_to_emit() {
+        let settings = Settings::default();
+        let (_layer, io) = SocketIo::builder()
+            .with_adapter::<Adapter>(adapter(Bus::Solo, &settings))
+            .build_layer();
+        io.ns("/", async |_: Socket| {})
+            .await
+            .expect("the namespace");
+        let sockets = super::sockets(&io).expect("the namespace while open");
+        sockets
+            .to("a-room")
+            .emit("event", &1)
+            .await
+            .expect("an emit to nobody");
+        io.close().await;
+        assert!(super::sockets(&io).is_none());
+    }
 
     #[test]
     fn the_start_up_line_names_the_host_never_who() {

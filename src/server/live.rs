@@ -14,7 +14,7 @@
 //! none on another.
 
 use super::conversations::{emit, not_a_member};
-use super::fanout::{Bus, Io};
+use super::fanout::{self, Bus, Io};
 use super::presence::Presence as Online;
 use super::rate::Action;
 use super::state::AppState;
@@ -57,17 +57,15 @@ pub async fn mark_read(
         // every member's read pushed to every member would be a million
         // pushes per message in a group of 1,000.
         let room = marked.members <= u64::from(LIVE_GROUP_MAX);
-        let sent = if reader.sharing.receipts && room {
+        let to = if reader.sharing.receipts && room {
             let rooms = vec![mine, protocol::conversation_room(id)];
-            state
-                .to(rooms)
-                .except(NO_RECEIPTS_ROOM)
-                .emit(READ, &read)
-                .await
+            state.to(rooms).map(|to| to.except(NO_RECEIPTS_ROOM))
         } else {
-            state.to(mine).emit(READ, &read).await
+            state.to(mine)
         };
-        if let Err(e) = sent {
+        if let Some(to) = to
+            && let Err(e) = to.emit(READ, &read).await
+        {
             tracing::warn!(conversation = %id, error = %e, "a read position was not relayed");
         }
     }
@@ -125,8 +123,10 @@ pub async fn set_sharing(
         announce(&*state.store, &state.io, user.id, sharing.presence).await;
     }
     let (join, leave) = quiet_rooms(sharing);
-    let sockets = state.io.within(protocol::user_room(user.id));
     let moved = async {
+        let Some(sockets) = state.within(protocol::user_room(user.id)) else {
+            return Ok(());
+        };
         sockets.clone().join(join).await?;
         sockets.leave(leave).await
     };
@@ -163,7 +163,9 @@ pub async fn announce(store: &dyn Store, io: &Io, user: UserId, online: bool) {
         user_id: user,
         online,
     };
-    if let Err(e) = io.to(rooms).except(quiet).emit(PRESENCE, &said).await {
+    if let Some(sockets) = fanout::sockets(io)
+        && let Err(e) = sockets.to(rooms).except(quiet).emit(PRESENCE, &said).await
+    {
         tracing::warn!(user = %user, error = %e, "presence not told");
     }
 }
@@ -188,11 +190,8 @@ pub async fn introduce(state: &AppState, id: ConversationId, members: &[UserId])
             online: true,
         };
         let quiet = vec![NO_PRESENCE_ROOM.to_owned(), protocol::user_room(member)];
-        if let Err(e) = state
-            .to(room.clone())
-            .except(quiet)
-            .emit(PRESENCE, &said)
-            .await
+        if let Some(to) = state.to(room.clone())
+            && let Err(e) = to.except(quiet).emit(PRESENCE, &said).await
         {
             tracing::warn!(conversation = %id, error = %e, "presence not told");
         }
@@ -242,7 +241,10 @@ pub async fn online_anywhere(io: &Io, bus: &Bus, online: &Online, users: &[UserI
     let rooms: Vec<String> = elsewhere.iter().map(|u| protocol::user_room(*u)).collect();
     // The rooms of every socket in those users' rooms, on every node: a
     // user's own room among them means they have a socket somewhere.
-    match io.within(rooms).rooms().await {
+    let Some(sockets) = fanout::sockets(io) else {
+        return found;
+    };
+    match sockets.within(rooms).rooms().await {
         Ok(held) => {
             let held: std::collections::HashSet<&str> = held.iter().map(|r| r.as_ref()).collect();
             found.extend(

@@ -31,7 +31,10 @@ fn not_a_member() -> ApiError {
 /// gap from the next push's `seq`, or at its next connect, and fetches it.
 async fn push(state: &AppState, message: Message) {
     let room = protocol::conversation_room(message.conversation_id);
-    match state.to(room).emit(NEW_MESSAGE, &message).await {
+    let Some(to) = state.to(room) else {
+        return;
+    };
+    match to.emit(NEW_MESSAGE, &message).await {
         Ok(()) => {}
         Err(BroadcastError::Socket(missed)) => tracing::warn!(
             conversation = %message.conversation_id,

@@ -556,7 +556,9 @@ async fn on_typing(
                     user_id,
                     user_ids,
                 };
-                if let Err(e) = io.to(room).emit(TYPING, &relayed).await {
+                if let Some(sockets) = fanout::sockets(&io)
+                    && let Err(e) = sockets.to(room).emit(TYPING, &relayed).await
+                {
                     tracing::debug!(conversation = %conversation, error = %e, "typing not relayed");
                 }
             });

@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use super::auth::recent::RecentUsers;
 use super::auth::secrets::ServerSecrets;
 use super::epoch_changes::EpochChanges;
-use super::fanout::{Adapter, Bus, Io};
+use super::fanout::{self, Adapter, Bus, Io};
 use super::presence::Presence;
 use super::rate::{self, Action, Limiter};
 use super::settings::Settings;
@@ -62,14 +62,22 @@ pub struct AppState {
 impl AppState {
     /// Emits to `rooms`: on every node through Redis, or, on one node, to
     /// this node's sockets without the adapter's encoding for other nodes
-    /// (a change in a group of 1,000 emits to each member's room).
-    pub fn to(&self, rooms: impl Into<Rooms>) -> BroadcastOperators<Adapter> {
-        let to = self.io.to(rooms.into().0);
-        if matches!(self.bus, Bus::Solo) {
+    /// (a change in a group of 1,000 emits to each member's room). `None`
+    /// once the socket layer has closed ([`fanout::sockets`]).
+    pub fn to(&self, rooms: impl Into<Rooms>) -> Option<BroadcastOperators<Adapter>> {
+        let to = fanout::sockets(&self.io)?.to(rooms.into().0);
+        Some(if matches!(self.bus, Bus::Solo) {
             to.local()
         } else {
             to
-        }
+        })
+    }
+
+    /// The sockets in `rooms` on every node, to join them to a room, take
+    /// them out of one or close them; `None` once the socket layer has
+    /// closed ([`fanout::sockets`]).
+    pub fn within(&self, rooms: impl Into<Rooms>) -> Option<BroadcastOperators<Adapter>> {
+        Some(fanout::sockets(&self.io)?.within(rooms.into().0))
     }
 
     /// Counts one `action` by `user` against its setting, or 429.

@@ -5,7 +5,8 @@
 //! SIGTERM, which must exit cleanly) in the middle and started again on the
 //! same data. Afterwards every acknowledged message is stored at the
 //! `seq` it was acknowledged with, every queued message is stored exactly
-//! once, and the `seq`s have no gap.
+//! once, and the `seq`s have no gap. A SIGTERM lets the sends in flight
+//! finish without a panic (their pushes find the socket layer closed).
 
 use std::collections::{HashMap, HashSet};
 use std::process::Command;
@@ -92,7 +93,9 @@ async fn sigterm_mid_burst_finishes_in_flight_sends_and_loses_nothing() {
 async fn burst_across_a_restart(stop: Stop) {
     let data = crate::pg::Data::new();
     let addr = free_addr();
-    let server = ServeProcess::start(&addr.to_string(), data.path());
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let server =
+        ServeProcess::start_logging(&addr.to_string(), data.path(), &[], log.reopen().unwrap());
     let client = Arc::new(Client::new(addr));
     healthy(&client).await;
 
@@ -127,6 +130,11 @@ async fn burst_across_a_restart(stop: Stop) {
     }
     let at_kill = acked.load(Ordering::SeqCst);
     self::stop(server, stop);
+    let said = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        !said.contains("panicked"),
+        "the stopped server panicked:\n{said}"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _server = ServeProcess::start(&addr.to_string(), data.path());
     healthy(&client).await;

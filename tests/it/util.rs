@@ -251,6 +251,17 @@ impl ServeProcess {
 
     /// Like [`ServeProcess::start`], with these `HUSH_…` variables too.
     pub fn start_with(addr: &str, data: &std::path::Path, vars: &[(&str, &str)]) -> Self {
+        Self::start_logging(addr, data, vars, std::process::Stdio::null())
+    }
+
+    /// Like [`ServeProcess::start_with`], its standard error (warnings,
+    /// errors, any panic) into `stderr`.
+    pub fn start_logging(
+        addr: &str,
+        data: &std::path::Path,
+        vars: &[(&str, &str)],
+        stderr: impl Into<std::process::Stdio>,
+    ) -> Self {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hush"));
         if let Some(url) = crate::pg::database_for(data) {
             command.env("HUSH_DATABASE_URL", url);
@@ -263,7 +274,7 @@ impl ServeProcess {
             .args(["--data-dir", data.to_str().unwrap()])
             .args(["--kdf-min-iterations", &TEST_ITERATIONS.to_string()])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("hush starts");
         ServeProcess { child }
