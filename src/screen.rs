@@ -130,6 +130,10 @@ pub struct Chats {
     /// A conversation to go to (a notification was clicked).
     pub go_to: RwSignal<Option<ConversationId>>,
     timelines: StoredValue<HashMap<ConversationId, RwSignal<Timeline>>>,
+    /// The page's owner: timelines are made under it, whoever reads one
+    /// first (a list item that is later taken away would otherwise take
+    /// the timeline with it, and the next read would panic).
+    owner: StoredValue<Option<Owner>>,
 }
 
 /// Desktop notifications, as this browser keeps them for this user.
@@ -191,6 +195,7 @@ impl Chats {
             visible: RwSignal::new(true),
             go_to: RwSignal::new(None),
             timelines: StoredValue::new(HashMap::new()),
+            owner: StoredValue::new(Owner::current()),
         }
     }
 
@@ -221,7 +226,10 @@ impl Chats {
         if let Some(found) = self.timelines.with_value(|all| all.get(&id).copied()) {
             return found;
         }
-        let fresh = RwSignal::new(Timeline::default());
+        let fresh = match self.owner.get_value() {
+            Some(page) => page.with(|| RwSignal::new(Timeline::default())),
+            None => RwSignal::new(Timeline::default()),
+        };
         self.timelines.update_value(|all| {
             all.insert(id, fresh);
         });
@@ -282,6 +290,28 @@ impl Chats {
 impl Default for Chats {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+
+    #[test]
+    fn a_timeline_first_read_by_a_part_of_the_page_that_goes_away_stays() {
+        let page = Owner::new();
+        page.with(|| {
+            let chats = Chats::new();
+            let id = ConversationId::new();
+            // A list item reads the timeline first (its unread count), and
+            // is then taken away (the list re-renders).
+            let item = page.child();
+            item.with(|| chats.timeline(id).update(|t| t.complete = true));
+            item.cleanup();
+            drop(item);
+            // The conversation's pane, or the engine, reads it next.
+            assert!(chats.timeline(id).with_untracked(|t| t.complete));
+        });
     }
 }
 
