@@ -15,6 +15,7 @@ use crate::api::Room;
 use crate::client::{self, Client, State, Tasks, all_back};
 use crate::report::{Better, Col, Section};
 use crate::scenarios::Scale;
+use crate::target::{Process, Reading, Target};
 use crate::world::World;
 
 /// Sends one message into every room; returns each room's new `seq`.
@@ -94,8 +95,11 @@ pub async fn storm(
         .map_err(|behind| format!("{behind} clients missed a message before the restart"))?;
 
     // The services (PostgreSQL, Redis) run on: only what they spend from
-    // here counts.
-    let services_before = world.target.services_cpu();
+    // here counts (the nodes' new processes count whole).
+    let read = |target: &Target| -> Vec<Reading> {
+        target.processes().iter().map(Process::read).collect()
+    };
+    let before_restart = read(&world.target);
     let stopped = Instant::now();
     let target = &mut world.target;
     tokio::task::block_in_place(|| target.restart())?;
@@ -109,7 +113,11 @@ pub async fn storm(
     let written = Instant::now();
     let after = after?;
     let result = all_back(&states, &after, Duration::from_secs(60)).await;
-    let server_cpu = world.target.usage().cpu - services_before;
+    let server_cpu: Duration = read(&world.target)
+        .iter()
+        .zip(&before_restart)
+        .map(|(after, before)| after.since(before))
+        .sum();
     let reconnects: u64 = states
         .iter()
         .map(|(_, s)| s.reconnects.load(Ordering::Relaxed))

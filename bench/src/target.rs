@@ -540,12 +540,6 @@ impl Target {
         all
     }
 
-    /// CPU time the services have spent since they started (days, maybe:
-    /// take differences).
-    pub fn services_cpu(&self) -> Duration {
-        self.services.iter().map(|u| u.probe.usage().cpu).sum()
-    }
-
     /// CPU time of every process in [`Target::processes`]; resident memory
     /// of the nodes alone (PostgreSQL's shared memory would count once per
     /// connection).
@@ -555,15 +549,18 @@ impl Target {
             .iter()
             .filter_map(|n| Usage::of(n.child.as_ref()?.id()))
             .fold(Usage::default(), |sum, u| sum + u);
+        // The services' since they started (days, maybe): only
+        // differences mean anything.
+        let services: Duration = self.services.iter().map(|u| u.probe.usage().cpu).sum();
         Usage {
-            cpu: nodes.cpu + self.services_cpu(),
+            cpu: nodes.cpu + services,
             rss: nodes.rss,
         }
     }
 
     /// What PostgreSQL and Redis have counted so far (zero for what the
-    /// set-up does not use). PostgreSQL's counters lag by up to a second
-    /// (its connections report when idle): wait that long after a run.
+    /// set-up does not use). PostgreSQL's lag: an idle connection may hold
+    /// back its counts for 10 s (`scenarios::counted_run` waits 11).
     pub fn counters(&self) -> Result<Counters, String> {
         let mut c = Counters::default();
         let services = self.kind.services();
@@ -603,18 +600,22 @@ impl Target {
         !self.kind.services().is_empty()
     }
 
-    /// SIGTERM to every node, and wait for each to exit gracefully (at
-    /// most 20 s, then SIGKILL).
+    /// SIGTERM to every node at once, then wait for each to exit
+    /// gracefully (at most 20 s, then SIGKILL).
     pub fn stop(&mut self) {
-        for node in &mut self.nodes {
-            let Some(mut child) = node.child.take() else {
-                continue;
-            };
+        let children: Vec<Child> = self
+            .nodes
+            .iter_mut()
+            .filter_map(|n| n.child.take())
+            .collect();
+        for child in &children {
             // SAFETY: kill(2) on our own child's pid.
             unsafe {
                 libc::kill(child.id() as i32, libc::SIGTERM);
             }
-            let deadline = Instant::now() + Duration::from_secs(20);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for mut child in children {
             let mut exited = false;
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {
