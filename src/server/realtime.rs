@@ -21,8 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{OriginalUri, Request};
-use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::extract::Request;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SEC_WEBSOCKET_KEY};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Uri};
+use hyper::upgrade::OnUpgrade;
 use socketioxide::SocketIo;
 use socketioxide::extract::{State, TryData};
 use socketioxide::handler::ConnectHandler;
@@ -62,9 +64,13 @@ pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Bytes each WebSocket reads at a time. A client only sends small frames
-/// (the connect packet, joins, leaves, pongs); the default of 4 KiB, kept
-/// for every idle connection, was an eighth of its memory.
-const WS_READ_BUFFER: usize = 1024;
+/// (the connect packet with its token, about 300 bytes, then joins, leaves
+/// and pongs); the default of 4 KiB, kept for every idle connection, was
+/// an eighth of its memory. The buffer grows once, for the connect packet,
+/// to what it holds plus the packet (or double, if more), and keeps that
+/// size: measured per idle socket, 1,024 bytes held 1,024; 512 grew to
+/// 1,024; 256 to 544; 128 to 416.
+const WS_READ_BUFFER: usize = 128;
 
 /// Why a connection was refused; the text is what the client's
 /// `connect_error` carries.
@@ -272,37 +278,57 @@ pub async fn layer(
     Ok((layer, io))
 }
 
+/// The handshake request's headers the Socket.IO layer reads: the
+/// WebSocket key (engineioxide's upgrade answer), the content type (a
+/// polling POST), and the session (a bearer token or the session cookie,
+/// read by [`authenticate`]).
+const HANDSHAKE_HEADERS: [HeaderName; 4] = [SEC_WEBSOCKET_KEY, CONTENT_TYPE, AUTHORIZATION, COOKIE];
+
 /// Socket.IO keeps every socket's handshake request (URI, headers,
 /// extensions) for the socket's whole life. Hyper parses the URI and the
-/// header values as views into its 8 to 16 KiB read buffer, and axum's
-/// router adds a clone of the URI (`OriginalUri`), so keeping them kept that
-/// buffer: heaptrack found it to be 15 KiB of every idle connection. In
-/// front of the Socket.IO layer this copies all three out of it, so the
-/// buffer goes once hyper is done with it. Other requests pass untouched.
-pub async fn detach_handshake(mut request: Request) -> Request {
+/// header values as views into its 8 to 16 KiB read buffer, so keeping them
+/// kept that buffer (heaptrack found it to be 15 KiB of every idle
+/// connection); and the rest of the request (the browser's dozen headers,
+/// the router's extensions: the address, the original URI, the path
+/// parameters) was another 0.8 KiB a socket, read by nothing once the
+/// socket was admitted. In front of the Socket.IO layer this keeps, as
+/// copies of their own, only the URI, [`HANDSHAKE_HEADERS`] and the
+/// upgrade's handle; what runs before it (the origin guard, the
+/// per-address handshake limit) has read the rest. Other requests pass
+/// untouched.
+pub async fn detach_handshake(request: Request) -> Request {
     if !protocol::is_socket_path(request.uri().path()) {
         return request;
     }
-    let mut headers = HeaderMap::with_capacity(request.headers().len());
-    for (name, value) in request.headers() {
-        // A value hyper accepted is always a valid copy; were it not, the
-        // original stays rather than the header going missing.
-        let copy = HeaderValue::from_bytes(value.as_bytes())
-            .map(|mut copy| {
-                copy.set_sensitive(value.is_sensitive());
-                copy
-            })
-            .unwrap_or_else(|_| value.clone());
-        headers.append(name.clone(), copy);
-    }
-    *request.headers_mut() = headers;
-    if let Ok(uri) = Uri::try_from(request.uri().to_string()) {
-        *request.uri_mut() = uri.clone();
-        if let Some(original) = request.extensions_mut().get_mut::<OriginalUri>() {
-            original.0 = uri;
+    let (mut parts, body) = request.into_parts();
+    let kept = HANDSHAKE_HEADERS
+        .iter()
+        .map(|name| parts.headers.get_all(name).iter().count())
+        .sum();
+    let mut headers = HeaderMap::with_capacity(kept);
+    for name in HANDSHAKE_HEADERS {
+        for value in parts.headers.get_all(&name) {
+            // A value hyper accepted is always a valid copy; were it not,
+            // the original stays rather than the header going missing.
+            let copy = HeaderValue::from_bytes(value.as_bytes())
+                .map(|mut copy| {
+                    copy.set_sensitive(value.is_sensitive());
+                    copy
+                })
+                .unwrap_or_else(|_| value.clone());
+            headers.append(name.clone(), copy);
         }
     }
-    request
+    parts.headers = headers;
+    if let Ok(uri) = Uri::try_from(parts.uri.to_string()) {
+        parts.uri = uri;
+    }
+    let upgrade = parts.extensions.remove::<OnUpgrade>();
+    parts.extensions = Extensions::new();
+    if let Some(upgrade) = upgrade {
+        parts.extensions.insert(upgrade);
+    }
+    Request::from_parts(parts, body)
 }
 
 /// Connect middleware: admits a socket only with a valid session.
@@ -595,51 +621,86 @@ async fn on_leave(
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use axum::body::{Body, Bytes};
-    use axum::http::header::{AUTHORIZATION, HOST};
+    use axum::extract::{ConnectInfo, OriginalUri};
+    use axum::http::header::{HOST, USER_AGENT};
 
     use super::*;
 
-    /// A request as hyper leaves it: URI, header values and `OriginalUri`
-    /// all views into one read buffer.
+    /// A request as hyper and the router leave it: URI and header values
+    /// views into one read buffer, the connection's address and the
+    /// original URI in its extensions.
     fn parsed(buffer: &Bytes, path: &str) -> Request {
+        let at = |from: usize, len: usize| {
+            HeaderValue::from_maybe_shared(buffer.slice(from..from + len)).unwrap()
+        };
         let uri = Uri::from_maybe_shared(buffer.slice(0..path.len())).unwrap();
         let mut request = Request::builder()
             .uri(uri.clone())
             .body(Body::empty())
             .unwrap();
-        let host =
-            HeaderValue::from_maybe_shared(buffer.slice(path.len()..path.len() + 9)).unwrap();
-        let mut auth = HeaderValue::from_maybe_shared(buffer.slice(path.len() + 9..)).unwrap();
+        let headers = request.headers_mut();
+        headers.insert(HOST, at(path.len(), 9));
+        let mut auth = at(path.len() + 9, 10);
         auth.set_sensitive(true);
-        request.headers_mut().insert(HOST, host);
-        request.headers_mut().insert(AUTHORIZATION, auth);
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(SEC_WEBSOCKET_KEY, at(path.len() + 19, 24));
+        headers.insert(USER_AGENT, at(path.len() + 43, 7));
+        headers.append(COOKIE, at(path.len() + 50, 12));
+        headers.append(COOKIE, at(path.len() + 62, 3));
         request.extensions_mut().insert(OriginalUri(uri));
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
         request
     }
 
+    const HEADERS: &str = "127.0.0.1Bearer abcdGhlIHNhbXBsZSBub25jZQ==Mozillahush_s=tokena=b";
+
     #[tokio::test]
-    async fn a_socket_handshake_keeps_its_values_but_not_the_read_buffer() {
+    async fn a_socket_handshake_keeps_what_the_socket_layer_reads_as_its_own_copies() {
         let path = "/socket.io/?EIO=4&transport=websocket";
-        let buffer = Bytes::from(format!("{path}127.0.0.1Bearer abc"));
+        let buffer = Bytes::from(format!("{path}{HEADERS}"));
         let request = detach_handshake(parsed(&buffer, path)).await;
         assert!(
             buffer.is_unique(),
             "the request still holds the read buffer"
         );
         assert_eq!(request.uri(), path);
-        assert_eq!(request.extensions().get::<OriginalUri>().unwrap().0, path);
-        assert_eq!(request.headers()[HOST], "127.0.0.1");
-        assert_eq!(request.headers()[AUTHORIZATION], "Bearer abc");
-        assert!(request.headers()[AUTHORIZATION].is_sensitive());
+        let headers = request.headers();
+        assert_eq!(headers[AUTHORIZATION], "Bearer abc");
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        assert_eq!(headers[SEC_WEBSOCKET_KEY], "dGhlIHNhbXBsZSBub25jZQ==");
+        let cookies: Vec<_> = headers.get_all(COOKIE).iter().collect();
+        assert_eq!(cookies, ["hush_s=token", "a=b"]);
+        assert!(headers.get(HOST).is_none());
+        assert!(headers.get(USER_AGENT).is_none());
+        assert_eq!(headers.len(), 4);
+        assert!(request.extensions().get::<OriginalUri>().is_none());
+        assert!(
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .is_none()
+        );
     }
 
     #[tokio::test]
     async fn other_requests_pass_untouched() {
         let path = "/api/messages/send";
-        let buffer = Bytes::from(format!("{path}127.0.0.1Bearer abc"));
+        let buffer = Bytes::from(format!("{path}{HEADERS}"));
         let request = detach_handshake(parsed(&buffer, path)).await;
         assert!(!buffer.is_unique());
         assert_eq!(request.uri(), path);
+        assert_eq!(request.headers().len(), 6);
+        assert!(request.extensions().get::<OriginalUri>().is_some());
+        assert!(
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .is_some()
+        );
     }
 }
