@@ -9,6 +9,7 @@ pub mod address;
 pub mod api_status;
 pub mod auth;
 pub mod boot;
+pub mod build_files;
 pub mod cli;
 pub mod contacts;
 pub mod conversations;

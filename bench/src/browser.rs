@@ -1,9 +1,11 @@
-//! (g) The browser: the gzip size of what a browser downloads (the release
-//! WASM and JS), and the time Chromium takes to open a conversation of
+//! (g) The browser: the size of what a browser downloads for the sign-in
+//! page and for a conversation (the same whole app, unless the build was
+//! split by route), and the time Chromium takes to open a conversation of
 //! 1,000 messages, measured in the page by `end2end/bench/open.mjs`
 //! (Playwright) against the server under test.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -31,6 +33,76 @@ fn gzip_size(path: &Path) -> Result<u64, String> {
     Ok(out.stdout.len() as u64)
 }
 
+/// The hashes in the build's file names; none for a build without them
+/// (before `hash-files`).
+fn build_hashes(site: &Path) -> Result<BTreeMap<String, String>, String> {
+    match hush::server::build_files::hashes(site) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        answer => answer.map_err(|e| format!("{}/hash.txt: {e}", site.display())),
+    }
+}
+
+/// The app's files a page at each route downloads: the whole app for both,
+/// or, in a build split by route (`cargo leptos build --split`, with the
+/// routes made lazy; bench/README.md, "The first load"), the main
+/// JS, WASM and split loader for the sign-in page, and for a conversation
+/// those and every part its routes (`/chats`, then the conversation) name
+/// in the split manifest.
+fn route_files(site: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let pkg = site.join("pkg");
+    let hash = build_hashes(site)?;
+    let named = |key: &str| match hash.get(key) {
+        Some(hash) => pkg.join(format!("hush.{hash}.{key}")),
+        None => pkg.join(format!("hush.{key}")),
+    };
+    let mut main = vec![named("js"), named("wasm")];
+    let (Some(manifest), Some(loader)) = (hash.get("manifest"), hash.get("split")) else {
+        // Not split: every page loads the whole app.
+        return Ok((main.clone(), main));
+    };
+    main.push(pkg.join(format!("__wasm_split.{loader}.js")));
+    let manifest = pkg.join(format!("__wasm_split_manifest.{manifest}.json"));
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let parts: BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let mut conversation = main.clone();
+    let mut stems: Vec<&String> = parts
+        .iter()
+        .filter(|(route, _)| {
+            route.contains("_chats_route_") || route.contains("_conversation_route_")
+        })
+        .flat_map(|(_, stems)| stems)
+        .collect();
+    if stems.is_empty() {
+        return Err(format!(
+            "{}: no part for the chat's routes",
+            manifest.display()
+        ));
+    }
+    stems.sort();
+    stems.dedup();
+    conversation.extend(
+        stems
+            .into_iter()
+            .map(|stem| pkg.join(format!("{stem}.wasm"))),
+    );
+    Ok((main, conversation))
+}
+
+/// Bytes of `files` as `gzip -9` makes them, and as the build's brotli
+/// copies (`FILE.br`) hold them if it made them (a release build).
+fn transfer(files: &[PathBuf]) -> Result<(u64, Option<u64>), String> {
+    let mut gzip = 0;
+    let mut brotli = Some(0);
+    for file in files {
+        gzip += gzip_size(file)?;
+        let copy = PathBuf::from(format!("{}.br", file.display()));
+        brotli = brotli.and_then(|sum| Some(sum + std::fs::metadata(copy).ok()?.len()));
+    }
+    Ok((gzip, brotli))
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -42,20 +114,22 @@ pub async fn measure(
     section: &mut Section,
     col: Col,
 ) -> Result<(), String> {
-    let pkg = options.launch.site_dir.join("pkg");
-    let wasm =
-        gzip_size(&pkg.join("hush_bg.wasm")).or_else(|_| gzip_size(&pkg.join("hush.wasm")))?;
-    let js = gzip_size(&pkg.join("hush.js"))?;
-    let name = "WASM + JS, gzip -9";
-    section.put(col, name, "KB", Better::Lower, (wasm + js) as f64 / 1000.0);
-    section.target(name, Better::Lower, 300.0);
-    section.put(
-        col,
-        "of which WASM",
-        "KB",
-        Better::Lower,
-        wasm as f64 / 1000.0,
-    );
+    let (sign_in, conversation) = route_files(&options.launch.site_dir)?;
+    for (page, files, target) in [
+        ("the sign-in page", &sign_in, Some(150.0)),
+        ("a conversation", &conversation, None),
+    ] {
+        let (gzip, brotli) = transfer(files)?;
+        let name = format!("{page}: WASM + JS, gzip -9");
+        section.put(col, &name, "KB", Better::Lower, gzip as f64 / 1000.0);
+        if let Some(brotli) = brotli {
+            let name = format!("{page}: WASM + JS, brotli as served");
+            section.put(col, &name, "KB", Better::Lower, brotli as f64 / 1000.0);
+            if let Some(target) = target {
+                section.target(&name, Better::Lower, target);
+            }
+        }
+    }
 
     // A reader the browser can sign in as: the browser accepts only the
     // real iteration count.
@@ -147,6 +221,7 @@ pub async fn measure(
         ("js", "JS arrived"),
         ("wasm_requested", "WASM requested"),
         ("wasm", "WASM arrived"),
+        ("parts", "the route's last WASM part arrived"),
         ("list_sent", "list sent"),
         ("list_answered", "list answered"),
         ("history_sent", "history sent"),

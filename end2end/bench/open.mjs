@@ -9,7 +9,8 @@
 //   warm: with the app open on /chats, from the click on the conversation
 //         in the list until its last message is in the DOM;
 //   phases: for each cold open, when (ms from the navigation's start) the
-//         HTML and the JS arrived, the WASM was asked for and arrived, and
+//         HTML and the JS arrived, the main WASM was asked for and arrived,
+//         the last of the route's WASM parts arrived (a split build), and
 //         the list and the first history request were sent and answered
 //         (the page's Resource Timing).
 //
@@ -99,16 +100,20 @@ try {
   const phasesOf = () =>
     page.evaluate(() => {
       const entries = performance.getEntriesByType("resource");
-      const first = (suffix) => entries.find((e) => new URL(e.name).pathname.endsWith(suffix));
+      const first = (pattern) => entries.find((e) => pattern.test(new URL(e.name).pathname));
       const nav = performance.getEntriesByType("navigation")[0];
       const at = (entry, key) => (entry ? entry[key] : null);
-      const list = first("/api/conversations/list");
-      const history = first("/api/messages/history");
+      const list = first(/\/api\/conversations\/list$/);
+      const history = first(/\/api\/messages\/history$/);
       return {
         html: nav.responseEnd,
-        js: at(first("/pkg/hush.js"), "responseEnd"),
-        wasm_requested: at(first(".wasm"), "startTime"),
-        wasm: at(first(".wasm"), "responseEnd"),
+        js: at(first(/^\/pkg\/hush\.[^/]*js$/), "responseEnd"),
+        wasm_requested: at(first(/^\/pkg\/hush\.[^/]*wasm$/), "startTime"),
+        wasm: at(first(/^\/pkg\/hush\.[^/]*wasm$/), "responseEnd"),
+        parts: Math.max(
+          ...entries.filter((e) => /^\/pkg\/(split|chunk)_/.test(new URL(e.name).pathname)).map((e) => e.responseEnd),
+          0,
+        ) || null,
         list_sent: at(list, "startTime"),
         list_answered: at(list, "responseEnd"),
         history_sent: at(history, "startTime"),

@@ -9,7 +9,9 @@ const vectorsText = readFileSync(join(__dirname, "../../tests/vectors/hush-v1.js
 
 async function selfTest(page: import("@playwright/test").Page, json: string): Promise<number> {
   return page.evaluate(async (text) => {
-    const app = await import("/pkg/hush.js");
+    // The app's script, by the hashed name the page links it under.
+    const script = document.querySelector<HTMLLinkElement>('link[rel="modulepreload"][href^="/pkg/hush."]');
+    const app = await import(script!.href);
     return (await app.hush_v1_self_test(text)) as number;
   }, json);
 }

@@ -23,7 +23,7 @@ use super::settings::Settings;
 use super::state::AppState;
 use super::store::{self, Store};
 use super::typing::TypingRelay;
-use super::{listener, realtime, router};
+use super::{build_files, listener, realtime, router};
 
 /// A server that is listening.
 pub struct Running {
@@ -55,11 +55,19 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let recent = Arc::new(RecentUsers::default());
     let fanout = fanout::connect(&settings, recent.clone()).await?;
     let addr = listener.local_addr()?;
+    let hash_file = build_files::hash_file(&settings.site_dir);
     let leptos_options = LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
         .site_root(settings.site_dir.to_string_lossy().into_owned())
         .site_addr(addr)
         .env(leptos_env())
+        .hash_files(hash_file.is_some())
+        .hash_file(
+            hash_file
+                .map(|path| path.to_string_lossy().into_owned())
+                .unwrap_or_else(|| build_files::HASH_FILE.to_owned())
+                .into(),
+        )
         .build();
     let secrets = Arc::new(secrets);
     let online = Arc::new(Presence::default());

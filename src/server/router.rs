@@ -1,6 +1,7 @@
-//! The axum router: health, the Leptos pages, static files, Socket.IO, the
-//! cross-origin guard and the intake limits (`intake`) in front of them,
-//! and the security headers on every response.
+//! The axum router: health, the Leptos pages, static files (and how long
+//! browsers keep them), Socket.IO, the cross-origin guard and the intake
+//! limits (`intake`) in front of them, and the security headers on every
+//! response.
 
 use axum::Router;
 use axum::middleware;
@@ -9,7 +10,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 
 use super::fanout::Layer;
 use super::state::AppState;
-use super::{api_status, headers, health, intake, origin, realtime};
+use super::{api_status, build_files, headers, health, intake, origin, realtime};
 use crate::app::{App, shell};
 use leptos::prelude::provide_context;
 
@@ -31,6 +32,7 @@ pub fn router(state: AppState, sockets: Layer) -> Router {
             move || shell(options.clone()),
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(build_files::caching))
         .layer(middleware::from_fn(api_status::fix_status))
         .layer(sockets)
         .layer(middleware::map_request(realtime::detach_handshake))

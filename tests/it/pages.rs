@@ -1,7 +1,58 @@
 //! The server renders the app's pages with everything the browser needs to
 //! hydrate them, and says 404 for an unknown address.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hush::server::build_files;
+
 use crate::util::TestServer;
+
+/// The hashes in the built site's file names (`target/site/hash.txt`).
+fn built_hashes() -> BTreeMap<String, String> {
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/site");
+    build_files::hashes(&site).unwrap_or_else(|e| {
+        panic!(
+            "{}/hash.txt: {e}; build the app first with `cargo leptos build` (scripts/test does)",
+            site.display()
+        )
+    })
+}
+
+#[tokio::test]
+async fn build_files_are_kept_for_a_year_and_the_build_list_is_always_checked() {
+    let server = TestServer::start().await;
+    let build = built_hashes();
+    let wasm = server
+        .get(&format!("/pkg/hush.{}.wasm", build["wasm"]))
+        .await;
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(
+        wasm.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let list = server.get("/hash.txt").await;
+    assert_eq!(list.status(), 200);
+    assert_eq!(list.headers()["cache-control"], "no-cache");
+    assert!(list.text().await.unwrap().contains(&build["wasm"]));
+    assert_eq!(
+        server.get("/sw.js").await.headers()["cache-control"],
+        "no-cache"
+    );
+    // A name that is not the build's is not found, and not kept.
+    let missing = server.get("/pkg/hush.AAAAAAAAAAAAAAAAAAAAAA.wasm").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().get("cache-control").is_none());
+    // Pages are not kept: they name the build of the moment.
+    assert!(
+        server
+            .get("/")
+            .await
+            .headers()
+            .get("cache-control")
+            .is_none()
+    );
+}
 
 #[tokio::test]
 async fn sign_in_page_is_rendered_with_its_assets() {
@@ -10,11 +61,15 @@ async fn sign_in_page_is_rendered_with_its_assets() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("<title>Sign in · Hush</title>"), "{html}");
+    let build = built_hashes();
     assert!(
-        html.contains(r#"href="/pkg/hush.css""#),
-        "stylesheet linked"
+        html.contains(&format!(r#"href="/pkg/hush.{}.css""#, build["css"])),
+        "stylesheet linked by its hashed name"
     );
-    assert!(html.contains("/pkg/hush.js"), "hydration script linked");
+    assert!(
+        html.contains(&format!("/pkg/hush.{}.js", build["js"])),
+        "hydration script linked by its hashed name"
+    );
     assert!(html.contains(r#"<label for="username""#), "labelled fields");
     assert!(
         html.contains("never leaves this browser"),
