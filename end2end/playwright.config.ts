@@ -21,7 +21,10 @@ const env = { RUST_LOG: "warn", HUSH_TOKEN_SECRET: process.env.E2E_TOKEN_SECRET,
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // A test's whole budget: signing up three people with the debug WASM
+  // takes a 2-core machine 15 s alone when the run is quiet, and about
+  // twice that late in a full run (the expectations keep their own 5 s).
+  timeout: 60_000,
   expect: { timeout: 5_000 },
   fullyParallel: false,
   workers: 1,

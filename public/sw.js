@@ -2,10 +2,12 @@
 // WASM, the styles) so that Hush opens without a network, for instance to show
 // and keep the messages still waiting to be sent.
 // Pages are network first: whenever the server answers, its answer is used
-// and kept; the cache is only a fallback. The build's files under /pkg/ carry
-// a hash of their content in their names (cargo-leptos's hash-files), so a
-// name never changes meaning: they are served from the cache without asking
-// the server, and a page always gets exactly the files its HTML names.
+// and kept; the cache is only a fallback. For a navigation the browser asks
+// the server while this worker starts (navigation preload). The build's
+// files under /pkg/ carry a hash of their content in their names
+// (cargo-leptos's hash-files), so a name never changes meaning: they are
+// served from the cache without asking the server, and a page always gets
+// exactly the files its HTML names.
 // It never touches /api/ or /socket.io/: data comes from the server, and
 // nothing here ever holds a message, a key or a token.
 const CACHE = "hush-shell-v3";
@@ -79,10 +81,12 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
-    caches
-      .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
-      .then(() => self.clients.claim()),
+    Promise.all([
+      // The browser asks the server for a page while this worker starts,
+      // rather than after (networkFirst takes its answer).
+      self.registration.navigationPreload?.enable(),
+      caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k)))),
+    ]).then(() => self.clients.claim()),
   );
 });
 
@@ -99,10 +103,17 @@ function cacheKey(url) {
   return /^\/chats\/[^/]+$/.test(url.pathname) ? CONVERSATION_PAGE : url.pathname;
 }
 
+// The server's answer to a page: for a navigation, the one the browser
+// asked for while this worker started (navigation preload), if it did.
+async function fromServer(event) {
+  const preloaded = event.request.mode === "navigate" ? await event.preloadResponse : undefined;
+  return preloaded || fetch(event.request);
+}
+
 // A page, network first: the server's answer is kept for offline use, and a
 // page that loaded from the server also brings the cache up to its build.
 function networkFirst(event, key) {
-  return fetch(event.request)
+  return fromServer(event)
     .then((response) => {
       if (response.ok) {
         const copy = response.clone();

@@ -1,6 +1,7 @@
 // Benchmark (g): how long Chromium takes to open a conversation, measured in
 // the page. Run by `hush-bench` (bench/src/browser.rs) against a server it
-// seeded; prints one JSON line: {"cold": [ms…], "warm": [ms…], "phases": {…}}.
+// seeded; prints one JSON line: {"cold": [ms…], "warm": [ms…], "idle": [ms…],
+// "phases": {…}}.
 //
 //   cold: a full load of /chats/<id> (HTML, WASM, unlocking the keys from
 //         IndexedDB, list, history, verify, decrypt, render), from the
@@ -8,6 +9,9 @@
 //         the DOM;
 //   warm: with the app open on /chats, from the click on the conversation
 //         in the list until its last message is in the DOM;
+//   idle: the cold open again, after the service worker was stopped (as
+//         Chromium stops an idle one, about 30 s after its last event): the
+//         navigation waits for it to start;
 //   phases: for each cold open, when (ms from the navigation's start) the
 //         HTML and the JS arrived, the main WASM was asked for and arrived,
 //         the last of the route's WASM parts arrived (a split build), and
@@ -87,6 +91,7 @@ try {
   });
   await cdp.send("Runtime.enable");
   await cdp.send("Runtime.addBinding", { name: "__hushOpened" });
+  await cdp.send("ServiceWorker.enable");
   const nextOpen = () =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("the conversation did not open within 30 s")), 30_000);
@@ -122,6 +127,7 @@ try {
     });
   const cold = [];
   const warm = [];
+  const idle = [];
   const phases = {};
   const trace = process.env.BENCH_TRACE;
   for (let i = 0; i < runs; i++) {
@@ -144,9 +150,14 @@ try {
     const at = await shown;
     const clicked = await page.evaluate(() => window.__clickedAt);
     warm.push(at - clicked);
+
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    const reopened = nextOpen();
+    await page.goto(`${base}/chats/${conversation}`, { waitUntil: "commit" });
+    idle.push(await reopened);
   }
   await page.screenshot({ path: "screenshots/bench-open-conversation.png" });
-  console.log(JSON.stringify({ cold, warm, phases }));
+  console.log(JSON.stringify({ cold, warm, idle, phases }));
 } finally {
   await browser.close();
 }

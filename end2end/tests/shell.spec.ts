@@ -81,3 +81,26 @@ test("the service worker follows the server's build: it fetches a new build's fi
   expect(await held()).toEqual(expect.arrayContaining(b));
   await context.close();
 });
+
+test("the browser asks the server for a page while the service worker starts, and the worker serves that answer (navigation preload)", async ({
+  browser,
+}) => {
+  const { context, page } = await underServiceWorker(browser);
+  const state = await page.evaluate(async () => (await navigator.serviceWorker.ready).navigationPreload.getState());
+  expect(state).toEqual({ enabled: true, headerValue: "true" });
+
+  // The worker's copy of the page goes, so what it serves next comes from
+  // the server (its fallback would be the chats shell).
+  expect(await page.evaluate(async () => (await caches.open("hush-shell-v3")).delete("/signup"))).toBe(true);
+  // Whatever the worker asks the network for itself reaches this route (the
+  // first test shows it); the browser's early request does not.
+  const own: string[] = [];
+  await context.route("**/signup", (route) => {
+    own.push(route.request().url());
+    return route.continue();
+  });
+  await page.goto("/signup");
+  await expect(page.getByRole("button", { name: "Create account" })).toBeEnabled();
+  expect(own).toEqual([]);
+  await context.close();
+});
