@@ -352,11 +352,11 @@ pub async fn run<E: Wire>(
                     break None;
                 }
                 Ok(EnginePacket::Message(packet)) => {
-                    if let Ok(SocketPacket::Event { name, mut args, .. }) =
+                    if let Ok(SocketPacket::Event { name, args, .. }) =
                         frames::decode_socket(packet)
                         && name == NEW_MESSAGE
-                        && !args.is_empty()
-                        && let Ok(entry) = serde_json::from_value::<E>(args.swap_remove(0))
+                        && let Some(payload) = args.first()
+                        && let Ok(entry) = serde_json::from_str::<E>(payload.get())
                     {
                         pushed(&entry, at);
                         let conversation = entry.conversation();

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use hush::protocol::frames::{self, EnginePacket, SocketPacket};
-use hush::protocol::{self, CONVERSATION_CHANGED, NEW_MESSAGE};
-use serde_json::{Map, Value};
+use hush::protocol::{self, CONVERSATION_CHANGED, HandshakeAuth, NEW_MESSAGE};
+use serde_json::Value;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message as Frame;
@@ -163,6 +163,9 @@ impl Socket {
     /// writes.
     pub fn typing(&self, conversation: &str) {
         let data = serde_json::json!({ "conversation_id": conversation });
+        let Ok(data) = serde_json::value::to_raw_value(&data) else {
+            return;
+        };
         let _ = self
             .out
             .send(frames::encode_event(None, protocol::TYPING, &[data]));
@@ -210,8 +213,10 @@ pub async fn handshake(server: SocketAddr, from: Ipv4Addr, token: &str) -> Resul
         Some(Ok(EnginePacket::Open(_))) => {}
         other => return Err(format!("expected an Engine.IO open, got {other:?}")),
     }
-    let mut auth = Map::new();
-    auth.insert("token".into(), Value::from(token));
+    let auth = serde_json::value::to_raw_value(&HandshakeAuth {
+        token: Some(token.to_owned()),
+    })
+    .map_err(|e| format!("auth: {e}"))?;
     ws.send(Frame::text(frames::encode_connect(Some(&auth))))
         .await
         .map_err(|e| format!("send connect: {e}"))?;
@@ -313,10 +318,11 @@ async fn listen(
             Ok(EnginePacket::Message(packet)) => {
                 if let Ok(SocketPacket::Event { name, args, .. }) = frames::decode_socket(packet)
                     && let Some(payload) = args.first()
+                    && let Ok(payload) = serde_json::from_str::<Value>(payload.get())
                 {
                     match name.as_str() {
-                        NEW_MESSAGE => hub.new_message(user, payload, at),
-                        CONVERSATION_CHANGED => hub.changed(user, payload),
+                        NEW_MESSAGE => hub.new_message(user, &payload, at),
+                        CONVERSATION_CHANGED => hub.changed(user, &payload),
                         protocol::TYPING => {
                             hub.typing.fetch_add(1, Ordering::Relaxed);
                             let named = payload["user_ids"].as_array().map_or(1, Vec::len);

@@ -26,13 +26,14 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use js_sys::Promise;
 use leptos::logging::{log, warn};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::delivery::backoff::Backoff;
-use crate::protocol::frames::{self, EnginePacket, Open, SocketPacket};
+use crate::protocol::HandshakeAuth;
+use crate::protocol::frames::{self, Arg, EnginePacket, Open, SocketPacket};
 
 /// Where Socket.IO listens, relative to the page's host.
 const PATH: &str = "/socket.io/?EIO=4&transport=websocket";
@@ -84,7 +85,7 @@ impl Realtime {
     /// WebSocket upgrade either way.
     pub fn start(
         token: Option<String>,
-        on_event: impl Fn(&str, Vec<Value>) + 'static,
+        on_event: impl Fn(&str, Vec<Arg>) + 'static,
         on_link: impl Fn(Link) + 'static,
     ) -> Realtime {
         let (wake, wakes) = mpsc::unbounded();
@@ -97,7 +98,7 @@ impl Realtime {
         });
         let driver = Driver {
             shared: Rc::clone(&shared),
-            auth: token.map(auth),
+            auth: token.and_then(auth),
             on_event: Box::new(on_event),
             on_link: Box::new(on_link),
             wakes,
@@ -106,9 +107,9 @@ impl Realtime {
         Realtime { shared }
     }
 
-    /// Emits `event` with `data`, asking for no ack: what the server may
-    /// drop (a `typing`). Fails at once when not connected.
-    pub fn emit(&self, event: &str, data: Value) -> Result<(), SocketError> {
+    /// Emits `event` with `data` (JSON text), asking for no ack: what the
+    /// server may drop (a `typing`). Fails at once when not connected.
+    pub fn emit(&self, event: &str, data: &RawValue) -> Result<(), SocketError> {
         let outgoing = self.shared.outgoing.borrow();
         let outgoing = outgoing.as_ref().ok_or(SocketError::NotConnected)?;
         outgoing
@@ -119,7 +120,11 @@ impl Realtime {
     /// Emits `event` with `data` and waits for the server's ack; resolves
     /// with the ack's arguments. Fails at once when not connected, and later
     /// if the connection drops first or no answer comes within 10 s.
-    pub async fn emit_with_ack(&self, event: &str, data: Value) -> Result<Vec<Value>, SocketError> {
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        data: &RawValue,
+    ) -> Result<Vec<Arg>, SocketError> {
         let (id, mut answer) = self.shared.queue(event, data)?;
         let mut timeout = sleep(ACK_TIMEOUT_MS).fuse();
         select_biased! {
@@ -151,7 +156,7 @@ struct Shared {
     /// Frames for the live connection: `Some` only while connected.
     outgoing: RefCell<Option<mpsc::UnboundedSender<String>>>,
     /// The acks awaited on the live connection, by id.
-    pending: RefCell<HashMap<u64, oneshot::Sender<Vec<Value>>>>,
+    pending: RefCell<HashMap<u64, oneshot::Sender<Vec<Arg>>>>,
     /// Wakes the loop: to stop, or to retry now that the browser is online.
     wake: mpsc::UnboundedSender<Wake>,
 }
@@ -161,8 +166,8 @@ impl Shared {
     fn queue(
         &self,
         event: &str,
-        data: Value,
-    ) -> Result<(u64, oneshot::Receiver<Vec<Value>>), SocketError> {
+        data: &RawValue,
+    ) -> Result<(u64, oneshot::Receiver<Vec<Arg>>), SocketError> {
         let outgoing = self.outgoing.borrow();
         let outgoing = outgoing.as_ref().ok_or(SocketError::NotConnected)?;
         let id = self.next_ack.get();
@@ -176,7 +181,7 @@ impl Shared {
     }
 
     /// Hands an ack's arguments to the emit waiting for them, if any.
-    fn resolve(&self, id: u64, args: Vec<Value>) {
+    fn resolve(&self, id: u64, args: Vec<Arg>) {
         let waiting = self.pending.borrow_mut().remove(&id);
         if let Some(waiting) = waiting {
             let _ = waiting.send(args);
@@ -232,12 +237,13 @@ enum Step {
 }
 
 /// The app's handler of server events: `(name, args)`.
-type OnEvent = Box<dyn Fn(&str, Vec<Value>)>;
+type OnEvent = Box<dyn Fn(&str, Vec<Arg>)>;
 
 /// The background loop: connects, runs the connection, backs off, again.
 struct Driver {
     shared: Rc<Shared>,
-    auth: Option<Map<String, Value>>,
+    /// The handshake's `auth` object, as JSON text.
+    auth: Option<Arg>,
     on_event: OnEvent,
     on_link: Box<dyn Fn(Link)>,
     wakes: mpsc::UnboundedReceiver<Wake>,
@@ -372,7 +378,7 @@ impl Driver {
             (Phase::Opening, EnginePacket::Open(open)) => {
                 conn.watchdog.opened(&open);
                 conn.phase = Phase::Joining;
-                conn.send(frames::encode_connect(self.auth.as_ref()))
+                conn.send(frames::encode_connect(self.auth.as_deref()))
             }
             (Phase::Opening, _) | (_, EnginePacket::Open(_)) => Err(End::Lost),
             (_, EnginePacket::Ping(data)) => conn.send(frames::encode_pong(data)),
@@ -437,7 +443,7 @@ impl Driver {
     }
 
     /// Hands a server event to the app, unless stopped.
-    fn event(&self, name: &str, args: Vec<Value>) {
+    fn event(&self, name: &str, args: Vec<Arg>) {
         if !self.shared.stopped.get() {
             (self.on_event)(name, args);
         }
@@ -548,10 +554,8 @@ pub fn sleep(ms: u32) -> Sleep {
 }
 
 /// The handshake's `auth` object.
-fn auth(token: String) -> Map<String, Value> {
-    let mut auth = Map::new();
-    auth.insert("token".to_owned(), Value::String(token));
-    auth
+fn auth(token: String) -> Option<Arg> {
+    serde_json::value::to_raw_value(&HandshakeAuth { token: Some(token) }).ok()
 }
 
 /// `ws(s)://<the page's host>/socket.io/…`, by the page's protocol.

@@ -10,12 +10,19 @@
 //! shapes) is a [`FrameError`], never a half-read value. This module must
 //! never show a payload: its errors and `Debug` output name sizes and kinds,
 //! never event data, since event data is message traffic.
+//!
+//! Event and ack arguments stay JSON text ([`RawValue`]), checked but not
+//! decoded: whoever takes an event decodes its payload straight into its
+//! type, so the browser carries no `serde_json::Value` and no second
+//! decoder of each payload type from one.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::error::Category;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 /// Why a frame could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,26 +92,55 @@ impl fmt::Debug for EnginePacket<'_> {
     }
 }
 
+/// One event or ack argument: its JSON text, as it came.
+pub type Arg = Box<RawValue>;
+
 /// One Socket.IO packet of the namespace `/`, as a server sends it.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub enum SocketPacket {
     /// `0{"sid":…}`: the connect was accepted.
     Connect { sid: String },
     /// `4{"message":…}`: the connect was refused.
-    ConnectError {
-        message: String,
-        data: Option<Value>,
-    },
+    ConnectError { message: String, data: Option<Arg> },
     /// `1`: the server disconnected this socket.
     Disconnect,
     /// `2[name, …args]`, or `2<id>[…]` when the server wants an ack.
     Event {
         ack: Option<u64>,
         name: String,
-        args: Vec<Value>,
+        args: Vec<Arg>,
     },
     /// `3<id>[…args]`: the answer to an event this side emitted.
-    Ack { id: u64, args: Vec<Value> },
+    Ack { id: u64, args: Vec<Arg> },
+}
+
+/// Equal when the fields are, arguments compared as text.
+impl PartialEq for SocketPacket {
+    fn eq(&self, other: &Self) -> bool {
+        use SocketPacket::*;
+        let texts = |a: &[Arg], b: &[Arg]| a.iter().map(|a| a.get()).eq(b.iter().map(|b| b.get()));
+        match (self, other) {
+            (Connect { sid: a }, Connect { sid: b }) => a == b,
+            (
+                ConnectError { message, data },
+                ConnectError {
+                    message: m,
+                    data: d,
+                },
+            ) => message == m && data.as_ref().map(|a| a.get()) == d.as_ref().map(|d| d.get()),
+            (Disconnect, Disconnect) => true,
+            (
+                Event { ack, name, args },
+                Event {
+                    ack: k,
+                    name: n,
+                    args: r,
+                },
+            ) => ack == k && name == n && texts(args, r),
+            (Ack { id, args }, Ack { id: i, args: r }) => id == i && texts(args, r),
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Debug for SocketPacket {
@@ -157,11 +193,7 @@ pub fn decode_socket(packet: &str) -> Result<SocketPacket, FrameError> {
     }
     let rest = strip_namespace(rest)?;
     let (id, rest) = split_ack_id(rest)?;
-    let data = if rest.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_str::<Value>(rest).map_err(|_| FrameError::Json)?)
-    };
+    let data = (!rest.is_empty()).then_some(rest);
     match (kind, id) {
         ('0', None) => connect(data),
         ('1', None) => disconnect(data),
@@ -178,25 +210,30 @@ pub fn encode_pong(data: &str) -> String {
 }
 
 /// A Socket.IO connect to `/`: `40`, or `40{auth}`.
-pub fn encode_connect(auth: Option<&Map<String, Value>>) -> String {
+pub fn encode_connect(auth: Option<&RawValue>) -> String {
     match auth {
-        Some(auth) => format!("40{}", Value::Object(auth.clone())),
+        Some(auth) => format!("40{}", auth.get()),
         None => "40".to_owned(),
     }
 }
 
 /// An event: `42[name, …args]`, or `42<ack>[…]` to ask for an ack.
-pub fn encode_event(ack: Option<u64>, name: &str, args: &[Value]) -> String {
-    let mut data = Vec::with_capacity(args.len() + 1);
-    data.push(Value::from(name));
-    data.extend_from_slice(args);
+pub fn encode_event(ack: Option<u64>, name: &str, args: &[impl Borrow<RawValue>]) -> String {
     let id = ack.map(|id| id.to_string()).unwrap_or_default();
-    format!("42{id}{}", Value::Array(data))
+    let name = serde_json::to_string(name).expect("a string is JSON");
+    let mut frame = format!("42{id}[{name}");
+    for arg in args {
+        frame.push(',');
+        frame.push_str(arg.borrow().get());
+    }
+    frame.push(']');
+    frame
 }
 
 /// The ack of an event the server emitted with id `id`: `43<id>[…args]`.
-pub fn encode_ack(id: u64, args: &[Value]) -> String {
-    format!("43{id}{}", Value::Array(args.to_vec()))
+pub fn encode_ack(id: u64, args: &[impl Borrow<RawValue>]) -> String {
+    let texts: Vec<&str> = args.iter().map(|arg| arg.borrow().get()).collect();
+    format!("43{id}[{}]", texts.join(","))
 }
 
 /// Splits off the one-character packet type.
@@ -236,65 +273,69 @@ fn from_json<'de, T: Deserialize<'de>>(
     shape: &'static str,
 ) -> Result<T, FrameError> {
     serde_json::from_str(text).map_err(|e| match e.classify() {
-        Category::Data => FrameError::Shape(shape),
+        // A parse that stopped at the first wrong type has not seen the
+        // rest: read it all to tell a wrong shape from text that is not
+        // JSON at all.
+        Category::Data if serde_json::from_str::<IgnoredAny>(text).is_ok() => {
+            FrameError::Shape(shape)
+        }
         _ => FrameError::Json,
     })
 }
 
-/// Like [`from_json`], for a value already parsed.
-fn from_value<T: for<'de> Deserialize<'de>>(
-    data: Option<Value>,
+/// Like [`from_json`], for data that may be missing (a missing one is the
+/// wrong shape).
+fn from_data<'de, T: Deserialize<'de>>(
+    data: Option<&'de str>,
     shape: &'static str,
 ) -> Result<T, FrameError> {
-    let data = data.ok_or(FrameError::Shape(shape))?;
-    serde_json::from_value(data).map_err(|_| FrameError::Shape(shape))
+    from_json(data.ok_or(FrameError::Shape(shape))?, shape)
 }
 
-fn connect(data: Option<Value>) -> Result<SocketPacket, FrameError> {
+fn connect(data: Option<&str>) -> Result<SocketPacket, FrameError> {
     #[derive(Deserialize)]
     struct Accepted {
         sid: String,
     }
-    let Accepted { sid } = from_value(data, "a connect needs a sid")?;
+    let Accepted { sid } = from_data(data, "a connect needs a sid")?;
     Ok(SocketPacket::Connect { sid })
 }
 
-fn disconnect(data: Option<Value>) -> Result<SocketPacket, FrameError> {
+fn disconnect(data: Option<&str>) -> Result<SocketPacket, FrameError> {
     match data {
         None => Ok(SocketPacket::Disconnect),
-        Some(_) => Err(FrameError::Shape("a disconnect carries no data")),
-    }
-}
-
-fn connect_error(data: Option<Value>) -> Result<SocketPacket, FrameError> {
-    #[derive(Deserialize)]
-    struct Refused {
-        message: String,
-        data: Option<Value>,
-    }
-    const SHAPE: &str = "a connect error needs a message";
-    match data {
-        // Older servers send the bare message.
-        Some(Value::String(message)) => Ok(SocketPacket::ConnectError {
-            message,
-            data: None,
-        }),
-        data => {
-            let Refused { message, data } = from_value(data, SHAPE)?;
-            Ok(SocketPacket::ConnectError { message, data })
+        Some(data) => {
+            const SHAPE: &str = "a disconnect carries no data";
+            from_json::<IgnoredAny>(data, SHAPE)?;
+            Err(FrameError::Shape(SHAPE))
         }
     }
 }
 
-fn event(ack: Option<u64>, data: Option<Value>) -> Result<SocketPacket, FrameError> {
+fn connect_error(data: Option<&str>) -> Result<SocketPacket, FrameError> {
+    #[derive(Deserialize)]
+    struct Refused {
+        message: String,
+        data: Option<Arg>,
+    }
+    const SHAPE: &str = "a connect error needs a message";
+    // Older servers send the bare message.
+    if data.is_some_and(|data| data.trim_start().starts_with('"')) {
+        let message = from_data(data, SHAPE)?;
+        return Ok(SocketPacket::ConnectError {
+            message,
+            data: None,
+        });
+    }
+    let Refused { message, data } = from_data(data, SHAPE)?;
+    Ok(SocketPacket::ConnectError { message, data })
+}
+
+fn event(ack: Option<u64>, data: Option<&str>) -> Result<SocketPacket, FrameError> {
     const SHAPE: &str = "an event is an array that starts with its name";
-    let Some(Value::Array(items)) = data else {
-        return Err(FrameError::Shape(SHAPE));
-    };
-    let mut items = items.into_iter();
-    let Some(Value::String(name)) = items.next() else {
-        return Err(FrameError::Shape(SHAPE));
-    };
+    let mut items = from_data::<Vec<Arg>>(data, SHAPE)?.into_iter();
+    let name = items.next().ok_or(FrameError::Shape(SHAPE))?;
+    let name = from_json(name.get(), SHAPE)?;
     Ok(SocketPacket::Event {
         ack,
         name,
@@ -302,21 +343,22 @@ fn event(ack: Option<u64>, data: Option<Value>) -> Result<SocketPacket, FrameErr
     })
 }
 
-fn ack(id: u64, data: Option<Value>) -> Result<SocketPacket, FrameError> {
-    match data {
-        Some(Value::Array(args)) => Ok(SocketPacket::Ack { id, args }),
-        _ => Err(FrameError::Shape("an ack is an array")),
-    }
+fn ack(id: u64, data: Option<&str>) -> Result<SocketPacket, FrameError> {
+    let args = from_data(data, "an ack is an array")?;
+    Ok(SocketPacket::Ack { id, args })
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     fn socket(packet: &str) -> Result<SocketPacket, FrameError> {
         decode_socket(packet)
+    }
+
+    /// An argument of the given JSON text.
+    fn raw(text: &str) -> Arg {
+        RawValue::from_string(text.to_owned()).expect("the test's JSON")
     }
 
     #[test]
@@ -379,7 +421,7 @@ mod tests {
             socket(r#"4{"message":"no","data":{"why":1}}"#),
             Ok(SocketPacket::ConnectError {
                 message: "no".into(),
-                data: Some(json!({"why": 1}))
+                data: Some(raw(r#"{"why":1}"#))
             })
         );
         assert_eq!(
@@ -399,7 +441,7 @@ mod tests {
             Ok(SocketPacket::Event {
                 ack: None,
                 name: "new-message".into(),
-                args: vec![json!({"seq": 1}), json!(2)],
+                args: vec![raw(r#"{"seq":1}"#), raw("2")],
             })
         );
         assert_eq!(
@@ -426,7 +468,7 @@ mod tests {
             socket(r#"30[{"ok":true}]"#),
             Ok(SocketPacket::Ack {
                 id: 0,
-                args: vec![json!({"ok": true})]
+                args: vec![raw(r#"{"ok":true}"#)]
             })
         );
         assert_eq!(
@@ -491,12 +533,19 @@ mod tests {
         assert_eq!(socket("1{}"), shape("a disconnect carries no data"));
         assert_eq!(socket("31{}"), shape("an ack is an array"));
         assert_eq!(socket("31"), shape("an ack is an array"));
-        let deep = format!("2{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(
-            socket(&deep),
-            Err(FrameError::Json),
-            "too deep for serde_json"
-        );
+        assert_eq!(socket(r#"2["x",{]"#), Err(FrameError::Json));
+        assert_eq!(socket(r#"2["x",1]]"#), Err(FrameError::Json));
+        // Arguments are checked without recursion, so depth costs no
+        // stack: a deep name is the wrong shape, and a deep argument is
+        // for its taker's decoder, which stops at serde_json's depth limit.
+        let deep = |n| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(socket(&format!("2{}", deep(100_000))), event_shape);
+        let Ok(SocketPacket::Event { args, .. }) = socket(&format!(r#"2["x",{}]"#, deep(100_000)))
+        else {
+            panic!("a deep argument is still JSON");
+        };
+        let message = serde_json::from_str::<crate::model::conversation::Message>(args[0].get());
+        assert!(message.is_err());
     }
 
     #[test]
@@ -560,29 +609,40 @@ mod tests {
         assert_eq!(encode_pong(""), "3");
         assert_eq!(encode_pong("probe"), "3probe");
         assert_eq!(encode_connect(None), "40");
-        let mut auth = Map::new();
-        auth.insert("token".into(), json!("a.b.c"));
-        assert_eq!(encode_connect(Some(&auth)), r#"40{"token":"a.b.c"}"#);
+        assert_eq!(
+            encode_connect(Some(&raw(r#"{"token":"a.b.c"}"#))),
+            r#"40{"token":"a.b.c"}"#
+        );
         let id = "0190a4d2-6c1e-7c3e-8e7a-2b1f0f6b7c11";
         assert_eq!(
-            encode_event(None, "join-conversation", &[json!(id)]),
+            encode_event(None, "join-conversation", &[raw(&format!("{id:?}"))]),
             format!(r#"42["join-conversation","{id}"]"#)
         );
         assert_eq!(
-            encode_event(Some(13), "leave-conversation", &[json!(id)]),
+            encode_event(Some(13), "leave-conversation", &[raw(&format!("{id:?}"))]),
             format!(r#"4213["leave-conversation","{id}"]"#)
         );
-        assert_eq!(encode_event(Some(0), "x", &[]), r#"420["x"]"#);
-        assert_eq!(encode_ack(5, &[json!({"ok": true})]), r#"435[{"ok":true}]"#);
+        let none: [Arg; 0] = [];
+        assert_eq!(encode_event(Some(0), "x", &none), r#"420["x"]"#);
         assert_eq!(
-            encode_event(None, "quote\"name", &[]),
-            r#"42["quote\"name"]"#
+            encode_ack(5, &[raw(r#"{"ok":true}"#)]),
+            r#"435[{"ok":true}]"#
+        );
+        assert_eq!(encode_ack(6, &none), "436[]");
+        assert_eq!(
+            encode_ack(7, &[raw("1"), raw(r#""two""#)]),
+            r#"437[1,"two"]"#
+        );
+        assert_eq!(
+            encode_event(None, "quote\"name\n", &none),
+            r#"42["quote\"name\n"]"#
         );
     }
 
     #[test]
     fn encoded_events_decode_to_themselves() {
-        let frame = encode_event(Some(99), "e", &[json!({"a": [1, "two"]}), json!(null)]);
+        let args = [raw(r#"{"a": [1, "two"]}"#), raw("null")];
+        let frame = encode_event(Some(99), "e", &args);
         let Ok(EnginePacket::Message(packet)) = decode_engine(&frame) else {
             panic!("not a message");
         };
@@ -591,7 +651,7 @@ mod tests {
             Ok(SocketPacket::Event {
                 ack: Some(99),
                 name: "e".into(),
-                args: vec![json!({"a": [1, "two"]}), json!(null)],
+                args: args.to_vec(),
             })
         );
     }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use hush::protocol::frames::{
     self, EnginePacket, SocketPacket, decode_engine, decode_socket, encode_event,
 };
-use serde_json::{Map, Value, json};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -104,9 +105,8 @@ impl Live {
         let (sid, _) = open(server).await;
         let url = server.url(&format!("{POLLING}&sid={sid}"));
         let http = server.http.clone();
-        let auth: Option<Map<String, Value>> =
-            token.map(|t| json!({"token": t}).as_object().unwrap().clone());
-        post(&http, &url, frames::encode_connect(auth.as_ref())).await;
+        let auth = token.map(|t| raw(&json!({"token": t})));
+        post(&http, &url, frames::encode_connect(auth.as_deref())).await;
         let (tx, mut packets) = mpsc::unbounded_channel();
         let paused = Arc::new(AtomicBool::new(false));
         let poller = tokio::spawn(poll_forever(http.clone(), url.clone(), tx, paused.clone()));
@@ -182,16 +182,11 @@ impl Live {
                     .await
                     .ok()??,
             };
-            if let SocketPacket::Event { name, mut args, .. } = packet {
+            if let SocketPacket::Event { name, args, .. } = packet {
                 if name == "presence" && !self.hears_presence {
                     continue;
                 }
-                let first = if args.is_empty() {
-                    Value::Null
-                } else {
-                    args.remove(0)
-                };
-                return Some((name, first));
+                return Some((name, first(&args)));
             }
         }
     }
@@ -225,29 +220,41 @@ impl Live {
 
     /// Emits `name` with `arg`, asking for no ack.
     pub async fn emit(&self, name: &str, arg: Value) {
-        post(&self.http, &self.url, encode_event(None, name, &[arg])).await;
+        post(
+            &self.http,
+            &self.url,
+            encode_event(None, name, &[raw(&arg)]),
+        )
+        .await;
     }
 
     /// Emits `name` with `arg` and waits for the ack's first argument.
     pub async fn ask(&mut self, name: &str, arg: Value) -> Value {
         let id = self.next_ack;
         self.next_ack += 1;
-        post(&self.http, &self.url, encode_event(Some(id), name, &[arg])).await;
+        let frame = encode_event(Some(id), name, &[raw(&arg)]);
+        post(&self.http, &self.url, frame).await;
         loop {
             let packet = tokio::time::timeout(Duration::from_secs(5), self.packets.recv())
                 .await
                 .expect("an ack within 5 s")
                 .expect("the socket stays open");
             match packet {
-                SocketPacket::Ack { id: got, mut args } if got == id => {
-                    return if args.is_empty() {
-                        Value::Null
-                    } else {
-                        args.remove(0)
-                    };
-                }
+                SocketPacket::Ack { id: got, args } if got == id => return first(&args),
                 other => self.backlog.push_back(other),
             }
         }
     }
+}
+
+/// `value` as an event argument.
+fn raw(value: &Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).expect("JSON")
+}
+
+/// An event's or ack's first argument, `null` if it has none.
+fn first(args: &[Box<RawValue>]) -> Value {
+    args.first().map_or(Value::Null, |arg| {
+        serde_json::from_str(arg.get()).expect("JSON")
+    })
 }

@@ -27,6 +27,7 @@ use crate::model::conversation::{Conversation, Conversations, History, Message, 
 use crate::model::error::{ApiError, ErrorCode};
 use crate::model::ids::ConversationId;
 use crate::model::live::{Presence, Read, Sharing};
+use crate::protocol::frames::Arg;
 use crate::protocol::{
     CONVERSATION_ADDED, CONVERSATION_CHANGED, CONVERSATION_REMOVED, NEW_MESSAGE, PRESENCE, READ,
     SETTINGS, TYPING, Typing,
@@ -301,14 +302,14 @@ impl Engine {
         }
     }
 
-    pub(super) fn on_event(self: &Rc<Self>, event: &str, mut args: Vec<serde_json::Value>) {
-        let Some(payload) = args.drain(..).next() else {
+    pub(super) fn on_event(self: &Rc<Self>, event: &str, args: Vec<Arg>) {
+        let Some(payload) = args.first().map(|arg| arg.get()) else {
             return;
         };
         let engine = self.clone();
         match event {
             NEW_MESSAGE => {
-                let Ok(m) = serde_json::from_value::<Message>(payload) else {
+                let Ok(m) = serde_json::from_str::<Message>(payload) else {
                     return;
                 };
                 let Some(ring) = self.ring(m.conversation_id) else {
@@ -335,33 +336,33 @@ impl Engine {
                 });
             }
             CONVERSATION_CHANGED => {
-                let Ok(changed) = serde_json::from_value::<ConversationChanged>(payload) else {
+                let Ok(changed) = serde_json::from_str::<ConversationChanged>(payload) else {
                     return;
                 };
                 spawn_local(async move { engine.pushed_change(changed).await });
             }
             TYPING => {
-                if let Ok(typing) = serde_json::from_value::<Typing>(payload) {
+                if let Ok(typing) = serde_json::from_str::<Typing>(payload) {
                     self.heard_typing(typing);
                 }
             }
             READ => {
-                if let Ok(read) = serde_json::from_value::<Read>(payload) {
+                if let Ok(read) = serde_json::from_str::<Read>(payload) {
                     self.took_reads(&[read]);
                 }
             }
             PRESENCE => {
-                if let Ok(presence) = serde_json::from_value::<Presence>(payload) {
+                if let Ok(presence) = serde_json::from_str::<Presence>(payload) {
                     self.heard_presence(presence);
                 }
             }
             SETTINGS => {
-                if let Ok(sharing) = serde_json::from_value::<Sharing>(payload) {
+                if let Ok(sharing) = serde_json::from_str::<Sharing>(payload) {
                     self.took_sharing(sharing);
                 }
             }
             CONVERSATION_REMOVED => {
-                let Ok(removed) = serde_json::from_value::<Removed>(payload) else {
+                let Ok(removed) = serde_json::from_str::<Removed>(payload) else {
                     return;
                 };
                 self.gone(
@@ -370,7 +371,7 @@ impl Engine {
                 );
             }
             CONVERSATION_ADDED => {
-                let Ok(c) = serde_json::from_value::<Conversation>(payload) else {
+                let Ok(c) = serde_json::from_str::<Conversation>(payload) else {
                     return;
                 };
                 spawn_local(async move {

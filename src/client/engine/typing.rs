@@ -32,14 +32,14 @@ impl Engine {
         let said = TypingIn {
             conversation_id: conversation,
         };
-        let Ok(data) = serde_json::to_value(&said) else {
+        let Ok(data) = serde_json::value::to_raw_value(&said) else {
             return;
         };
         let sent = self
             .realtime
             .borrow()
             .as_ref()
-            .is_some_and(|r| r.emit(TYPING, data).is_ok());
+            .is_some_and(|r| r.emit(TYPING, &data).is_ok());
         if sent {
             last.insert(conversation, now);
         }
