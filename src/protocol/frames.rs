@@ -221,19 +221,21 @@ pub fn encode_connect(auth: Option<&RawValue>) -> String {
 pub fn encode_event(ack: Option<u64>, name: &str, args: &[impl Borrow<RawValue>]) -> String {
     let id = ack.map(|id| id.to_string()).unwrap_or_default();
     let name = serde_json::to_string(name).expect("a string is JSON");
-    let mut frame = format!("42{id}[{name}");
-    for arg in args {
-        frame.push(',');
-        frame.push_str(arg.borrow().get());
-    }
-    frame.push(']');
-    frame
+    format!("42{id}{}", array(Some(&name), args))
 }
 
 /// The ack of an event the server emitted with id `id`: `43<id>[…args]`.
 pub fn encode_ack(id: u64, args: &[impl Borrow<RawValue>]) -> String {
-    let texts: Vec<&str> = args.iter().map(|arg| arg.borrow().get()).collect();
-    format!("43{id}[{}]", texts.join(","))
+    format!("43{id}{}", array(None, args))
+}
+
+/// A JSON array of `first` (JSON text), if any, then `args`.
+fn array(first: Option<&str>, args: &[impl Borrow<RawValue>]) -> String {
+    let items: Vec<&str> = first
+        .into_iter()
+        .chain(args.iter().map(|arg| arg.borrow().get()))
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 /// Splits off the one-character packet type.

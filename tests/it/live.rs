@@ -10,9 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hush::protocol::frames::{
-    self, EnginePacket, SocketPacket, decode_engine, decode_socket, encode_event,
+    self, Arg, EnginePacket, SocketPacket, decode_engine, decode_socket, encode_event,
 };
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -220,12 +219,8 @@ impl Live {
 
     /// Emits `name` with `arg`, asking for no ack.
     pub async fn emit(&self, name: &str, arg: Value) {
-        post(
-            &self.http,
-            &self.url,
-            encode_event(None, name, &[raw(&arg)]),
-        )
-        .await;
+        let frame = encode_event(None, name, &[raw(&arg)]);
+        post(&self.http, &self.url, frame).await;
     }
 
     /// Emits `name` with `arg` and waits for the ack's first argument.
@@ -248,12 +243,12 @@ impl Live {
 }
 
 /// `value` as an event argument.
-fn raw(value: &Value) -> Box<RawValue> {
+fn raw(value: &Value) -> Arg {
     serde_json::value::to_raw_value(value).expect("JSON")
 }
 
 /// An event's or ack's first argument, `null` if it has none.
-fn first(args: &[Box<RawValue>]) -> Value {
+fn first(args: &[Arg]) -> Value {
     args.first().map_or(Value::Null, |arg| {
         serde_json::from_str(arg.get()).expect("JSON")
     })
