@@ -296,8 +296,15 @@ test("two people compare safety numbers: the same on both sides; marking one ver
   await ben.getByRole("button", { name: "Close" }).click();
   await expect(ben.locator(".conversation-head .verified-badge")).toHaveCount(0);
 
-  // The book followed ana76: a fresh browser has the pin and the mark.
-  const again = await logIn(browser, "ana76");
+  // The book followed ana76: a fresh browser has the pin and the mark,
+  // even when the book comes after the conversation was opened (a first
+  // sight pinned ben76 then, unmarked).
+  const again = await logIn(browser, "ana76", async (page) => {
+    await page.route("**/api/contacts/get", async (route) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await route.continue();
+    });
+  });
   await again.getByRole("link", { name: /ben76/ }).click();
   await expect(again.locator(".conversation-head .verified-badge")).toBeVisible({ timeout: 10_000 });
   await again.getByRole("button", { name: "Verify" }).click();

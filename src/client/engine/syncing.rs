@@ -102,9 +102,10 @@ impl Engine {
                 book.anchored(anchor, !merged.ahead);
                 merged
             };
-            if !merged.changes.is_empty() {
-                self.refresh_marks();
-            }
+            // The marks follow the merged book: key changes it holds, and
+            // verified marks taken from the server's copy, which
+            // conversations opened before it came do not show yet.
+            self.refresh_marks();
             ahead = merged.ahead || self.book.borrow().dirty();
         }
         self.keep_book().await;
