@@ -29,6 +29,9 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // What a chat page waits for first goes out before hydration holds the
+    // page's one thread.
+    client::engine::boot();
     client::service_worker::register();
     leptos::mount::hydrate_body(app::App);
 }

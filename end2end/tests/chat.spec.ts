@@ -190,3 +190,48 @@ test("a long conversation: written order kept, older pages load on scroll, the p
 
   for (const page of [hi, lo]) await page.context().close();
 });
+
+test("a conversation opened from its address asks for its newest page and opens the database before the page hydrates", async ({ browser }) => {
+  const op = await signUp(browser, "op79");
+  await signUp(browser, "ed79").then((ed) => ed.context().close());
+  await startConversation(op, ["ed79"]);
+  await send(op, "kept for the next load");
+  await expect(lastMessage(op, "mine")).toContainText("kept for the next load");
+  const address = op.url();
+
+  // A second tab of the same browser, watched from its first script on:
+  // when the page asks for history, opens IndexedDB, and when hydration
+  // starts attaching the page's event handlers.
+  const tab = await op.context().newPage();
+  await tab.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { seen: string[] }).seen = seen;
+    const fetch = window.fetch;
+    window.fetch = function (this: Window, ...args: Parameters<typeof fetch>) {
+      const url = args[0] instanceof Request ? args[0].url : String(args[0]);
+      if (url.includes("/api/messages/history")) seen.push("history");
+      return fetch.apply(this, args);
+    } as typeof fetch;
+    const open = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (this: IDBFactory, ...args: Parameters<typeof open>) {
+      seen.push("database");
+      return open.apply(this, args);
+    };
+    const listen = EventTarget.prototype.addEventListener;
+    EventTarget.prototype.addEventListener = function (this: EventTarget, ...args: Parameters<typeof listen>) {
+      if (args[0] === "click" && !seen.includes("hydrating")) seen.push("hydrating");
+      return listen.apply(this, args);
+    };
+  });
+  await tab.goto(address);
+  await expect(lastMessage(tab, "mine")).toContainText("kept for the next load");
+  const seen = await tab.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  const at = (what: string) => {
+    expect(seen, `${what} in ${seen.join(", ")}`).toContain(what);
+    return seen.indexOf(what);
+  };
+  expect(at("history")).toBeLessThan(at("hydrating"));
+  expect(at("database")).toBeLessThan(at("hydrating"));
+
+  await op.context().close();
+});

@@ -26,10 +26,11 @@ mod sending;
 mod syncing;
 mod typing;
 
-use self::receiving::Receiving;
+use self::receiving::{Pending, Receiving};
 use self::sending::Sealer;
 use super::cache;
 use super::contacts;
+use super::idb;
 use super::keyring::{self, Keyring, Rejected};
 use super::keystore::{self, LocalIdentity};
 use super::session;
@@ -39,9 +40,9 @@ use crate::crypto::keyset;
 use crate::crypto::pins::{Book, Change, Sight, Unpinned};
 use crate::crypto::safety::SafetyNumber;
 use crate::delivery::reads::Marker;
-use crate::delivery::{Command, Core, Event};
+use crate::delivery::{Command, Core, Event, Fetch};
 use crate::model::account::PublicUser;
-use crate::model::conversation::{Conversation, MAX_KNOWN, NewConversation};
+use crate::model::conversation::{Conversation, History, MAX_KNOWN, NewConversation};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::plain::Content;
 use crate::screen::{
@@ -100,19 +101,64 @@ fn clock() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// What the engine waits for first, started before it is built: the core,
+/// and the newest page of the conversation being opened, asked for.
+struct Boot {
+    core: Core<Line>,
+    opening: Option<ConversationId>,
+    early: Vec<(Fetch, Pending<History>)>,
+}
+
+impl Boot {
+    fn new() -> Boot {
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let mut core = Core::new(seed);
+        // That page needs only the session cookie: it is asked for before
+        // anything local is read.
+        let opening = conversation_in_address();
+        let commands = opening
+            .map(|id| core.handle(clock(), Event::Open(id)))
+            .unwrap_or_default();
+        Boot {
+            core,
+            opening,
+            early: receiving::ask_early(commands),
+        }
+    }
+}
+
+thread_local! {
+    /// The boot started as the page loaded, for the first start to take.
+    static BOOT: RefCell<Option<Boot>> = const { RefCell::new(None) };
+}
+
+/// Called as a chat page loads, before it hydrates: asks for the open
+/// conversation's newest page and starts opening the database, so that
+/// both go on while the page's code runs (hydration holds the page's one
+/// thread for tens of ms, and the engine starts only after it).
+pub fn boot() {
+    let on_chats = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|path| path == "/chats" || path.starts_with("/chats/"));
+    if on_chats {
+        idb::open_soon();
+        BOOT.with(|b| *b.borrow_mut() = Some(Boot::new()));
+    }
+}
+
 /// Starts the engine for the identity this browser holds; `signed_out`
 /// runs if there is none or the session has ended.
 pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
     stop();
+    let Boot {
+        core,
+        opening,
+        early,
+    } = BOOT
+        .with(|b| b.borrow_mut().take())
+        .filter(|boot| boot.opening == conversation_in_address())
+        .unwrap_or_else(Boot::new);
     spawn_local(async move {
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        let mut core = Core::new(seed);
-        // The newest page of the conversation being opened needs only the
-        // session cookie: it is asked for before anything local is read.
-        let opening = conversation_in_address()
-            .map(|id| core.handle(clock(), Event::Open(id)))
-            .unwrap_or_default();
-        let early = receiving::ask_early(opening);
         let Ok(Some(me)) = keystore::load().await else {
             signed_out();
             return;
@@ -121,8 +167,14 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
             signed_out();
             return;
         };
-        let fingerprint = session::fingerprint(&me).await.unwrap_or_default();
-        let book = contacts::load(&me.user_id).await;
+        // The rest of what this browser kept is read at once: the contact
+        // book, the conversations (checked again below).
+        let (fingerprint, book, mut cached) = futures::join!(
+            session::fingerprint(&me),
+            contacts::load(&me.user_id),
+            cache::load(&me.user_id),
+        );
+        let fingerprint = fingerprint.unwrap_or_default();
         chats.me.set(Some(Me {
             id: my_id,
             username: me.username.clone(),
@@ -151,11 +203,12 @@ pub fn start(chats: Chats, signed_out: impl Fn() + 'static) {
         }
         // What this browser kept: the conversations (checked again now) and
         // the messages still waiting to be sent. Both work offline. The list
-        // is asked for while the kept key sets are checked.
-        let cached = cache::load(&engine.me.user_id).await;
+        // is asked for while the kept key sets are checked, the one being
+        // opened first, so that its page shows before the others are done.
         engine
             .receiving
             .ask_list(known_ids(cached.iter().map(|c| c.id)));
+        cached.sort_by_key(|c| Some(c.id) != opening);
         for c in &cached {
             engine.adopt(c).await;
         }

@@ -46,7 +46,12 @@ impl Store {
 
 /// Resolves when an IndexedDB request succeeds, with its result.
 pub async fn wait(request: &IdbRequest) -> Result<JsValue, JsValue> {
-    let promise = Promise::new(&mut |resolve, reject| {
+    JsFuture::from(settled(request)).await
+}
+
+/// A promise of the request's result, or of its failure.
+fn settled(request: &IdbRequest) -> Promise {
+    Promise::new(&mut |resolve, reject| {
         let done = request.clone();
         let on_success = Closure::once_into_js(move || {
             let _ = resolve.call1(&JsValue::NULL, &done.result().unwrap_or(JsValue::UNDEFINED));
@@ -59,14 +64,32 @@ pub async fn wait(request: &IdbRequest) -> Result<JsValue, JsValue> {
         });
         request.set_onsuccess(Some(on_success.unchecked_ref()));
         request.set_onerror(Some(on_error.unchecked_ref()));
-    });
-    JsFuture::from(promise).await
+    })
 }
 
 thread_local! {
     /// The page's connection, opened once: every open is a round trip to
     /// the browser, and the app starts with several reads.
     static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    /// The open under way, which every use before it ends waits for.
+    static OPENING: RefCell<Option<Promise>> = const { RefCell::new(None) };
+}
+
+/// Starts opening the database, unless it is open or opening: the page
+/// calls it before it hydrates, so that the browser opens its store while
+/// the page's code runs, rather than after.
+pub fn open_soon() {
+    let _ = opening();
+}
+
+/// The open under way, started if there is none.
+fn opening() -> Result<Promise, JsValue> {
+    if let Some(opening) = OPENING.with(|o| o.borrow().clone()) {
+        return Ok(opening);
+    }
+    let opening = connect()?;
+    OPENING.with(|o| *o.borrow_mut() = Some(opening.clone()));
+    Ok(opening)
 }
 
 /// The page's connection to the database, opened (and upgraded) on first
@@ -75,7 +98,40 @@ async fn open() -> Result<IdbDatabase, JsValue> {
     if let Some(db) = DB.with(|db| db.borrow().clone()) {
         return Ok(db);
     }
-    let db = connect().await?;
+    let opening = opening()?;
+    let opened = JsFuture::from(opening.clone()).await;
+    // The first to see it end forgets it; a failed open is tried again by
+    // the next use.
+    OPENING.with(|o| {
+        let mut o = o.borrow_mut();
+        let ours = |o: &Promise| JsValue::from(o.clone()) == JsValue::from(opening.clone());
+        if o.as_ref().is_some_and(ours) {
+            o.take();
+        }
+    });
+    let db: IdbDatabase = opened?.unchecked_into();
+    DB.with(|held| {
+        let mut held = held.borrow_mut();
+        match held.as_ref() {
+            // Another use of the same open got here first.
+            Some(kept) if kept == &db => Ok(db),
+            // A later open's connection is the page's: this one is not.
+            Some(kept) => {
+                db.close();
+                Ok(kept.clone())
+            }
+            None => {
+                watch(&db);
+                *held = Some(db.clone());
+                Ok(db)
+            }
+        }
+    })
+}
+
+/// Forgets the page's connection when another tab's upgrade asks it to
+/// close, or when the browser closes it.
+fn watch(db: &IdbDatabase) {
     // Each handler acts on its own connection (the event's target), which
     // it does not hold, and forgets the page's only if it is that one.
     let drop_own = |close: bool| {
@@ -100,23 +156,10 @@ async fn open() -> Result<IdbDatabase, JsValue> {
     };
     db.set_onversionchange(Some(drop_own(true).unchecked_ref()));
     db.set_onclose(Some(drop_own(false).unchecked_ref()));
-    // Two first uses at once: the first connection kept serves both.
-    DB.with(|held| {
-        let mut held = held.borrow_mut();
-        match held.as_ref() {
-            Some(kept) => {
-                db.close();
-                Ok(kept.clone())
-            }
-            None => {
-                *held = Some(db.clone());
-                Ok(db)
-            }
-        }
-    })
 }
 
-async fn connect() -> Result<IdbDatabase, JsValue> {
+/// Asks the browser to open (and upgrade) the database.
+fn connect() -> Result<Promise, JsValue> {
     let factory = web_sys::window()
         .ok_or("no window")?
         .indexed_db()?
@@ -134,7 +177,7 @@ async fn connect() -> Result<IdbDatabase, JsValue> {
         }
     });
     request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
-    Ok(wait(&request).await?.unchecked_into())
+    Ok(settled(&request))
 }
 
 /// One object store in a transaction of its own.

@@ -3,16 +3,17 @@
 //! with the keyrings, and feeding it to the core. Every message shown
 //! passed `Keyring::open`.
 //!
-//! A page load asks for the list and for the newest page of the
-//! conversation in the address bar before it has read its keys, so that
-//! the round trips overlap the local work; an answer that comes before the
-//! conversation's keys are held waits for them (or is dropped if they never
-//! come).
+//! A page load asks for the newest page of the conversation in the address
+//! bar before the page hydrates ([`super::boot`]), and for the list before
+//! it has checked its kept keys, so that the round trips overlap the local
+//! work; an answer that comes before the conversation's keys are held waits
+//! for them (or is dropped if they never come).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use futures::channel::oneshot;
 use leptos::prelude::*;
@@ -38,11 +39,27 @@ use crate::screen::{Body, Delivery, Line};
 pub(super) type Pending<T> = oneshot::Receiver<Result<T, ApiError>>;
 
 /// Starts `request` now; its answer waits in the receiver.
+///
+/// The request is polled once here, so it leaves at once, even from inside
+/// a long synchronous call (the page's hydration), rather than when the
+/// spawned task first runs, after that call returns.
 fn ask<T: 'static>(request: impl Future<Output = Result<T, ApiError>> + 'static) -> Pending<T> {
     let (answer, answered) = oneshot::channel();
-    spawn_local(async move {
-        let _ = answer.send(request.await);
-    });
+    let mut request = Box::pin(request);
+    match request
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(result) => {
+            let _ = answer.send(result);
+        }
+        // The task polls again with its own waker, which the request keeps
+        // from then on. It is spawned on wasm-bindgen's queue, not Leptos's
+        // executor: the page's boot asks before hydration sets that up.
+        Poll::Pending => wasm_bindgen_futures::spawn_local(async move {
+            let _ = answer.send(request.await);
+        }),
+    }
     answered
 }
 
