@@ -137,9 +137,7 @@ thread_local! {
 /// both go on while the page's code runs (hydration holds the page's one
 /// thread for tens of ms, and the engine starts only after it).
 pub fn boot() {
-    let on_chats = web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|path| path == "/chats" || path.starts_with("/chats/"));
+    let on_chats = address().is_some_and(|path| path == "/chats" || path.starts_with("/chats/"));
     if on_chats {
         idb::open_soon();
         BOOT.with(|b| *b.borrow_mut() = Some(Boot::new()));
@@ -421,10 +419,15 @@ pub fn log_out(done: impl FnOnce(Result<(), String>) + 'static) {
     spawn_local(async move { done(session::log_out().await) });
 }
 
+/// The path in the address bar.
+fn address() -> Option<String> {
+    web_sys::window()?.location().pathname().ok()
+}
+
 /// The conversation the address bar names (`/chats/{id}`), if any.
 fn conversation_in_address() -> Option<ConversationId> {
-    let path = web_sys::window()?.location().pathname().ok()?;
-    path.strip_prefix("/chats/")?
+    address()?
+        .strip_prefix("/chats/")?
         .trim_end_matches('/')
         .parse()
         .ok()
