@@ -22,15 +22,28 @@ const TEMPLATE = "/chats/00000000-0000-7000-8000-000000000000";
 const BUILD = "/hash.txt";
 
 // The files of the build `hashes` (the text of /hash.txt) describes: the
-// script, the WASM and the styles.
-function buildFiles(hashes) {
+// script, the WASM and the styles, and in a build split by route the parts'
+// loader, their list (the manifest) and the parts it lists.
+async function buildFiles(hashes) {
   const hash = Object.fromEntries(
     hashes
       .split("\n")
       .map((line) => line.split(":").map((s) => s.trim()))
       .filter((pair) => pair.length === 2 && pair[1] !== ""),
   );
-  return [`/pkg/hush.${hash.js}.js`, `/pkg/hush.${hash.wasm}.wasm`, `/pkg/hush.${hash.css}.css`];
+  const files = [`/pkg/hush.${hash.js}.js`, `/pkg/hush.${hash.wasm}.wasm`, `/pkg/hush.${hash.css}.css`];
+  if (hash.split) files.push(`/pkg/__wasm_split.${hash.split}.js`);
+  if (hash.manifest) {
+    const manifest = `/pkg/__wasm_split_manifest.${hash.manifest}.json`;
+    files.push(manifest);
+    const answer = await fetchHeld(manifest);
+    if (answer.ok) {
+      for (const parts of Object.values(await answer.clone().json())) {
+        files.push(...parts.map((part) => `/pkg/${part}.wasm`));
+      }
+    }
+  }
+  return files;
 }
 
 // A build file from the cache, else from the server (and then kept): its
@@ -55,10 +68,10 @@ async function followBuild() {
   const before = await cache.match(BUILD);
   const previous = before ? await before.text() : "";
   if (previous === hashes) return;
-  const current = buildFiles(hashes);
+  const current = await buildFiles(hashes);
   const missing = (await Promise.all(current.map(fetchHeld))).filter((response) => !response.ok);
   if (missing.length > 0) throw new Error(`the build's files: ${missing.map((r) => r.url).join(", ")}`);
-  const keep = new Set([...current, ...(previous ? buildFiles(previous) : [])]);
+  const keep = new Set([...current, ...(previous ? await buildFiles(previous) : [])]);
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
     if (path.startsWith("/pkg/") && !keep.has(path)) await cache.delete(request);

@@ -10,10 +10,10 @@ mod not_found;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use auth_page::{AuthPage, Mode};
-use chats::{ChatsPage, ConversationPane, NoConversation};
+use chats::ChatsRoute;
 use not_found::NotFound;
 
 /// The whole HTML document, rendered by the server for every page.
@@ -51,9 +51,12 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <AuthPage mode=Mode::SignIn /> } />
                 <Route path=path!("/signup") view=|| view! { <AuthPage mode=Mode::SignUp /> } />
-                <ParentRoute path=path!("/chats") view=ChatsPage>
-                    <Route path=path!("") view=NoConversation />
-                    <Route path=path!(":id") view=ConversationPane />
+                // The signed-in app is its own part of the WASM (a build split
+                // by route): the sign-in and sign-up pages never load it. Its
+                // two panes are chosen inside it, so the part is one piece.
+                <ParentRoute path=path!("/chats") view={Lazy::<ChatsRoute>::new()}>
+                    <Route path=path!("") view=|| () />
+                    <Route path=path!(":id") view=|| () />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -33,5 +33,7 @@ pub fn hydrate() {
     // page's one thread.
     client::engine::boot();
     client::service_worker::register();
-    leptos::mount::hydrate_body(app::App);
+    // Lazily: the `/chats` route is a part of its own (`app::chats::ChatsRoute`),
+    // loaded before the page it rendered is taken over.
+    leptos::mount::hydrate_lazy(app::App);
 }

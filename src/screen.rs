@@ -14,6 +14,18 @@ pub use crate::delivery::reads::{Reads, Unread};
 use crate::model::ids::{ConversationId, UserId};
 pub use crate::model::live::Sharing;
 
+/// Which pane an address's path shows: `Some` for a conversation
+/// (`/chats/{id}`, the inner `None` when `{id}` names none), `None` for the
+/// list alone (`/chats`) or a page outside the chats.
+pub fn pane_in_address(path: &str) -> Option<Option<ConversationId>> {
+    let rest = path.strip_prefix("/chats")?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let rest = rest.trim_matches('/');
+    (!rest.is_empty()).then(|| rest.parse().ok())
+}
+
 /// One conversation's messages as the page shows them.
 pub type Timeline = crate::delivery::timeline::Timeline<Line>;
 
@@ -371,5 +383,23 @@ mod typing_tests {
             chats.drop_typists(here, |t| t.id == ana.id);
             assert_eq!(chats.typing_in(here).unwrap(), "ben is typing…");
         });
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn the_address_names_the_pane() {
+        let id = ConversationId::new();
+        assert_eq!(pane_in_address("/chats"), None);
+        assert_eq!(pane_in_address("/chats/"), None);
+        assert_eq!(pane_in_address(&format!("/chats/{id}")), Some(Some(id)));
+        assert_eq!(pane_in_address(&format!("/chats/{id}/")), Some(Some(id)));
+        assert_eq!(pane_in_address("/chats/not-an-id"), Some(None));
+        assert_eq!(pane_in_address("/chatsroom"), None);
+        assert_eq!(pane_in_address("/"), None);
+        assert_eq!(pane_in_address("/signup"), None);
     }
 }

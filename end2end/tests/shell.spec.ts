@@ -104,3 +104,53 @@ test("the browser asks the server for a page while the service worker starts, an
   expect(own).toEqual([]);
   await context.close();
 });
+
+test("the sign-in page loads only its part of the app; the service worker holds the chats part too, for offline use", async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const asked: string[] = [];
+  page.on("request", (request) => asked.push(new URL(request.url()).pathname));
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 20_000 });
+
+  // The build is split by route: hash.txt names the parts' loader and their
+  // list, which names the chats part.
+  const hashes = await (await page.request.get("/hash.txt")).text();
+  const hash = (kind: string) => hashes.match(new RegExp(`^${kind}: (.+)$`, "m"))?.[1];
+  expect(hash("split"), hashes).toBeTruthy();
+  expect(hash("manifest"), hashes).toBeTruthy();
+  const manifest = (await (await page.request.get(`/pkg/__wasm_split_manifest.${hash("manifest")}.json`)).json()) as Record<
+    string,
+    string[]
+  >;
+  const parts = Object.values(manifest)
+    .flat()
+    .map((part) => `/pkg/${part}.wasm`);
+  expect(parts.some((part) => part.includes("chats_route"))).toBe(true);
+
+  // The sign-in page asked for the main part and none of the others.
+  expect(asked).toContain(`/pkg/hush.${hash("wasm")}.wasm`);
+  expect(asked.filter((path) => parts.includes(path))).toEqual([]);
+
+  // The service worker holds every part, the loader and the list.
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const cache = await caches.open("hush-shell-v3");
+          return (await cache.keys()).map((request) => new URL(request.url).pathname);
+        }),
+      { timeout: 10_000 },
+    )
+    .toEqual(
+      expect.arrayContaining([
+        ...parts,
+        `/pkg/__wasm_split.${hash("split")}.js`,
+        `/pkg/__wasm_split_manifest.${hash("manifest")}.json`,
+      ]),
+    );
+  await context.close();
+});

@@ -21,14 +21,31 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::{LazyRoute, lazy_route};
 
-use crate::screen::Chats;
-pub use conversation::ConversationPane;
+use crate::screen::{Chats, pane_in_address};
+use conversation::ConversationPane;
 use sidebar::Sidebar;
+
+/// The `/chats` route, loaded on its own: in a build split by route
+/// (`cargo leptos build --split`) its code is a WASM part of its own, which
+/// the server's page for `/chats` preloads and the other pages never ask for.
+pub struct ChatsRoute;
+
+#[lazy_route]
+impl LazyRoute for ChatsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ChatsPage /> }.into_any()
+    }
+}
 
 /// The parent route: provides the state, starts the engine, lays out panes.
 #[component]
-pub fn ChatsPage() -> impl IntoView {
+fn ChatsPage() -> impl IntoView {
     let chats = Chats::new();
     provide_context(chats);
     let navigate = use_navigate();
@@ -45,23 +62,45 @@ pub fn ChatsPage() -> impl IntoView {
             navigate(&format!("/chats/{id}"), Default::default());
         }
     });
-    // The tab's title carries the unread messages' count.
-    let title = move || match chats.total_unread() {
-        0 => "Chats".to_owned(),
-        n => format!("({n}) Chats"),
+    // The tab's title carries the unread messages' count. The server reads
+    // no signal for it: its list is always empty (the browser fills it), and
+    // Leptos reads a page's title once the route's lazy part has been
+    // awaited, outside the request's reactive arena, where reading one
+    // panics or reads another request's.
+    let title = move || {
+        let unread = if cfg!(feature = "ssr") {
+            0
+        } else {
+            chats.total_unread()
+        };
+        match unread {
+            0 => "Chats".to_owned(),
+            n => format!("({n}) Chats"),
+        }
     };
     let location = use_location();
-    let open = move || {
-        location
-            .pathname
-            .with(|p| p.trim_end_matches('/') != "/chats")
-    };
+    let pane = Memo::new(move |_| location.pathname.with(|p| pane_in_address(p)));
+    // The pane is rebuilt only between "a conversation" and "none": moving
+    // from one conversation to another changes what the pane shows.
+    let showing = Memo::new(move |_| pane.with(Option::is_some));
+    let id = Signal::derive(move || pane.get().flatten());
 
     view! {
         <Title text=title />
-        <div class="app" class:showing-conversation=open>
+        <div class="app" class:showing-conversation=showing>
             <Sidebar />
             <main class="pane">
+                {move || {
+                    if showing.get() {
+                        view! { <ConversationPane id /> }.into_any()
+                    } else {
+                        view! { <NoConversation /> }.into_any()
+                    }
+                }}
+                // The child routes render nothing (the pane is chosen above,
+                // within this part of the WASM), but the router completes a
+                // navigation, and so updates the address bar, only once the
+                // new child's view has been rendered in an outlet.
                 <Outlet />
             </main>
         </div>
@@ -70,7 +109,7 @@ pub fn ChatsPage() -> impl IntoView {
 
 /// The pane when no conversation is open.
 #[component]
-pub fn NoConversation() -> impl IntoView {
+fn NoConversation() -> impl IntoView {
     let chats = expect_context::<Chats>();
     view! {
         <div class="pane-empty">

@@ -426,11 +426,7 @@ fn address() -> Option<String> {
 
 /// The conversation the address bar names (`/chats/{id}`), if any.
 fn conversation_in_address() -> Option<ConversationId> {
-    address()?
-        .strip_prefix("/chats/")?
-        .trim_end_matches('/')
-        .parse()
-        .ok()
+    crate::screen::pane_in_address(&address()?).flatten()
 }
 
 /// The conversations a list request names as held (so the server answers

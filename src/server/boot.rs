@@ -56,6 +56,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let fanout = fanout::connect(&settings, recent.clone()).await?;
     let addr = listener.local_addr()?;
     let hash_file = build_files::hash_file(&settings.site_dir);
+    if hash_file.is_some() && !build_files::is_split(&settings.site_dir) {
+        tracing::error!(
+            site = %settings.site_dir.display(),
+            "the app was built without --split: browsers cannot start it; build it with `cargo leptos build --split`"
+        );
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
         .site_root(settings.site_dir.to_string_lossy().into_owned())

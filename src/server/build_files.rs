@@ -41,6 +41,14 @@ pub fn hashes(site_dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
         .collect())
 }
 
+/// Whether a built site was split by route (`cargo leptos build --split`),
+/// as every build of the app must be: its `hash.txt` names the parts'
+/// loader. The app's script imports that loader, so without it the app
+/// does not start.
+pub fn is_split(site_dir: &Path) -> bool {
+    hashes(site_dir).is_ok_and(|hashes| hashes.contains_key("split"))
+}
+
 /// Whether a file name carries its content's hash the way cargo-leptos
 /// writes it (`stem.<22 characters of base64url>.extension`); the split
 /// loader's unhashed placeholder (all underscores) does not count.

@@ -8,7 +8,6 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::avatar::Avatar;
 use super::composer::Composer;
@@ -20,14 +19,13 @@ use super::verify::VerifyDialog;
 use crate::model::ids::{ConversationId, UserId};
 use crate::screen::Chats;
 
+/// `id` is the conversation the address names, `None` when it names none.
 #[component]
-pub fn ConversationPane() -> impl IntoView {
+pub fn ConversationPane(#[prop(into)] id: Signal<Option<ConversationId>>) -> impl IntoView {
     let chats = expect_context::<Chats>();
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<ConversationId>().ok()));
     view! {
         {move || {
-            let Some(id) = id() else {
+            let Some(id) = id.get() else {
                 return view! { <div class="pane-empty"><h2>"No such conversation"</h2></div> }.into_any();
             };
             // Only what the pane shows: activity in the list (a new message,
