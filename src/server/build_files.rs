@@ -129,4 +129,19 @@ mod tests {
         assert_eq!(cache_control("/"), None);
         assert_eq!(cache_control("/chats/hush.R2k6mJd0Xw9tA7pQe1Lc_g.js"), None);
     }
+
+    #[test]
+    fn a_site_built_without_the_split_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path();
+        assert!(!is_split(site), "no hash.txt");
+        std::fs::write(site.join(HASH_FILE), "js: a\nwasm: b\ncss: c\n").unwrap();
+        assert!(!is_split(site), "a whole-app build");
+        std::fs::write(
+            site.join(HASH_FILE),
+            "js: a\nwasm: b\ncss: c\nmanifest: d\nsplit: e\n",
+        )
+        .unwrap();
+        assert!(is_split(site), "a build split by route");
+    }
 }
