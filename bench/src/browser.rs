@@ -225,8 +225,9 @@ pub async fn measure(
     section.put(col, &name, "ms", Better::Lower, median(&mut times("cold")?));
     section.target(&name, Better::Lower, 150.0);
     // Where the page load's time goes: each phase's median, from the
-    // navigation's start.
-    for (key, what) in [
+    // navigation's start, for the cold open and for the same with the
+    // service worker stopped.
+    const PHASES: [(&str, &str); 9] = [
         ("html", "HTML arrived"),
         ("js", "JS arrived"),
         ("wasm_requested", "WASM requested"),
@@ -236,11 +237,17 @@ pub async fn measure(
         ("list_answered", "list answered"),
         ("history_sent", "history sent"),
         ("history_answered", "history answered"),
+    ];
+    for (phases, load) in [
+        ("phases", "page load"),
+        ("idle_phases", "page load with the service worker stopped"),
     ] {
-        let mut at = numbers(&answer["phases"][key]);
-        if !at.is_empty() {
-            let name = format!("page load: {what} at");
-            section.put(col, &name, "ms", Better::Lower, median(&mut at));
+        for (key, what) in PHASES {
+            let mut at = numbers(&answer[phases][key]);
+            if !at.is_empty() {
+                let name = format!("{load}: {what} at");
+                section.put(col, &name, "ms", Better::Lower, median(&mut at));
+            }
         }
     }
     section.put(col, &format!("open a conversation of {count}: click in the list to its last message (median of {runs})"), "ms", Better::Lower, median(&mut times("warm")?));

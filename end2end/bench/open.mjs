@@ -1,7 +1,7 @@
 // Benchmark (g): how long Chromium takes to open a conversation, measured in
 // the page. Run by `hush-bench` (bench/src/browser.rs) against a server it
 // seeded; prints one JSON line: {"cold": [ms…], "warm": [ms…], "idle": [ms…],
-// "phases": {…}}.
+// "phases": {…}, "idle_phases": {…}}.
 //
 //   cold: a full load of /chats/<id> (HTML, WASM, unlocking the keys from
 //         IndexedDB, list, history, verify, decrypt, render), from the
@@ -19,7 +19,8 @@
 //         HTML and the JS arrived, the main WASM was asked for and arrived,
 //         the last of the route's WASM parts arrived (a split build), and
 //         the list and the first history request were sent and answered
-//         (the page's Resource Timing).
+//         (the page's Resource Timing);
+//   idle_phases: the same, for each idle load.
 //
 // Environment: BENCH_BASE (http://127.0.0.1:port), BENCH_USER,
 // BENCH_PASSWORD, BENCH_CONVERSATION (id), BENCH_MARKER (text of the last
@@ -136,6 +137,7 @@ try {
   const warm = [];
   const idle = [];
   const phases = {};
+  const idlePhases = {};
   const trace = process.env.BENCH_TRACE;
   for (let i = 0; i < runs; i++) {
     // The page before (signed in, or the last run's) has finished its own
@@ -167,9 +169,10 @@ try {
     const reopened = nextOpen();
     await page.goto(`${base}/chats/${conversation}`, { waitUntil: "commit" });
     idle.push(await reopened);
+    for (const [key, value] of Object.entries(await phasesOf())) (idlePhases[key] ??= []).push(value);
   }
   await page.screenshot({ path: "screenshots/bench-open-conversation.png" });
-  console.log(JSON.stringify({ cold, warm, idle, phases }));
+  console.log(JSON.stringify({ cold, warm, idle, phases, idle_phases: idlePhases }));
 } finally {
   await browser.close();
 }
