@@ -1,5 +1,5 @@
 // Playwright drives Debian's Chromium (never a downloaded browser) against the
-// real server, built beforehand by `cargo leptos build` (scripts/test does it).
+// real server, built beforehand by `cargo leptos build --split` (scripts/test does it).
 import { randomBytes } from "node:crypto";
 import { defineConfig } from "@playwright/test";
 import { chromium } from "./chromium.mjs";

@@ -46,8 +46,7 @@ fn build_hashes(site: &Path) -> Result<BTreeMap<String, String>, String> {
 /// or, in a build split by route (`cargo leptos build --split`, with the
 /// routes made lazy; bench/README.md, "The first load"), the main
 /// JS, WASM and split loader for the sign-in page, and for a conversation
-/// those and every part its routes (`/chats`, then the conversation) name
-/// in the split manifest.
+/// those and the part the `/chats` route names in the split manifest.
 fn route_files(site: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     let pkg = site.join("pkg");
     let hash = build_hashes(site)?;
@@ -69,14 +68,12 @@ fn route_files(site: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     let mut conversation = main.clone();
     let mut stems: Vec<&String> = parts
         .iter()
-        .filter(|(route, _)| {
-            route.contains("_chats_route_") || route.contains("_conversation_route_")
-        })
+        .filter(|(route, _)| route.contains("_chats_route_"))
         .flat_map(|(_, stems)| stems)
         .collect();
     if stems.is_empty() {
         return Err(format!(
-            "{}: no part for the chat's routes",
+            "{}: no part for the /chats route",
             manifest.display()
         ));
     }

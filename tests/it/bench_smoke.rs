@@ -27,7 +27,7 @@ fn smoke(args: &[&str]) -> (String, tempfile::TempDir) {
     let site = root.join("target/site/pkg");
     assert!(
         site.is_dir(),
-        "the browser app is not built ({} is missing): run `cargo leptos build` first (scripts/test does)",
+        "the browser app is not built ({} is missing): run `cargo leptos build --split` first (scripts/test does)",
         site.display()
     );
     let generator = generator();
